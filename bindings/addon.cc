@@ -1,0 +1,239 @@
+// Module entry: capabilities, settings, CSR construction, similarity and neighbourhood scoring.
+#include <napi.h>
+
+#include <limits>
+
+#include "../native/core/knn.h"
+#include "../native/core/similarity.h"
+#include "../native/core/threadpool.h"
+#include "../native/simd/dispatch.h"
+#include "glue.h"
+
+namespace affinity::glue {
+
+Napi::Function initCsvReader(Napi::Env env, AddonData* data);
+
+namespace {
+
+constexpr int32_t kMaxDim = std::numeric_limits<int32_t>::max() - 1;
+
+Napi::Value capabilities(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const CpuFeatures& cpu = cpuFeatures();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("arch", cpu.arch);
+  Napi::Array features = Napi::Array::New(env, cpu.features.size());
+  for (size_t i = 0; i < cpu.features.size(); ++i) features.Set(i, cpu.features[i]);
+  o.Set("features", features);
+  Napi::Array levels = Napi::Array::New(env, cpu.levels.size());
+  for (size_t i = 0; i < cpu.levels.size(); ++i) levels.Set(i, simdLevelName(cpu.levels[i]));
+  o.Set("simdLevels", levels);
+  o.Set("simd", simdLevelName(simdLevel()));
+  o.Set("threads", ThreadPool::instance().threads());
+  return o;
+}
+
+Napi::Value setSimd(const Napi::CallbackInfo& info) {
+  return guard(info, [&] {
+    setSimdLevel(stringArg(info[0], "level"));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value setThreads(const Napi::CallbackInfo& info) {
+  ThreadPool::instance().setThreads(int32Arg(info[0], "threads", 1, 256));
+  return info.Env().Undefined();
+}
+
+Napi::Value setErrorClass(const Napi::CallbackInfo& info) {
+  if (!info[0].IsFunction()) throw Napi::TypeError::New(info.Env(), "error class must be a constructor");
+  info.Env().GetInstanceData<AddonData>()->errorClass = Napi::Persistent(info[0].As<Napi::Function>());
+  return info.Env().Undefined();
+}
+
+DuplicatePolicy policyArg(const Napi::Value& v) {
+  std::string p = stringArg(v, "duplicates");
+  if (p == "sum") return DuplicatePolicy::Sum;
+  if (p == "max") return DuplicatePolicy::Max;
+  if (p == "last") return DuplicatePolicy::Last;
+  throw Napi::RangeError::New(v.Env(), "duplicates must be 'sum', 'max' or 'last'");
+}
+
+// buildCsr(rows, cols, values|null, timestamps|null, nRows, nCols, duplicates, cancel, onProgress)
+Napi::Value buildCsrJs(const Napi::CallbackInfo& info) {
+  Coo coo;
+  coo.rowIdx = typedArray<int32_t>(info[0], "rows");
+  coo.colIdx = typedArray<int32_t>(info[1], "cols");
+  coo.values = typedArray<float>(info[2], "values", true);
+  coo.timestamps = typedArray<double>(info[3], "timestamps", true);
+  coo.rows = int32Arg(info[4], "nRows", 0, kMaxDim);
+  coo.cols = int32Arg(info[5], "nCols", 0, kMaxDim);
+  DuplicatePolicy policy = policyArg(info[6]);
+  auto result = std::make_shared<Csr>();
+  return runJob(
+      info, {info[0], info[1], info[2], info[3]}, info[7], info[8],
+      [coo, policy, result](Control&) { *result = buildCsr(coo, policy); },
+      [result](Napi::Env env) -> Napi::Value { return csrToJs(env, std::move(*result)); });
+}
+
+// canonicalCsr(csr, duplicates): validates a caller's CSR, sorts each row and merges duplicates.
+Napi::Value canonicalCsrJs(const Napi::CallbackInfo& info) {
+  CsrView m = csrArg(info[0], "csr");
+  DuplicatePolicy policy = policyArg(info[1]);
+  auto result = std::make_shared<Csr>();
+  return runJob(
+      info, {info[0]}, info[2], info[3],
+      [m, policy, result](Control&) {
+        validateCsr(m);
+        std::vector<int32_t> rows(m.indices.size());
+        for (int32_t r = 0; r < m.rows; ++r)
+          for (int32_t p = m.indptr[r]; p < m.indptr[r + 1]; ++p) rows[p] = r;
+        *result = buildCsr(Coo{m.rows, m.cols, rows, m.indices, m.data, m.timestamps}, policy);
+      },
+      [result](Napi::Env env) -> Napi::Value { return csrToJs(env, std::move(*result)); });
+}
+
+// transpose(csr) -> Promise<csr>
+Napi::Value transposeJs(const Napi::CallbackInfo& info) {
+  CsrView m = csrArg(info[0], "csr");
+  auto result = std::make_shared<Csr>();
+  return runJob(
+      info, {info[0]}, info[1], info[2], [m, result](Control&) { *result = transpose(m); },
+      [result](Napi::Env env) -> Napi::Value { return csrToJs(env, std::move(*result)); });
+}
+
+SimilarityOptions similarityOptions(const Napi::Object& o) {
+  SimilarityOptions s;
+  std::string axis = stringArg(o.Get("axis"), "axis");
+  if (axis != "items" && axis != "users") throw Napi::RangeError::New(o.Env(), "axis must be 'items' or 'users'");
+  s.axis = axis == "items" ? Axis::Items : Axis::Users;
+  s.measure = parseMeasure(stringArg(o.Get("measure"), "measure"));
+  s.weighting = parseWeighting(stringArg(o.Get("weighting"), "weighting"));
+  s.k = int32Arg(o.Get("k"), "k", 0, kMaxDim);
+  s.shrink = static_cast<float>(numberArg(o.Get("shrink"), "shrink"));
+  s.minSimilarity = static_cast<float>(numberArg(o.Get("minSimilarity"), "minSimilarity"));
+  s.minSupport = static_cast<float>(numberArg(o.Get("minSupport"), "minSupport"));
+  s.bm25K1 = static_cast<float>(numberArg(o.Get("bm25K1"), "bm25K1"));
+  s.bm25B = static_cast<float>(numberArg(o.Get("bm25B"), "bm25B"));
+  s.dense = boolArg(o.Get("dense"), "dense");
+  s.threads = int32Arg(o.Get("threads"), "threads", 0, 256);
+  return s;
+}
+
+// similarity(csr, options, cancel, onProgress) -> Promise<{ n, topK: csr } | { n, dense: Float32Array }>
+Napi::Value similarityJs(const Napi::CallbackInfo& info) {
+  CsrView m = csrArg(info[0], "interactions");
+  if (!info[1].IsObject()) throw Napi::TypeError::New(info.Env(), "options must be an object");
+  SimilarityOptions options = similarityOptions(info[1].As<Napi::Object>());
+  auto result = std::make_shared<SimilarityResult>();
+  return runJob(
+      info, {info[0]}, info[2], info[3],
+      [m, options, result](Control& control) { *result = similarity(m, options, control); },
+      [result, dense = options.dense](Napi::Env env) -> Napi::Value {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("n", result->n);
+        if (dense)
+          o.Set("dense", toTypedArray(env, std::move(result->dense)));
+        else
+          o.Set("topK", csrToJs(env, std::move(result->topK)));
+        return o;
+      });
+}
+
+TwoHop modelArg(const Napi::Value& v) {
+  if (!v.IsObject()) throw Napi::TypeError::New(v.Env(), "model must be an object");
+  Napi::Object o = v.As<Napi::Object>();
+  return TwoHop{csrArg(o.Get("first"), "first"), csrArg(o.Get("second"), "second"), csrArg(o.Get("seen"), "seen")};
+}
+
+RecommendFilter filterArg(const Napi::CallbackInfo& info, size_t at) {
+  RecommendFilter f;
+  f.filterSeen = boolArg(info[at], "filterSeen");
+  f.exclude = typedArray<int32_t>(info[at + 1], "exclude", true);
+  f.include = typedArray<int32_t>(info[at + 2], "include", true);
+  return f;
+}
+
+Napi::Value scoredToJs(Napi::Env env, const std::vector<Scored>& best) {
+  std::vector<int32_t> items(best.size());
+  std::vector<float> scores(best.size());
+  for (size_t i = 0; i < best.size(); ++i) {
+    items[i] = best[i].index;
+    scores[i] = best[i].score;
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("items", toTypedArray(env, std::move(items)));
+  o.Set("scores", toTypedArray(env, std::move(scores)));
+  return o;
+}
+
+// knnRecommend(model, user, k, filterSeen, exclude|null, include|null) -> { items, scores }
+Napi::Value knnRecommendJs(const Napi::CallbackInfo& info) {
+  return guard(info, [&] {
+    TwoHop model = modelArg(info[0]);
+    int32_t user = int32Arg(info[1], "user", 0, kMaxDim);
+    int32_t k = int32Arg(info[2], "k", 0, kMaxDim);
+    return scoredToJs(info.Env(), recommend(model, user, k, filterArg(info, 3)));
+  });
+}
+
+// knnScore(model, user, items) -> Float32Array
+Napi::Value knnScoreJs(const Napi::CallbackInfo& info) {
+  return guard(info, [&] {
+    TwoHop model = modelArg(info[0]);
+    int32_t user = int32Arg(info[1], "user", 0, kMaxDim);
+    return toTypedArray(info.Env(), scoreItems(model, user, typedArray<int32_t>(info[2], "items")));
+  });
+}
+
+// knnRecommendBatch(model, users, k, filterSeen, exclude|null, include|null, threads, cancel, onProgress)
+Napi::Value knnRecommendBatchJs(const Napi::CallbackInfo& info) {
+  TwoHop model = modelArg(info[0]);
+  auto users = typedArray<int32_t>(info[1], "users");
+  int32_t k = int32Arg(info[2], "k", 0, kMaxDim);
+  RecommendFilter filter = filterArg(info, 3);
+  int threads = int32Arg(info[6], "threads", 0, 256);
+  auto result = std::make_shared<BatchResult>();
+  return runJob(
+      info, {info[0], info[1], info[4], info[5]}, info[7], info[8],
+      [model, users, k, filter, threads, result](Control& control) {
+        *result = recommendBatch(model, users, k, filter, threads, control);
+      },
+      [result](Napi::Env env) -> Napi::Value {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("items", toTypedArray(env, std::move(result->items)));
+        o.Set("scores", toTypedArray(env, std::move(result->scores)));
+        return o;
+      });
+}
+
+}  // namespace
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  env.SetInstanceData<AddonData>(data);  // freed by node-addon-api when this environment is torn down
+  try {
+    applySimdEnvironment();
+  } catch (const Error& e) {
+    throw makeError(env, e.code(), e.what());
+  }
+  exports.Set("capabilities", Napi::Function::New(env, capabilities, "capabilities"));
+  exports.Set("setSimdLevel", Napi::Function::New(env, setSimd, "setSimdLevel"));
+  exports.Set("setThreads", Napi::Function::New(env, setThreads, "setThreads"));
+  exports.Set("setErrorClass", Napi::Function::New(env, setErrorClass, "setErrorClass"));
+  exports.Set("buildCsr", Napi::Function::New(env, buildCsrJs, "buildCsr"));
+  exports.Set("canonicalCsr", Napi::Function::New(env, canonicalCsrJs, "canonicalCsr"));
+  exports.Set("transpose", Napi::Function::New(env, transposeJs, "transpose"));
+  exports.Set("similarity", Napi::Function::New(env, similarityJs, "similarity"));
+  exports.Set("knnRecommend", Napi::Function::New(env, knnRecommendJs, "knnRecommend"));
+  exports.Set("knnScore", Napi::Function::New(env, knnScoreJs, "knnScore"));
+  exports.Set("knnRecommendBatch", Napi::Function::New(env, knnRecommendBatchJs, "knnRecommendBatch"));
+  exports.Set("CsvReader", initCsvReader(env, data));
+  return exports;
+}
+
+}  // namespace affinity::glue
+
+static Napi::Object InitAffinity(Napi::Env env, Napi::Object exports) { return affinity::glue::init(env, exports); }
+
+NODE_API_MODULE(affinity, InitAffinity)

@@ -1,0 +1,184 @@
+#include "glue.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <new>
+
+namespace affinity::glue {
+
+Napi::Error makeError(Napi::Env env, const std::string& code, const std::string& message) {
+  auto* data = env.GetInstanceData<AddonData>();
+  if (data != nullptr && !data->errorClass.IsEmpty()) {
+    Napi::Object err = data->errorClass.New({Napi::String::New(env, message), Napi::String::New(env, code)});
+    return Napi::Error(env, err);
+  }
+  Napi::Error err = Napi::Error::New(env, message);
+  err.Set("code", Napi::String::New(env, code));
+  return err;
+}
+
+Napi::Value guard(const Napi::CallbackInfo& info, const std::function<Napi::Value()>& fn) {
+  try {
+    return fn();
+  } catch (const Error& e) {
+    throw makeError(info.Env(), e.code(), e.what());
+  } catch (const std::bad_alloc&) {
+    throw makeError(info.Env(), code::kOutOfMemory, "out of memory");
+  }
+}
+
+int32_t int32Arg(const Napi::Value& v, const char* what, int32_t min, int32_t max) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || d != std::floor(d) || d < min || d > max)
+    throw Napi::RangeError::New(v.Env(), std::string(what) + " must be an integer in [" + std::to_string(min) + ", " +
+                                             std::to_string(max) + "]");
+  return static_cast<int32_t>(d);
+}
+
+double numberArg(const Napi::Value& v, const char* what) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+bool boolArg(const Napi::Value& v, const char* what) {
+  if (!v.IsBoolean()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+std::string stringArg(const Napi::Value& v, const char* what) {
+  if (!v.IsString()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+CsrView csrArg(const Napi::Value& v, const char* what) {
+  if (!v.IsObject()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a CSR object");
+  Napi::Object o = v.As<Napi::Object>();
+  CsrView m;
+  m.rows = int32Arg(o.Get("rows"), "rows", 0, std::numeric_limits<int32_t>::max() - 1);
+  m.cols = int32Arg(o.Get("cols"), "cols", 0, std::numeric_limits<int32_t>::max() - 1);
+  m.indptr = typedArray<int32_t>(o.Get("indptr"), "indptr");
+  m.indices = typedArray<int32_t>(o.Get("indices"), "indices");
+  m.data = typedArray<float>(o.Get("data"), "data");
+  m.timestamps = typedArray<double>(o.Get("timestamps"), "timestamps", true);
+  if (m.indptr.size() != static_cast<size_t>(m.rows) + 1 || m.indices.size() != m.data.size() ||
+      static_cast<size_t>(m.indptr[m.rows]) != m.indices.size() ||
+      (!m.timestamps.empty() && m.timestamps.size() != m.indices.size()))
+    throw makeError(v.Env(), code::kDimMismatch, std::string(what) + " has inconsistent array lengths");
+  return m;
+}
+
+Napi::Object csrToJs(Napi::Env env, Csr&& m) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("rows", m.rows);
+  o.Set("cols", m.cols);
+  o.Set("indptr", toTypedArray(env, std::move(m.indptr)));
+  o.Set("indices", toTypedArray(env, std::move(m.indices)));
+  o.Set("data", toTypedArray(env, std::move(m.data)));
+  o.Set("timestamps", m.timestamps.empty() ? env.Null() : toTypedArray(env, std::move(m.timestamps)));
+  return o;
+}
+
+namespace {
+
+class Job : public Napi::AsyncWorker {
+ public:
+  Job(Napi::Env env, std::vector<Napi::Value> keepAlive, int32_t* cancelFlag, Napi::Function onProgress,
+      std::function<void(Control&)> compute, std::function<Napi::Value(Napi::Env)> finish)
+      : Napi::AsyncWorker(env, "affinity"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        compute_(std::move(compute)),
+        finish_(std::move(finish)) {
+    for (auto& v : keepAlive)
+      if (v.IsObject()) keepAlive_.push_back(Napi::Persistent(v.As<Napi::Object>()));
+    Control::ProgressFn progress;
+    if (!onProgress.IsEmpty()) {
+      progress_ = Napi::ThreadSafeFunction::New(env, onProgress, "affinity-progress", 0, 1);
+      hasProgress_ = true;
+      progress = [this](double fraction) {
+        progress_.NonBlockingCall(new double(fraction), [](Napi::Env, Napi::Function fn, double* f) {
+          double value = *f;
+          delete f;
+          if (!fn.IsEmpty()) fn.Call({Napi::Number::New(fn.Env(), value)});
+        });
+      };
+    }
+    control_ = std::make_unique<Control>(cancelFlag, std::move(progress));
+  }
+
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    try {
+      compute_(*control_);
+    } catch (const Error& e) {
+      code_ = e.code();
+      SetError(e.what());
+    } catch (const std::bad_alloc&) {
+      code_ = code::kOutOfMemory;
+      SetError("out of memory");
+    } catch (const std::exception& e) {
+      code_ = code::kInternal;
+      SetError(e.what());
+    }
+  }
+
+  void OnOK() override {
+    releaseProgress();
+    Napi::Env env = Env();
+    try {
+      deferred_.Resolve(finish_(env));
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    }
+  }
+
+  void OnError(const Napi::Error& e) override {
+    releaseProgress();
+    deferred_.Reject(makeError(Env(), code_, e.Message()).Value());
+  }
+
+ private:
+  void releaseProgress() {
+    if (hasProgress_) progress_.Release();
+    hasProgress_ = false;
+  }
+
+  Napi::Promise::Deferred deferred_;
+  std::vector<Napi::ObjectReference> keepAlive_;
+  Napi::ThreadSafeFunction progress_;
+  bool hasProgress_ = false;
+  std::unique_ptr<Control> control_;
+  std::function<void(Control&)> compute_;
+  std::function<Napi::Value(Napi::Env)> finish_;
+  std::string code_ = code::kInternal;
+};
+
+}  // namespace
+
+Napi::Value runJob(const Napi::CallbackInfo& info, std::vector<Napi::Value> keepAlive, const Napi::Value& cancelFlag,
+                   const Napi::Value& onProgress, std::function<void(Control&)> compute,
+                   std::function<Napi::Value(Napi::Env)> finish) {
+  Napi::Env env = info.Env();
+  int32_t* flag = nullptr;
+  if (!cancelFlag.IsNull() && !cancelFlag.IsUndefined()) {
+    auto span = typedArray<int32_t>(cancelFlag, "cancel flag");
+    if (span.size() != 1) throw Napi::RangeError::New(env, "cancel flag must be an Int32Array of length 1");
+    flag = span.data();
+    keepAlive.push_back(cancelFlag);
+  }
+  Napi::Function progress;
+  if (!onProgress.IsNull() && !onProgress.IsUndefined()) {
+    if (!onProgress.IsFunction()) throw Napi::TypeError::New(env, "onProgress must be a function");
+    progress = onProgress.As<Napi::Function>();
+  }
+  auto* job = new Job(env, std::move(keepAlive), flag, progress, std::move(compute), std::move(finish));
+  Napi::Promise promise = job->promise();
+  job->Queue();
+  return promise;
+}
+
+}  // namespace affinity::glue

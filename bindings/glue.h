@@ -1,0 +1,99 @@
+// Shared N-API helpers: argument checking, zero-copy outputs, error mapping and the async job runner.
+#pragma once
+#include <napi.h>
+
+#include <cstring>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "../native/core/control.h"
+#include "../native/core/error.h"
+#include "../native/core/sparse.h"
+
+namespace affinity::glue {
+
+// One per environment (main thread and each worker thread): the JS AffinityError class.
+struct AddonData {
+  Napi::FunctionReference errorClass;
+  Napi::FunctionReference csvReader;
+};
+
+Napi::Error makeError(Napi::Env env, const std::string& code, const std::string& message);
+
+// Runs fn and turns core errors into AffinityError, std::bad_alloc into ERR_AFFINITY_OOM.
+Napi::Value guard(const Napi::CallbackInfo& info, const std::function<Napi::Value()>& fn);
+
+template <class T>
+struct TypedArrayTraits;
+template <>
+struct TypedArrayTraits<int32_t> {
+  static constexpr napi_typedarray_type type = napi_int32_array;
+  static constexpr const char* name = "Int32Array";
+};
+template <>
+struct TypedArrayTraits<float> {
+  static constexpr napi_typedarray_type type = napi_float32_array;
+  static constexpr const char* name = "Float32Array";
+};
+template <>
+struct TypedArrayTraits<double> {
+  static constexpr napi_typedarray_type type = napi_float64_array;
+  static constexpr const char* name = "Float64Array";
+};
+template <>
+struct TypedArrayTraits<uint8_t> {
+  static constexpr napi_typedarray_type type = napi_uint8_array;
+  static constexpr const char* name = "Uint8Array";
+};
+
+// The data of a typed array of exactly element type T (offset-adjusted, so subarray views work).
+// null/undefined give an empty span when optional.
+template <class T>
+std::span<T> typedArray(const Napi::Value& v, const char* what, bool optional = false) {
+  if (optional && (v.IsNull() || v.IsUndefined())) return {};
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != TypedArrayTraits<T>::type)
+    throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a " + TypedArrayTraits<T>::name);
+  auto a = v.As<Napi::TypedArrayOf<T>>();
+  return {a.Data(), a.ElementLength()};
+}
+
+int32_t int32Arg(const Napi::Value& v, const char* what, int32_t min, int32_t max);
+double numberArg(const Napi::Value& v, const char* what);
+bool boolArg(const Napi::Value& v, const char* what);
+std::string stringArg(const Napi::Value& v, const char* what);
+
+// A CSR from a JS object { rows, cols, indptr, indices, data, timestamps? } with consistent lengths.
+CsrView csrArg(const Napi::Value& v, const char* what);
+
+// Hands a vector to JS without copying: the ArrayBuffer owns it and frees it when collected.
+template <class T>
+Napi::Value toTypedArray(Napi::Env env, std::vector<T>&& values) {
+  const size_t n = values.size();
+  if (n == 0) return Napi::TypedArrayOf<T>::New(env, 0);
+  auto* owner = new std::vector<T>(std::move(values));
+  napi_value buffer;
+  napi_status status = napi_create_external_arraybuffer(
+      env, owner->data(), n * sizeof(T), [](napi_env, void*, void* hint) { delete static_cast<std::vector<T>*>(hint); },
+      owner, &buffer);
+  if (status != napi_ok) {
+    // Runtimes with a memory cage refuse external memory: fall back to one copy.
+    auto copy = Napi::ArrayBuffer::New(env, n * sizeof(T));
+    std::memcpy(copy.Data(), owner->data(), n * sizeof(T));
+    delete owner;
+    return Napi::TypedArrayOf<T>::New(env, n, copy, 0);
+  }
+  return Napi::TypedArrayOf<T>::New(env, n, Napi::ArrayBuffer(env, buffer), 0);
+}
+
+Napi::Object csrToJs(Napi::Env env, Csr&& m);
+
+// Runs compute() on a libuv worker (which hands the parallel parts to the compute pool) and settles a
+// Promise with finish() on the JS thread. Arguments in keepAlive stay referenced until then.
+// cancelFlag: an Int32Array(1) the caller sets to non-zero to cancel; onProgress: (fraction) => void.
+Napi::Value runJob(const Napi::CallbackInfo& info, std::vector<Napi::Value> keepAlive, const Napi::Value& cancelFlag,
+                   const Napi::Value& onProgress, std::function<void(Control&)> compute,
+                   std::function<Napi::Value(Napi::Env)> finish);
+
+}  // namespace affinity::glue

@@ -1,0 +1,159 @@
+// Loads the compiled addon (build/Release or prebuilds/) and types its raw surface. Mirrors addon.cc.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import { AffinityError } from '../src/errors.js';
+
+export interface NativeCsr {
+  rows: number;
+  cols: number;
+  indptr: Int32Array;
+  indices: Int32Array;
+  data: Float32Array;
+  timestamps?: Float64Array | null;
+}
+
+export interface NativeCapabilities {
+  arch: string;
+  features: string[];
+  simdLevels: string[];
+  simd: string;
+  threads: number;
+}
+
+export interface NativeSimilarityOptions {
+  axis: 'items' | 'users';
+  measure: string;
+  weighting: string;
+  k: number;
+  shrink: number;
+  minSimilarity: number;
+  minSupport: number;
+  bm25K1: number;
+  bm25B: number;
+  dense: boolean;
+  threads: number;
+}
+
+export interface NativeTwoHop {
+  first: NativeCsr;
+  second: NativeCsr;
+  seen: NativeCsr;
+}
+
+export interface NativeScored {
+  items: Int32Array;
+  scores: Float32Array;
+}
+
+export type ProgressCallback = ((fraction: number) => void) | null;
+
+export interface NativeCsvReaderOptions {
+  delimiter: string;
+  header: boolean;
+  skipInvalid: boolean;
+  columns: { user: string | number; item: string | number; value?: string | number; timestamp?: string | number };
+}
+
+export interface NativeCsvResult {
+  rows: Int32Array;
+  cols: Int32Array;
+  values: Float32Array | null;
+  timestamps: Float64Array | null;
+  userIds: string[];
+  itemIds: string[];
+  skipped: number;
+  firstSkippedLine: number;
+}
+
+export interface NativeCsvReader {
+  push(chunk: Uint8Array): Promise<void>;
+  finish(): NativeCsvResult;
+}
+
+export interface NativeBinding {
+  capabilities(): NativeCapabilities;
+  setSimdLevel(level: string): void;
+  setThreads(threads: number): void;
+  setErrorClass(cls: new (message: string, code: string) => Error): void;
+  buildCsr(
+    rows: Int32Array,
+    cols: Int32Array,
+    values: Float32Array | null,
+    timestamps: Float64Array | null,
+    nRows: number,
+    nCols: number,
+    duplicates: string,
+    cancel: Int32Array | null,
+    onProgress: ProgressCallback,
+  ): Promise<NativeCsr>;
+  canonicalCsr(csr: NativeCsr, duplicates: string, cancel: Int32Array | null, onProgress: ProgressCallback): Promise<NativeCsr>;
+  transpose(csr: NativeCsr, cancel: Int32Array | null, onProgress: ProgressCallback): Promise<NativeCsr>;
+  similarity(
+    csr: NativeCsr,
+    options: NativeSimilarityOptions,
+    cancel: Int32Array | null,
+    onProgress: ProgressCallback,
+  ): Promise<{ n: number; topK?: NativeCsr; dense?: Float32Array }>;
+  knnRecommend(
+    model: NativeTwoHop,
+    user: number,
+    k: number,
+    filterSeen: boolean,
+    exclude: Int32Array | null,
+    include: Int32Array | null,
+  ): NativeScored;
+  knnScore(model: NativeTwoHop, user: number, items: Int32Array): Float32Array;
+  knnRecommendBatch(
+    model: NativeTwoHop,
+    users: Int32Array,
+    k: number,
+    filterSeen: boolean,
+    exclude: Int32Array | null,
+    include: Int32Array | null,
+    threads: number,
+    cancel: Int32Array | null,
+    onProgress: ProgressCallback,
+  ): Promise<NativeScored>;
+  CsvReader: new (options: NativeCsvReaderOptions) => NativeCsvReader;
+}
+
+function packageRoot(): string {
+  // Works from bindings/ (tests, tsx) and from dist/bindings/ (built package).
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'binding.gyp'))) return dir;
+    dir = dirname(dir);
+  }
+  throw new Error('affinity: cannot find the package root from ' + fileURLToPath(import.meta.url));
+}
+
+function load(): NativeBinding {
+  const require = createRequire(import.meta.url);
+  const root = packageRoot();
+  try {
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+    return nodeGypBuild(root) as NativeBinding;
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    // e.g. AFFINITY_SIMD names a level this CPU lacks: a clear error of ours, not a broken install
+    if (e.code && e.code.startsWith('ERR_AFFINITY_')) throw new AffinityError(e.message, e.code);
+    const libc = process.report?.getReport ? ((process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime ? 'glibc' : 'musl') : 'unknown';
+    throw new Error(
+      [
+        `affinity: could not load the native addon for ${process.platform}-${process.arch} (${libc}, Node ${process.versions.node}, N-API ${process.versions.napi}).`,
+        `Cause: ${e.message}`,
+        'Fixes to try:',
+        '  - reinstall so the addon is compiled here: npm rebuild affinity (needs python3, make and a C++20 compiler)',
+        '  - or build from source explicitly: npm install --build-from-source affinity',
+        `  - CPU: ${os.cpus()[0]?.model ?? 'unknown'}; prebuilt binaries target x86-64 (v1) and armv8-a`,
+      ].join('\n'),
+      { cause: err },
+    );
+  }
+}
+
+export const native: NativeBinding = load();
+native.setErrorClass(AffinityError);

@@ -1,0 +1,35 @@
+// Errors thrown by the core. The bindings turn them into the JS AffinityError with the same code.
+#pragma once
+#include <stdexcept>
+#include <string>
+
+namespace affinity {
+
+namespace code {
+inline constexpr const char* kBadInput = "ERR_AFFINITY_BAD_INPUT";
+inline constexpr const char* kDimMismatch = "ERR_AFFINITY_DIM_MISMATCH";
+inline constexpr const char* kUnknownId = "ERR_AFFINITY_UNKNOWN_ID";
+inline constexpr const char* kCancelled = "ERR_AFFINITY_CANCELLED";
+inline constexpr const char* kOutOfMemory = "ERR_AFFINITY_OOM";
+inline constexpr const char* kSimdUnavailable = "ERR_AFFINITY_SIMD_UNAVAILABLE";
+inline constexpr const char* kParse = "ERR_AFFINITY_PARSE";
+inline constexpr const char* kTooLarge = "ERR_AFFINITY_TOO_LARGE";
+inline constexpr const char* kInternal = "ERR_AFFINITY_INTERNAL";
+}  // namespace code
+
+class Error : public std::runtime_error {
+ public:
+  Error(std::string code, const std::string& message) : std::runtime_error(message), code_(std::move(code)) {}
+  const std::string& code() const noexcept { return code_; }
+
+ private:
+  std::string code_;
+};
+
+[[noreturn]] inline void fail(const char* errorCode, const std::string& message) { throw Error(errorCode, message); }
+
+inline void require(bool condition, const char* errorCode, const std::string& message) {
+  if (!condition) fail(errorCode, message);
+}
+
+}  // namespace affinity

@@ -1,0 +1,26 @@
+# The one source list. binding.gyp includes it; CMakeLists.txt parses it. Keep one file per line.
+{
+  'variables': {
+    'affinity_core_sources': [
+      'native/core/csv.cc',
+      'native/core/knn.cc',
+      'native/core/similarity.cc',
+      'native/core/sparse.cc',
+      'native/core/threadpool.cc',
+      'native/simd/dispatch.cc',
+      'native/kernels/scalar/scan.cc',
+      'native/kernels/neon/scan.cc',
+    ],
+    'affinity_avx2_sources': [
+      'native/kernels/avx2/scan.cc',
+    ],
+    'affinity_avx512_sources': [
+      'native/kernels/avx512/scan.cc',
+    ],
+    'affinity_binding_sources': [
+      'bindings/addon.cc',
+      'bindings/csv_reader.cc',
+      'bindings/glue.cc',
+    ],
+  },
+}

@@ -1,0 +1,77 @@
+// Caller ids (strings or numbers) <-> dense indices.
+import { AffinityError, ErrorCode, badInput } from './errors.js';
+
+export type Id = string | number;
+
+export class IdMap {
+  private index?: Map<Id, number>;
+  constructor(readonly ids: readonly Id[], private readonly kind: 'user' | 'item') {}
+
+  get size(): number {
+    return this.ids.length;
+  }
+
+  private lookup(): Map<Id, number> {
+    if (!this.index) {
+      const index = new Map<Id, number>();
+      this.ids.forEach((id, i) => index.set(id, i));
+      this.index = index;
+    }
+    return this.index;
+  }
+
+  has(id: Id): boolean {
+    return this.lookup().has(id);
+  }
+
+  /** The dense index of an id, or -1. */
+  find(id: Id): number {
+    return this.lookup().get(id) ?? -1;
+  }
+
+  /** The dense index of an id; unknown ids throw ERR_AFFINITY_UNKNOWN_ID. */
+  indexOf(id: Id): number {
+    const i = this.lookup().get(id);
+    if (i === undefined) throw new AffinityError(`unknown ${this.kind} id ${JSON.stringify(id)}`, ErrorCode.UnknownId);
+    return i;
+  }
+
+  /** Indices of the known ids among `ids` (unknown ones are dropped). */
+  knownIndices(ids: readonly Id[] | undefined, what: string): Int32Array | null {
+    if (ids === undefined) return null;
+    if (!Array.isArray(ids)) throw badInput(`${what} must be an array of ids`);
+    const out: number[] = [];
+    for (const id of ids) {
+      checkId(id, what);
+      const i = this.find(id);
+      if (i >= 0) out.push(i);
+    }
+    return Int32Array.from(out);
+  }
+}
+
+export function checkId(id: unknown, what: string): asserts id is Id {
+  if (typeof id === 'string') return;
+  if (typeof id === 'number' && Number.isFinite(id)) return;
+  throw badInput(`${what}: ids must be strings or finite numbers, got ${typeof id === 'number' ? String(id) : typeof id}`);
+}
+
+/** Maps ids to dense indices in order of first appearance. */
+export function internIds(values: ArrayLike<unknown>, what: string): { indices: Int32Array; ids: Id[] } {
+  const map = new Map<Id, number>();
+  const ids: Id[] = [];
+  const indices = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const id = values[i];
+    let index = map.get(id as Id);
+    if (index === undefined) {
+      if (typeof id !== 'string' && !(typeof id === 'number' && Number.isFinite(id)))
+        throw badInput(`${what}[${i}] must be a string or a finite number, got ${typeof id === 'number' ? String(id) : typeof id}`);
+      index = ids.length;
+      map.set(id, index);
+      ids.push(id);
+    }
+    indices[i] = index;
+  }
+  return { indices, ids };
+}

@@ -1,0 +1,44 @@
+// Public API of the affinity package.
+import { native } from '../bindings/native.js';
+import { intOption, oneOf } from './jobs.js';
+
+export { AffinityError, ErrorCode } from './errors.js';
+export { Interactions } from './interactions.js';
+export type { BuildOptions, CsrInput, DuplicatePolicy, FileOptions, FromArraysInput, FromIndicesInput } from './interactions.js';
+export type { Id } from './ids.js';
+export type { JobOptions } from './jobs.js';
+export { similarity, SimilarityMatrix, DenseSimilarity } from './similarity.js';
+export type { Measure, Neighbor, SimilarityOptions, Weighting } from './similarity.js';
+export { ItemKNN, UserKNN, BatchRecommendations } from './knn.js';
+export type { BatchOptions, KnnOptions, Recommendation, RecommendOptions } from './knn.js';
+export { readNpy, writeNpy, parseNpy, encodeNpy } from './npy.js';
+
+export type SimdLevel = 'scalar' | 'avx2' | 'avx512' | 'neon';
+
+export interface Capabilities {
+  /** CPU architecture as the addon sees it: x64, arm64 or other. */
+  arch: string;
+  /** CPU features relevant to the kernels (sse4.2, avx2, fma, avx512f, neon). */
+  features: string[];
+  /** SIMD levels this CPU can run, scalar first. */
+  simdLevels: SimdLevel[];
+  /** The level in use. */
+  simd: SimdLevel;
+  /** Threads in the compute pool. */
+  threads: number;
+}
+
+/** What the CPU offers and what Affinity uses. */
+export function capabilities(): Capabilities {
+  return native.capabilities() as Capabilities;
+}
+
+/** Forces a SIMD level (as AFFINITY_SIMD does at load). A level the CPU lacks throws ERR_AFFINITY_SIMD_UNAVAILABLE. */
+export function setSimdLevel(level: SimdLevel): void {
+  native.setSimdLevel(oneOf(level, 'level', ['scalar', 'avx2', 'avx512', 'neon'] as const, 'scalar'));
+}
+
+/** Sizes the compute pool (default: os.availableParallelism()). */
+export function setThreads(threads: number): void {
+  native.setThreads(intOption(threads, 'threads', 1, 256, 1));
+}

@@ -1,0 +1,326 @@
+// Interactions: who did what, as a users x items sparse matrix with the caller's ids on both axes.
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
+import { join } from 'node:path';
+import { native, type NativeCsr } from '../bindings/native.js';
+import { AffinityError, ErrorCode, badInput } from './errors.js';
+import { IdMap, internIds, type Id } from './ids.js';
+import { runJob, oneOf, intOption, type JobOptions } from './jobs.js';
+import { readNpy, writeNpy, toInt32, toFloat32 } from './npy.js';
+import { writeFileAtomic } from './files.js';
+
+export type DuplicatePolicy = 'sum' | 'max' | 'last';
+const DUPLICATES: readonly DuplicatePolicy[] = ['sum', 'max', 'last'];
+
+export interface BuildOptions extends JobOptions {
+  /** How repeated (user, item) pairs merge: add values (default), keep the largest, or keep the last. */
+  duplicates?: DuplicatePolicy;
+}
+
+export interface FromArraysInput {
+  users: ArrayLike<Id>;
+  items: ArrayLike<Id>;
+  /** Interaction strength (rating, count, spend). Defaults to 1 for every pair. */
+  values?: ArrayLike<number>;
+  /** Unix time in seconds, or Date objects. */
+  timestamps?: ArrayLike<number | Date>;
+}
+
+export interface FromIndicesInput {
+  rows: Int32Array;
+  cols: Int32Array;
+  values?: Float32Array;
+  timestamps?: Float64Array;
+  shape: [number, number];
+  userIds?: readonly Id[];
+  itemIds?: readonly Id[];
+}
+
+export interface CsrInput {
+  indptr: ArrayLike<number> | BigInt64Array;
+  indices: ArrayLike<number> | BigInt64Array;
+  data: ArrayLike<number>;
+  shape: [number, number];
+  userIds?: readonly Id[];
+  itemIds?: readonly Id[];
+}
+
+export interface FileOptions extends BuildOptions {
+  format?: 'csv' | 'tsv';
+  /** Column names (with a header) or 0-based positions. Defaults: user, item, value, timestamp at 0..3 for headerless files. */
+  columns?: { user: string | number; item: string | number; value?: string | number; timestamp?: string | number };
+  header?: boolean;
+  delimiter?: string;
+  /** Skip malformed lines (counted in `skippedLines`) instead of failing on the first one. */
+  skipInvalid?: boolean;
+}
+
+export class Interactions {
+  /** Lines skipped while reading a file with `skipInvalid`. */
+  skippedLines = 0;
+
+  private constructor(
+    readonly users: IdMap,
+    readonly items: IdMap,
+    /** users x items, rows sorted by item index, duplicates merged. Do not mutate. */
+    readonly csr: NativeCsr,
+  ) {}
+
+  get userCount(): number {
+    return this.csr.rows;
+  }
+  get itemCount(): number {
+    return this.csr.cols;
+  }
+  /** Number of stored (user, item) pairs after merging duplicates. */
+  get size(): number {
+    return this.csr.indices.length;
+  }
+  get hasTimestamps(): boolean {
+    return this.csr.timestamps != null;
+  }
+  /** Bytes held by the matrix arrays (ids not included). */
+  get byteLength(): number {
+    const c = this.csr;
+    return c.indptr.byteLength + c.indices.byteLength + c.data.byteLength + (c.timestamps?.byteLength ?? 0);
+  }
+
+  /** The items of one user with their values. */
+  itemsOf(user: Id): { item: Id; value: number }[] {
+    const u = this.users.indexOf(user);
+    const out: { item: Id; value: number }[] = [];
+    for (let p = this.csr.indptr[u]; p < this.csr.indptr[u + 1]; p++)
+      out.push({ item: this.items.ids[this.csr.indices[p]], value: this.csr.data[p] });
+    return out;
+  }
+
+  /** Builds from parallel arrays of caller ids. Ids keep their first-seen order. */
+  static async fromArrays(input: FromArraysInput, options: BuildOptions = {}): Promise<Interactions> {
+    if (input === null || typeof input !== 'object') throw badInput('fromArrays needs { users, items, values?, timestamps? }');
+    const { users, items } = input;
+    if (!isArrayLike(users) || !isArrayLike(items)) throw badInput('users and items must be arrays');
+    if (users.length !== items.length)
+      throw new AffinityError(`users has ${users.length} entries but items has ${items.length}`, ErrorCode.DimMismatch);
+    const u = internIds(users, 'users');
+    const i = internIds(items, 'items');
+    return Interactions.fromIndices(
+      {
+        rows: u.indices,
+        cols: i.indices,
+        values: input.values === undefined ? undefined : floatValues(input.values, users.length, 'values'),
+        timestamps: input.timestamps === undefined ? undefined : timestampValues(input.timestamps, users.length),
+        shape: [u.ids.length, i.ids.length],
+        userIds: u.ids,
+        itemIds: i.ids,
+      },
+      options,
+    );
+  }
+
+  /** Builds from dense 0-based indices (the fast path for data that is already indexed). Ids default to the indices. */
+  static async fromIndices(input: FromIndicesInput, options: BuildOptions = {}): Promise<Interactions> {
+    const [rows, cols] = checkShape(input.shape);
+    const duplicates = oneOf(options.duplicates, 'duplicates', DUPLICATES, 'sum');
+    const userIds = idsFor(input.userIds, rows, 'userIds');
+    const itemIds = idsFor(input.itemIds, cols, 'itemIds');
+    const csr = await runJob(options, (cancel, progress) =>
+      native.buildCsr(input.rows, input.cols, input.values ?? null, input.timestamps ?? null, rows, cols, duplicates, cancel, progress),
+    );
+    return new Interactions(new IdMap(userIds, 'user'), new IdMap(itemIds, 'item'), csr);
+  }
+
+  /** Builds from a CSR matrix (SciPy's indptr/indices/data), validating it. Rows are users. */
+  static async fromCSR(input: CsrInput, options: BuildOptions = {}): Promise<Interactions> {
+    if (input === null || typeof input !== 'object') throw badInput('fromCSR needs { indptr, indices, data, shape }');
+    const [rows, cols] = checkShape(input.shape);
+    const duplicates = oneOf(options.duplicates, 'duplicates', DUPLICATES, 'sum');
+    const indptr = toInt32(asNpy(input.indptr, 'indptr'), 'indptr');
+    const indices = toInt32(asNpy(input.indices, 'indices'), 'indices');
+    const data = toFloat32(asNpy(input.data, 'data'), 'data');
+    if (indptr.length !== rows + 1)
+      throw new AffinityError(`indptr has ${indptr.length} entries; shape[0] + 1 = ${rows + 1}`, ErrorCode.DimMismatch);
+    const csr = await runJob(options, (cancel, progress) =>
+      native.canonicalCsr({ rows, cols, indptr, indices, data }, duplicates, cancel, progress),
+    );
+    return new Interactions(
+      new IdMap(idsFor(input.userIds, rows, 'userIds'), 'user'),
+      new IdMap(idsFor(input.itemIds, cols, 'itemIds'), 'item'),
+      csr,
+    );
+  }
+
+  /**
+   * Streams a CSV/TSV file (gzip when the name ends in .gz) in bounded memory. Ids are read as strings.
+   * Parse errors carry the file name and line number.
+   */
+  static async fromFile(path: string, options: FileOptions = {}): Promise<Interactions> {
+    if (typeof path !== 'string' || path.length === 0) throw badInput('path must be a non-empty string');
+    const format = oneOf(options.format, 'format', ['csv', 'tsv'] as const, /\.tsv(\.gz)?$|\.data$/i.test(path) ? 'tsv' : 'csv');
+    const delimiter = options.delimiter ?? (format === 'tsv' ? '\t' : ',');
+    if (typeof delimiter !== 'string' || delimiter.length !== 1) throw badInput('delimiter must be one character');
+    const header = options.header ?? (options.columns ? typeof options.columns.user === 'string' : false);
+    const columns = options.columns ?? { user: 0, item: 1, value: 2 };
+    if (options.signal?.aborted) throw new AffinityError('the operation was cancelled', ErrorCode.Cancelled, { cause: options.signal.reason });
+    const reader = new native.CsvReader({ delimiter, header, skipInvalid: options.skipInvalid ?? false, columns });
+    let stream: NodeJS.ReadableStream = createReadStream(path, { highWaterMark: 1 << 20 });
+    if (/\.gz$/i.test(path)) stream = stream.pipe(createGunzip({ chunkSize: 1 << 20 }));
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        if (options.signal?.aborted) throw new AffinityError('the operation was cancelled', ErrorCode.Cancelled, { cause: options.signal.reason });
+        await reader.push(chunk);
+      }
+      const parsed = reader.finish();
+      const result = await Interactions.fromIndices(
+        {
+          rows: parsed.rows,
+          cols: parsed.cols,
+          values: parsed.values ?? undefined,
+          timestamps: parsed.timestamps ?? undefined,
+          shape: [parsed.userIds.length, parsed.itemIds.length],
+          userIds: parsed.userIds,
+          itemIds: parsed.itemIds,
+        },
+        options,
+      );
+      result.skippedLines = parsed.skipped;
+      return result;
+    } catch (err) {
+      (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      const e = err as Error & { code?: string };
+      if (e instanceof AffinityError && e.code !== ErrorCode.Parse) throw e;
+      if (e instanceof AffinityError) throw new AffinityError(`${path}: ${e.message}`, e.code, { cause: err });
+      const code = e.code === 'Z_DATA_ERROR' || e.code === 'Z_BUF_ERROR' ? ErrorCode.Parse : ErrorCode.Io;
+      throw new AffinityError(`${path}: ${e.message}`, code, { cause: err });
+    }
+  }
+
+  /**
+   * Reads indptr.npy, indices.npy and data.npy (and shape.npy, user_ids.json, item_ids.json when present)
+   * from a directory: the layout `saveNpy` writes and `scipy.sparse.csr_matrix((data, indices, indptr))` reads.
+   */
+  static async loadNpy(dir: string, options: BuildOptions & { shape?: [number, number] } = {}): Promise<Interactions> {
+    const [indptr, indices, data] = await Promise.all(['indptr', 'indices', 'data'].map((n) => readNpy(join(dir, `${n}.npy`))));
+    let shape = options.shape;
+    if (!shape) {
+      const stored = await readNpy(join(dir, 'shape.npy')).catch(() => null);
+      if (stored && stored.length === 2) shape = [Number(stored[0]), Number(stored[1])];
+      else {
+        let maxCol = -1;
+        for (const c of toInt32(indices, 'indices')) maxCol = Math.max(maxCol, c);
+        shape = [indptr.length - 1, maxCol + 1];
+      }
+    }
+    const userIds = await readIds(join(dir, 'user_ids.json'));
+    const itemIds = await readIds(join(dir, 'item_ids.json'));
+    return Interactions.fromCSR({ indptr: toInt32(indptr, 'indptr'), indices: toInt32(indices, 'indices'), data: toFloat32(data, 'data'), shape, userIds, itemIds }, options);
+  }
+
+  /** Writes indptr.npy (int32), indices.npy (int32), data.npy (float32), shape.npy (int64) and the id maps as JSON. */
+  async saveNpy(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    const c = this.csr;
+    await writeNpy(join(dir, 'indptr.npy'), c.indptr);
+    await writeNpy(join(dir, 'indices.npy'), c.indices);
+    await writeNpy(join(dir, 'data.npy'), c.data);
+    await writeNpy(join(dir, 'shape.npy'), BigInt64Array.from([BigInt(c.rows), BigInt(c.cols)]));
+    await writeFileAtomic(join(dir, 'user_ids.json'), Buffer.from(JSON.stringify(this.users.ids)));
+    await writeFileAtomic(join(dir, 'item_ids.json'), Buffer.from(JSON.stringify(this.items.ids)));
+  }
+
+  /** Writes `user,item,value[,timestamp]` with a header line. */
+  async saveCsv(path: string): Promise<void> {
+    const c = this.csr;
+    const users = this.users.ids;
+    const items = this.items.ids;
+    const ts = c.timestamps;
+    function* lines(): Generator<Uint8Array> {
+      yield Buffer.from(ts ? 'user,item,value,timestamp\n' : 'user,item,value\n');
+      let batch: string[] = [];
+      for (let u = 0; u < c.rows; u++) {
+        for (let p = c.indptr[u]; p < c.indptr[u + 1]; p++) {
+          batch.push(`${csvField(users[u])},${csvField(items[c.indices[p]])},${c.data[p]}${ts ? ',' + ts[p] : ''}\n`);
+          if (batch.length === 65536) {
+            yield Buffer.from(batch.join(''));
+            batch = [];
+          }
+        }
+      }
+      if (batch.length > 0) yield Buffer.from(batch.join(''));
+    }
+    await writeFileAtomic(path, lines());
+  }
+}
+
+function csvField(id: Id): string {
+  const s = String(id);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function isArrayLike(v: unknown): v is ArrayLike<unknown> {
+  return Array.isArray(v) || ArrayBuffer.isView(v);
+}
+
+function checkShape(shape: unknown): [number, number] {
+  if (!Array.isArray(shape) || shape.length !== 2) throw badInput('shape must be [rows, cols]');
+  const rows = intOption(shape[0], 'shape[0]', 0, 0x7ffffffe, 0);
+  const cols = intOption(shape[1], 'shape[1]', 0, 0x7ffffffe, 0);
+  return [rows, cols];
+}
+
+function idsFor(ids: readonly Id[] | undefined, n: number, what: string): readonly Id[] {
+  if (ids === undefined) return Array.from({ length: n }, (_, i) => i);
+  if (!Array.isArray(ids) || ids.length !== n)
+    throw new AffinityError(`${what} must be an array of ${n} ids`, ErrorCode.DimMismatch);
+  if (new Set(ids).size !== ids.length) throw badInput(`${what} contains duplicates`);
+  return ids;
+}
+
+function floatValues(values: ArrayLike<number>, n: number, what: string): Float32Array {
+  if (!isArrayLike(values)) throw badInput(`${what} must be an array of numbers`);
+  if (values.length !== n) throw new AffinityError(`${what} has ${values.length} entries, expected ${n}`, ErrorCode.DimMismatch);
+  const out = values instanceof Float32Array ? values : new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (typeof v !== 'number' || !Number.isFinite(v) || !Number.isFinite(Math.fround(v)))
+      throw badInput(`${what}[${i}] must be a finite number, got ${String(v)}`);
+    if (out !== values) out[i] = v;
+  }
+  return out;
+}
+
+function timestampValues(values: ArrayLike<number | Date>, n: number): Float64Array {
+  if (!isArrayLike(values)) throw badInput('timestamps must be an array');
+  if (values.length !== n) throw new AffinityError(`timestamps has ${values.length} entries, expected ${n}`, ErrorCode.DimMismatch);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    const t = v instanceof Date ? v.getTime() / 1000 : v;
+    if (typeof t !== 'number' || !Number.isFinite(t)) throw badInput(`timestamps[${i}] must be a finite number or a valid Date`);
+    out[i] = t;
+  }
+  return out;
+}
+
+function asNpy(v: ArrayLike<number> | BigInt64Array, what: string) {
+  if (v instanceof Int32Array || v instanceof Float32Array || v instanceof Float64Array || v instanceof BigInt64Array || v instanceof Uint32Array) return v;
+  if (Array.isArray(v)) return Float64Array.from(v);
+  throw badInput(`${what} must be a typed array or an array of numbers`);
+}
+
+async function readIds(path: string): Promise<Id[] | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  let ids: unknown;
+  try {
+    ids = JSON.parse(text);
+  } catch (err) {
+    throw new AffinityError(`${path}: ${(err as Error).message}`, ErrorCode.Parse, { cause: err });
+  }
+  if (!Array.isArray(ids)) throw new AffinityError(`${path} must hold a JSON array of ids`, ErrorCode.Parse);
+  return ids as Id[];
+}

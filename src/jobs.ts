@@ -1,0 +1,58 @@
+// Plumbing shared by every asynchronous native call: AbortSignal to a native cancel flag, progress.
+import { AffinityError, ErrorCode, badInput } from './errors.js';
+
+export interface JobOptions {
+  /** Cancels the work; the Promise rejects with an AffinityError (code ERR_AFFINITY_CANCELLED, cause = signal.reason). */
+  signal?: AbortSignal;
+  /** Called on the JS thread with the finished fraction in [0, 1], at most every 50 ms. */
+  onProgress?: (fraction: number) => void;
+}
+
+export async function runJob<T>(
+  options: JobOptions | undefined,
+  start: (cancel: Int32Array, onProgress: ((fraction: number) => void) | null) => Promise<T>,
+): Promise<T> {
+  const signal = options?.signal;
+  const onProgress = options?.onProgress;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw badInput('signal must be an AbortSignal');
+  if (onProgress !== undefined && typeof onProgress !== 'function') throw badInput('onProgress must be a function');
+  if (signal?.aborted) throw cancelled(signal);
+  const cancel = new Int32Array(1);
+  const abort = () => Atomics.store(cancel, 0, 1);
+  signal?.addEventListener('abort', abort, { once: true });
+  try {
+    return await start(cancel, onProgress ?? null);
+  } catch (err) {
+    if (err instanceof AffinityError && err.code === ErrorCode.Cancelled && signal?.aborted) throw cancelled(signal);
+    throw err;
+  } finally {
+    signal?.removeEventListener('abort', abort);
+  }
+}
+
+function cancelled(signal: AbortSignal): AffinityError {
+  return new AffinityError('the operation was cancelled', ErrorCode.Cancelled, { cause: signal.reason });
+}
+
+/** Validates an integer option. */
+export function intOption(value: unknown, name: string, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    throw badInput(`${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
+  return value;
+}
+
+/** Validates a finite number option. */
+export function numberOption(value: unknown, name: string, fallback: number, min = -Infinity): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min)
+    throw badInput(`${name} must be a finite number${min > -Infinity ? ` >= ${min}` : ''}, got ${String(value)}`);
+  return value;
+}
+
+export function oneOf<T extends string>(value: unknown, name: string, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !allowed.includes(value as T))
+    throw badInput(`${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(value)}`);
+  return value as T;
+}
