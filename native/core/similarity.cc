@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "../simd/dispatch.h"
+#include "bitset.h"
 #include "error.h"
 #include "threadpool.h"
 #include "topk.h"
@@ -18,7 +19,7 @@ constexpr int32_t kRowsPerTask = 32;
 constexpr size_t kScanBlock = 4096;
 // A row whose scatter touches fewer than n / kColdRowRatio entries tracks the touched entries instead
 // of scanning the whole accumulator (bench/similarity measured the break-even).
-constexpr int64_t kColdRowRatio = 16;
+constexpr int64_t kColdRowRatio = 256;
 
 // The matrix whose rows are the vectors to compare, with values prepared for the measure.
 Csr vectorsFor(const CsrView& interactions, const SimilarityOptions& o) {
@@ -138,12 +139,12 @@ class ScratchPool {
 
 struct RowScratch {
   std::vector<float> acc;
-  std::vector<uint32_t> stamp;
+  BitSet seen;  // entries of `touched`; cleared as they are consumed
   std::vector<int32_t> touched;
   std::vector<int32_t> candIdx;
   std::vector<float> candSim;
   TopK top;
-  explicit RowScratch(size_t n) : acc(n, 0.0f), stamp(n, 0), candIdx(kScanBlock), candSim(kScanBlock) {}
+  explicit RowScratch(size_t n) : acc(n, 0.0f), candIdx(kScanBlock), candSim(kScanBlock) { seen.resize(n); }
 };
 
 std::unique_ptr<RowScratch> ScratchPool::take(size_t n) {
@@ -177,6 +178,8 @@ class SimilarityJob {
     a_ = vectorsFor(interactions, o_);
     at_ = transpose(a_.view());
     den_ = denominatorsFor(a_, o_);
+    // Implicit data is mostly all ones: then w * 1 == w exactly and the value array need not be read.
+    unitValues_ = std::all_of(at_.data.begin(), at_.data.end(), [](float v) { return v == 1.0f; });
     n_ = a_.rows;
     minAcc_ = (o_.measure == Measure::Jaccard || o_.measure == Measure::Lift) ? o_.minSupport
                                                                               : -std::numeric_limits<float>::infinity();
@@ -224,24 +227,44 @@ class SimilarityJob {
     return w;
   }
 
-  template <bool TrackTouched>
-  void scatter(RowScratch& s, int32_t row) const {
-    float* acc = s.acc.data();
-    const uint32_t gen = static_cast<uint32_t>(row) + 1;
-    for (int32_t p = a_.indptr[row]; p < a_.indptr[row + 1]; ++p) {
+  // acc[j] += w * value over every feature of the row. The feature lists live in a matrix far larger
+  // than the cache, so the next list is prefetched while this one is summed.
+  template <bool TrackTouched, bool UnitValues>
+  void scatterImpl(RowScratch& s, int32_t row) const {
+    float* __restrict acc = s.acc.data();
+    const int32_t* __restrict atIndptr = at_.indptr.data();
+    const int32_t* __restrict atIndices = at_.indices.data();
+    const float* __restrict atData = at_.data.data();
+    const int32_t begin = a_.indptr[row], end = a_.indptr[row + 1];
+    for (int32_t p = begin; p < end; ++p) {
+      if (p + 1 < end) {
+        const int32_t next = atIndptr[a_.indices[p + 1]];
+        __builtin_prefetch(atIndices + next);
+        __builtin_prefetch(atIndices + next + 16);
+        if constexpr (!UnitValues) __builtin_prefetch(atData + next);
+      }
       const int32_t f = a_.indices[p];
       const float w = a_.data[p];
-      for (int32_t q = at_.indptr[f]; q < at_.indptr[f + 1]; ++q) {
-        const int32_t j = at_.indices[q];
+      const int32_t stop = atIndptr[f + 1];
+      for (int32_t q = atIndptr[f]; q < stop; ++q) {
+        const int32_t j = atIndices[q];
         if constexpr (TrackTouched) {
-          if (s.stamp[j] != gen) {
-            s.stamp[j] = gen;
-            s.touched.push_back(j);
-          }
+          if (s.seen.insert(j)) s.touched.push_back(j);
         }
-        acc[j] += w * at_.data[q];
+        if constexpr (UnitValues)
+          acc[j] += w;
+        else
+          acc[j] += w * atData[q];
       }
     }
+  }
+
+  template <bool TrackTouched>
+  void scatter(RowScratch& s, int32_t row) const {
+    if (unitValues_)
+      scatterImpl<TrackTouched, true>(s, row);
+    else
+      scatterImpl<TrackTouched, false>(s, row);
   }
 
   std::vector<Scored>& topRow(RowScratch& s, int32_t row) {
@@ -256,6 +279,7 @@ class SimilarityJob {
       for (int32_t j : s.touched) {
         const float v = s.acc[j];
         s.acc[j] = 0.0f;
+        s.seen.erase(j);
         if (j == row || v == 0.0f || !(v >= minAcc_)) continue;
         const float sim = den_.jaccard ? jaccardSimilarity(v, args.rowDen, den_.col[j], o_.shrink)
                                        : ratioSimilarity(v, args.rowDen, den_.col[j], o_.shrink);
@@ -315,6 +339,7 @@ class SimilarityJob {
   Denominators den_;
   int32_t n_ = 0, k_ = 0;
   float minAcc_ = 0;
+  bool unitValues_ = false;
   ScratchPool scratchPool_;
 };
 

@@ -13,6 +13,8 @@ size_t scan(const ScanArgs& a, float* acc, size_t n, float threshold, int32_t* o
   const __m256 shrink = _mm256_set1_ps(a.shrink);
   const __m256 minAcc = _mm256_set1_ps(a.minAcc);
   const __m256 thr = _mm256_set1_ps(threshold);
+  const __m256 signMask = _mm256_set1_ps(-0.0f);
+  const __m256 relSlack = _mm256_set1_ps(1.0f / (1 << 20));
   size_t count = 0, j = 0;
   alignas(32) float sims[8];
   for (; j + 8 <= n; j += 8) {
@@ -24,9 +26,15 @@ size_t scan(const ScanArgs& a, float* acc, size_t n, float threshold, int32_t* o
     // Same operation order as the scalar formula, without FMA, so every level gives identical bits.
     __m256 den = Jaccard ? _mm256_add_ps(_mm256_sub_ps(_mm256_add_ps(rowDen, col), v), shrink)
                          : _mm256_add_ps(_mm256_mul_ps(rowDen, col), shrink);
+    // den > 0 wherever acc != 0, so sim > thr iff acc > thr * den. That product is a division-free
+    // prefilter (with slack for its rounding); the exact test on acc / den decides.
+    __m256 bound = _mm256_mul_ps(thr, den);
+    __m256 slack = _mm256_mul_ps(_mm256_andnot_ps(signMask, bound), relSlack);
+    __m256 maybe = _mm256_and_ps(_mm256_cmp_ps(v, minAcc, _CMP_GE_OQ), _mm256_cmp_ps(v, _mm256_sub_ps(bound, slack), _CMP_GT_OQ));
+    int mask = _mm256_movemask_ps(maybe) & nonzero;
+    if (mask == 0) continue;
     __m256 sim = _mm256_div_ps(v, den);
-    __m256 keep = _mm256_and_ps(_mm256_cmp_ps(v, minAcc, _CMP_GE_OQ), _mm256_cmp_ps(sim, thr, _CMP_GT_OQ));
-    int mask = _mm256_movemask_ps(keep) & nonzero;
+    mask &= _mm256_movemask_ps(_mm256_cmp_ps(sim, thr, _CMP_GT_OQ));
     if (mask == 0) continue;
     _mm256_store_ps(sims, sim);
     while (mask != 0) {

@@ -14,6 +14,7 @@ size_t scan(const ScanArgs& a, float* acc, size_t n, float threshold, int32_t* o
   const __m512 shrink = _mm512_set1_ps(a.shrink);
   const __m512 minAcc = _mm512_set1_ps(a.minAcc);
   const __m512 thr = _mm512_set1_ps(threshold);
+  const __m512 relSlack = _mm512_set1_ps(1.0f / (1 << 20));
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   size_t count = 0, j = 0;
   for (; j + 16 <= n; j += 16) {
@@ -24,8 +25,13 @@ size_t scan(const ScanArgs& a, float* acc, size_t n, float threshold, int32_t* o
     __m512 col = _mm512_loadu_ps(a.colDen + j);
     __m512 den = Jaccard ? _mm512_add_ps(_mm512_sub_ps(_mm512_add_ps(rowDen, col), v), shrink)
                          : _mm512_add_ps(_mm512_mul_ps(rowDen, col), shrink);
+    // Division-free prefilter, as in the AVX2 kernel; the exact test on acc / den decides.
+    __m512 bound = _mm512_mul_ps(thr, den);
+    __m512 slack = _mm512_mul_ps(_mm512_abs_ps(bound), relSlack);
+    __mmask16 keep = nonzero & _mm512_cmp_ps_mask(v, minAcc, _CMP_GE_OQ) & _mm512_cmp_ps_mask(v, _mm512_sub_ps(bound, slack), _CMP_GT_OQ);
+    if (keep == 0) continue;
     __m512 sim = _mm512_div_ps(v, den);
-    __mmask16 keep = nonzero & _mm512_cmp_ps_mask(v, minAcc, _CMP_GE_OQ) & _mm512_cmp_ps_mask(sim, thr, _CMP_GT_OQ);
+    keep &= _mm512_cmp_ps_mask(sim, thr, _CMP_GT_OQ);
     if (keep == 0) continue;
     __m512i idx = _mm512_add_epi32(lane, _mm512_set1_epi32(static_cast<int32_t>(j)));
     _mm512_mask_compressstoreu_epi32(outIdx + count, keep, idx);
