@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { similarity, capabilities, ItemKNN, setSimdLevel, AffinityError } from '../src/index.js';
+import { native } from '../bindings/native.js';
+import { generate } from '../bench/generate.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+describe('jobs', () => {
+  it('reports progress up to 1 and can be cancelled mid-run', async () => {
+    const data = await generate({ users: 20_000, items: 8_000, interactions: 600_000, seed: 1 });
+    const seen: number[] = [];
+    await similarity(data, { k: 20, onProgress: (f) => seen.push(f) });
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((f, i) => f >= 0 && f <= 1 && (i === 0 || f >= seen[i - 1]))).toBe(true);
+    expect(seen[seen.length - 1]).toBe(1);
+
+    const controller = new AbortController();
+    const reason = new Error('user went away');
+    const running = similarity(data, {
+      k: 20,
+      threads: 1,
+      onProgress: (f) => {
+        if (f > 0.05) controller.abort(reason);
+      },
+      signal: controller.signal,
+    });
+    await expect(running).rejects.toMatchObject({ code: 'ERR_AFFINITY_CANCELLED', cause: reason });
+    // Already aborted: rejected before any work.
+    await expect(similarity(data, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ERR_AFFINITY_CANCELLED' });
+  });
+
+  it('a cancelled fit leaves the previous model in place', async () => {
+    const data = await generate({ users: 20_000, items: 8_000, interactions: 600_000, seed: 2 });
+    const model = await new ItemKNN({ k: 10 }).fit(data);
+    const before = model.recommend(0);
+    const controller = new AbortController();
+    const fit = model.fit(data, { signal: controller.signal, onProgress: () => controller.abort() });
+    await expect(fit).rejects.toBeInstanceOf(AffinityError);
+    expect(model.recommend(0)).toEqual(before);
+  });
+
+  it('does not block the event loop while computing', async () => {
+    const data = await generate({ users: 20_000, items: 8_000, interactions: 600_000, seed: 3 });
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    await similarity(data, { k: 50, threads: 1 });
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThan(5);
+  });
+});
+
+describe('addon', () => {
+  it('exports exactly the functions NativeBinding declares', () => {
+    expect(Object.keys(native).sort()).toEqual(
+      ['CsvReader', 'buildCsr', 'canonicalCsr', 'capabilities', 'knnRecommend', 'knnRecommendBatch', 'knnScore', 'setErrorClass', 'setSimdLevel', 'setThreads', 'similarity', 'transpose'].sort(),
+    );
+  });
+
+  it('reports capabilities and refuses levels the CPU lacks', () => {
+    const caps = capabilities();
+    expect(caps.simdLevels[0]).toBe('scalar');
+    expect(caps.simdLevels).toContain(caps.simd);
+    expect(caps.threads).toBeGreaterThanOrEqual(1);
+    for (const level of ['avx2', 'avx512', 'neon'] as const)
+      if (!caps.simdLevels.includes(level)) expect(() => setSimdLevel(level)).toThrow(expect.objectContaining({ code: 'ERR_AFFINITY_SIMD_UNAVAILABLE' }));
+    expect(() => setSimdLevel('sse' as 'scalar')).toThrow(expect.objectContaining({ code: 'ERR_AFFINITY_BAD_INPUT' }));
+  });
+
+  it('AFFINITY_SIMD forces a level at load, and an unavailable level is a clear error', () => {
+    const run = (value: string) =>
+      execFileSync(process.execPath, ['--import', 'tsx', '-e', "import('./src/index.ts').then(m => console.log(m.capabilities().simd)).catch(e => console.log(e.code))"], {
+        cwd: root,
+        env: { ...process.env, AFFINITY_SIMD: value },
+        encoding: 'utf8',
+      }).trim();
+    expect(run('scalar')).toBe('scalar');
+    expect(run('bogus')).toBe('ERR_AFFINITY_BAD_INPUT');
+    const missing = (['avx512', 'neon', 'avx2'] as const).find((l) => !capabilities().simdLevels.includes(l));
+    if (missing) expect(run(missing)).toBe('ERR_AFFINITY_SIMD_UNAVAILABLE');
+  });
+
+  it('loads, works and unloads in worker threads', async () => {
+    const code = `
+      const { parentPort } = require('node:worker_threads');
+      import(${JSON.stringify(root + 'dist/src/index.js')}).then(async (m) => {
+        const d = await m.Interactions.fromArrays({ users: ['a','a','b'], items: ['x','y','x'] });
+        const s = await m.similarity(d, { k: 2 });
+        parentPort.postMessage(s.neighbors('x').map(n => n.id).join(','));
+      });`;
+    for (let round = 0; round < 3; round++) {
+      const worker = new Worker(code, { eval: true });
+      const message = await new Promise((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      expect(message).toBe('y');
+      await worker.terminate();
+    }
+  });
+});
