@@ -21,6 +21,7 @@
       'bindings/addon.cc',
       'bindings/csv_reader.cc',
       'bindings/glue.cc',
+      'bindings/knn_model.cc',
     ],
   },
 }

@@ -1,9 +1,8 @@
-// Module entry: capabilities, settings, CSR construction, similarity and neighbourhood scoring.
+// Module entry: capabilities, settings, CSR construction and similarity; the classes live in their own files.
 #include <napi.h>
 
 #include <limits>
 
-#include "../native/core/knn.h"
 #include "../native/core/similarity.h"
 #include "../native/core/threadpool.h"
 #include "../native/simd/dispatch.h"
@@ -12,6 +11,7 @@
 namespace affinity::glue {
 
 Napi::Function initCsvReader(Napi::Env env, AddonData* data);
+Napi::Function initKnnModel(Napi::Env env);
 
 namespace {
 
@@ -140,73 +140,6 @@ Napi::Value similarityJs(const Napi::CallbackInfo& info) {
       });
 }
 
-TwoHop modelArg(const Napi::Value& v) {
-  if (!v.IsObject()) throw Napi::TypeError::New(v.Env(), "model must be an object");
-  Napi::Object o = v.As<Napi::Object>();
-  return TwoHop{csrArg(o.Get("first"), "first"), csrArg(o.Get("second"), "second"), csrArg(o.Get("seen"), "seen")};
-}
-
-RecommendFilter filterArg(const Napi::CallbackInfo& info, size_t at) {
-  RecommendFilter f;
-  f.filterSeen = boolArg(info[at], "filterSeen");
-  f.exclude = typedArray<int32_t>(info[at + 1], "exclude", true);
-  f.include = typedArray<int32_t>(info[at + 2], "include", true);
-  return f;
-}
-
-Napi::Value scoredToJs(Napi::Env env, const std::vector<Scored>& best) {
-  std::vector<int32_t> items(best.size());
-  std::vector<float> scores(best.size());
-  for (size_t i = 0; i < best.size(); ++i) {
-    items[i] = best[i].index;
-    scores[i] = best[i].score;
-  }
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("items", toTypedArray(env, std::move(items)));
-  o.Set("scores", toTypedArray(env, std::move(scores)));
-  return o;
-}
-
-// knnRecommend(model, user, k, filterSeen, exclude|null, include|null) -> { items, scores }
-Napi::Value knnRecommendJs(const Napi::CallbackInfo& info) {
-  return guard(info, [&] {
-    TwoHop model = modelArg(info[0]);
-    int32_t user = int32Arg(info[1], "user", 0, kMaxDim);
-    int32_t k = int32Arg(info[2], "k", 0, kMaxDim);
-    return scoredToJs(info.Env(), recommend(model, user, k, filterArg(info, 3)));
-  });
-}
-
-// knnScore(model, user, items) -> Float32Array
-Napi::Value knnScoreJs(const Napi::CallbackInfo& info) {
-  return guard(info, [&] {
-    TwoHop model = modelArg(info[0]);
-    int32_t user = int32Arg(info[1], "user", 0, kMaxDim);
-    return toTypedArray(info.Env(), scoreItems(model, user, typedArray<int32_t>(info[2], "items")));
-  });
-}
-
-// knnRecommendBatch(model, users, k, filterSeen, exclude|null, include|null, threads, cancel, onProgress)
-Napi::Value knnRecommendBatchJs(const Napi::CallbackInfo& info) {
-  TwoHop model = modelArg(info[0]);
-  auto users = typedArray<int32_t>(info[1], "users");
-  int32_t k = int32Arg(info[2], "k", 0, kMaxDim);
-  RecommendFilter filter = filterArg(info, 3);
-  int threads = int32Arg(info[6], "threads", 0, 256);
-  auto result = std::make_shared<BatchResult>();
-  return runJob(
-      info, {info[0], info[1], info[4], info[5]}, info[7], info[8],
-      [model, users, k, filter, threads, result](Control& control) {
-        *result = recommendBatch(model, users, k, filter, threads, control);
-      },
-      [result](Napi::Env env) -> Napi::Value {
-        Napi::Object o = Napi::Object::New(env);
-        o.Set("items", toTypedArray(env, std::move(result->items)));
-        o.Set("scores", toTypedArray(env, std::move(result->scores)));
-        return o;
-      });
-}
-
 }  // namespace
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
@@ -225,9 +158,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("canonicalCsr", Napi::Function::New(env, canonicalCsrJs, "canonicalCsr"));
   exports.Set("transpose", Napi::Function::New(env, transposeJs, "transpose"));
   exports.Set("similarity", Napi::Function::New(env, similarityJs, "similarity"));
-  exports.Set("knnRecommend", Napi::Function::New(env, knnRecommendJs, "knnRecommend"));
-  exports.Set("knnScore", Napi::Function::New(env, knnScoreJs, "knnScore"));
-  exports.Set("knnRecommendBatch", Napi::Function::New(env, knnRecommendBatchJs, "knnRecommendBatch"));
+  exports.Set("KnnModel", initKnnModel(env));
   exports.Set("CsvReader", initCsvReader(env, data));
   return exports;
 }

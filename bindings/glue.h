@@ -72,6 +72,12 @@ template <class T>
 Napi::Value toTypedArray(Napi::Env env, std::vector<T>&& values) {
   const size_t n = values.size();
   if (n == 0) return Napi::TypedArrayOf<T>::New(env, 0);
+  if (n * sizeof(T) <= 4096) {
+    // A finalizer costs more than copying a few cache lines (single recommendations).
+    auto copy = Napi::TypedArrayOf<T>::New(env, n);
+    std::memcpy(copy.Data(), values.data(), n * sizeof(T));
+    return copy;
+  }
   auto* owner = new std::vector<T>(std::move(values));
   napi_value buffer;
   napi_status status = napi_create_external_arraybuffer(

@@ -37,10 +37,20 @@ export interface NativeSimilarityOptions {
   threads: number;
 }
 
-export interface NativeTwoHop {
-  first: NativeCsr;
-  second: NativeCsr;
-  seen: NativeCsr;
+/** A neighbourhood model: first = the user's row, second = where each middle entry leads (see knn.h). */
+export interface NativeKnnModel {
+  recommend(user: number, k: number, filterSeen: boolean, exclude: Int32Array | null, include: Int32Array | null): NativeScored;
+  score(user: number, items: Int32Array): Float32Array;
+  recommendBatch(
+    users: Int32Array,
+    k: number,
+    filterSeen: boolean,
+    exclude: Int32Array | null,
+    include: Int32Array | null,
+    threads: number,
+    cancel: Int32Array | null,
+    onProgress: ProgressCallback,
+  ): Promise<NativeScored>;
 }
 
 export interface NativeScored {
@@ -97,26 +107,7 @@ export interface NativeBinding {
     cancel: Int32Array | null,
     onProgress: ProgressCallback,
   ): Promise<{ n: number; topK?: NativeCsr; dense?: Float32Array }>;
-  knnRecommend(
-    model: NativeTwoHop,
-    user: number,
-    k: number,
-    filterSeen: boolean,
-    exclude: Int32Array | null,
-    include: Int32Array | null,
-  ): NativeScored;
-  knnScore(model: NativeTwoHop, user: number, items: Int32Array): Float32Array;
-  knnRecommendBatch(
-    model: NativeTwoHop,
-    users: Int32Array,
-    k: number,
-    filterSeen: boolean,
-    exclude: Int32Array | null,
-    include: Int32Array | null,
-    threads: number,
-    cancel: Int32Array | null,
-    onProgress: ProgressCallback,
-  ): Promise<NativeScored>;
+  KnnModel: new (first: NativeCsr, second: NativeCsr, seen: NativeCsr) => NativeKnnModel;
   CsvReader: new (options: NativeCsvReaderOptions) => NativeCsvReader;
 }
 

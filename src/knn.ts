@@ -1,5 +1,5 @@
 // ItemKNN and UserKNN: neighbourhood recommenders on top of similarity().
-import { native, type NativeTwoHop } from '../bindings/native.js';
+import { native, type NativeCsr, type NativeKnnModel } from '../bindings/native.js';
 import { AffinityError, ErrorCode, badInput } from './errors.js';
 import { checkId, type Id, type IdMap } from './ids.js';
 import type { Interactions } from './interactions.js';
@@ -57,7 +57,7 @@ const MAX_K = 0x7ffffffe;
 
 abstract class NeighbourhoodModel {
   protected data?: Interactions;
-  protected model?: NativeTwoHop;
+  protected model?: NativeKnnModel;
   protected sim?: SimilarityMatrix;
   protected readonly options: KnnOptions;
 
@@ -69,7 +69,7 @@ abstract class NeighbourhoodModel {
     this.options = { ...options };
   }
 
-  protected abstract twoHop(data: Interactions, sim: SimilarityMatrix): NativeTwoHop;
+  protected abstract twoHop(data: Interactions, sim: SimilarityMatrix): NativeKnnModel;
 
   /** Computes the neighbourhoods. Runs on native threads; supports onProgress and signal. */
   async fit(data: Interactions, options: JobOptions = {}): Promise<this> {
@@ -86,7 +86,7 @@ abstract class NeighbourhoodModel {
     return this.model !== undefined;
   }
 
-  protected state(): { data: Interactions; model: NativeTwoHop; sim: SimilarityMatrix } {
+  protected state(): { data: Interactions; model: NativeKnnModel; sim: SimilarityMatrix } {
     if (!this.data || !this.model || !this.sim) throw new AffinityError('call fit() first', ErrorCode.NotFitted);
     return { data: this.data, model: this.model, sim: this.sim };
   }
@@ -106,7 +106,7 @@ abstract class NeighbourhoodModel {
     const exclude = data.items.knownIndices(options.exclude, 'exclude');
     const include = data.items.knownIndices(options.include, 'include');
     if (include !== null && include.length === 0) return [];
-    const r = native.knnRecommend(model, u, k, filterSeen, exclude, include);
+    const r = model.recommend(u, k, filterSeen, exclude, include);
     return Array.from(r.items, (item, i) => ({ item: data.items.ids[item], score: r.scores[i] }));
   }
 
@@ -126,7 +126,7 @@ abstract class NeighbourhoodModel {
     if (include !== null && include.length === 0)
       return new BatchRecommendations(0, users, new Int32Array(0), new Float32Array(0), data.items);
     const r = await runJob(options, (cancel, progress) =>
-      native.knnRecommendBatch(model, indices, k, filterSeen, exclude, include, threads, cancel, progress),
+      model.recommendBatch(indices, k, filterSeen, exclude, include, threads, cancel, progress),
     );
     return new BatchRecommendations(k, users, r.items, r.scores, data.items);
   }
@@ -141,7 +141,7 @@ abstract class NeighbourhoodModel {
       checkId(i, 'items');
       return data.items.indexOf(i);
     });
-    return Array.from(native.knnScore(model, u, idx));
+    return Array.from(model.score(u, idx));
   }
 }
 
@@ -155,7 +155,7 @@ function boolOption(v: unknown, name: string, fallback: boolean): boolean {
   return v;
 }
 
-function csrOf(sim: SimilarityMatrix) {
+function csrOf(sim: SimilarityMatrix): NativeCsr {
   return { rows: sim.size, cols: sim.size, indptr: sim.indptr, indices: sim.indices, data: sim.data };
 }
 
@@ -167,8 +167,8 @@ export class ItemKNN extends NeighbourhoodModel {
   constructor(options: KnnOptions = {}) {
     super('items', options);
   }
-  protected twoHop(data: Interactions, sim: SimilarityMatrix): NativeTwoHop {
-    return { first: data.csr, second: csrOf(sim), seen: data.csr };
+  protected twoHop(data: Interactions, sim: SimilarityMatrix): NativeKnnModel {
+    return new native.KnnModel(data.csr, csrOf(sim), data.csr);
   }
   /** The most similar items to an item, best first. */
   similarItems(item: Id, options: { k?: number } = {}): Neighbor[] {
@@ -183,8 +183,8 @@ export class UserKNN extends NeighbourhoodModel {
   constructor(options: KnnOptions = {}) {
     super('users', options);
   }
-  protected twoHop(data: Interactions, sim: SimilarityMatrix): NativeTwoHop {
-    return { first: csrOf(sim), second: data.csr, seen: data.csr };
+  protected twoHop(data: Interactions, sim: SimilarityMatrix): NativeKnnModel {
+    return new native.KnnModel(csrOf(sim), data.csr, data.csr);
   }
   /** The most similar users to a user, best first. */
   similarUsers(user: Id, options: { k?: number } = {}): Neighbor[] {

@@ -55,7 +55,7 @@ describe('jobs', () => {
 describe('addon', () => {
   it('exports exactly the functions NativeBinding declares', () => {
     expect(Object.keys(native).sort()).toEqual(
-      ['CsvReader', 'buildCsr', 'canonicalCsr', 'capabilities', 'knnRecommend', 'knnRecommendBatch', 'knnScore', 'setErrorClass', 'setSimdLevel', 'setThreads', 'similarity', 'transpose'].sort(),
+      ['CsvReader', 'KnnModel', 'buildCsr', 'canonicalCsr', 'capabilities', 'setErrorClass', 'setSimdLevel', 'setThreads', 'similarity', 'transpose'].sort(),
     );
   });
 

@@ -1,0 +1,97 @@
+// KnnModel: the two matrices of a neighbourhood model, parsed once and kept referenced, so a
+// recommend() call costs only the scoring.
+#include <napi.h>
+
+#include <limits>
+#include <memory>
+
+#include "../native/core/knn.h"
+#include "glue.h"
+
+namespace affinity::glue {
+namespace {
+
+constexpr int32_t kMaxDim = std::numeric_limits<int32_t>::max() - 1;
+
+class KnnModelWrap : public Napi::ObjectWrap<KnnModelWrap> {
+ public:
+  static Napi::Function define(Napi::Env env) {
+    return DefineClass(env, "KnnModel",
+                       {InstanceMethod("recommend", &KnnModelWrap::recommend), InstanceMethod("score", &KnnModelWrap::score),
+                        InstanceMethod("recommendBatch", &KnnModelWrap::recommendBatch)});
+  }
+
+  // new KnnModel(first, second, seen): CSR objects; see native/core/knn.h for their roles.
+  explicit KnnModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<KnnModelWrap>(info) {
+    guard(info, [&] {
+      model_ = TwoHop{csrArg(info[0], "first"), csrArg(info[1], "second"), csrArg(info[2], "seen")};
+      if (model_.first.cols != model_.second.rows || model_.seen.rows != model_.first.rows || model_.seen.cols != model_.second.cols)
+        throw makeError(info.Env(), code::kDimMismatch, "model matrices do not fit together");
+      for (size_t i = 0; i < 3; ++i) keep_.push_back(Napi::Persistent(info[i].As<Napi::Object>()));
+      return info.Env().Undefined();
+    });
+  }
+
+ private:
+  static RecommendFilter filterArg(const Napi::CallbackInfo& info, size_t at) {
+    RecommendFilter f;
+    f.filterSeen = boolArg(info[at], "filterSeen");
+    f.exclude = typedArray<int32_t>(info[at + 1], "exclude", true);
+    f.include = typedArray<int32_t>(info[at + 2], "include", true);
+    return f;
+  }
+
+  // recommend(user, k, filterSeen, exclude|null, include|null) -> { items, scores }
+  Napi::Value recommend(const Napi::CallbackInfo& info) {
+    return guard(info, [&]() -> Napi::Value {
+      int32_t user = int32Arg(info[0], "user", 0, kMaxDim);
+      int32_t k = int32Arg(info[1], "k", 0, kMaxDim);
+      std::vector<Scored> best = affinity::recommend(model_, user, k, filterArg(info, 2));
+      std::vector<int32_t> items(best.size());
+      std::vector<float> scores(best.size());
+      for (size_t i = 0; i < best.size(); ++i) items[i] = best[i].index, scores[i] = best[i].score;
+      Napi::Object o = Napi::Object::New(info.Env());
+      o.Set("items", toTypedArray(info.Env(), std::move(items)));
+      o.Set("scores", toTypedArray(info.Env(), std::move(scores)));
+      return o;
+    });
+  }
+
+  // score(user, items: Int32Array) -> Float32Array
+  Napi::Value score(const Napi::CallbackInfo& info) {
+    return guard(info, [&]() -> Napi::Value {
+      int32_t user = int32Arg(info[0], "user", 0, kMaxDim);
+      return toTypedArray(info.Env(), scoreItems(model_, user, typedArray<int32_t>(info[1], "items")));
+    });
+  }
+
+  // recommendBatch(users, k, filterSeen, exclude|null, include|null, threads, cancel, onProgress) -> Promise
+  Napi::Value recommendBatch(const Napi::CallbackInfo& info) {
+    auto users = typedArray<int32_t>(info[0], "users");
+    int32_t k = int32Arg(info[1], "k", 0, kMaxDim);
+    RecommendFilter filter = filterArg(info, 2);
+    int threads = int32Arg(info[5], "threads", 0, 256);
+    auto result = std::make_shared<BatchResult>();
+    TwoHop model = model_;
+    return runJob(
+        info, {info.This(), info[0], info[3], info[4]}, info[6], info[7],
+        [model, users, k, filter, threads, result](Control& control) {
+          *result = affinity::recommendBatch(model, users, k, filter, threads, control);
+        },
+        [result](Napi::Env env) -> Napi::Value {
+          Napi::Object o = Napi::Object::New(env);
+          o.Set("items", toTypedArray(env, std::move(result->items)));
+          o.Set("scores", toTypedArray(env, std::move(result->scores)));
+          return o;
+        });
+  }
+
+  TwoHop model_;
+  std::vector<Napi::ObjectReference> keep_;  // the typed arrays model_ points into
+};
+
+}  // namespace
+
+Napi::Function initKnnModel(Napi::Env env) { return KnnModelWrap::define(env); }
+
+}  // namespace affinity::glue
