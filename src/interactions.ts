@@ -95,6 +95,18 @@ export class Interactions {
     return out;
   }
 
+  /** The items x users matrix (the CSC of `csr`), built natively; computed once and cached. */
+  async toCSC(options: JobOptions = {}): Promise<NativeCsr> {
+    this.csc ??= runJob(options, (cancel, progress) => native.transpose(this.csr, cancel, progress));
+    try {
+      return await this.csc;
+    } catch (err) {
+      this.csc = undefined;
+      throw err;
+    }
+  }
+  private csc?: Promise<NativeCsr>;
+
   /** Builds from parallel arrays of caller ids. Ids keep their first-seen order. */
   static async fromArrays(input: FromArraysInput, options: BuildOptions = {}): Promise<Interactions> {
     if (input === null || typeof input !== 'object') throw badInput('fromArrays needs { users, items, values?, timestamps? }');

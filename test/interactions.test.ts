@@ -57,6 +57,20 @@ describe('Interactions.fromArrays', () => {
     await expect(Interactions.fromIndices({ rows: Int32Array.of(0), cols: Int32Array.of(0), shape: [-1, 2] })).rejects.toMatchObject({ code: 'ERR_AFFINITY_BAD_INPUT' });
   });
 
+  it('builds the CSC (items x users) natively', async () => {
+    const d = await randomInteractions({ users: 30, items: 20, density: 0.2, seed: 6 });
+    const csc = await d.toCSC();
+    expect(csc.rows).toBe(20);
+    const pairs = new Set<string>();
+    for (let i = 0; i < csc.rows; i++)
+      for (let p = csc.indptr[i]; p < csc.indptr[i + 1]; p++) pairs.add(`${csc.indices[p]}:${i}:${csc.data[p]}`);
+    const want = new Set<string>();
+    for (let u = 0; u < d.csr.rows; u++)
+      for (let p = d.csr.indptr[u]; p < d.csr.indptr[u + 1]; p++) want.add(`${u}:${d.csr.indices[p]}:${d.csr.data[p]}`);
+    expect(pairs).toEqual(want);
+    expect(await d.toCSC()).toBe(csc);
+  });
+
   it('accepts an empty data set', async () => {
     const d = await Interactions.fromArrays({ users: [], items: [] });
     expect(d.size).toBe(0);

@@ -95,13 +95,38 @@ bool parseTimestamp(std::string_view text, double& seconds) {
 }
 
 int32_t IdMap::intern(std::string_view id) {
-  auto it = index_.find(std::string(id));
-  if (it != index_.end()) return it->second;
-  require(ids_.size() < static_cast<size_t>(INT32_MAX), code::kTooLarge, "more than 2^31-1 distinct ids");
-  const int32_t next = static_cast<int32_t>(ids_.size());
-  ids_.emplace_back(id);
-  index_.emplace(ids_.back(), next);
-  return next;
+  if (lastIndex_ >= 0 && ids_[lastIndex_] == id) return lastIndex_;
+  if (ids_.size() * 2 >= slots_.size()) grow();
+  const uint64_t h = std::hash<std::string_view>{}(id);
+  const size_t mask = slots_.size() - 1;
+  const uint32_t tag = static_cast<uint32_t>(h >> 32);
+  for (size_t s = h & mask;; s = (s + 1) & mask) {
+    const int32_t found = slots_[s].index;
+    if (found < 0) {
+      require(ids_.size() < static_cast<size_t>(INT32_MAX), code::kTooLarge, "more than 2^31-1 distinct ids");
+      const int32_t next = static_cast<int32_t>(ids_.size());
+      slots_[s] = Slot{tag, next};
+      hashes_.push_back(h);
+      ids_.emplace_back(id);
+      lastIndex_ = next;
+      return next;
+    }
+    if (slots_[s].tag == tag && ids_[found] == id) {
+      lastIndex_ = found;
+      return found;
+    }
+  }
+}
+
+void IdMap::grow() {
+  std::vector<Slot> slots(std::max<size_t>(1024, slots_.size() * 2), Slot{0, -1});
+  const size_t mask = slots.size() - 1;
+  for (size_t i = 0; i < ids_.size(); ++i) {
+    size_t s = hashes_[i] & mask;
+    while (slots[s].index >= 0) s = (s + 1) & mask;
+    slots[s] = Slot{static_cast<uint32_t>(hashes_[i] >> 32), static_cast<int32_t>(i)};
+  }
+  slots_ = std::move(slots);
 }
 
 CsvReader::CsvReader(CsvOptions options) : o_(std::move(options)), headerPending_(o_.header) {
