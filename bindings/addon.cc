@@ -12,6 +12,7 @@ namespace affinity::glue {
 
 Napi::Function initCsvReader(Napi::Env env, AddonData* data);
 Napi::Function initKnnModel(Napi::Env env);
+void initAls(Napi::Env env, Napi::Object exports);
 
 namespace {
 
@@ -159,6 +160,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("transpose", Napi::Function::New(env, transposeJs, "transpose"));
   exports.Set("similarity", Napi::Function::New(env, similarityJs, "similarity"));
   exports.Set("KnnModel", initKnnModel(env));
+  initAls(env, exports);
   exports.Set("CsvReader", initCsvReader(env, data));
   return exports;
 }

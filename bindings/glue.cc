@@ -86,7 +86,7 @@ namespace {
 class Job : public Napi::AsyncWorker {
  public:
   Job(Napi::Env env, std::vector<Napi::Value> keepAlive, int32_t* cancelFlag, Napi::Function onProgress,
-      std::function<void(Control&)> compute, std::function<Napi::Value(Napi::Env)> finish)
+      Napi::Function onEvent, std::function<void(Control&)> compute, std::function<Napi::Value(Napi::Env)> finish)
       : Napi::AsyncWorker(env, "affinity"),
         deferred_(Napi::Promise::Deferred::New(env)),
         compute_(std::move(compute)),
@@ -105,7 +105,20 @@ class Job : public Napi::AsyncWorker {
         });
       };
     }
-    control_ = std::make_unique<Control>(cancelFlag, std::move(progress));
+    Control::EventFn event;
+    if (!onEvent.IsEmpty()) {
+      events_ = Napi::ThreadSafeFunction::New(env, onEvent, "affinity-event", 0, 1);
+      hasEvents_ = true;
+      event = [this](int32_t step, double value) {
+        events_.NonBlockingCall(new std::pair<int32_t, double>(step, value),
+                                [](Napi::Env env, Napi::Function fn, std::pair<int32_t, double>* e) {
+                                  auto [s, v] = *e;
+                                  delete e;
+                                  if (!fn.IsEmpty()) fn.Call({Napi::Number::New(env, s), Napi::Number::New(env, v)});
+                                });
+      };
+    }
+    control_ = std::make_unique<Control>(cancelFlag, std::move(progress), std::move(event));
   }
 
   Napi::Promise promise() { return deferred_.Promise(); }
@@ -144,13 +157,14 @@ class Job : public Napi::AsyncWorker {
  private:
   void releaseProgress() {
     if (hasProgress_) progress_.Release();
-    hasProgress_ = false;
+    if (hasEvents_) events_.Release();
+    hasProgress_ = hasEvents_ = false;
   }
 
   Napi::Promise::Deferred deferred_;
   std::vector<Napi::ObjectReference> keepAlive_;
-  Napi::ThreadSafeFunction progress_;
-  bool hasProgress_ = false;
+  Napi::ThreadSafeFunction progress_, events_;
+  bool hasProgress_ = false, hasEvents_ = false;
   std::unique_ptr<Control> control_;
   std::function<void(Control&)> compute_;
   std::function<Napi::Value(Napi::Env)> finish_;
@@ -161,7 +175,7 @@ class Job : public Napi::AsyncWorker {
 
 Napi::Value runJob(const Napi::CallbackInfo& info, std::vector<Napi::Value> keepAlive, const Napi::Value& cancelFlag,
                    const Napi::Value& onProgress, std::function<void(Control&)> compute,
-                   std::function<Napi::Value(Napi::Env)> finish) {
+                   std::function<Napi::Value(Napi::Env)> finish, const Napi::Value& onEvent) {
   Napi::Env env = info.Env();
   int32_t* flag = nullptr;
   if (!cancelFlag.IsNull() && !cancelFlag.IsUndefined()) {
@@ -175,7 +189,12 @@ Napi::Value runJob(const Napi::CallbackInfo& info, std::vector<Napi::Value> keep
     if (!onProgress.IsFunction()) throw Napi::TypeError::New(env, "onProgress must be a function");
     progress = onProgress.As<Napi::Function>();
   }
-  auto* job = new Job(env, std::move(keepAlive), flag, progress, std::move(compute), std::move(finish));
+  Napi::Function event;
+  if (!onEvent.IsEmpty() && !onEvent.IsNull() && !onEvent.IsUndefined()) {
+    if (!onEvent.IsFunction()) throw Napi::TypeError::New(env, "onIteration must be a function");
+    event = onEvent.As<Napi::Function>();
+  }
+  auto* job = new Job(env, std::move(keepAlive), flag, progress, event, std::move(compute), std::move(finish));
   Napi::Promise promise = job->promise();
   job->Queue();
   return promise;

@@ -98,8 +98,9 @@ Napi::Object csrToJs(Napi::Env env, Csr&& m);
 // Runs compute() on a libuv worker (which hands the parallel parts to the compute pool) and settles a
 // Promise with finish() on the JS thread. Arguments in keepAlive stay referenced until then.
 // cancelFlag: an Int32Array(1) the caller sets to non-zero to cancel; onProgress: (fraction) => void.
+// onEvent (optional): (step, value) => void, fed by Control::event.
 Napi::Value runJob(const Napi::CallbackInfo& info, std::vector<Napi::Value> keepAlive, const Napi::Value& cancelFlag,
                    const Napi::Value& onProgress, std::function<void(Control&)> compute,
-                   std::function<Napi::Value(Napi::Env)> finish);
+                   std::function<Napi::Value(Napi::Env)> finish, const Napi::Value& onEvent = Napi::Value());
 
 }  // namespace affinity::glue

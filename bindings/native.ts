@@ -83,6 +83,58 @@ export interface NativeCsvReader {
   finish(): NativeCsvResult;
 }
 
+export interface NativeAlsOptions {
+  factors: number;
+  iterations: number;
+  regularization: number;
+  alpha: number;
+  feedback: 'implicit' | 'explicit';
+  solver: 'cg' | 'cholesky';
+  cgSteps: number;
+  scaleRegularization: boolean;
+  seed: number;
+  threads: number;
+}
+
+export interface NativeAlsFactors {
+  users: number;
+  items: number;
+  factors: number;
+  implicit: boolean;
+  globalMean: number;
+  userFactors: Float32Array;
+  itemFactors: Float32Array;
+  userBias: Float32Array | null;
+  itemBias: Float32Array | null;
+}
+
+export interface NativeAlsModel {
+  recommend(user: number, k: number, filterSeen: boolean, exclude: Int32Array | null, include: Int32Array | null): NativeScored;
+  recommendFor(
+    items: Int32Array,
+    values: Float32Array,
+    k: number,
+    filterSeen: boolean,
+    exclude: Int32Array | null,
+    include: Int32Array | null,
+  ): NativeScored;
+  foldIn(items: Int32Array, values: Float32Array): { factors: Float32Array; bias: number };
+  score(user: number, items: Int32Array): Float32Array;
+  scoreFor(items: Int32Array, values: Float32Array, candidates: Int32Array): Float32Array;
+  similar(byItems: boolean, row: number, k: number): NativeScored;
+  explain(items: Int32Array, values: Float32Array, item: number): NativeScored & { total: number };
+  recommendBatch(
+    users: Int32Array,
+    k: number,
+    filterSeen: boolean,
+    exclude: Int32Array | null,
+    include: Int32Array | null,
+    threads: number,
+    cancel: Int32Array | null,
+    onProgress: ProgressCallback,
+  ): Promise<NativeScored>;
+}
+
 export interface NativeBinding {
   capabilities(): NativeCapabilities;
   setSimdLevel(level: string): void;
@@ -109,6 +161,25 @@ export interface NativeBinding {
   ): Promise<{ n: number; topK?: NativeCsr; dense?: Float32Array }>;
   KnnModel: new (first: NativeCsr, second: NativeCsr, seen: NativeCsr) => NativeKnnModel;
   CsvReader: new (options: NativeCsvReaderOptions) => NativeCsvReader;
+  alsFit(
+    ui: NativeCsr,
+    iu: NativeCsr,
+    options: NativeAlsOptions,
+    start: NativeAlsFactors | null,
+    cancel: Int32Array | null,
+    onProgress: ProgressCallback,
+    onIteration: ((iteration: number, loss: number) => void) | null,
+  ): Promise<NativeAlsFactors & { losses: Float64Array }>;
+  alsSolveRows(
+    rows: NativeCsr,
+    options: NativeAlsOptions,
+    model: NativeAlsFactors,
+    byUsers: boolean,
+    which: Int32Array,
+    cancel: Int32Array | null,
+    onProgress: ProgressCallback,
+  ): Promise<NativeAlsFactors>;
+  AlsModel: new (model: NativeAlsFactors, seen: NativeCsr, options: NativeAlsOptions) => NativeAlsModel;
 }
 
 function packageRoot(): string {

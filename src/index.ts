@@ -12,6 +12,8 @@ export type { Measure, Neighbor, SimilarityOptions, Weighting } from './similari
 export { ItemKNN, UserKNN, BatchRecommendations } from './knn.js';
 export type { BatchOptions, KnnOptions, Recommendation, RecommendOptions } from './knn.js';
 export { readNpy, writeNpy, parseNpy, encodeNpy } from './npy.js';
+export { ALS } from './als.js';
+export type { AlsOptions, Explanation, FitOptions, History } from './als.js';
 
 export type SimdLevel = 'scalar' | 'avx2' | 'avx512' | 'neon';
 

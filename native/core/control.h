@@ -12,10 +12,17 @@ namespace affinity {
 class Control {
  public:
   using ProgressFn = std::function<void(double fraction)>;
+  using EventFn = std::function<void(int32_t step, double value)>;
 
   Control() = default;
   // cancelFlag points at memory the caller may set to non-zero from another thread (a JS Int32Array).
-  Control(int32_t* cancelFlag, ProgressFn progress) : cancelFlag_(cancelFlag), progress_(std::move(progress)) {}
+  Control(int32_t* cancelFlag, ProgressFn progress, EventFn event = nullptr)
+      : cancelFlag_(cancelFlag), progress_(std::move(progress)), event_(std::move(event)) {}
+
+  // Reports a milestone (an ALS iteration and its loss) to the caller, if it listens.
+  void event(int32_t step, double value) const {
+    if (event_) event_(step, value);
+  }
 
   bool cancelled() const {
     return cancelFlag_ != nullptr && std::atomic_ref<int32_t>(*cancelFlag_).load(std::memory_order_relaxed) != 0;
@@ -41,6 +48,7 @@ class Control {
  private:
   int32_t* cancelFlag_ = nullptr;
   ProgressFn progress_;
+  EventFn event_;
   int64_t total_ = 1;
   std::atomic<int64_t> done_{0};
   std::atomic<int64_t> lastReportMs_{0};

@@ -8,6 +8,7 @@
 
 #include "control.h"
 #include "sparse.h"
+#include "recommend.h"
 #include "topk.h"
 
 namespace affinity {
@@ -18,22 +19,12 @@ struct TwoHop {
   CsrView seen;    // users x items, for filterSeen
 };
 
-struct RecommendFilter {
-  bool filterSeen = true;
-  std::span<const int32_t> exclude;  // item indices never returned
-  std::span<const int32_t> include;  // when non-empty, only these items are returned
-};
 
 // Top-k items for one user, best first. Only items reached through a neighbour are candidates.
 std::vector<Scored> recommend(const TwoHop& model, int32_t user, int32_t k, const RecommendFilter& filter);
 
 // Exact scores of the given items for one user (0 where no neighbour links them).
 std::vector<float> scoreItems(const TwoHop& model, int32_t user, std::span<const int32_t> items);
-
-struct BatchResult {
-  std::vector<int32_t> items;  // users.size() * k, -1 where fewer than k candidates
-  std::vector<float> scores;   // same shape, 0 in the padding
-};
 
 BatchResult recommendBatch(const TwoHop& model, std::span<const int32_t> users, int32_t k, const RecommendFilter& filter,
                            int threads, Control& control);

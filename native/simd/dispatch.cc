@@ -9,7 +9,8 @@
 namespace affinity {
 namespace {
 
-#define AFFINITY_TABLE(level, ns) KernelTable{level, kernels::ns::scanRatio, kernels::ns::scanJaccard}
+#define AFFINITY_TABLE(level, ns) \
+  KernelTable{level, kernels::ns::scanRatio, kernels::ns::scanJaccard, kernels::ns::dot, kernels::ns::axpy, kernels::ns::dotRows}
 
 const KernelTable* tableFor(SimdLevel level) {
   static const KernelTable scalar = AFFINITY_TABLE(SimdLevel::Scalar, scalar);

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "dense.h"
 #include "scan.h"
 
 namespace affinity {
@@ -13,6 +14,9 @@ struct KernelTable {
   SimdLevel level;
   ScanFn scanRatio;
   ScanFn scanJaccard;
+  DotFn dot;
+  AxpyFn axpy;
+  DotRowsFn dotRows;
 };
 
 struct CpuFeatures {

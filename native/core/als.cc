@@ -1,0 +1,373 @@
+#include "als.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "../simd/dispatch.h"
+#include "error.h"
+#include "linalg.h"
+#include "threadpool.h"
+
+namespace affinity {
+namespace {
+
+constexpr size_t kRowsPerTask = 64;
+constexpr size_t kGramChunk = 2048;
+
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+void initRows(std::vector<float>& out, int32_t rows, int32_t f, uint64_t seed) {
+  out.resize(static_cast<size_t>(rows) * f);
+  // Uniform in [0, 0.01), one stream per row so the values do not depend on threads.
+  for (int32_t r = 0; r < rows; ++r) {
+    uint64_t state = splitmix64(seed ^ (static_cast<uint64_t>(r) * 0x9e3779b97f4a7c15ull));
+    for (int32_t k = 0; k < f; ++k) {
+      state = splitmix64(state);
+      out[static_cast<size_t>(r) * f + k] = static_cast<float>((state >> 40) * (1.0 / (1ull << 24)) * 0.01);
+    }
+  }
+}
+
+// G = sum of y y' over the rows (f x f, full), reduced in a fixed chunk order: the same bits for any
+// thread count.
+std::vector<float> gram(const float* y, int32_t rows, int32_t f, int threads, const Control* control) {
+  const size_t chunks = (static_cast<size_t>(rows) + kGramChunk - 1) / kGramChunk;
+  std::vector<std::vector<float>> partial(chunks, std::vector<float>(static_cast<size_t>(f) * f, 0.0f));
+  const KernelTable& k = activeKernels();
+  ThreadPool::instance().parallelFor(
+      chunks, threads,
+      [&](size_t c) {
+        float* g = partial[c].data();
+        const size_t end = std::min<size_t>(rows, (c + 1) * kGramChunk);
+        for (size_t r = c * kGramChunk; r < end; ++r) {
+          const float* v = y + r * f;
+          for (int32_t a = 0; a < f; ++a) k.axpy(v[a], v, g + static_cast<size_t>(a) * f, f);
+        }
+      },
+      control);
+  std::vector<double> sum(static_cast<size_t>(f) * f, 0.0);
+  for (const auto& p : partial)
+    for (size_t i = 0; i < sum.size(); ++i) sum[i] += p[i];
+  return std::vector<float>(sum.begin(), sum.end());
+}
+
+struct Scratch {
+  std::vector<float> r, p, ap, tmp, a, b, aug;
+  std::vector<double> work;
+  void resize(size_t d) {
+    r.resize(d), p.resize(d), ap.resize(d), tmp.resize(d), b.resize(d), aug.resize(d);
+    a.resize(d * d);
+  }
+};
+
+// One side of a sweep: rows of `m` are the entities solved for, `other` the fixed factors.
+struct SweepSide {
+  const float* other;            // fixed factors (n_other x f)
+  const float* otherBias;        // explicit: fixed biases, else null
+  float* mine;                   // factors solved (n x f)
+  float* myBias;                 // explicit: biases solved, else null
+  const float* gramReg;          // implicit: G + lambda I (f x f)
+};
+
+// Implicit, conjugate gradient warm-started from x: A = G + lambda I + Y'(C - I)Y, b = Y'C p.
+void solveImplicitCG(const SweepSide& s, const AlsOptions& o, int32_t f, std::span<const int32_t> idx,
+                     std::span<const float> val, float* x, Scratch& w) {
+  const KernelTable& k = activeKernels();
+  float* r = w.r.data();
+  float* p = w.p.data();
+  float* ap = w.ap.data();
+  k.dotRows(s.gramReg, f, f, x, f, w.tmp.data());
+  for (int32_t a = 0; a < f; ++a) r[a] = -w.tmp[a];
+  for (size_t j = 0; j < idx.size(); ++j) {
+    const float* y = s.other + static_cast<size_t>(idx[j]) * f;
+    const float c = 1.0f + o.alpha * val[j];
+    k.axpy(c - (c - 1.0f) * k.dot(y, x, f), y, r, f);
+  }
+  std::copy(r, r + f, p);
+  float rs = k.dot(r, r, f);
+  for (int32_t step = 0; step < o.cgSteps && rs > 1e-20f; ++step) {
+    k.dotRows(s.gramReg, f, f, p, f, ap);
+    for (size_t j = 0; j < idx.size(); ++j) {
+      const float* y = s.other + static_cast<size_t>(idx[j]) * f;
+      const float c = 1.0f + o.alpha * val[j];
+      k.axpy((c - 1.0f) * k.dot(y, p, f), y, ap, f);
+    }
+    const float pap = k.dot(p, ap, f);
+    if (!(pap > 0)) break;
+    const float step_ = rs / pap;
+    k.axpy(step_, p, x, f);
+    k.axpy(-step_, ap, r, f);
+    const float rsNew = k.dot(r, r, f);
+    const float beta = rsNew / rs;
+    for (int32_t a = 0; a < f; ++a) p[a] = r[a] + beta * p[a];
+    rs = rsNew;
+  }
+}
+
+// Implicit, exact: builds A and b, then Cholesky.
+void implicitSystem(const float* gramReg, const float* other, const AlsOptions& o, int32_t f, std::span<const int32_t> idx,
+                    std::span<const float> val, Scratch& w) {
+  const KernelTable& k = activeKernels();
+  std::copy(gramReg, gramReg + static_cast<size_t>(f) * f, w.a.begin());
+  std::fill(w.b.begin(), w.b.begin() + f, 0.0f);
+  for (size_t j = 0; j < idx.size(); ++j) {
+    const float* y = other + static_cast<size_t>(idx[j]) * f;
+    const float c = 1.0f + o.alpha * val[j];
+    for (int32_t a = 0; a < f; ++a) k.axpy((c - 1.0f) * y[a], y, w.a.data() + static_cast<size_t>(a) * f, f);
+    k.axpy(c, y, w.b.data(), f);
+  }
+}
+
+// Explicit: unknowns [x, bias] against rows [y_j, 1], targets r - mean - otherBias_j.
+void explicitSystem(const float* other, const float* otherBias, float mean, float lambda, int32_t f,
+                    std::span<const int32_t> idx, std::span<const float> val, Scratch& w) {
+  const KernelTable& k = activeKernels();
+  const int32_t d = f + 1;
+  std::fill(w.a.begin(), w.a.begin() + static_cast<size_t>(d) * d, 0.0f);
+  std::fill(w.b.begin(), w.b.begin() + d, 0.0f);
+  float* aug = w.aug.data();
+  for (size_t j = 0; j < idx.size(); ++j) {
+    std::copy(other + static_cast<size_t>(idx[j]) * f, other + static_cast<size_t>(idx[j] + 1) * f, aug);
+    aug[f] = 1.0f;
+    const float t = val[j] - mean - otherBias[idx[j]];
+    for (int32_t a = 0; a < d; ++a) k.axpy(aug[a], aug, w.a.data() + static_cast<size_t>(a) * d, d);
+    k.axpy(t, aug, w.b.data(), d);
+  }
+  for (int32_t a = 0; a < d; ++a) w.a[static_cast<size_t>(a) * d + a] += lambda;
+}
+
+void solveRow(const SweepSide& s, const AlsOptions& o, const AlsModel& m, int32_t f, int32_t row,
+              std::span<const int32_t> idx, std::span<const float> val, Scratch& w) {
+  float* x = s.mine + static_cast<size_t>(row) * f;
+  if (!o.implicit) {
+    if (idx.empty()) {
+      std::fill(x, x + f, 0.0f);
+      s.myBias[row] = 0.0f;
+      return;
+    }
+    const float lambda = o.regularization * (o.scaleRegularization ? static_cast<float>(idx.size()) : 1.0f);
+    explicitSystem(s.other, s.otherBias, m.globalMean, lambda, f, idx, val, w);
+    if (!choleskySolve(w.a.data(), w.b.data(), w.tmp.data(), f + 1, w.work))
+      fail(code::kInternal, "ALS system is not positive definite (regularization must be > 0)");
+    std::copy(w.tmp.begin(), w.tmp.begin() + f, x);
+    s.myBias[row] = w.tmp[f];
+    return;
+  }
+  if (o.solver == AlsSolver::CG) {
+    solveImplicitCG(s, o, f, idx, val, x, w);
+    return;
+  }
+  implicitSystem(s.gramReg, s.other, o, f, idx, val, w);
+  if (!choleskySolve(w.a.data(), w.b.data(), x, f, w.work))
+    fail(code::kInternal, "ALS system is not positive definite (regularization must be > 0)");
+}
+
+void sweep(const CsrView& rows, const AlsOptions& o, AlsModel& m, bool byUsers, std::span<const int32_t> which,
+           Control& control) {
+  const int32_t f = m.factors;
+  SweepSide s;
+  s.other = byUsers ? m.itemFactors.data() : m.userFactors.data();
+  s.mine = byUsers ? m.userFactors.data() : m.itemFactors.data();
+  s.otherBias = m.implicit ? nullptr : (byUsers ? m.itemBias.data() : m.userBias.data());
+  s.myBias = m.implicit ? nullptr : (byUsers ? m.userBias.data() : m.itemBias.data());
+  std::vector<float> gramReg;
+  if (o.implicit) {
+    gramReg = gram(s.other, byUsers ? m.items : m.users, f, o.threads, &control);
+    for (int32_t a = 0; a < f; ++a) gramReg[static_cast<size_t>(a) * f + a] += o.regularization;
+    s.gramReg = gramReg.data();
+  }
+  const size_t count = which.empty() ? static_cast<size_t>(rows.rows) : which.size();
+  const size_t tasks = (count + kRowsPerTask - 1) / kRowsPerTask;
+  ThreadPool::instance().parallelFor(
+      tasks, o.threads,
+      [&](size_t task) {
+        Scratch w;
+        w.resize(static_cast<size_t>(f) + 1);
+        const size_t end = std::min(count, (task + 1) * kRowsPerTask);
+        for (size_t i = task * kRowsPerTask; i < end; ++i) {
+          const int32_t row = which.empty() ? static_cast<int32_t>(i) : which[i];
+          solveRow(s, o, m, f, row, rows.rowIndices(row), rows.rowData(row), w);
+        }
+        control.advance(static_cast<int64_t>(end - task * kRowsPerTask));
+      },
+      &control);
+}
+
+void checkOptions(const AlsOptions& o) {
+  require(o.factors >= 1 && o.factors <= 1024, code::kBadInput, "factors must be in [1, 1024]");
+  require(o.iterations >= 0, code::kBadInput, "iterations must be >= 0");
+  require(std::isfinite(o.regularization) && o.regularization > 0, code::kBadInput, "regularization must be > 0");
+  require(std::isfinite(o.alpha) && o.alpha >= 0, code::kBadInput, "alpha must be >= 0");
+  require(o.cgSteps >= 1, code::kBadInput, "cgSteps must be >= 1");
+}
+
+void checkValues(const CsrView& ui, const AlsOptions& o) {
+  if (!o.implicit) return;
+  for (float v : ui.data) require(v >= 0, code::kBadInput, "implicit feedback values must be >= 0 (confidence 1 + alpha * value)");
+}
+
+}  // namespace
+
+AlsModel alsInit(int32_t users, int32_t items, const AlsOptions& o) {
+  checkOptions(o);
+  AlsModel m;
+  m.users = users, m.items = items, m.factors = o.factors, m.implicit = o.implicit;
+  initRows(m.userFactors, users, o.factors, o.seed);
+  initRows(m.itemFactors, items, o.factors, splitmix64(o.seed + 1));
+  if (!o.implicit) {
+    m.userBias.assign(static_cast<size_t>(users), 0.0f);
+    m.itemBias.assign(static_cast<size_t>(items), 0.0f);
+  }
+  return m;
+}
+
+void alsFit(const CsrView& ui, const CsrView& iu, const AlsOptions& o, AlsModel& m, Control& control,
+            const IterationFn& onIteration) {
+  checkOptions(o);
+  checkValues(ui, o);
+  require(ui.rows == m.users && ui.cols == m.items && iu.rows == m.items && iu.cols == m.users, code::kDimMismatch,
+          "interactions do not match the model's shape");
+  require(m.factors == o.factors && m.implicit == o.implicit, code::kDimMismatch, "model and options disagree");
+  if (!o.implicit) {
+    double sum = 0;
+    for (float v : ui.data) sum += v;
+    m.globalMean = ui.data.empty() ? 0.0f : static_cast<float>(sum / static_cast<double>(ui.data.size()));
+  }
+  control.setTotal(static_cast<int64_t>(o.iterations) * (m.users + m.items));
+  for (int32_t it = 0; it < o.iterations; ++it) {
+    sweep(ui, o, m, true, {}, control);
+    sweep(iu, o, m, false, {}, control);
+    control.throwIfCancelled();
+    if (onIteration) onIteration(it, alsLoss(ui, o, m));
+  }
+}
+
+void alsSolveRows(const CsrView& rows, const AlsOptions& o, AlsModel& m, bool byUsers, std::span<const int32_t> which,
+                  Control& control) {
+  checkOptions(o);
+  checkValues(rows, o);
+  const int32_t n = byUsers ? m.users : m.items;
+  require(rows.rows == n && rows.cols == (byUsers ? m.items : m.users), code::kDimMismatch, "rows do not match the model");
+  for (int32_t r : which) require(r >= 0 && r < n, code::kUnknownId, "row " + std::to_string(r) + " is out of range");
+  control.setTotal(static_cast<int64_t>(which.size()));
+  sweep(rows, o, m, byUsers, which, control);
+}
+
+double alsLoss(const CsrView& ui, const AlsOptions& o, const AlsModel& m) {
+  const KernelTable& k = activeKernels();
+  const int32_t f = m.factors;
+  AlsView v(m);
+  double reg = 0;
+  for (float x : m.userFactors) reg += static_cast<double>(x) * x;
+  for (float x : m.itemFactors) reg += static_cast<double>(x) * x;
+  double loss = 0;
+  if (o.implicit) {
+    // All pairs contribute s^2 (p = 0, c = 1): sum_u x_u' G x_u; observed pairs replace it by c (1 - s)^2.
+    std::vector<float> g = gram(m.itemFactors.data(), m.items, f, o.threads, nullptr);
+    std::vector<float> gx(static_cast<size_t>(f));
+    for (int32_t u = 0; u < m.users; ++u) {
+      k.dotRows(g.data(), f, f, v.user(u), f, gx.data());
+      loss += k.dot(gx.data(), v.user(u), f);
+      for (int32_t p = ui.indptr[u]; p < ui.indptr[u + 1]; ++p) {
+        const double s = k.dot(v.user(u), v.item(ui.indices[p]), f);
+        const double c = 1.0 + o.alpha * ui.data[p];
+        loss += c * (1 - s) * (1 - s) - s * s;
+      }
+    }
+  } else {
+    for (float x : m.userBias) reg += static_cast<double>(x) * x;
+    for (float x : m.itemBias) reg += static_cast<double>(x) * x;
+    for (int32_t u = 0; u < m.users; ++u)
+      for (int32_t p = ui.indptr[u]; p < ui.indptr[u + 1]; ++p) {
+        const int32_t i = ui.indices[p];
+        const double e = ui.data[p] - (m.globalMean + m.userBias[u] + m.itemBias[i] + k.dot(v.user(u), v.item(i), f));
+        loss += e * e;
+      }
+  }
+  return loss + o.regularization * reg;
+}
+
+namespace {
+
+void checkHistory(const AlsView& m, std::span<const int32_t> items, std::span<const float> values, const AlsOptions& o) {
+  require(items.size() == values.size(), code::kDimMismatch, "items and values have different lengths");
+  for (size_t j = 0; j < items.size(); ++j) {
+    require(items[j] >= 0 && items[j] < m.items, code::kUnknownId, "item index " + std::to_string(items[j]) + " is out of range");
+    require(std::isfinite(values[j]), code::kBadInput, "values must be finite");
+    require(!m.implicit || values[j] >= 0, code::kBadInput, "implicit feedback values must be >= 0");
+  }
+  require(o.regularization > 0, code::kBadInput, "regularization must be > 0");
+}
+
+// Builds the user's system (A, b) as training does, into w.a / w.b. Returns its dimension.
+int32_t userSystem(const AlsView& m, const AlsOptions& o, std::span<const float> itemGram, std::span<const int32_t> items,
+                   std::span<const float> values, Scratch& w) {
+  const int32_t f = m.factors;
+  w.resize(static_cast<size_t>(f) + 1);
+  if (m.implicit) {
+    std::vector<float> gramReg(itemGram.begin(), itemGram.end());
+    for (int32_t a = 0; a < f; ++a) gramReg[static_cast<size_t>(a) * f + a] += o.regularization;
+    implicitSystem(gramReg.data(), m.itemFactors.data(), o, f, items, values, w);
+    return f;
+  }
+  const float lambda = o.regularization * (o.scaleRegularization ? static_cast<float>(std::max<size_t>(items.size(), 1)) : 1.0f);
+  explicitSystem(m.itemFactors.data(), m.itemBias.data(), m.globalMean, lambda, f, items, values, w);
+  return f + 1;
+}
+
+}  // namespace
+
+std::vector<float> alsItemGram(const AlsView& m) { return gram(m.itemFactors.data(), m.items, m.factors, 1, nullptr); }
+
+std::vector<float> alsFoldIn(const AlsView& m, const AlsOptions& o, std::span<const int32_t> items,
+                             std::span<const float> values, float* bias) {
+  checkHistory(m, items, values, o);
+  Scratch w;
+  std::vector<float> computed;
+  if (m.implicit && m.itemGram.empty()) computed = alsItemGram(m);
+  const int32_t d = userSystem(m, o, m.itemGram.empty() ? std::span<const float>(computed) : m.itemGram, items, values, w);
+  std::vector<float> x(static_cast<size_t>(d));
+  if (!choleskySolve(w.a.data(), w.b.data(), x.data(), d, w.work)) fail(code::kInternal, "fold-in system is not positive definite");
+  if (bias != nullptr) *bias = m.implicit ? 0.0f : x[m.factors];
+  x.resize(static_cast<size_t>(m.factors));
+  return x;
+}
+
+std::vector<Contribution> alsExplain(const AlsView& m, const AlsOptions& o, std::span<const int32_t> items,
+                                     std::span<const float> values, int32_t item, float* total) {
+  checkHistory(m, items, values, o);
+  require(item >= 0 && item < m.items, code::kUnknownId, "item index " + std::to_string(item) + " is out of range");
+  Scratch w;
+  std::vector<float> computed;
+  if (m.implicit && m.itemGram.empty()) computed = alsItemGram(m);
+  const int32_t d = userSystem(m, o, m.itemGram.empty() ? std::span<const float>(computed) : m.itemGram, items, values, w);
+  const int32_t f = m.factors;
+  // score = q' A^-1 b with b = sum_j w_j q_j: solve A z = q once, then contribution_j = w_j (z . q_j).
+  std::vector<float> q(static_cast<size_t>(d), 1.0f), z(static_cast<size_t>(d));
+  std::copy(m.item(item), m.item(item) + f, q.begin());
+  if (!choleskySolve(w.a.data(), q.data(), z.data(), d, w.work)) fail(code::kInternal, "explain system is not positive definite");
+  const KernelTable& k = activeKernels();
+  std::vector<Contribution> out;
+  std::vector<float> qj(static_cast<size_t>(d), 1.0f);
+  double sum = 0;
+  for (size_t j = 0; j < items.size(); ++j) {
+    std::copy(m.item(items[j]), m.item(items[j]) + f, qj.begin());
+    const float weight = m.implicit ? 1.0f + o.alpha * values[j] : values[j] - m.globalMean - m.itemBias[items[j]];
+    const float c = weight * k.dot(z.data(), qj.data(), d);
+    out.push_back({items[j], c});
+    sum += c;
+  }
+  std::sort(out.begin(), out.end(), [](const Contribution& a, const Contribution& b) {
+    return std::fabs(a.score) > std::fabs(b.score) || (std::fabs(a.score) == std::fabs(b.score) && a.item < b.item);
+  });
+  if (total != nullptr) *total = static_cast<float>(sum);
+  return out;
+}
+
+}  // namespace affinity

@@ -1,0 +1,63 @@
+// AVX2+FMA dense kernels.
+#include <immintrin.h>
+
+#include "../../simd/dense.h"
+
+namespace affinity::kernels::avx2 {
+namespace {
+
+inline float hsum(__m256 v) {
+  __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
+  lo = _mm_add_ps(lo, hi);
+  lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+  lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
+  return _mm_cvtss_f32(lo);
+}
+
+}  // namespace
+
+float dot(const float* a, const float* b, size_t n) {
+  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+  }
+  for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+  float s = hsum(_mm256_add_ps(s0, s1));
+  for (; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+void axpy(float alpha, const float* x, float* y, size_t n) {
+  const __m256 a = _mm256_set1_ps(alpha);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(a, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+  for (; i < n; ++i) y[i] += alpha * x[i];
+}
+
+void dotRows(const float* rows, size_t stride, size_t count, const float* x, size_t n, float* out) {
+  // Four rows at a time: four independent FMA chains hide the FMA latency.
+  size_t r = 0;
+  for (; r + 4 <= count; r += 4) {
+    const float* r0 = rows + r * stride;
+    const float* r1 = r0 + stride;
+    const float* r2 = r1 + stride;
+    const float* r3 = r2 + stride;
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      const __m256 xv = _mm256_loadu_ps(x + i);
+      s0 = _mm256_fmadd_ps(_mm256_loadu_ps(r0 + i), xv, s0);
+      s1 = _mm256_fmadd_ps(_mm256_loadu_ps(r1 + i), xv, s1);
+      s2 = _mm256_fmadd_ps(_mm256_loadu_ps(r2 + i), xv, s2);
+      s3 = _mm256_fmadd_ps(_mm256_loadu_ps(r3 + i), xv, s3);
+    }
+    float t0 = hsum(s0), t1 = hsum(s1), t2 = hsum(s2), t3 = hsum(s3);
+    for (; i < n; ++i) t0 += r0[i] * x[i], t1 += r1[i] * x[i], t2 += r2[i] * x[i], t3 += r3[i] * x[i];
+    out[r] = t0, out[r + 1] = t1, out[r + 2] = t2, out[r + 3] = t3;
+  }
+  for (; r < count; ++r) out[r] = dot(rows + r * stride, x, n);
+}
+
+}  // namespace affinity::kernels::avx2

@@ -1,0 +1,49 @@
+// AVX-512F dense kernels (masked tails instead of scalar loops).
+#include <immintrin.h>
+
+#include "../../simd/dense.h"
+
+namespace affinity::kernels::avx512 {
+
+float dot(const float* a, const float* b, size_t n) {
+  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+    s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
+  }
+  for (; i < n; i += 16) {
+    const __mmask16 m = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
+    s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), s0);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+
+void axpy(float alpha, const float* x, float* y, size_t n) {
+  const __m512 a = _mm512_set1_ps(alpha);
+  for (size_t i = 0; i < n; i += 16) {
+    const __mmask16 m = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
+    _mm512_mask_storeu_ps(y + i, m, _mm512_fmadd_ps(a, _mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i)));
+  }
+}
+
+void dotRows(const float* rows, size_t stride, size_t count, const float* x, size_t n, float* out) {
+  size_t r = 0;
+  for (; r + 4 <= count; r += 4) {
+    const float* r0 = rows + r * stride;
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
+    for (size_t i = 0; i < n; i += 16) {
+      const __mmask16 m = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
+      const __m512 xv = _mm512_maskz_loadu_ps(m, x + i);
+      s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, r0 + i), xv, s0);
+      s1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, r0 + stride + i), xv, s1);
+      s2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, r0 + 2 * stride + i), xv, s2);
+      s3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, r0 + 3 * stride + i), xv, s3);
+    }
+    out[r] = _mm512_reduce_add_ps(s0), out[r + 1] = _mm512_reduce_add_ps(s1);
+    out[r + 2] = _mm512_reduce_add_ps(s2), out[r + 3] = _mm512_reduce_add_ps(s3);
+  }
+  for (; r < count; ++r) out[r] = dot(rows + r * stride, x, n);
+}
+
+}  // namespace affinity::kernels::avx512
