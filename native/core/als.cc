@@ -58,7 +58,7 @@ std::vector<float> gram(const float* y, int32_t rows, int32_t f, int threads, co
 }
 
 struct Scratch {
-  std::vector<float> r, p, ap, tmp, a, b, aug;
+  std::vector<float> r, p, ap, tmp, a, b, aug, v, coeff;
   std::vector<double> work;
   void resize(size_t d) {
     r.resize(d), p.resize(d), ap.resize(d), tmp.resize(d), b.resize(d), aug.resize(d);
@@ -76,28 +76,31 @@ struct SweepSide {
 };
 
 // Implicit, conjugate gradient warm-started from x: A = G + lambda I + Y'(C - I)Y, b = Y'C p.
+// Each product with A is two passes over the row's items: v = Y_u p, then Y_u' (w . v).
 void solveImplicitCG(const SweepSide& s, const AlsOptions& o, int32_t f, std::span<const int32_t> idx,
                      std::span<const float> val, float* x, Scratch& w) {
   const KernelTable& k = activeKernels();
+  const size_t n = idx.size();
+  w.v.resize(n);
+  w.coeff.resize(n);
   float* r = w.r.data();
   float* p = w.p.data();
   float* ap = w.ap.data();
   k.dotRows(s.gramReg, f, f, x, f, w.tmp.data());
   for (int32_t a = 0; a < f; ++a) r[a] = -w.tmp[a];
-  for (size_t j = 0; j < idx.size(); ++j) {
-    const float* y = s.other + static_cast<size_t>(idx[j]) * f;
+  k.gatherDot(s.other, idx.data(), n, f, x, w.v.data());
+  for (size_t j = 0; j < n; ++j) {
     const float c = 1.0f + o.alpha * val[j];
-    k.axpy(c - (c - 1.0f) * k.dot(y, x, f), y, r, f);
+    w.coeff[j] = c - (c - 1.0f) * w.v[j];
   }
+  k.gatherAxpy(s.other, idx.data(), n, f, w.coeff.data(), r);
   std::copy(r, r + f, p);
   float rs = k.dot(r, r, f);
   for (int32_t step = 0; step < o.cgSteps && rs > 1e-20f; ++step) {
     k.dotRows(s.gramReg, f, f, p, f, ap);
-    for (size_t j = 0; j < idx.size(); ++j) {
-      const float* y = s.other + static_cast<size_t>(idx[j]) * f;
-      const float c = 1.0f + o.alpha * val[j];
-      k.axpy((c - 1.0f) * k.dot(y, p, f), y, ap, f);
-    }
+    k.gatherDot(s.other, idx.data(), n, f, p, w.v.data());
+    for (size_t j = 0; j < n; ++j) w.coeff[j] = o.alpha * val[j] * w.v[j];
+    k.gatherAxpy(s.other, idx.data(), n, f, w.coeff.data(), ap);
     const float pap = k.dot(p, ap, f);
     if (!(pap > 0)) break;
     const float step_ = rs / pap;
@@ -114,13 +117,16 @@ void solveImplicitCG(const SweepSide& s, const AlsOptions& o, int32_t f, std::sp
 void implicitSystem(const float* gramReg, const float* other, const AlsOptions& o, int32_t f, std::span<const int32_t> idx,
                     std::span<const float> val, Scratch& w) {
   const KernelTable& k = activeKernels();
+  const size_t n = idx.size();
   std::copy(gramReg, gramReg + static_cast<size_t>(f) * f, w.a.begin());
   std::fill(w.b.begin(), w.b.begin() + f, 0.0f);
-  for (size_t j = 0; j < idx.size(); ++j) {
-    const float* y = other + static_cast<size_t>(idx[j]) * f;
-    const float c = 1.0f + o.alpha * val[j];
-    for (int32_t a = 0; a < f; ++a) k.axpy((c - 1.0f) * y[a], y, w.a.data() + static_cast<size_t>(a) * f, f);
-    k.axpy(c, y, w.b.data(), f);
+  w.coeff.resize(n);
+  for (size_t j = 0; j < n; ++j) w.coeff[j] = 1.0f + o.alpha * val[j];
+  k.gatherAxpy(other, idx.data(), n, f, w.coeff.data(), w.b.data());
+  // Row a of A gains sum_j (c_j - 1) y_j[a] y_j.
+  for (int32_t a = 0; a < f; ++a) {
+    for (size_t j = 0; j < n; ++j) w.coeff[j] = o.alpha * val[j] * other[static_cast<size_t>(idx[j]) * f + a];
+    k.gatherAxpy(other, idx.data(), n, f, w.coeff.data(), w.a.data() + static_cast<size_t>(a) * f);
   }
 }
 
@@ -266,30 +272,44 @@ double alsLoss(const CsrView& ui, const AlsOptions& o, const AlsModel& m) {
   double reg = 0;
   for (float x : m.userFactors) reg += static_cast<double>(x) * x;
   for (float x : m.itemFactors) reg += static_cast<double>(x) * x;
+  for (float x : m.userBias) reg += static_cast<double>(x) * x;
+  for (float x : m.itemBias) reg += static_cast<double>(x) * x;
+  // Implicit: all pairs contribute s^2 (p = 0, c = 1), i.e. sum_u x_u' G x_u; observed pairs replace it
+  // by c (1 - s)^2. Explicit: squared errors of observed ratings. Chunk partials are summed in order.
+  std::vector<float> g;
+  if (o.implicit) g = gram(m.itemFactors.data(), m.items, f, o.threads, nullptr);
+  const size_t tasks = (static_cast<size_t>(m.users) + kGramChunk - 1) / kGramChunk;
+  std::vector<double> partial(tasks, 0.0);
+  ThreadPool::instance().parallelFor(
+      tasks, o.threads,
+      [&](size_t t) {
+        std::vector<float> gx(static_cast<size_t>(f)), s;
+        double sum = 0;
+        const int32_t end = static_cast<int32_t>(std::min<size_t>(m.users, (t + 1) * kGramChunk));
+        for (int32_t u = static_cast<int32_t>(t * kGramChunk); u < end; ++u) {
+          auto idx = ui.rowIndices(u);
+          auto val = ui.rowData(u);
+          s.resize(idx.size());
+          k.gatherDot(m.itemFactors.data(), idx.data(), idx.size(), f, v.user(u), s.data());
+          if (o.implicit) {
+            k.dotRows(g.data(), f, f, v.user(u), f, gx.data());
+            sum += k.dot(gx.data(), v.user(u), f);
+            for (size_t j = 0; j < idx.size(); ++j) {
+              const double c = 1.0 + o.alpha * val[j];
+              sum += c * (1 - s[j]) * (1 - s[j]) - static_cast<double>(s[j]) * s[j];
+            }
+          } else {
+            for (size_t j = 0; j < idx.size(); ++j) {
+              const double e = val[j] - (m.globalMean + m.userBias[u] + m.itemBias[idx[j]] + s[j]);
+              sum += e * e;
+            }
+          }
+        }
+        partial[t] = sum;
+      },
+      nullptr);
   double loss = 0;
-  if (o.implicit) {
-    // All pairs contribute s^2 (p = 0, c = 1): sum_u x_u' G x_u; observed pairs replace it by c (1 - s)^2.
-    std::vector<float> g = gram(m.itemFactors.data(), m.items, f, o.threads, nullptr);
-    std::vector<float> gx(static_cast<size_t>(f));
-    for (int32_t u = 0; u < m.users; ++u) {
-      k.dotRows(g.data(), f, f, v.user(u), f, gx.data());
-      loss += k.dot(gx.data(), v.user(u), f);
-      for (int32_t p = ui.indptr[u]; p < ui.indptr[u + 1]; ++p) {
-        const double s = k.dot(v.user(u), v.item(ui.indices[p]), f);
-        const double c = 1.0 + o.alpha * ui.data[p];
-        loss += c * (1 - s) * (1 - s) - s * s;
-      }
-    }
-  } else {
-    for (float x : m.userBias) reg += static_cast<double>(x) * x;
-    for (float x : m.itemBias) reg += static_cast<double>(x) * x;
-    for (int32_t u = 0; u < m.users; ++u)
-      for (int32_t p = ui.indptr[u]; p < ui.indptr[u + 1]; ++p) {
-        const int32_t i = ui.indices[p];
-        const double e = ui.data[p] - (m.globalMean + m.userBias[u] + m.itemBias[i] + k.dot(v.user(u), v.item(i), f));
-        loss += e * e;
-      }
-  }
+  for (double p : partial) loss += p;
   return loss + o.regularization * reg;
 }
 

@@ -10,7 +10,8 @@ namespace affinity {
 namespace {
 
 #define AFFINITY_TABLE(level, ns) \
-  KernelTable{level, kernels::ns::scanRatio, kernels::ns::scanJaccard, kernels::ns::dot, kernels::ns::axpy, kernels::ns::dotRows}
+  KernelTable{level, kernels::ns::scanRatio, kernels::ns::scanJaccard, kernels::ns::dot, kernels::ns::axpy, kernels::ns::dotRows, \
+              kernels::ns::gatherDot, kernels::ns::gatherAxpy}
 
 const KernelTable* tableFor(SimdLevel level) {
   static const KernelTable scalar = AFFINITY_TABLE(SimdLevel::Scalar, scalar);

@@ -17,6 +17,8 @@ struct KernelTable {
   DotFn dot;
   AxpyFn axpy;
   DotRowsFn dotRows;
+  GatherDotFn gatherDot;
+  GatherAxpyFn gatherAxpy;
 };
 
 struct CpuFeatures {

@@ -1,6 +1,8 @@
 // AVX2+FMA dense kernels.
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include "../../simd/dense.h"
 
 namespace affinity::kernels::avx2 {
@@ -58,6 +60,59 @@ void dotRows(const float* rows, size_t stride, size_t count, const float* x, siz
     out[r] = t0, out[r + 1] = t1, out[r + 2] = t2, out[r + 3] = t3;
   }
   for (; r < count; ++r) out[r] = dot(rows + r * stride, x, n);
+}
+
+void gatherDot(const float* base, const int32_t* idx, size_t count, size_t f, const float* x, float* out) {
+  size_t j = 0;
+  for (; j + 4 <= count; j += 4) {
+    // The rows are scattered over the factor matrix: fetch the next block while this one is summed.
+    for (size_t q = j + 4; q < std::min(count, j + 8); ++q)
+      for (size_t line = 0; line < f; line += 16) _mm_prefetch(reinterpret_cast<const char*>(base + static_cast<size_t>(idx[q]) * f + line), _MM_HINT_T0);
+    const float* r0 = base + static_cast<size_t>(idx[j]) * f;
+    const float* r1 = base + static_cast<size_t>(idx[j + 1]) * f;
+    const float* r2 = base + static_cast<size_t>(idx[j + 2]) * f;
+    const float* r3 = base + static_cast<size_t>(idx[j + 3]) * f;
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 8 <= f; i += 8) {
+      const __m256 xv = _mm256_loadu_ps(x + i);
+      s0 = _mm256_fmadd_ps(_mm256_loadu_ps(r0 + i), xv, s0);
+      s1 = _mm256_fmadd_ps(_mm256_loadu_ps(r1 + i), xv, s1);
+      s2 = _mm256_fmadd_ps(_mm256_loadu_ps(r2 + i), xv, s2);
+      s3 = _mm256_fmadd_ps(_mm256_loadu_ps(r3 + i), xv, s3);
+    }
+    float t0 = hsum(s0), t1 = hsum(s1), t2 = hsum(s2), t3 = hsum(s3);
+    for (; i < f; ++i) t0 += r0[i] * x[i], t1 += r1[i] * x[i], t2 += r2[i] * x[i], t3 += r3[i] * x[i];
+    out[j] = t0, out[j + 1] = t1, out[j + 2] = t2, out[j + 3] = t3;
+  }
+  for (; j < count; ++j) out[j] = dot(base + static_cast<size_t>(idx[j]) * f, x, f);
+}
+
+void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t f, const float* coeff, float* out) {
+  // 32 columns at a time stay in four registers while every row is added.
+  size_t c = 0;
+  for (; c + 32 <= f; c += 32) {
+    __m256 a0 = _mm256_loadu_ps(out + c), a1 = _mm256_loadu_ps(out + c + 8);
+    __m256 a2 = _mm256_loadu_ps(out + c + 16), a3 = _mm256_loadu_ps(out + c + 24);
+    for (size_t j = 0; j < count; ++j) {
+      const float* r = base + static_cast<size_t>(idx[j]) * f + c;
+      const __m256 w = _mm256_broadcast_ss(coeff + j);
+      a0 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r), a0);
+      a1 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 8), a1);
+      a2 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 16), a2);
+      a3 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 24), a3);
+    }
+    _mm256_storeu_ps(out + c, a0), _mm256_storeu_ps(out + c + 8, a1);
+    _mm256_storeu_ps(out + c + 16, a2), _mm256_storeu_ps(out + c + 24, a3);
+  }
+  for (; c + 8 <= f; c += 8) {
+    __m256 a0 = _mm256_loadu_ps(out + c);
+    for (size_t j = 0; j < count; ++j)
+      a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(coeff + j), _mm256_loadu_ps(base + static_cast<size_t>(idx[j]) * f + c), a0);
+    _mm256_storeu_ps(out + c, a0);
+  }
+  for (; c < f; ++c)
+    for (size_t j = 0; j < count; ++j) out[c] += coeff[j] * base[static_cast<size_t>(idx[j]) * f + c];
 }
 
 }  // namespace affinity::kernels::avx2

@@ -46,4 +46,27 @@ void dotRows(const float* rows, size_t stride, size_t count, const float* x, siz
   for (; r < count; ++r) out[r] = dot(rows + r * stride, x, n);
 }
 
+void gatherDot(const float* base, const int32_t* idx, size_t count, size_t f, const float* x, float* out) {
+  for (size_t j = 0; j < count; ++j) out[j] = dot(base + static_cast<size_t>(idx[j]) * f, x, f);
+}
+
+void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t f, const float* coeff, float* out) {
+  // 64 columns at a time in four registers; masked for the last partial block.
+  for (size_t c = 0; c < f; c += 64) {
+    __m512 acc[4];
+    __mmask16 mask[4];
+    for (int b = 0; b < 4; ++b) {
+      const size_t col = c + 16 * b;
+      mask[b] = col >= f ? __mmask16(0) : (f - col >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (f - col)) - 1));
+      acc[b] = _mm512_maskz_loadu_ps(mask[b], out + col);
+    }
+    for (size_t j = 0; j < count; ++j) {
+      const float* r = base + static_cast<size_t>(idx[j]) * f + c;
+      const __m512 w = _mm512_set1_ps(coeff[j]);
+      for (int b = 0; b < 4; ++b) acc[b] = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(mask[b], r + 16 * b), acc[b]);
+    }
+    for (int b = 0; b < 4; ++b) _mm512_mask_storeu_ps(out + c + 16 * b, mask[b], acc[b]);
+  }
+}
+
 }  // namespace affinity::kernels::avx512

@@ -17,4 +17,12 @@ void dotRows(const float* rows, size_t stride, size_t count, const float* x, siz
   for (size_t r = 0; r < count; ++r) out[r] = dot(rows + r * stride, x, n);
 }
 
+void gatherDot(const float* base, const int32_t* idx, size_t count, size_t f, const float* x, float* out) {
+  for (size_t j = 0; j < count; ++j) out[j] = dot(base + static_cast<size_t>(idx[j]) * f, x, f);
+}
+
+void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t f, const float* coeff, float* out) {
+  for (size_t j = 0; j < count; ++j) axpy(coeff[j], base + static_cast<size_t>(idx[j]) * f, out, f);
+}
+
 }  // namespace affinity::kernels::scalar

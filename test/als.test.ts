@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import { ALS, Interactions } from '../src/index.js';
+import { atEachLevel, randomInteractions } from './helpers.js';
+
+// Dense reference: the normal equations of one user, written from the definitions.
+function userSystem(model: ALS, data: Interactions, u: number) {
+  const f = model.options.factors;
+  const lambda = model.options.regularization;
+  const Y = model.itemFactors;
+  const implicit = model.options.feedback === 'implicit';
+  const d = implicit ? f : f + 1;
+  const A = Array.from({ length: d }, () => new Float64Array(d));
+  const b = new Float64Array(d);
+  const row = (i: number) => {
+    const y = Array.from(Y.subarray(i * f, (i + 1) * f));
+    return implicit ? y : [...y, 1];
+  };
+  if (implicit) for (let i = 0; i < data.itemCount; i++) {
+    const y = row(i);
+    for (let a = 0; a < f; a++) for (let c = 0; c < f; c++) A[a][c] += y[a] * y[c];
+  }
+  const csr = data.csr;
+  const count = csr.indptr[u + 1] - csr.indptr[u];
+  for (let p = csr.indptr[u]; p < csr.indptr[u + 1]; p++) {
+    const i = csr.indices[p];
+    const y = row(i);
+    const r = csr.data[p];
+    const w = implicit ? model.options.alpha * r : 1;
+    const t = implicit ? 1 + model.options.alpha * r : r - model.factors.globalMean - model.factors.itemBias![i];
+    for (let a = 0; a < d; a++) {
+      for (let c = 0; c < d; c++) A[a][c] += w * y[a] * y[c];
+      b[a] += t * y[a];
+    }
+  }
+  const reg = implicit || !model.options.scaleRegularization ? lambda : lambda * count;
+  for (let a = 0; a < d; a++) A[a][a] += reg;
+  return { A, b, d };
+}
+
+function residual(model: ALS, data: Interactions, u: number): number {
+  const { A, b, d } = userSystem(model, data, u);
+  const f = model.options.factors;
+  const x = [...model.userFactors.subarray(u * f, (u + 1) * f)];
+  if (d > f) x.push(model.factors.userBias![u]);
+  let num = 0;
+  let den = 0;
+  for (let a = 0; a < d; a++) {
+    let s = 0;
+    for (let c = 0; c < d; c++) s += A[a][c] * x[c];
+    num += (s - b[a]) ** 2;
+    den += b[a] ** 2;
+  }
+  return Math.sqrt(num / Math.max(den, 1e-30));
+}
+
+const allUsers = (d: Interactions) => [...d.users.ids];
+
+describe('ALS training', () => {
+  for (const feedback of ['implicit', 'explicit'] as const) {
+    it(`${feedback}: every solved user row satisfies its normal equations (1e-4)`, async () => {
+      const data = await randomInteractions({ users: 40, items: 25, density: 0.2, seed: 13 });
+      const model = await new ALS({ factors: 6, iterations: 3, feedback, solver: 'cholesky', regularization: 0.1 }).fit(data);
+      // Re-solve users against the final item factors, then check the equations against them.
+      await model.partialFit(data, { users: allUsers(data) });
+      for (let u = 0; u < 40; u++) expect(residual(model, data, u), `user ${u}`).toBeLessThan(1e-4);
+    });
+  }
+
+  it('conjugate gradient converges to the Cholesky solution', async () => {
+    const data = await randomInteractions({ users: 60, items: 30, density: 0.15, seed: 17 });
+    const exact = await new ALS({ factors: 5, iterations: 4, solver: 'cholesky', regularization: 0.1 }).fit(data);
+    const cg = await new ALS({ factors: 5, iterations: 4, solver: 'cg', cgSteps: 30, regularization: 0.1 }).fit(data);
+    const diff = exact.userFactors.reduce((m, v, i) => Math.max(m, Math.abs(v - cg.userFactors[i])), 0);
+    const scale = exact.userFactors.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    expect(diff / scale).toBeLessThan(1e-3);
+  });
+
+  it('is deterministic for a seed, whatever the thread count; SIMD levels agree to rounding', async () => {
+    const data = await randomInteractions({ users: 300, items: 120, density: 0.05, seed: 19 });
+    const one = await new ALS({ factors: 16, iterations: 3, threads: 1 }).fit(data);
+    const two = await new ALS({ factors: 16, iterations: 3, threads: 2 }).fit(data);
+    expect(Array.from(two.userFactors)).toEqual(Array.from(one.userFactors));
+    expect(Array.from(two.itemFactors)).toEqual(Array.from(one.itemFactors));
+    const ref = one;
+    await atEachLevel(async () => {
+      const m = await new ALS({ factors: 16, iterations: 3 }).fit(data);
+      const diff = m.itemFactors.reduce((acc, v, i) => Math.max(acc, Math.abs(v - ref.itemFactors[i])), 0);
+      expect(diff).toBeLessThan(1e-3);
+      m.losses.forEach((l, i) => expect(Math.abs(l - ref.losses[i]) / ref.losses[i]).toBeLessThan(1e-4));
+    });
+  });
+
+  it('reports a loss per iteration that does not increase with exact solves', async () => {
+    const data = await randomInteractions({ users: 50, items: 40, density: 0.1, seed: 23 });
+    const seen: [number, number][] = [];
+    const model = await new ALS({ factors: 8, iterations: 6, solver: 'cholesky' }).fit(data, { onIteration: (i, l) => seen.push([i, l]) });
+    await new Promise((r) => setTimeout(r, 20)); // iteration events arrive through the event loop
+    expect(model.losses.length).toBe(6);
+    expect(seen.map((s) => s[0])).toEqual([0, 1, 2, 3, 4, 5]);
+    for (let i = 1; i < 6; i++) expect(model.losses[i]).toBeLessThanOrEqual(model.losses[i - 1] * (1 + 1e-6));
+  });
+
+  it('cancel mid-fit rejects and leaves the model unchanged', async () => {
+    const data = await randomInteractions({ users: 400, items: 300, density: 0.05, seed: 29 });
+    const model = await new ALS({ factors: 16, iterations: 50 }).fit(data);
+    const before = Array.from(model.userFactors);
+    const controller = new AbortController();
+    const refit = model.fit(data, { signal: controller.signal, onProgress: () => controller.abort(new Error('stop')) });
+    await expect(refit).rejects.toMatchObject({ code: 'ERR_AFFINITY_CANCELLED' });
+    expect(Array.from(model.userFactors)).toEqual(before);
+    expect(model.recommend(0, { k: 3 }).length).toBe(3);
+  });
+
+  it('rejects bad input', async () => {
+    const neg = await Interactions.fromArrays({ users: ['a'], items: ['x'], values: [-1] });
+    await expect(new ALS().fit(neg)).rejects.toMatchObject({ code: 'ERR_AFFINITY_BAD_INPUT' });
+    expect(() => new ALS({ factors: 0 })).toThrow(expect.objectContaining({ code: 'ERR_AFFINITY_BAD_INPUT' }));
+    expect(() => new ALS({ regularization: 0 })).toThrow(expect.objectContaining({ code: 'ERR_AFFINITY_BAD_INPUT' }));
+    expect(() => new ALS({ feedback: 'ratings' as 'explicit' })).toThrow(expect.objectContaining({ code: 'ERR_AFFINITY_BAD_INPUT' }));
+    expect(() => new ALS().recommend('a')).toThrow(expect.objectContaining({ code: 'ERR_AFFINITY_NOT_FITTED' }));
+    const data = await randomInteractions({ users: 10, items: 8, density: 0.4, seed: 1 });
+    const m = await new ALS({ factors: 4, iterations: 1 }).fit(data);
+    expect(() => m.recommend('ghost')).toThrow(expect.objectContaining({ code: 'ERR_AFFINITY_UNKNOWN_ID' }));
+    expect(() => m.score(0, ['ghost'])).toThrow(expect.objectContaining({ code: 'ERR_AFFINITY_UNKNOWN_ID' }));
+    expect(() => m.recommendFor({ items: [1], values: [NaN] })).toThrow(expect.objectContaining({ code: 'ERR_AFFINITY_BAD_INPUT' }));
+    expect(() => m.recommendFor({ items: [1, 2], values: [1] })).toThrow(expect.objectContaining({ code: 'ERR_AFFINITY_DIM_MISMATCH' }));
+  });
+});
+
+describe('ALS scoring', () => {
+  it('recommend, recommendBatch and score equal X·Yᵀ with filters', async () => {
+    const data = await randomInteractions({ users: 50, items: 70, density: 0.1, seed: 31 });
+    const m = await new ALS({ factors: 8, iterations: 3 }).fit(data);
+    const f = 8;
+    const batch = await m.recommendBatch(allUsers(data), { k: 5 });
+    for (let u = 0; u < 50; u += 3) {
+      const seen = new Set(data.itemsOf(u).map((x) => x.item));
+      const scores = Array.from({ length: 70 }, (_, i) => {
+        let s = 0;
+        for (let a = 0; a < f; a++) s += m.userFactors[u * f + a] * m.itemFactors[i * f + a];
+        return { item: i, score: s };
+      });
+      const want = scores.filter((s) => !seen.has(s.item)).sort((a, b) => b.score - a.score || a.item - b.item).slice(0, 5);
+      const got = m.recommend(u, { k: 5 });
+      expect(got.map((g) => g.score)).toEqual(want.map((w) => expect.closeTo(w.score, 5)));
+      expect(batch.get(u)).toEqual(got);
+      expect(m.score(u, [0, 1, 2])).toEqual(scores.slice(0, 3).map((s) => expect.closeTo(s.score, 5)));
+      const banned = got.slice(0, 2).map((g) => g.item);
+      expect(m.recommend(u, { k: 5, exclude: banned }).some((g) => banned.includes(g.item))).toBe(false);
+      expect(m.recommend(u, { k: 70, include: [3, 4, 5] }).every((g) => [3, 4, 5].includes(g.item as number))).toBe(true);
+    }
+    expect(m.similarItems(0, { k: 3 }).length).toBe(3);
+    expect(m.similarUsers(0, { k: 3 })[0].score).toBeLessThanOrEqual(1 + 1e-6);
+  });
+
+  it('fold-in of a training user reproduces that user trained factor', async () => {
+    for (const feedback of ['implicit', 'explicit'] as const) {
+      const data = await randomInteractions({ users: 40, items: 30, density: 0.2, seed: 37 });
+      const m = await new ALS({ factors: 6, iterations: 3, feedback, solver: 'cholesky', regularization: 0.1 }).fit(data);
+      await m.partialFit(data, { users: allUsers(data) }); // user rows solved against the final item factors
+      for (const u of [0, 7, 19]) {
+        const h = data.itemsOf(u);
+        const folded = m.foldIn({ items: h.map((x) => x.item), values: h.map((x) => x.value) });
+        const trained = m.userFactors.subarray(u * 6, (u + 1) * 6);
+        folded.factors.forEach((v, a) => expect(v).toBeCloseTo(trained[a], 4));
+        if (feedback === 'explicit') expect(folded.bias).toBeCloseTo(m.factors.userBias![u], 4);
+        const recs = m.recommendFor({ items: h.map((x) => x.item), values: h.map((x) => x.value) }, { k: 5 });
+        expect(recs.map((r) => r.item)).toEqual(m.recommend(u, { k: 5 }).map((r) => r.item));
+      }
+    }
+  });
+
+  it('explain: contributions add up to the fold-in score', async () => {
+    const data = await randomInteractions({ users: 40, items: 30, density: 0.2, seed: 41 });
+    const m = await new ALS({ factors: 6, iterations: 4, solver: 'cholesky' }).fit(data);
+    const top = m.recommend(3, { k: 1 })[0].item;
+    const e = m.explain(3, top, { k: 100 });
+    const h = data.itemsOf(3);
+    const folded = m.foldIn({ items: h.map((x) => x.item), values: h.map((x) => x.value) });
+    const score = folded.factors.reduce((s, v, a) => s + v * m.itemFactors[(top as number) * 6 + a], 0);
+    expect(e.score).toBeCloseTo(score, 4);
+    expect(e.contributions.reduce((s, c) => s + c.contribution, 0)).toBeCloseTo(e.score, 4);
+    expect(e.contributions.reduce((s, c) => s + c.share, 0)).toBeCloseTo(1, 4);
+    expect(e.contributions.length).toBe(h.length);
+  });
+
+  it('partialFit adds new users and items', async () => {
+    const base = await Interactions.fromArrays({ users: ['a', 'a', 'b', 'c'], items: ['x', 'y', 'x', 'z'] });
+    const m = await new ALS({ factors: 4, iterations: 2 }).fit(base);
+    const more = await Interactions.fromArrays({ users: ['a', 'a', 'b', 'c', 'd', 'd'], items: ['x', 'y', 'x', 'z', 'x', 'w'] });
+    await m.partialFit(more, { users: ['d'], items: ['w'] });
+    expect(m.users.ids).toEqual(['a', 'b', 'c', 'd']);
+    expect(m.items.ids).toEqual(['x', 'y', 'z', 'w']);
+    expect(m.recommend('d', { k: 10 }).map((r) => r.item)).not.toContain('x');
+  });
+});
