@@ -29,6 +29,7 @@
       'bindings/csv_reader.cc',
       'bindings/glue.cc',
       'bindings/knn_model.cc',
+      'bindings/mapped_file.cc',
     ],
   },
 }

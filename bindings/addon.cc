@@ -13,6 +13,7 @@ namespace affinity::glue {
 Napi::Function initCsvReader(Napi::Env env, AddonData* data);
 Napi::Function initKnnModel(Napi::Env env);
 void initAls(Napi::Env env, Napi::Object exports);
+void initFiles(Napi::Env env, Napi::Object exports);
 
 namespace {
 
@@ -161,6 +162,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("similarity", Napi::Function::New(env, similarityJs, "similarity"));
   exports.Set("KnnModel", initKnnModel(env));
   initAls(env, exports);
+  initFiles(env, exports);
   exports.Set("CsvReader", initCsvReader(env, data));
   return exports;
 }

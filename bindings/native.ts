@@ -180,6 +180,9 @@ export interface NativeBinding {
     onProgress: ProgressCallback,
   ): Promise<NativeAlsFactors>;
   AlsModel: new (model: NativeAlsFactors, seen: NativeCsr, options: NativeAlsOptions) => NativeAlsModel;
+  mapFile(path: string): ArrayBuffer;
+  verifyCsr(csr: NativeCsr, cancel: Int32Array | null, onProgress: ProgressCallback): Promise<void>;
+  verifyFinite(values: Float32Array, what: string): Promise<void>;
 }
 
 function packageRoot(): string {

@@ -93,6 +93,12 @@ export class ALS {
     return this;
   }
 
+  /** Writes the model to a file (atomically); `loadModel(path)` reads it back. */
+  async save(path: string): Promise<void> {
+    const { saveModel } = await import('./modelfile.js');
+    await saveModel(this, path);
+  }
+
   /** Builds a model from trained factors (model files, other tools), with `data` as the users' histories. */
   static fromFactors(options: AlsOptions, data: Interactions, factors: NativeAlsFactors): ALS {
     const model = new ALS(options);

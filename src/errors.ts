@@ -10,6 +10,7 @@ export const ErrorCode = {
   TooLarge: 'ERR_AFFINITY_TOO_LARGE',
   NotFitted: 'ERR_AFFINITY_NOT_FITTED',
   Io: 'ERR_AFFINITY_IO',
+  CorruptFile: 'ERR_AFFINITY_CORRUPT_FILE',
   Internal: 'ERR_AFFINITY_INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

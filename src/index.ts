@@ -13,6 +13,8 @@ export { ItemKNN, UserKNN, BatchRecommendations } from './knn.js';
 export type { BatchOptions, KnnOptions, Recommendation, RecommendOptions } from './knn.js';
 export { readNpy, writeNpy, parseNpy, encodeNpy } from './npy.js';
 export { ALS } from './als.js';
+export { loadModel, saveModel, MODEL_FORMAT_VERSION } from './modelfile.js';
+export type { Model } from './modelfile.js';
 export type { AlsOptions, Explanation, FitOptions, History } from './als.js';
 
 export type SimdLevel = 'scalar' | 'avx2' | 'avx512' | 'neon';

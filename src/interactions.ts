@@ -107,6 +107,11 @@ export class Interactions {
   }
   private csc?: Promise<NativeCsr>;
 
+  /** @internal Wraps verified parts (model files) without copying. */
+  static fromParts(users: IdMap, items: IdMap, csr: NativeCsr): Interactions {
+    return new Interactions(users, items, csr);
+  }
+
   /** Builds from parallel arrays of caller ids. Ids keep their first-seen order. */
   static async fromArrays(input: FromArraysInput, options: BuildOptions = {}): Promise<Interactions> {
     if (input === null || typeof input !== 'object') throw badInput('fromArrays needs { users, items, values?, timestamps? }');

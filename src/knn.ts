@@ -75,15 +75,32 @@ abstract class NeighbourhoodModel {
   async fit(data: Interactions, options: JobOptions = {}): Promise<this> {
     const sim = await similarity(data, { ...this.options, axis: this.axis, dense: false, ...pickJob(options) });
     if (!(sim instanceof SimilarityMatrix)) throw new AffinityError('expected a top-K similarity', ErrorCode.Internal);
-    // Assigned together, after success: a cancelled or failed fit leaves the previous model in place.
+    // Installed together, after success: a cancelled or failed fit leaves the previous model in place.
+    return this.install(data, sim);
+  }
+
+  get fitted(): boolean {
+    return this.model !== undefined;
+  }
+
+  /** @internal What a model file stores. */
+  parts(): { data: Interactions; sim: SimilarityMatrix; options: KnnOptions } {
+    const { data, sim } = this.state();
+    return { data, sim: sim, options: this.options };
+  }
+
+  /** @internal Installs verified parts (model files). */
+  protected install(data: Interactions, sim: SimilarityMatrix): this {
     this.data = data;
     this.sim = sim;
     this.model = this.twoHop(data, sim);
     return this;
   }
 
-  get fitted(): boolean {
-    return this.model !== undefined;
+  /** Writes the model to a file (atomically); `loadModel(path)` reads it back. */
+  async save(path: string): Promise<void> {
+    const { saveModel } = await import('./modelfile.js');
+    await saveModel(this as unknown as ItemKNN, path);
   }
 
   protected state(): { data: Interactions; model: NativeKnnModel; sim: SimilarityMatrix } {
@@ -167,6 +184,10 @@ export class ItemKNN extends NeighbourhoodModel {
   constructor(options: KnnOptions = {}) {
     super('items', options);
   }
+  /** @internal */
+  static restore(options: KnnOptions, data: Interactions, sim: SimilarityMatrix): ItemKNN {
+    return new ItemKNN(options).install(data, sim);
+  }
   protected twoHop(data: Interactions, sim: SimilarityMatrix): NativeKnnModel {
     return new native.KnnModel(data.csr, csrOf(sim), data.csr);
   }
@@ -182,6 +203,10 @@ export class ItemKNN extends NeighbourhoodModel {
 export class UserKNN extends NeighbourhoodModel {
   constructor(options: KnnOptions = {}) {
     super('users', options);
+  }
+  /** @internal */
+  static restore(options: KnnOptions, data: Interactions, sim: SimilarityMatrix): UserKNN {
+    return new UserKNN(options).install(data, sim);
   }
   protected twoHop(data: Interactions, sim: SimilarityMatrix): NativeKnnModel {
     return new native.KnnModel(csrOf(sim), data.csr, data.csr);

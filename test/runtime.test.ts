@@ -55,7 +55,7 @@ describe('jobs', () => {
 describe('addon', () => {
   it('exports exactly the functions NativeBinding declares', () => {
     expect(Object.keys(native).sort()).toEqual(
-      ['CsvReader', 'KnnModel', 'buildCsr', 'canonicalCsr', 'capabilities', 'setErrorClass', 'setSimdLevel', 'setThreads', 'similarity', 'transpose'].sort(),
+      ['AlsModel', 'CsvReader', 'KnnModel', 'alsFit', 'alsSolveRows', 'buildCsr', 'canonicalCsr', 'capabilities', 'mapFile', 'setErrorClass', 'setSimdLevel', 'setThreads', 'similarity', 'transpose', 'verifyCsr', 'verifyFinite'].sort(),
     );
   });
 

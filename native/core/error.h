@@ -15,6 +15,7 @@ inline constexpr const char* kSimdUnavailable = "ERR_AFFINITY_SIMD_UNAVAILABLE";
 inline constexpr const char* kParse = "ERR_AFFINITY_PARSE";
 inline constexpr const char* kTooLarge = "ERR_AFFINITY_TOO_LARGE";
 inline constexpr const char* kInternal = "ERR_AFFINITY_INTERNAL";
+inline constexpr const char* kIo = "ERR_AFFINITY_IO";
 }  // namespace code
 
 class Error : public std::runtime_error {

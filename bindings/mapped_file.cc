@@ -1,0 +1,107 @@
+// mapFile: a file as an ArrayBuffer without copying (mmap, copy-on-write so a stray write in JS never
+// reaches the file or faults), plus the structural checks a loaded model needs before native code
+// indexes with its arrays.
+#include <napi.h>
+
+#include <cmath>
+#include <cstring>
+#include <memory>
+
+#include "../native/core/sparse.h"
+#include "glue.h"
+
+#if defined(_WIN32)
+#include <fstream>
+#else
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
+
+namespace affinity::glue {
+namespace {
+
+Napi::Value mapFileJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = stringArg(info[0], "path");
+#if defined(_WIN32)
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw makeError(env, code::kIo, "cannot open " + path);
+  std::vector<uint8_t> bytes(static_cast<size_t>(in.tellg()));
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  auto arr = toTypedArray(env, std::move(bytes)).As<Napi::TypedArray>();
+  return arr.ArrayBuffer();
+#else
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw makeError(env, code::kIo, "cannot open " + path + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    throw makeError(env, code::kIo, "cannot stat " + path);
+  }
+  const size_t size = static_cast<size_t>(st.st_size);
+  if (size == 0) {
+    ::close(fd);
+    return Napi::ArrayBuffer::New(env, 0);
+  }
+  void* data = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (data == MAP_FAILED) throw makeError(env, code::kIo, "cannot map " + path + ": " + std::strerror(errno));
+  struct Mapping {
+    void* data;
+    size_t size;
+  };
+  auto* mapping = new Mapping{data, size};
+  napi_value buffer;
+  napi_status status = napi_create_external_arraybuffer(
+      env, data, size,
+      [](napi_env, void*, void* hint) {
+        auto* m = static_cast<Mapping*>(hint);
+        ::munmap(m->data, m->size);
+        delete m;
+      },
+      mapping, &buffer);
+  if (status != napi_ok) {
+    // No external buffers here (memory cage): copy once instead.
+    auto copy = Napi::ArrayBuffer::New(env, size);
+    std::memcpy(copy.Data(), data, size);
+    ::munmap(data, size);
+    delete mapping;
+    return copy;
+  }
+  return Napi::ArrayBuffer(env, buffer);
+#endif
+}
+
+// verifyCsr(csr, cancel, onProgress) -> Promise<void>: shape, monotone indptr, indices in range, finite data.
+Napi::Value verifyCsrJs(const Napi::CallbackInfo& info) {
+  CsrView m = csrArg(info[0], "csr");
+  return runJob(
+      info, {info[0]}, info[1], info[2], [m](Control&) { validateCsr(m); },
+      [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
+}
+
+// verifyFinite(array: Float32Array, what) -> Promise<void>
+Napi::Value verifyFiniteJs(const Napi::CallbackInfo& info) {
+  auto values = typedArray<float>(info[0], "array");
+  std::string what = stringArg(info[1], "what");
+  return runJob(
+      info, {info[0]}, info.Env().Null(), info.Env().Null(),
+      [values, what](Control&) {
+        for (size_t i = 0; i < values.size(); ++i)
+          if (!std::isfinite(values[i])) fail(code::kBadInput, what + "[" + std::to_string(i) + "] is not finite");
+      },
+      [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
+}
+
+}  // namespace
+
+void initFiles(Napi::Env env, Napi::Object exports) {
+  exports.Set("mapFile", Napi::Function::New(env, mapFileJs, "mapFile"));
+  exports.Set("verifyCsr", Napi::Function::New(env, verifyCsrJs, "verifyCsr"));
+  exports.Set("verifyFinite", Napi::Function::New(env, verifyFiniteJs, "verifyFinite"));
+}
+
+}  // namespace affinity::glue
