@@ -1,7 +1,7 @@
 // Synthetic power-law interactions: Zipf item popularity, lognormal user activity, seeded.
 import { pathToFileURL } from 'node:url';
 import { Interactions } from '../src/index.js';
-import { AliasTable, Random } from './random.js';
+import { AliasTable, Random } from '../src/random.js';
 
 export interface GeneratorSpec {
   users: number;

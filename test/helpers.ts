@@ -1,5 +1,5 @@
 import { capabilities, Interactions, setSimdLevel, type SimdLevel } from '../src/index.js';
-import { Random } from '../bench/random.js';
+import { Random } from '../src/random.js';
 import type { RefRow } from '../bench/reference.js';
 import type { SimilarityMatrix } from '../src/similarity.js';
 import { expect } from 'vitest';
