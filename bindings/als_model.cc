@@ -143,6 +143,15 @@ class AlsModelWrap : public Napi::ObjectWrap<AlsModelWrap> {
   }
 
  private:
+  // Packed once, on the JS thread, before any scoring (batch jobs copy the view afterwards).
+  const AlsView& withPanels() {
+    if (panels_.empty() && model_.items > 0) {
+      panels_ = alsPackItems(model_);
+      model_.itemPanels = panels_;
+    }
+    return model_;
+  }
+
   const AlsView& withGram() {
     std::call_once(gramOnce_, [this] {
       if (model_.implicit) gram_ = alsItemGram(model_);
@@ -199,7 +208,7 @@ class AlsModelWrap : public Napi::ObjectWrap<AlsModelWrap> {
       int32_t u = userArg(info[0]);
       checkUser(info.Env(), u);
       int32_t k = int32Arg(info[1], "k", 0, kMaxDim);
-      return scoredToJs(info.Env(), alsRecommend(model_, queryFor(u), k, filterArg(info, 2)));
+      return scoredToJs(info.Env(), alsRecommend(withPanels(), queryFor(u), k, filterArg(info, 2)));
     });
   }
 
@@ -208,7 +217,7 @@ class AlsModelWrap : public Napi::ObjectWrap<AlsModelWrap> {
     return guard(info, [&]() -> Napi::Value {
       Folded f = fold(info[0], info[1]);
       int32_t k = int32Arg(info[2], "k", 0, kMaxDim);
-      return scoredToJs(info.Env(), alsRecommend(model_, UserQuery{f.factors.data(), f.bias, f.items}, k, filterArg(info, 3)));
+      return scoredToJs(info.Env(), alsRecommend(withPanels(), UserQuery{f.factors.data(), f.bias, f.items}, k, filterArg(info, 3)));
     });
   }
 
@@ -269,7 +278,7 @@ class AlsModelWrap : public Napi::ObjectWrap<AlsModelWrap> {
     RecommendFilter filter = filterArg(info, 2);
     int threads = int32Arg(info[5], "threads", 0, 256);
     auto result = std::make_shared<BatchResult>();
-    AlsView model = model_;
+    AlsView model = withPanels();
     CsrView seen = seen_;
     return runJob(
         info, {info.This(), info[0], info[3], info[4]}, info[6], info[7],
@@ -287,7 +296,7 @@ class AlsModelWrap : public Napi::ObjectWrap<AlsModelWrap> {
   AlsView model_;
   CsrView seen_;
   AlsOptions options_;
-  std::vector<float> gram_;
+  std::vector<float> gram_, panels_;
   std::once_flag gramOnce_;
   std::vector<Napi::ObjectReference> keep_;
 };

@@ -12,7 +12,7 @@ export interface AlsOptions {
   factors?: number;
   /** Sweeps over users and items (default 15). */
   iterations?: number;
-  /** L2 penalty λ (default 0.01 implicit, 0.05 explicit). */
+  /** L2 penalty λ (default 0.01 implicit; 0.1 explicit, scaled by each row's rating count). */
   regularization?: number;
   /** Implicit confidence c = 1 + alpha · value (default 1). */
   alpha?: number;
@@ -51,7 +51,7 @@ export interface Explanation {
 export function resolveAlsOptions(o: AlsOptions = {}): NativeAlsOptions {
   if (o === null || typeof o !== 'object') throw badInput('options must be an object');
   const feedback = oneOf(o.feedback, 'feedback', ['implicit', 'explicit'] as const, 'implicit');
-  const regularization = numberOption(o.regularization, 'regularization', feedback === 'implicit' ? 0.01 : 0.05, 0);
+  const regularization = numberOption(o.regularization, 'regularization', feedback === 'implicit' ? 0.01 : 0.1, 0);
   if (!(regularization > 0)) throw badInput('regularization must be > 0');
   if (o.scaleRegularization !== undefined && typeof o.scaleRegularization !== 'boolean') throw badInput('scaleRegularization must be a boolean');
   return {

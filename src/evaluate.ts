@@ -4,6 +4,7 @@ import type { Id } from './ids.js';
 import { Interactions } from './interactions.js';
 import { intOption, numberOption, oneOf } from './jobs.js';
 import { Random } from './random.js';
+import { ALS } from './als.js';
 import type { BatchRecommendations } from './knn.js';
 
 export interface SplitOptions {
@@ -81,8 +82,6 @@ export const ALL_METRICS: readonly Metric[] = ['precision', 'recall', 'ndcg', 'm
 export interface Evaluable {
   recommendBatch(users: Id[], options: { k?: number; filterSeen?: boolean }): Promise<BatchRecommendations>;
   score(user: Id, items: Id[]): number[];
-  /** Present on explicit ALS: rating metrics apply. */
-  options?: { feedback?: string };
 }
 
 export interface EvaluateOptions {
@@ -189,7 +188,7 @@ export async function evaluate(model: Evaluable, train: Interactions, test: Inte
     }
     out.auc = auc / n;
   }
-  if ((metrics.has('rmse') || metrics.has('mae')) && model.options?.feedback === 'explicit') {
+  if ((metrics.has('rmse') || metrics.has('mae')) && model instanceof ALS && model.options.feedback === 'explicit') {
     let se = 0, ae = 0, count = 0;
     for (const u of users) {
       const items = Array.from(tc.indices.subarray(tc.indptr[u], tc.indptr[u + 1]), (i) => test.items.ids[i]);

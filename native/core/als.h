@@ -45,7 +45,8 @@ struct AlsView {
   bool implicit = true;
   float globalMean = 0.0f;
   std::span<const float> userBias, itemBias;
-  std::span<const float> itemGram;  // Y'Y (f x f) when the caller caches it; computed on demand otherwise
+  std::span<const float> itemGram;    // Y'Y (f x f) when the caller caches it; computed on demand otherwise
+  std::span<const float> itemPanels;  // item factors packed for scoring (alsPackItems), when cached
   AlsView() = default;
   explicit AlsView(const AlsModel& m)
       : users(m.users), items(m.items), factors(m.factors), userFactors(m.userFactors), itemFactors(m.itemFactors),

@@ -1,5 +1,6 @@
 #include "als_score.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -19,51 +20,103 @@ void checkItems(const AlsView& m, std::span<const int32_t> items, const char* wh
 
 float offset(const AlsView& m, const UserQuery& q) { return m.implicit ? 0.0f : m.globalMean + q.bias; }
 
-// Scores every item into `scores` (itemBias and the user's offset included), then selects the top k
-// that pass the filter. `banned` is scratch sized to the catalogue and left clear.
-void selectTop(const AlsView& m, const UserQuery& q, const RecommendFilter& f, std::vector<float>& scores, BitSet& banned,
-               TopK& top) {
+// One score, in the order every path uses: (x . y chain + item bias) + user offset.
+float scoreOf(const AlsView& m, const KernelTable& k, const float* x, float base, int32_t item) {
+  return (k.dotChain(x, m.item(item), m.factors) + (m.implicit ? 0.0f : m.itemBias[item])) + base;
+}
+
+constexpr size_t kPanelsPerBlock = 16;  // 256 items x f floats stay in L2 while a user group reuses them
+constexpr size_t kUsersPerGroup = 64;
+
+// Top-k over the whole catalogue for up to kUsersPerGroup users at once: item blocks outer, 4-user
+// tiles inner, thresholds checked per score so only rare candidates reach the heaps and the filters.
+void scanGroup(const AlsView& m, const UserQuery* q, size_t users, const RecommendFilter& f, const BitSet* excluded,
+               TopK* tops) {
   const KernelTable& k = activeKernels();
-  const float base = offset(m, q);
-  if (!f.include.empty()) {
-    for (int32_t i : f.include) {
-      if ((f.filterSeen && std::binary_search(q.seen.begin(), q.seen.end(), i)) ||
-          std::find(f.exclude.begin(), f.exclude.end(), i) != f.exclude.end())
-        continue;
-      float s = k.dot(q.factors, m.item(i), m.factors) + base + (m.implicit ? 0.0f : m.itemBias[i]);
-      top.push(i, s);
+  const size_t fDim = static_cast<size_t>(m.factors);
+  const size_t panels = (static_cast<size_t>(m.items) + kPanelItems - 1) / kPanelItems;
+  std::vector<float> xs(kUsersPerGroup * fDim), base(users), thr(users);
+  for (size_t u = 0; u < users; ++u) {
+    std::copy(q[u].factors, q[u].factors + fDim, xs.begin() + u * fDim);
+    base[u] = offset(m, q[u]);
+    thr[u] = tops[u].admissionThreshold(-std::numeric_limits<float>::infinity());
+  }
+  // Item biases padded to whole panels, so the tile kernel can add them lane by lane.
+  std::vector<float> bias;
+  if (!m.implicit) {
+    bias.assign(panels * kPanelItems, 0.0f);
+    std::copy(m.itemBias.begin(), m.itemBias.end(), bias.begin());
+  }
+  float tile[kTileUsers * kPanelItems];
+  for (size_t pb = 0; pb < panels; pb += kPanelsPerBlock) {
+    const size_t pEnd = std::min(panels, pb + kPanelsPerBlock);
+    for (size_t ub = 0; ub < users; ub += kTileUsers) {
+      const size_t count = std::min(kTileUsers, users - ub);
+      for (size_t p = pb; p < pEnd; ++p) {
+        uint64_t mask = k.scoreTile(xs.data() + ub * fDim, count, m.itemPanels.data() + p * fDim * kPanelItems, fDim,
+                                    bias.empty() ? nullptr : bias.data() + p * kPanelItems, base.data() + ub, thr.data() + ub, tile);
+        while (mask != 0) {
+          const int bit = __builtin_ctzll(mask);
+          mask &= mask - 1;
+          const size_t u = ub + static_cast<size_t>(bit) / kPanelItems;
+          const size_t item = p * kPanelItems + static_cast<size_t>(bit) % kPanelItems;
+          const float s = tile[bit];
+          if (item >= static_cast<size_t>(m.items) || s < thr[u]) continue;  // padding, or raised meanwhile
+          const int32_t i = static_cast<int32_t>(item);
+          if (excluded && excluded->test(i)) continue;
+          if (f.filterSeen && std::binary_search(q[u].seen.begin(), q[u].seen.end(), i)) continue;
+          tops[u].push(i, s);
+          if (tops[u].full()) thr[u] = tops[u].admissionThreshold(-std::numeric_limits<float>::infinity());
+        }
+      }
     }
-    return;
   }
-  scores.resize(static_cast<size_t>(m.items));
-  k.dotRows(m.itemFactors.data(), m.factors, m.items, q.factors, m.factors, scores.data());
-  if (f.filterSeen)
-    for (int32_t i : q.seen) banned.insert(i);
-  for (int32_t i : f.exclude) banned.insert(i);
-  const float* bias = m.implicit ? nullptr : m.itemBias.data();
-  float threshold = -std::numeric_limits<float>::infinity();
-  for (int32_t i = 0; i < m.items; ++i) {
-    const float s = scores[i] + (bias ? bias[i] : 0.0f) + base;
-    if (s < threshold || banned.test(i)) continue;
-    top.push(i, s);
-    if (top.full()) threshold = top.admissionThreshold(-std::numeric_limits<float>::infinity());
+}
+
+void selectIncluded(const AlsView& m, const UserQuery& q, const RecommendFilter& f, TopK& top) {
+  const KernelTable& k = activeKernels();
+  for (int32_t i : f.include) {
+    if ((f.filterSeen && std::binary_search(q.seen.begin(), q.seen.end(), i)) ||
+        std::find(f.exclude.begin(), f.exclude.end(), i) != f.exclude.end())
+      continue;
+    top.push(i, scoreOf(m, k, q.factors, offset(m, q), i));
   }
-  if (f.filterSeen)
-    for (int32_t i : q.seen) banned.erase(i);
-  for (int32_t i : f.exclude) banned.erase(i);
+}
+
+void requirePanels(const AlsView& m) {
+  require(m.itemPanels.size() == ((static_cast<size_t>(m.items) + kPanelItems - 1) / kPanelItems) * kPanelItems * m.factors,
+          code::kInternal, "item panels are missing");
 }
 
 }  // namespace
+
+std::vector<float> alsPackItems(const AlsView& m) {
+  const size_t f = static_cast<size_t>(m.factors);
+  const size_t panels = (static_cast<size_t>(m.items) + kPanelItems - 1) / kPanelItems;
+  std::vector<float> out(panels * kPanelItems * f, 0.0f);
+  for (size_t i = 0; i < static_cast<size_t>(m.items); ++i) {
+    float* panel = out.data() + (i / kPanelItems) * f * kPanelItems;
+    for (size_t k = 0; k < f; ++k) panel[k * kPanelItems + i % kPanelItems] = m.itemFactors[i * f + k];
+  }
+  return out;
+}
 
 std::vector<Scored> alsRecommend(const AlsView& m, const UserQuery& q, int32_t k, const RecommendFilter& filter) {
   checkItems(m, filter.exclude, "excluded");
   checkItems(m, filter.include, "included");
   require(k >= 0, code::kBadInput, "k must be non-negative");
-  std::vector<float> scores;
-  BitSet banned;
-  banned.resize(static_cast<size_t>(m.items));
   TopK top(static_cast<size_t>(std::min(k, m.items)));
-  selectTop(m, q, filter, scores, banned, top);
+  if (!filter.include.empty()) {
+    selectIncluded(m, q, filter, top);
+  } else {
+    requirePanels(m);
+    BitSet excluded;
+    if (!filter.exclude.empty()) {
+      excluded.resize(static_cast<size_t>(m.items));
+      for (int32_t i : filter.exclude) excluded.insert(i);
+    }
+    scanGroup(m, &q, 1, filter, filter.exclude.empty() ? nullptr : &excluded, &top);
+  }
   return std::move(top.sorted());
 }
 
@@ -74,33 +127,40 @@ BatchResult alsRecommendBatch(const AlsView& m, const CsrView& seen, std::span<c
   require(k >= 0, code::kBadInput, "k must be non-negative");
   require(seen.rows == m.users && seen.cols == m.items, code::kDimMismatch, "interactions do not match the model");
   for (int32_t u : users) require(u >= 0 && u < m.users, code::kUnknownId, "user index " + std::to_string(u) + " is out of range");
+  if (filter.include.empty()) requirePanels(m);
   const int32_t kk = std::min(k, m.items);
   BatchResult out;
   out.items.assign(users.size() * static_cast<size_t>(kk), -1);
   out.scores.assign(users.size() * static_cast<size_t>(kk), 0.0f);
-  constexpr size_t kUsersPerTask = 32;
-  const size_t tasks = (users.size() + kUsersPerTask - 1) / kUsersPerTask;
+  BitSet excluded;
+  if (!filter.exclude.empty()) {
+    excluded.resize(static_cast<size_t>(m.items));
+    for (int32_t i : filter.exclude) excluded.insert(i);
+  }
+  const size_t tasks = (users.size() + kUsersPerGroup - 1) / kUsersPerGroup;
   control.setTotal(static_cast<int64_t>(users.size()));
   ThreadPool::instance().parallelFor(
       tasks, threads,
       [&](size_t task) {
-        std::vector<float> scores;
-        BitSet banned;
-        banned.resize(static_cast<size_t>(m.items));
-        TopK top(static_cast<size_t>(kk));
-        const size_t end = std::min(users.size(), (task + 1) * kUsersPerTask);
-        for (size_t r = task * kUsersPerTask; r < end; ++r) {
+        const size_t begin = task * kUsersPerGroup, end = std::min(users.size(), begin + kUsersPerGroup);
+        std::vector<UserQuery> q;
+        std::vector<TopK> tops(end - begin, TopK(static_cast<size_t>(kk)));
+        for (size_t r = begin; r < end; ++r) {
           const int32_t u = users[r];
-          top.reset(static_cast<size_t>(kk));
-          UserQuery q{m.user(u), m.implicit ? 0.0f : m.userBias[u], seen.rowIndices(u)};
-          selectTop(m, q, filter, scores, banned, top);
-          const auto& best = top.sorted();
+          q.push_back({m.user(u), m.implicit ? 0.0f : m.userBias[u], seen.rowIndices(u)});
+        }
+        if (filter.include.empty())
+          scanGroup(m, q.data(), q.size(), filter, filter.exclude.empty() ? nullptr : &excluded, tops.data());
+        else
+          for (size_t r = 0; r < q.size(); ++r) selectIncluded(m, q[r], filter, tops[r]);
+        for (size_t r = begin; r < end; ++r) {
+          const auto& best = tops[r - begin].sorted();
           for (size_t j = 0; j < best.size(); ++j) {
             out.items[r * kk + j] = best[j].index;
             out.scores[r * kk + j] = best[j].score;
           }
         }
-        control.advance(static_cast<int64_t>(end - task * kUsersPerTask));
+        control.advance(static_cast<int64_t>(end - begin));
       },
       &control);
   return out;
@@ -110,8 +170,7 @@ std::vector<float> alsScore(const AlsView& m, const UserQuery& q, std::span<cons
   checkItems(m, items, "scored");
   const KernelTable& k = activeKernels();
   std::vector<float> out(items.size());
-  for (size_t j = 0; j < items.size(); ++j)
-    out[j] = k.dot(q.factors, m.item(items[j]), m.factors) + offset(m, q) + (m.implicit ? 0.0f : m.itemBias[items[j]]);
+  for (size_t j = 0; j < items.size(); ++j) out[j] = scoreOf(m, k, q.factors, offset(m, q), items[j]);
   return out;
 }
 

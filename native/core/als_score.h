@@ -8,13 +8,18 @@
 
 namespace affinity {
 
-// A user to score for: a factor vector (a model row or a folded-in one), its bias and its seen items.
+// Item factors in panels of kPanelItems items (see simd/dense.h), zero-padded: what scoring streams.
+std::vector<float> alsPackItems(const AlsView& m);
+
+// A user to score for: a factor vector (a model row or a folded-in one), its bias and its seen items
+// (sorted).
 struct UserQuery {
   const float* factors;
   float bias = 0.0f;
   std::span<const int32_t> seen;
 };
 
+// m.itemPanels must be set (alsPackItems). Scores are identical between the single and batch paths.
 std::vector<Scored> alsRecommend(const AlsView& m, const UserQuery& q, int32_t k, const RecommendFilter& filter);
 
 // Rows of `seen` (users x items) give each user's history for filterSeen.

@@ -16,6 +16,18 @@ using GatherDotFn = void (*)(const float* base, const int32_t* idx, size_t count
 // out += sum_j coeff[j] * base[idx[j] * f ..] : a weighted sum of gathered rows, accumulated in registers.
 using GatherAxpyFn = void (*)(const float* base, const int32_t* idx, size_t count, size_t f, const float* coeff, float* out);
 
+// Item factors packed in panels of kPanelItems: panel[k * kPanelItems + t] = y_{item t}[k].
+inline constexpr size_t kPanelItems = 16;
+inline constexpr size_t kTileUsers = 4;
+// out[r * 16 + t] = (x_r . y_t + bias[t]) + base[r] for up to kTileUsers user rows (row-major, stride f)
+// against one panel; bias may be null (0). Returns a mask with bit r * 16 + t set where
+// out >= threshold[r]: the only scores worth a look. Every dot is one multiply-add chain over k in
+// order, so a 1-user call and a 4-user call agree bit for bit.
+using ScoreTileFn = uint64_t (*)(const float* users, size_t count, const float* panel, size_t f, const float* bias,
+                                 const float* base, const float* threshold, float* out);
+// The same chain for one (user, item) pair: scores of single items that agree with ScoreTileFn.
+using DotChainFn = float (*)(const float* x, const float* y, size_t f);
+
 #define AFFINITY_DECLARE_DENSE_KERNELS(ns)                                                             \
   namespace ns {                                                                                       \
   float dot(const float* a, const float* b, size_t n);                                                 \
@@ -23,6 +35,9 @@ using GatherAxpyFn = void (*)(const float* base, const int32_t* idx, size_t coun
   void dotRows(const float* rows, size_t stride, size_t count, const float* x, size_t n, float* out);  \
   void gatherDot(const float* base, const int32_t* idx, size_t count, size_t f, const float* x, float* out); \
   void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t f, const float* coeff, float* out); \
+  uint64_t scoreTile(const float* users, size_t count, const float* panel, size_t f, const float* bias,  \
+                     const float* base, const float* threshold, float* out);                              \
+  float dotChain(const float* x, const float* y, size_t f);                                              \
   }
 
 namespace kernels {

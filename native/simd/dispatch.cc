@@ -11,7 +11,7 @@ namespace {
 
 #define AFFINITY_TABLE(level, ns) \
   KernelTable{level, kernels::ns::scanRatio, kernels::ns::scanJaccard, kernels::ns::dot, kernels::ns::axpy, kernels::ns::dotRows, \
-              kernels::ns::gatherDot, kernels::ns::gatherAxpy}
+              kernels::ns::gatherDot, kernels::ns::gatherAxpy, kernels::ns::scoreTile, kernels::ns::dotChain}
 
 const KernelTable* tableFor(SimdLevel level) {
   static const KernelTable scalar = AFFINITY_TABLE(SimdLevel::Scalar, scalar);

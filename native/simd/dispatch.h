@@ -19,6 +19,8 @@ struct KernelTable {
   DotRowsFn dotRows;
   GatherDotFn gatherDot;
   GatherAxpyFn gatherAxpy;
+  ScoreTileFn scoreTile;
+  DotChainFn dotChain;
 };
 
 struct CpuFeatures {

@@ -115,4 +115,50 @@ void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t f, c
     for (size_t j = 0; j < count; ++j) out[c] += coeff[j] * base[static_cast<size_t>(idx[j]) * f + c];
 }
 
+
+uint64_t scoreTile(const float* users, size_t count, const float* panel, size_t f, const float* bias, const float* base,
+                   const float* threshold, float* out) {
+  // 4 users x 16 items: 8 named accumulators (an array would be spilled to the stack every iteration);
+  // per k two panel loads and four broadcasts feed eight FMAs.
+  const float* u0 = users;
+  const float* u1 = count > 1 ? users + f : users;
+  const float* u2 = count > 2 ? users + 2 * f : users;
+  const float* u3 = count > 3 ? users + 3 * f : users;
+  __m256 a00 = _mm256_setzero_ps(), a01 = _mm256_setzero_ps(), a10 = _mm256_setzero_ps(), a11 = _mm256_setzero_ps();
+  __m256 a20 = _mm256_setzero_ps(), a21 = _mm256_setzero_ps(), a30 = _mm256_setzero_ps(), a31 = _mm256_setzero_ps();
+  for (size_t k = 0; k < f; ++k) {
+    const __m256 y0 = _mm256_loadu_ps(panel + k * kPanelItems), y1 = _mm256_loadu_ps(panel + k * kPanelItems + 8);
+    __m256 x = _mm256_broadcast_ss(u0 + k);
+    a00 = _mm256_fmadd_ps(x, y0, a00), a01 = _mm256_fmadd_ps(x, y1, a01);
+    x = _mm256_broadcast_ss(u1 + k);
+    a10 = _mm256_fmadd_ps(x, y0, a10), a11 = _mm256_fmadd_ps(x, y1, a11);
+    x = _mm256_broadcast_ss(u2 + k);
+    a20 = _mm256_fmadd_ps(x, y0, a20), a21 = _mm256_fmadd_ps(x, y1, a21);
+    x = _mm256_broadcast_ss(u3 + k);
+    a30 = _mm256_fmadd_ps(x, y0, a30), a31 = _mm256_fmadd_ps(x, y1, a31);
+  }
+  const __m256 b0 = bias ? _mm256_loadu_ps(bias) : _mm256_setzero_ps();
+  const __m256 b1 = bias ? _mm256_loadu_ps(bias + 8) : _mm256_setzero_ps();
+  auto finish = [&](size_t r, __m256 lo, __m256 hi) -> uint64_t {
+    const __m256 off = _mm256_set1_ps(base[r]), thr = _mm256_set1_ps(threshold[r]);
+    const __m256 s0 = _mm256_add_ps(_mm256_add_ps(lo, b0), off), s1 = _mm256_add_ps(_mm256_add_ps(hi, b1), off);
+    _mm256_storeu_ps(out + r * kPanelItems, s0);
+    _mm256_storeu_ps(out + r * kPanelItems + 8, s1);
+    const uint64_t m = static_cast<uint64_t>(_mm256_movemask_ps(_mm256_cmp_ps(s0, thr, _CMP_GE_OQ))) |
+                       (static_cast<uint64_t>(_mm256_movemask_ps(_mm256_cmp_ps(s1, thr, _CMP_GE_OQ))) << 8);
+    return m << (r * kPanelItems);
+  };
+  uint64_t mask = finish(0, a00, a01);
+  if (count > 1) mask |= finish(1, a10, a11);
+  if (count > 2) mask |= finish(2, a20, a21);
+  if (count > 3) mask |= finish(3, a30, a31);
+  return mask;
+}
+
+float dotChain(const float* x, const float* y, size_t f) {
+  float acc = 0.0f;
+  for (size_t k = 0; k < f; ++k) acc = __builtin_fmaf(x[k], y[k], acc);
+  return acc;
+}
+
 }  // namespace affinity::kernels::avx2

@@ -69,4 +69,36 @@ void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t f, c
   }
 }
 
+
+uint64_t scoreTile(const float* users, size_t count, const float* panel, size_t f, const float* bias, const float* base,
+                   const float* threshold, float* out) {
+  // 4 users x 16 items: one zmm per user.
+  const float* u[4] = {users, count > 1 ? users + f : users, count > 2 ? users + 2 * f : users, count > 3 ? users + 3 * f : users};
+  __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+  for (size_t k = 0; k < f; ++k) {
+    const __m512 y = _mm512_loadu_ps(panel + k * kPanelItems);
+    a0 = _mm512_fmadd_ps(_mm512_set1_ps(u[0][k]), y, a0);
+    a1 = _mm512_fmadd_ps(_mm512_set1_ps(u[1][k]), y, a1);
+    a2 = _mm512_fmadd_ps(_mm512_set1_ps(u[2][k]), y, a2);
+    a3 = _mm512_fmadd_ps(_mm512_set1_ps(u[3][k]), y, a3);
+  }
+  const __m512 b = bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
+  auto finish = [&](size_t r, __m512 acc) -> uint64_t {
+    const __m512 s = _mm512_add_ps(_mm512_add_ps(acc, b), _mm512_set1_ps(base[r]));
+    _mm512_storeu_ps(out + r * kPanelItems, s);
+    return static_cast<uint64_t>(_mm512_cmp_ps_mask(s, _mm512_set1_ps(threshold[r]), _CMP_GE_OQ)) << (r * kPanelItems);
+  };
+  uint64_t mask = finish(0, a0);
+  if (count > 1) mask |= finish(1, a1);
+  if (count > 2) mask |= finish(2, a2);
+  if (count > 3) mask |= finish(3, a3);
+  return mask;
+}
+
+float dotChain(const float* x, const float* y, size_t f) {
+  float acc = 0.0f;
+  for (size_t k = 0; k < f; ++k) acc = __builtin_fmaf(x[k], y[k], acc);
+  return acc;
+}
+
 }  // namespace affinity::kernels::avx512
