@@ -192,13 +192,34 @@ class AlsModelWrap : public Napi::ObjectWrap<AlsModelWrap> {
     float bias = 0;
     std::vector<int32_t> items;
   };
-  Folded fold(const Napi::Value& items, const Napi::Value& values) {
-    Folded out;
+  // Duplicate items are summed first, as training merges repeated interactions.
+  struct History {
+    std::vector<int32_t> items;
+    std::vector<float> values;
+  };
+  static History merged(const Napi::Value& items, const Napi::Value& values) {
     auto idx = typedArray<int32_t>(items, "items");
     auto val = typedArray<float>(values, "values");
-    out.items.assign(idx.begin(), idx.end());
-    std::sort(out.items.begin(), out.items.end());
-    out.factors = alsFoldIn(withGram(), options_, idx, val, &out.bias);
+    if (idx.size() != val.size()) throw makeError(items.Env(), code::kDimMismatch, "items and values have different lengths");
+    std::vector<std::pair<int32_t, float>> pairs(idx.size());
+    for (size_t j = 0; j < idx.size(); ++j) pairs[j] = {idx[j], val[j]};
+    std::sort(pairs.begin(), pairs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    History h;
+    for (const auto& [i, v] : pairs) {
+      if (!h.items.empty() && h.items.back() == i) {
+        h.values.back() += v;
+      } else {
+        h.items.push_back(i);
+        h.values.push_back(v);
+      }
+    }
+    return h;
+  }
+  Folded fold(const Napi::Value& items, const Napi::Value& values) {
+    History h = merged(items, values);
+    Folded out;
+    out.factors = alsFoldIn(withGram(), options_, h.items, h.values, &out.bias);
+    out.items = std::move(h.items);
     return out;
   }
 
@@ -261,8 +282,8 @@ class AlsModelWrap : public Napi::ObjectWrap<AlsModelWrap> {
   Napi::Value explain(const Napi::CallbackInfo& info) {
     return guard(info, [&]() -> Napi::Value {
       float total = 0;
-      auto parts = alsExplain(withGram(), options_, typedArray<int32_t>(info[0], "items"), typedArray<float>(info[1], "values"),
-                              int32Arg(info[2], "item", 0, kMaxDim), &total);
+      History h = merged(info[0], info[1]);
+      auto parts = alsExplain(withGram(), options_, h.items, h.values, int32Arg(info[2], "item", 0, kMaxDim), &total);
       std::vector<Scored> asScored;
       for (auto& p : parts) asScored.push_back({p.item, p.score});
       Napi::Object o = scoredToJs(info.Env(), asScored).As<Napi::Object>();

@@ -325,18 +325,24 @@ function itemIndices(items: IdMap, ids: Id[]): Int32Array {
   return Int32Array.from(ids, (i) => (checkId(i, 'items'), items.indexOf(i)));
 }
 
-/** Known items of a history, duplicates summed (as training merges them). */
+/** The known items of a history as indices (unknown ids are ignored; the core sums duplicates). */
 function historyOf(items: IdMap, h: History): { items: Int32Array; values: Float32Array } {
   if (h === null || typeof h !== 'object' || !Array.isArray(h.items)) throw badInput('history must be { items: Id[], values?: number[] }');
-  if (h.values !== undefined && (!Array.isArray(h.values) || h.values.length !== h.items.length))
+  const values = h.values;
+  if (values !== undefined && (!Array.isArray(values) || values.length !== h.items.length))
     throw new AffinityError('history.values must have one value per item', ErrorCode.DimMismatch);
-  const merged = new Map<number, number>();
-  h.items.forEach((id, j) => {
+  const idx = new Int32Array(h.items.length);
+  const val = new Float32Array(h.items.length);
+  let n = 0;
+  for (let j = 0; j < h.items.length; j++) {
+    const id = h.items[j];
     checkId(id, 'history.items');
-    const v = h.values ? h.values[j] : 1;
+    const v = values ? values[j] : 1;
     if (typeof v !== 'number' || !Number.isFinite(v)) throw badInput(`history.values[${j}] must be a finite number`);
     const i = items.find(id);
-    if (i >= 0) merged.set(i, (merged.get(i) ?? 0) + v);
-  });
-  return { items: Int32Array.from(merged.keys()), values: Float32Array.from(merged.values()) };
+    if (i < 0) continue;
+    idx[n] = i;
+    val[n++] = v;
+  }
+  return { items: idx.subarray(0, n), values: val.subarray(0, n) };
 }

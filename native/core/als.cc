@@ -59,7 +59,7 @@ std::vector<float> gram(const float* y, int32_t rows, int32_t f, int threads, co
 
 struct Scratch {
   std::vector<float> r, p, ap, tmp, a, b, aug, v, coeff;
-  std::vector<double> work;
+  std::vector<float> work;
   void resize(size_t d) {
     r.resize(d), p.resize(d), ap.resize(d), tmp.resize(d), b.resize(d), aug.resize(d);
     a.resize(d * d);
@@ -93,14 +93,14 @@ void solveImplicitCG(const SweepSide& s, const AlsOptions& o, int32_t f, std::sp
     const float c = 1.0f + o.alpha * val[j];
     w.coeff[j] = c - (c - 1.0f) * w.v[j];
   }
-  k.gatherAxpy(s.other, idx.data(), n, f, w.coeff.data(), r);
+  k.gatherAxpy(s.other, idx.data(), n, f, f, w.coeff.data(), r);
   std::copy(r, r + f, p);
   float rs = k.dot(r, r, f);
   for (int32_t step = 0; step < o.cgSteps && rs > 1e-20f; ++step) {
     k.dotRows(s.gramReg, f, f, p, f, ap);
     k.gatherDot(s.other, idx.data(), n, f, p, w.v.data());
     for (size_t j = 0; j < n; ++j) w.coeff[j] = o.alpha * val[j] * w.v[j];
-    k.gatherAxpy(s.other, idx.data(), n, f, w.coeff.data(), ap);
+    k.gatherAxpy(s.other, idx.data(), n, f, f, w.coeff.data(), ap);
     const float pap = k.dot(p, ap, f);
     if (!(pap > 0)) break;
     const float step_ = rs / pap;
@@ -113,20 +113,23 @@ void solveImplicitCG(const SweepSide& s, const AlsOptions& o, int32_t f, std::sp
   }
 }
 
-// Implicit, exact: builds A and b, then Cholesky.
-void implicitSystem(const float* gramReg, const float* other, const AlsOptions& o, int32_t f, std::span<const int32_t> idx,
-                    std::span<const float> val, Scratch& w) {
+// Implicit, exact: A = G + lambda I + Y'(C - I)Y and b = Y'C p, lower triangle only (what Cholesky reads).
+void implicitSystem(const float* gram, float lambda, const float* other, const AlsOptions& o, int32_t f,
+                    std::span<const int32_t> idx, std::span<const float> val, Scratch& w) {
   const KernelTable& k = activeKernels();
   const size_t n = idx.size();
-  std::copy(gramReg, gramReg + static_cast<size_t>(f) * f, w.a.begin());
+  std::copy(gram, gram + static_cast<size_t>(f) * f, w.a.begin());
+  for (int32_t a = 0; a < f; ++a) w.a[static_cast<size_t>(a) * f + a] += lambda;
   std::fill(w.b.begin(), w.b.begin() + f, 0.0f);
   w.coeff.resize(n);
   for (size_t j = 0; j < n; ++j) w.coeff[j] = 1.0f + o.alpha * val[j];
-  k.gatherAxpy(other, idx.data(), n, f, w.coeff.data(), w.b.data());
-  // Row a of A gains sum_j (c_j - 1) y_j[a] y_j.
+  k.gatherAxpy(other, idx.data(), n, f, f, w.coeff.data(), w.b.data());
+  // Row a of A gains sum_j (c_j - 1) y_j[a] y_j[0..a]; rounded up to whole vectors (the extra columns land
+  // in the upper triangle, which Cholesky never reads).
   for (int32_t a = 0; a < f; ++a) {
     for (size_t j = 0; j < n; ++j) w.coeff[j] = o.alpha * val[j] * other[static_cast<size_t>(idx[j]) * f + a];
-    k.gatherAxpy(other, idx.data(), n, f, w.coeff.data(), w.a.data() + static_cast<size_t>(a) * f);
+    const size_t cols = std::min<size_t>(f, (static_cast<size_t>(a) + 8) & ~size_t{7});
+    k.gatherAxpy(other, idx.data(), n, f, cols, w.coeff.data(), w.a.data() + static_cast<size_t>(a) * f);
   }
 }
 
@@ -142,7 +145,7 @@ void explicitSystem(const float* other, const float* otherBias, float mean, floa
     std::copy(other + static_cast<size_t>(idx[j]) * f, other + static_cast<size_t>(idx[j] + 1) * f, aug);
     aug[f] = 1.0f;
     const float t = val[j] - mean - otherBias[idx[j]];
-    for (int32_t a = 0; a < d; ++a) k.axpy(aug[a], aug, w.a.data() + static_cast<size_t>(a) * d, d);
+    for (int32_t a = 0; a < d; ++a) k.axpy(aug[a], aug, w.a.data() + static_cast<size_t>(a) * d, static_cast<size_t>(a) + 1);
     k.axpy(t, aug, w.b.data(), d);
   }
   for (int32_t a = 0; a < d; ++a) w.a[static_cast<size_t>(a) * d + a] += lambda;
@@ -169,7 +172,7 @@ void solveRow(const SweepSide& s, const AlsOptions& o, const AlsModel& m, int32_
     solveImplicitCG(s, o, f, idx, val, x, w);
     return;
   }
-  implicitSystem(s.gramReg, s.other, o, f, idx, val, w);
+  implicitSystem(s.gramReg, 0.0f, s.other, o, f, idx, val, w);
   if (!choleskySolve(w.a.data(), w.b.data(), x, f, w.work))
     fail(code::kInternal, "ALS system is not positive definite (regularization must be > 0)");
 }
@@ -315,6 +318,13 @@ double alsLoss(const CsrView& ui, const AlsOptions& o, const AlsModel& m) {
 
 namespace {
 
+// Fold-in and explain run on the caller's thread, often: keep their buffers between calls. Not inlined so
+// the thread_local lookup happens once per call (see knn.cc).
+__attribute__((noinline)) Scratch& callScratch() {
+  thread_local Scratch w;
+  return w;
+}
+
 void checkHistory(const AlsView& m, std::span<const int32_t> items, std::span<const float> values, const AlsOptions& o) {
   require(items.size() == values.size(), code::kDimMismatch, "items and values have different lengths");
   for (size_t j = 0; j < items.size(); ++j) {
@@ -331,9 +341,7 @@ int32_t userSystem(const AlsView& m, const AlsOptions& o, std::span<const float>
   const int32_t f = m.factors;
   w.resize(static_cast<size_t>(f) + 1);
   if (m.implicit) {
-    std::vector<float> gramReg(itemGram.begin(), itemGram.end());
-    for (int32_t a = 0; a < f; ++a) gramReg[static_cast<size_t>(a) * f + a] += o.regularization;
-    implicitSystem(gramReg.data(), m.itemFactors.data(), o, f, items, values, w);
+    implicitSystem(itemGram.data(), o.regularization, m.itemFactors.data(), o, f, items, values, w);
     return f;
   }
   const float lambda = o.regularization * (o.scaleRegularization ? static_cast<float>(std::max<size_t>(items.size(), 1)) : 1.0f);
@@ -348,7 +356,7 @@ std::vector<float> alsItemGram(const AlsView& m) { return gram(m.itemFactors.dat
 std::vector<float> alsFoldIn(const AlsView& m, const AlsOptions& o, std::span<const int32_t> items,
                              std::span<const float> values, float* bias) {
   checkHistory(m, items, values, o);
-  Scratch w;
+  Scratch& w = callScratch();
   std::vector<float> computed;
   if (m.implicit && m.itemGram.empty()) computed = alsItemGram(m);
   const int32_t d = userSystem(m, o, m.itemGram.empty() ? std::span<const float>(computed) : m.itemGram, items, values, w);

@@ -13,8 +13,10 @@ using DotRowsFn = void (*)(const float* rows, size_t stride, size_t count, const
 
 // out[j] = base[idx[j] * f ..] . x : dots of gathered rows (a user's items) with one vector.
 using GatherDotFn = void (*)(const float* base, const int32_t* idx, size_t count, size_t f, const float* x, float* out);
-// out += sum_j coeff[j] * base[idx[j] * f ..] : a weighted sum of gathered rows, accumulated in registers.
-using GatherAxpyFn = void (*)(const float* base, const int32_t* idx, size_t count, size_t f, const float* coeff, float* out);
+// out[0..n) += sum_j coeff[j] * base[idx[j] * stride ..] : a weighted sum of (the first n columns of)
+// gathered rows, accumulated in registers.
+using GatherAxpyFn = void (*)(const float* base, const int32_t* idx, size_t count, size_t stride, size_t n, const float* coeff,
+                              float* out);
 
 // Item factors packed in panels of kPanelItems: panel[k * kPanelItems + t] = y_{item t}[k].
 inline constexpr size_t kPanelItems = 16;
@@ -34,7 +36,7 @@ using DotChainFn = float (*)(const float* x, const float* y, size_t f);
   void axpy(float alpha, const float* x, float* y, size_t n);                                          \
   void dotRows(const float* rows, size_t stride, size_t count, const float* x, size_t n, float* out);  \
   void gatherDot(const float* base, const int32_t* idx, size_t count, size_t f, const float* x, float* out); \
-  void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t f, const float* coeff, float* out); \
+  void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t stride, size_t n, const float* coeff, float* out); \
   uint64_t scoreTile(const float* users, size_t count, const float* panel, size_t f, const float* bias,  \
                      const float* base, const float* threshold, float* out);                              \
   float dotChain(const float* x, const float* y, size_t f);                                              \

@@ -88,14 +88,14 @@ void gatherDot(const float* base, const int32_t* idx, size_t count, size_t f, co
   for (; j < count; ++j) out[j] = dot(base + static_cast<size_t>(idx[j]) * f, x, f);
 }
 
-void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t f, const float* coeff, float* out) {
+void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t stride, size_t n, const float* coeff, float* out) {
   // 32 columns at a time stay in four registers while every row is added.
   size_t c = 0;
-  for (; c + 32 <= f; c += 32) {
+  for (; c + 32 <= n; c += 32) {
     __m256 a0 = _mm256_loadu_ps(out + c), a1 = _mm256_loadu_ps(out + c + 8);
     __m256 a2 = _mm256_loadu_ps(out + c + 16), a3 = _mm256_loadu_ps(out + c + 24);
     for (size_t j = 0; j < count; ++j) {
-      const float* r = base + static_cast<size_t>(idx[j]) * f + c;
+      const float* r = base + static_cast<size_t>(idx[j]) * stride + c;
       const __m256 w = _mm256_broadcast_ss(coeff + j);
       a0 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r), a0);
       a1 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 8), a1);
@@ -105,16 +105,15 @@ void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t f, c
     _mm256_storeu_ps(out + c, a0), _mm256_storeu_ps(out + c + 8, a1);
     _mm256_storeu_ps(out + c + 16, a2), _mm256_storeu_ps(out + c + 24, a3);
   }
-  for (; c + 8 <= f; c += 8) {
+  for (; c + 8 <= n; c += 8) {
     __m256 a0 = _mm256_loadu_ps(out + c);
     for (size_t j = 0; j < count; ++j)
-      a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(coeff + j), _mm256_loadu_ps(base + static_cast<size_t>(idx[j]) * f + c), a0);
+      a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(coeff + j), _mm256_loadu_ps(base + static_cast<size_t>(idx[j]) * stride + c), a0);
     _mm256_storeu_ps(out + c, a0);
   }
-  for (; c < f; ++c)
-    for (size_t j = 0; j < count; ++j) out[c] += coeff[j] * base[static_cast<size_t>(idx[j]) * f + c];
+  for (; c < n; ++c)
+    for (size_t j = 0; j < count; ++j) out[c] += coeff[j] * base[static_cast<size_t>(idx[j]) * stride + c];
 }
-
 
 uint64_t scoreTile(const float* users, size_t count, const float* panel, size_t f, const float* bias, const float* base,
                    const float* threshold, float* out) {

@@ -50,7 +50,7 @@ void gatherDot(const float* base, const int32_t* idx, size_t count, size_t f, co
   for (size_t j = 0; j < count; ++j) out[j] = dot(base + static_cast<size_t>(idx[j]) * f, x, f);
 }
 
-void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t f, const float* coeff, float* out) {
+void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t stride, size_t f, const float* coeff, float* out) {
   // 64 columns at a time in four registers; masked for the last partial block.
   for (size_t c = 0; c < f; c += 64) {
     __m512 acc[4];
@@ -61,7 +61,7 @@ void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t f, c
       acc[b] = _mm512_maskz_loadu_ps(mask[b], out + col);
     }
     for (size_t j = 0; j < count; ++j) {
-      const float* r = base + static_cast<size_t>(idx[j]) * f + c;
+      const float* r = base + static_cast<size_t>(idx[j]) * stride + c;
       const __m512 w = _mm512_set1_ps(coeff[j]);
       for (int b = 0; b < 4; ++b) acc[b] = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(mask[b], r + 16 * b), acc[b]);
     }

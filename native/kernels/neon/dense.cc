@@ -32,8 +32,8 @@ void gatherDot(const float* base, const int32_t* idx, size_t count, size_t f, co
   for (size_t j = 0; j < count; ++j) out[j] = dot(base + static_cast<size_t>(idx[j]) * f, x, f);
 }
 
-void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t f, const float* coeff, float* out) {
-  for (size_t j = 0; j < count; ++j) axpy(coeff[j], base + static_cast<size_t>(idx[j]) * f, out, f);
+void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t stride, size_t n, const float* coeff, float* out) {
+  for (size_t j = 0; j < count; ++j) axpy(coeff[j], base + static_cast<size_t>(idx[j]) * stride, out, n);
 }
 
 
