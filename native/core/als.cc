@@ -58,7 +58,8 @@ std::vector<float> gram(const float* y, int32_t rows, int32_t f, int threads, co
 }
 
 struct Scratch {
-  std::vector<float> r, p, ap, tmp, a, b, aug, v, coeff;
+  std::vector<float> r, p, ap, tmp, a, b, aug, v, coeff, rows;
+  std::vector<int32_t> iota;
   std::vector<float> work;
   void resize(size_t d) {
     r.resize(d), p.resize(d), ap.resize(d), tmp.resize(d), b.resize(d), aug.resize(d);
@@ -77,10 +78,25 @@ struct SweepSide {
 
 // Implicit, conjugate gradient warm-started from x: A = G + lambda I + Y'(C - I)Y, b = Y'C p.
 // Each product with A is two passes over the row's items: v = Y_u p, then Y_u' (w . v).
-void solveImplicitCG(const SweepSide& s, const AlsOptions& o, int32_t f, std::span<const int32_t> idx,
+void solveImplicitCG(const SweepSide& s, const AlsOptions& o, int32_t f, std::span<const int32_t> rowIdx,
                      std::span<const float> val, float* x, Scratch& w) {
   const KernelTable& k = activeKernels();
-  const size_t n = idx.size();
+  const size_t n = rowIdx.size();
+  // Long rows (popular items, heavy users) no longer fit in L2: copy their factor rows together once so
+  // the 1 + cgSteps passes stream a contiguous block instead of gathering from all over memory.
+  const float* other = s.other;
+  std::span<const int32_t> idx = rowIdx;
+  if (n * static_cast<size_t>(f) > 16384) {
+    w.rows.resize(n * f);
+    for (size_t j = 0; j < n; ++j) std::copy_n(s.other + static_cast<size_t>(rowIdx[j]) * f, f, w.rows.data() + j * f);
+    if (w.iota.size() < n) {
+      const size_t old = w.iota.size();
+      w.iota.resize(n);
+      for (size_t j = old; j < n; ++j) w.iota[j] = static_cast<int32_t>(j);
+    }
+    other = w.rows.data();
+    idx = std::span<const int32_t>(w.iota.data(), n);
+  }
   w.v.resize(n);
   w.coeff.resize(n);
   float* r = w.r.data();
@@ -88,19 +104,19 @@ void solveImplicitCG(const SweepSide& s, const AlsOptions& o, int32_t f, std::sp
   float* ap = w.ap.data();
   k.dotRows(s.gramReg, f, f, x, f, w.tmp.data());
   for (int32_t a = 0; a < f; ++a) r[a] = -w.tmp[a];
-  k.gatherDot(s.other, idx.data(), n, f, x, w.v.data());
+  k.gatherDot(other, idx.data(), n, f, x, w.v.data());
   for (size_t j = 0; j < n; ++j) {
     const float c = 1.0f + o.alpha * val[j];
     w.coeff[j] = c - (c - 1.0f) * w.v[j];
   }
-  k.gatherAxpy(s.other, idx.data(), n, f, f, w.coeff.data(), r);
+  k.gatherAxpy(other, idx.data(), n, f, f, w.coeff.data(), r);
   std::copy(r, r + f, p);
   float rs = k.dot(r, r, f);
   for (int32_t step = 0; step < o.cgSteps && rs > 1e-20f; ++step) {
     k.dotRows(s.gramReg, f, f, p, f, ap);
-    k.gatherDot(s.other, idx.data(), n, f, p, w.v.data());
+    k.gatherDot(other, idx.data(), n, f, p, w.v.data());
     for (size_t j = 0; j < n; ++j) w.coeff[j] = o.alpha * val[j] * w.v[j];
-    k.gatherAxpy(s.other, idx.data(), n, f, f, w.coeff.data(), ap);
+    k.gatherAxpy(other, idx.data(), n, f, f, w.coeff.data(), ap);
     const float pap = k.dot(p, ap, f);
     if (!(pap > 0)) break;
     const float step_ = rs / pap;
