@@ -125,7 +125,8 @@ class AlsModelWrap : public Napi::ObjectWrap<AlsModelWrap> {
                         InstanceMethod("foldIn", &AlsModelWrap::foldIn), InstanceMethod("score", &AlsModelWrap::score),
                         InstanceMethod("scoreFor", &AlsModelWrap::scoreFor), InstanceMethod("similar", &AlsModelWrap::similar),
                         InstanceMethod("explain", &AlsModelWrap::explain),
-                        InstanceMethod("recommendBatch", &AlsModelWrap::recommendBatch)});
+                        InstanceMethod("recommendBatch", &AlsModelWrap::recommendBatch),
+                        InstanceMethod("recommendForAsync", &AlsModelWrap::recommendForAsync)});
   }
 
   // new AlsModel(model, seen csr, options)
@@ -240,6 +241,27 @@ class AlsModelWrap : public Napi::ObjectWrap<AlsModelWrap> {
       int32_t k = int32Arg(info[2], "k", 0, kMaxDim);
       return scoredToJs(info.Env(), alsRecommend(withPanels(), UserQuery{f.factors.data(), f.bias, f.items}, k, filterArg(info, 3)));
     });
+  }
+
+  // recommendForAsync(items, values, k, filterSeen, exclude, include, cancel) -> Promise<{ items, scores }>:
+  // fold-in and a catalogue scan off the JS thread (servers).
+  Napi::Value recommendForAsync(const Napi::CallbackInfo& info) {
+    History h = merged(info[0], info[1]);
+    int32_t k = int32Arg(info[2], "k", 0, kMaxDim);
+    RecommendFilter filter = filterArg(info, 3);
+    withGram();
+    withPanels();
+    AlsView view = model_;
+    AlsOptions options = options_;
+    auto result = std::make_shared<std::vector<Scored>>();
+    return runJob(
+        info, {info.This(), info[4], info[5]}, info[6], info.Env().Null(),
+        [view, options, h, k, filter, result](Control&) {
+          float bias = 0;
+          std::vector<float> x = alsFoldIn(view, options, h.items, h.values, &bias);
+          *result = alsRecommend(view, UserQuery{x.data(), bias, h.items}, k, filter);
+        },
+        [result](Napi::Env env) -> Napi::Value { return scoredToJs(env, *result); });
   }
 
   // foldIn(items, values) -> { factors: Float32Array, bias }

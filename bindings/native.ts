@@ -119,6 +119,15 @@ export interface NativeAlsModel {
     include: Int32Array | null,
   ): NativeScored;
   foldIn(items: Int32Array, values: Float32Array): { factors: Float32Array; bias: number };
+  recommendForAsync(
+    items: Int32Array,
+    values: Float32Array,
+    k: number,
+    filterSeen: boolean,
+    exclude: Int32Array | null,
+    include: Int32Array | null,
+    cancel: Int32Array | null,
+  ): Promise<NativeScored>;
   score(user: number, items: Int32Array): Float32Array;
   scoreFor(items: Int32Array, values: Float32Array, candidates: Int32Array): Float32Array;
   similar(byItems: boolean, row: number, k: number): NativeScored;

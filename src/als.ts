@@ -182,6 +182,16 @@ export class ALS {
     return toList(data.items, scorer.recommendFor(h.items, h.values, f.k, f.filterSeen, f.exclude, f.include));
   }
 
+  /** recommendFor() on native threads: for servers, where the catalogue scan should not hold the event loop. */
+  async recommendForAsync(history: History, options: RecommendOptions & JobOptions = {}): Promise<Recommendation[]> {
+    const { data, scorer } = this.s();
+    const h = historyOf(data.items, history);
+    const f = filterOf(data.items, options);
+    if (f.include !== null && f.include.length === 0) return [];
+    const r = await runJob(options, (cancel) => scorer.recommendForAsync(h.items, h.values, f.k, f.filterSeen, f.exclude, f.include, cancel));
+    return toList(data.items, r);
+  }
+
   /** Scores of candidate items for a visitor (fold-in). */
   scoreFor(history: History, candidates: Id[]): number[] {
     const { data, scorer } = this.s();

@@ -12,6 +12,12 @@ export const ErrorCode = {
   Io: 'ERR_AFFINITY_IO',
   CorruptFile: 'ERR_AFFINITY_CORRUPT_FILE',
   Internal: 'ERR_AFFINITY_INTERNAL',
+  UnknownModel: 'ERR_AFFINITY_UNKNOWN_MODEL',
+  Unsupported: 'ERR_AFFINITY_UNSUPPORTED',
+  Busy: 'ERR_AFFINITY_BUSY',
+  NotReady: 'ERR_AFFINITY_NOT_READY',
+  Unauthorized: 'ERR_AFFINITY_UNAUTHORIZED',
+  AdminDisabled: 'ERR_AFFINITY_ADMIN_DISABLED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -1,0 +1,161 @@
+// buildApp(): the scoring service as a Fastify instance (listen it yourself, or inject in tests).
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { capabilities } from '../index.js';
+import { AffinityError, ErrorCode } from '../errors.js';
+import { Metrics } from './metrics.js';
+import { ModelRegistry } from './registry.js';
+import { recommendRoutes } from './routes/recommend.js';
+import { modelRoutes } from './routes/models.js';
+import { healthRoutes } from './routes/health.js';
+
+export interface AppOptions {
+  /** Models to serve. A registry you filled, or { name: path } to load. */
+  registry?: ModelRegistry;
+  models?: Record<string, string>;
+  /** Token for admin routes (reload). Without one they are disabled. Default: AFFINITY_ADMIN_TOKEN. */
+  adminToken?: string;
+  /** Engine calls allowed at once before answering 503 (default 4 x compute threads). */
+  maxInFlight?: number;
+  /** Serve OpenAPI docs at /docs (default true). */
+  docs?: boolean;
+  logger?: FastifyServerOptions['logger'];
+  bodyLimit?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    registry: ModelRegistry;
+    metrics: Metrics;
+    engine: EngineGate;
+    affinity: { closing: boolean; adminToken?: string };
+  }
+}
+
+/** Counts engine calls in flight; refuses new ones (503) past the limit, so work cannot pile up. */
+export class EngineGate {
+  inFlight = 0;
+  constructor(readonly limit: number, private readonly metrics: Metrics) {}
+  async run<T>(op: string, fn: () => Promise<T> | T): Promise<T> {
+    if (this.inFlight >= this.limit) throw new AffinityError('the engine is busy; retry shortly', ErrorCode.Busy);
+    this.inFlight++;
+    this.metrics.inFlight.set({}, this.inFlight);
+    const started = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.inFlight--;
+      this.metrics.inFlight.set({}, this.inFlight);
+      this.metrics.engine.observe({ op }, (performance.now() - started) / 1000);
+    }
+  }
+  /** Resolves once nothing runs (or after `ms`). */
+  async drain(ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    while (this.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const STATUS: Record<string, number> = {
+  [ErrorCode.BadInput]: 422,
+  [ErrorCode.DimMismatch]: 422,
+  [ErrorCode.Unsupported]: 422,
+  [ErrorCode.UnknownId]: 404,
+  [ErrorCode.UnknownModel]: 404,
+  [ErrorCode.Busy]: 503,
+  [ErrorCode.NotReady]: 503,
+  [ErrorCode.NotFitted]: 503,
+  [ErrorCode.Cancelled]: 503,
+  [ErrorCode.Unauthorized]: 401,
+  [ErrorCode.AdminDisabled]: 403,
+  [ErrorCode.CorruptFile]: 422,
+};
+
+export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimit ?? 1 << 20,
+    // Reject unknown fields instead of silently dropping them; coerce nothing in bodies.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const metrics = new Metrics();
+  const registry = options.registry ?? new ModelRegistry();
+  for (const [name, path] of Object.entries(options.models ?? {})) await registry.load(name, path);
+  const caps = capabilities();
+  metrics.info.set({ simd: caps.simd, threads: String(caps.threads) }, 1);
+  const syncVersions = () => {
+    for (const e of registry.list()) metrics.modelVersion.set({ model: e.name, kind: e.kind }, e.version);
+    for (const [name, n] of registry.reloadFailures) metrics.reloadFailures.set({ model: name }, n);
+  };
+  syncVersions();
+  registry.onReload = (e) => {
+    syncVersions();
+    if (e.ok) app.log.info({ model: e.name, version: e.version }, 'model reloaded');
+    else app.log.error({ model: e.name, err: e.error }, 'model reload failed; the previous version keeps serving');
+  };
+
+  app.decorate('registry', registry);
+  app.decorate('metrics', metrics);
+  app.decorate('engine', new EngineGate(options.maxInFlight ?? Math.max(4, caps.threads * 4), metrics));
+  app.decorate('affinity', { closing: false, adminToken: options.adminToken ?? process.env.AFFINITY_ADMIN_TOKEN ?? undefined });
+
+  app.setErrorHandler((err: FastifyError & { code?: string }, request, reply) => {
+    if (err.validation) {
+      return reply.status(400).send({ statusCode: 400, code: 'FST_ERR_VALIDATION', error: 'Bad Request', message: err.message });
+    }
+    if (err instanceof AffinityError || (typeof err.code === 'string' && err.code.startsWith('ERR_AFFINITY_'))) {
+      const status = STATUS[err.code] ?? 500;
+      if (err.code === ErrorCode.Cancelled) request.log.info({ code: err.code }, 'request cancelled');
+      if (status === 503) reply.header('retry-after', '1');
+      const message = status === 500 ? 'internal error' : err.message;
+      if (status === 500) request.log.error({ err }, 'engine error');
+      return reply.status(status).send({ statusCode: status, code: err.code, error: httpName(status), message });
+    }
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) request.log.error({ err }, 'unhandled error');
+    return reply.status(status).send({
+      statusCode: status,
+      code: err.code ?? (status === 500 ? 'ERR_INTERNAL' : 'ERR_REQUEST'),
+      error: httpName(status),
+      message: status === 500 ? 'internal error' : err.message,
+    });
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.http.observe({ route: request.routeOptions.url ?? 'unknown', method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+  app.addHook('preClose', async () => {
+    app.affinity.closing = true; // readiness turns 503 first
+  });
+  app.addHook('onClose', async () => {
+    await app.engine.drain(10_000);
+  });
+
+  if (options.docs !== false) {
+    const { default: swagger } = await import('@fastify/swagger');
+    const { default: swaggerUi } = await import('@fastify/swagger-ui');
+    await app.register(swagger, {
+      openapi: { info: { title: 'Affinity scoring API', version: '1' }, tags: [{ name: 'recommend' }, { name: 'models' }, { name: 'health' }] },
+    });
+    await app.register(swaggerUi, { routePrefix: '/docs' });
+  }
+  await app.register(recommendRoutes, { prefix: '/v1' });
+  await app.register(modelRoutes, { prefix: '/v1' });
+  await app.register(healthRoutes);
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    syncVersions();
+    reply.type('text/plain; version=0.0.4');
+    return metrics.render();
+  });
+  await app.ready();
+  return app;
+}
+
+function httpName(status: number): string {
+  return (
+    { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity', 503: 'Service Unavailable' }[status] ??
+    'Internal Server Error'
+  );
+}

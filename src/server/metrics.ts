@@ -1,0 +1,53 @@
+// A small Prometheus registry: histograms and gauges with labels, rendered in the text format.
+const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+type Labels = Record<string, string>;
+const key = (l: Labels) => Object.entries(l).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`).join(',');
+
+class Histogram {
+  private readonly series = new Map<string, { counts: number[]; sum: number; count: number }>();
+  constructor(readonly name: string, readonly help: string) {}
+  observe(labels: Labels, seconds: number): void {
+    const k = key(labels);
+    let s = this.series.get(k);
+    if (!s) this.series.set(k, (s = { counts: BUCKETS.map(() => 0), sum: 0, count: 0 }));
+    BUCKETS.forEach((b, i) => seconds <= b && s!.counts[i]++);
+    s.sum += seconds;
+    s.count++;
+  }
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    for (const [k, s] of this.series) {
+      const sep = k ? ',' : '';
+      BUCKETS.forEach((b, i) => lines.push(`${this.name}_bucket{${k}${sep}le="${b}"} ${s.counts[i]}`));
+      lines.push(`${this.name}_bucket{${k}${sep}le="+Inf"} ${s.count}`, `${this.name}_sum{${k}} ${s.sum}`, `${this.name}_count{${k}} ${s.count}`);
+    }
+    return lines.join('\n');
+  }
+}
+
+class Gauge {
+  private readonly series = new Map<string, number>();
+  constructor(readonly name: string, readonly help: string) {}
+  set(labels: Labels, value: number): void {
+    this.series.set(key(labels), value);
+  }
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`];
+    for (const [k, v] of this.series) lines.push(`${this.name}{${k}} ${v}`);
+    return lines.join('\n');
+  }
+}
+
+export class Metrics {
+  readonly http = new Histogram('affinity_http_request_duration_seconds', 'HTTP request duration by route, method and status');
+  readonly engine = new Histogram('affinity_engine_duration_seconds', 'Time spent in the engine by operation');
+  readonly modelVersion = new Gauge('affinity_model_version', 'Version of each served model (counts reloads)');
+  readonly reloadFailures = new Gauge('affinity_model_reload_failures_total', 'Failed reloads per model');
+  readonly inFlight = new Gauge('affinity_engine_in_flight', 'Engine calls running now');
+  readonly info = new Gauge('affinity_build_info', 'SIMD level and compute threads');
+
+  render(): string {
+    return [this.http, this.engine, this.modelVersion, this.reloadFailures, this.inFlight, this.info].map((m) => m.render()).join('\n') + '\n';
+  }
+}
