@@ -17,7 +17,7 @@ export { MostPopular } from './popular.js';
 export { split, evaluate, aucOf, ALL_METRICS } from './evaluate.js';
 export type { Evaluable, Evaluation, EvaluateOptions, Metric, SplitOptions } from './evaluate.js';
 export { loadModel, saveModel, MODEL_FORMAT_VERSION } from './modelfile.js';
-export type { Model } from './modelfile.js';
+export type { LoadOptions, Model } from './modelfile.js';
 export type { AlsOptions, Explanation, FitOptions, History } from './als.js';
 
 export type SimdLevel = 'scalar' | 'avx2' | 'avx512' | 'neon';

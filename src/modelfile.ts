@@ -13,6 +13,7 @@
 // Files are written to a temporary name and renamed. Loading maps the file (no copy), checks magic,
 // version, checksum, bounds and alignment, then the structure of every matrix before native code uses it.
 import { crc32 } from 'node:zlib';
+import { readFile } from 'node:fs/promises';
 import { native, type NativeAlsFactors, type NativeCsr } from '../bindings/native.js';
 import { AffinityError, ErrorCode } from './errors.js';
 import { writeFileAtomic } from './files.js';
@@ -108,12 +109,28 @@ export async function saveModel(model: Model, path: string): Promise<void> {
   await writeFileAtomic(path, [...body, trailer]);
 }
 
-/** Loads a model saved by `save()`/`saveModel`, verifying it first. Large arrays stay memory-mapped. */
-export async function loadModel(path: string): Promise<Model> {
+export interface LoadOptions {
+  /**
+   * Map the file instead of reading it (default true): arrays are views of the page cache, not copies.
+   * A mapped file must be replaced by rename (as save() does), never rewritten in place: truncating a
+   * mapped file makes later reads fault. Servers that reload files an operator may `cp` over should
+   * pass false.
+   */
+  mmap?: boolean;
+}
+
+/** Loads a model saved by `save()`/`saveModel`, verifying it first. */
+export async function loadModel(path: string, options: LoadOptions = {}): Promise<Model> {
   if (typeof path !== 'string' || path.length === 0) throw new AffinityError('path must be a non-empty string', ErrorCode.BadInput);
   let buffer: ArrayBuffer;
   try {
-    buffer = native.mapFile(path);
+    if (options.mmap ?? true) {
+      buffer = native.mapFile(path);
+    } else {
+      const bytes = await readFile(path);
+      buffer = new ArrayBuffer(bytes.length); // offset 0: array views need their alignment
+      new Uint8Array(buffer).set(bytes);
+    }
   } catch (err) {
     throw new AffinityError(`${path}: ${(err as Error).message}`, ErrorCode.Io, { cause: err });
   }

@@ -70,6 +70,16 @@ describe('model files', () => {
     await expect(loadModel(join(dir, 'missing.affinity'))).rejects.toMatchObject({ code: 'ERR_AFFINITY_IO' });
   });
 
+  it('a model read with mmap: false survives its file being rewritten in place', async () => {
+    const data = await randomInteractions({ users: 20, items: 10, density: 0.3, seed: 8 });
+    const path = join(dir, 'inplace.affinity');
+    await (await new ALS({ factors: 4, iterations: 1 }).fit(data)).save(path);
+    const model = await loadModel(path, { mmap: false });
+    const before = model.recommend(0, { k: 3 });
+    await writeFile(path, 'x'); // truncates the same inode, as `cp` would
+    expect(model.recommend(0, { k: 3 })).toEqual(before);
+  });
+
   it('a failed save leaves the existing file intact', async () => {
     const data = await randomInteractions({ users: 20, items: 10, density: 0.3, seed: 7 });
     const m = await new ALS({ factors: 4, iterations: 1 }).fit(data);

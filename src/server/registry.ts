@@ -73,9 +73,12 @@ export class ModelRegistry {
     return entry;
   }
 
-  /** Loads a model file and adds it (verification included: see loadModel). */
+  /**
+   * Loads a model file and adds it (verification included: see loadModel). Files are read, not mapped:
+   * an operator may overwrite a served file in place, which would fault a mapping.
+   */
   async load(name: string, path: string): Promise<ModelEntry> {
-    const model = await loadModel(path);
+    const model = await loadModel(path, { mmap: false });
     warmUp(model);
     return this.add(name, model, path);
   }
@@ -102,7 +105,7 @@ export class ModelRegistry {
     if (this.reloading.has(name)) throw new AffinityError(`model ${name} is already reloading`, ErrorCode.Busy);
     this.reloading.add(name);
     try {
-      const model = await loadModel(current.path);
+      const model = await loadModel(current.path, { mmap: false });
       warmUp(model);
       if (this.entries.get(name) !== current) throw new AffinityError(`model ${name} changed during the reload`, ErrorCode.Busy);
       const entry = this.add(name, model, current.path);
