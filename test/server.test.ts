@@ -47,6 +47,13 @@ describe('scoring endpoints', () => {
     expect(knn.json().items.every((x: { item: string }) => ['p1', 'p2', 'p5', 'p9'].includes(x.item))).toBe(true);
   });
 
+  it('concurrent plain requests are batched and answer exactly what single calls do', async () => {
+    const model = app.registry.get('als').model as ALS;
+    const users = Array.from({ length: 30 }, (_, i) => `u${i}`);
+    const replies = await Promise.all(users.map((user, i) => post('/v1/recommend', { user, k: 1 + (i % 7) })));
+    replies.forEach((r, i) => expect(r.json().items).toEqual(model.recommend(users[i], { k: 1 + (i % 7) })));
+  });
+
   it('unknown users: 404 with a code, or most popular on request', async () => {
     const r = await post('/v1/recommend', { user: 'ghost' });
     expect(r.statusCode).toBe(404);
@@ -179,6 +186,21 @@ describe('load and shutdown', () => {
     expect(done.statusCode).toBe(200);
     await closing;
     expect(s.affinity.closing).toBe(true);
+  });
+
+  it('over real sockets, finished request bodies do not cancel the work (only a gone client does)', async () => {
+    const registry = new ModelRegistry();
+    registry.add('als', await new ALS({ factors: 8, iterations: 2 }).fit(data));
+    const s = await buildApp({ registry, docs: false });
+    await s.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = s.server.address() as { port: number };
+    const replies = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        fetch(`http://127.0.0.1:${port}/v1/recommend`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: `u${i % 60}`, k: 5 }) }),
+      ),
+    );
+    expect(replies.map((r) => r.status)).toEqual(replies.map(() => 200));
+    await s.close();
   });
 
   it('serves a copied model file under another name', async () => {

@@ -15,7 +15,7 @@ export interface AppOptions {
   models?: Record<string, string>;
   /** Token for admin routes (reload). Without one they are disabled. Default: AFFINITY_ADMIN_TOKEN. */
   adminToken?: string;
-  /** Engine calls allowed at once before answering 503 (default 4 x compute threads). */
+  /** Engine calls allowed at once before answering 503 (default 256): a bound on queued work, not on parallelism. */
   maxInFlight?: number;
   /** Serve OpenAPI docs at /docs (default true). */
   docs?: boolean;
@@ -98,7 +98,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
 
   app.decorate('registry', registry);
   app.decorate('metrics', metrics);
-  app.decorate('engine', new EngineGate(options.maxInFlight ?? Math.max(4, caps.threads * 4), metrics));
+  app.decorate('engine', new EngineGate(options.maxInFlight ?? 256, metrics));
   app.decorate('affinity', { closing: false, adminToken: options.adminToken ?? process.env.AFFINITY_ADMIN_TOKEN ?? undefined });
 
   app.setErrorHandler((err: FastifyError & { code?: string }, request, reply) => {

@@ -117,6 +117,24 @@ void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t stri
 
 uint64_t scoreTile(const float* users, size_t count, const float* panel, size_t f, const float* bias, const float* base,
                    const float* threshold, float* out) {
+  const __m256 b0 = bias ? _mm256_loadu_ps(bias) : _mm256_setzero_ps();
+  const __m256 b1 = bias ? _mm256_loadu_ps(bias + 8) : _mm256_setzero_ps();
+  if (count == 1) {
+    // One user (single requests): a quarter of the 4-user work. Each lane stays one sequential chain over
+    // k, so the scores equal the 4-user tile's bit for bit.
+    __m256 a00 = _mm256_setzero_ps(), a01 = _mm256_setzero_ps();
+    for (size_t k = 0; k < f; ++k) {
+      const __m256 x = _mm256_broadcast_ss(users + k);
+      a00 = _mm256_fmadd_ps(x, _mm256_loadu_ps(panel + k * kPanelItems), a00);
+      a01 = _mm256_fmadd_ps(x, _mm256_loadu_ps(panel + k * kPanelItems + 8), a01);
+    }
+    const __m256 off = _mm256_set1_ps(base[0]), thr = _mm256_set1_ps(threshold[0]);
+    const __m256 s0 = _mm256_add_ps(_mm256_add_ps(a00, b0), off), s1 = _mm256_add_ps(_mm256_add_ps(a01, b1), off);
+    _mm256_storeu_ps(out, s0);
+    _mm256_storeu_ps(out + 8, s1);
+    return static_cast<uint64_t>(_mm256_movemask_ps(_mm256_cmp_ps(s0, thr, _CMP_GE_OQ))) |
+           (static_cast<uint64_t>(_mm256_movemask_ps(_mm256_cmp_ps(s1, thr, _CMP_GE_OQ))) << 8);
+  }
   // 4 users x 16 items: 8 named accumulators (an array would be spilled to the stack every iteration);
   // per k two panel loads and four broadcasts feed eight FMAs.
   const float* u0 = users;
@@ -136,8 +154,6 @@ uint64_t scoreTile(const float* users, size_t count, const float* panel, size_t 
     x = _mm256_broadcast_ss(u3 + k);
     a30 = _mm256_fmadd_ps(x, y0, a30), a31 = _mm256_fmadd_ps(x, y1, a31);
   }
-  const __m256 b0 = bias ? _mm256_loadu_ps(bias) : _mm256_setzero_ps();
-  const __m256 b1 = bias ? _mm256_loadu_ps(bias + 8) : _mm256_setzero_ps();
   auto finish = [&](size_t r, __m256 lo, __m256 hi) -> uint64_t {
     const __m256 off = _mm256_set1_ps(base[r]), thr = _mm256_set1_ps(threshold[r]);
     const __m256 s0 = _mm256_add_ps(_mm256_add_ps(lo, b0), off), s1 = _mm256_add_ps(_mm256_add_ps(hi, b1), off);

@@ -72,6 +72,13 @@ void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t stri
 
 uint64_t scoreTile(const float* users, size_t count, const float* panel, size_t f, const float* bias, const float* base,
                    const float* threshold, float* out) {
+  if (count == 1) {  // single requests: one accumulator, same chain as the 4-user tile
+    __m512 a = _mm512_setzero_ps();
+    for (size_t k = 0; k < f; ++k) a = _mm512_fmadd_ps(_mm512_set1_ps(users[k]), _mm512_loadu_ps(panel + k * kPanelItems), a);
+    const __m512 s = _mm512_add_ps(_mm512_add_ps(a, bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps()), _mm512_set1_ps(base[0]));
+    _mm512_storeu_ps(out, s);
+    return static_cast<uint64_t>(_mm512_cmp_ps_mask(s, _mm512_set1_ps(threshold[0]), _CMP_GE_OQ));
+  }
   // 4 users x 16 items: one zmm per user.
   const float* u[4] = {users, count > 1 ? users + f : users, count > 2 ? users + 2 * f : users, count > 3 ? users + 3 * f : users};
   __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();

@@ -1,11 +1,25 @@
 // /v1/recommend, /v1/recommend/batch, /v1/recommend/anonymous, /v1/score, /v1/similar/{items,users}
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import { ALS } from '../../als.js';
 import { AffinityError, ErrorCode } from '../../errors.js';
 import type { Id } from '../../ids.js';
 import { ItemKNN, UserKNN } from '../../knn.js';
+import { batcherFor } from '../batcher.js';
 import { resolveId, type ModelEntry } from '../registry.js';
 import * as S from '../schemas.js';
+
+/**
+ * Aborts when the client goes away before the reply is written: the response closing unfinished. (The
+ * request's own close event fires once its body is read, which is not a disconnect.)
+ */
+function clientGone(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort(new Error('client disconnected'));
+  });
+  return controller.signal;
+}
 
 function knownUser(entry: ModelEntry, id: Id): Id | undefined {
   return resolveId(entry.data.users, id);
@@ -25,7 +39,7 @@ function items(entry: ModelEntry, ids: Id[] | undefined): Id[] | undefined {
 export const recommendRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const served = (e: ModelEntry) => ({ model: e.name, version: e.version });
 
-  app.post('/recommend', { schema: { tags: ['recommend'], operationId: 'recommend', body: S.RecommendBody, response: S.replies(S.RecommendReply) } }, async (request) => {
+  app.post('/recommend', { schema: { tags: ['recommend'], operationId: 'recommend', body: S.RecommendBody, response: S.replies(S.RecommendReply) } }, async (request, reply) => {
     const body = request.body;
     const entry = app.registry.get(body.model);
     const k = body.k ?? 10;
@@ -40,21 +54,26 @@ export const recommendRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const options = { k, filterSeen: body.filterSeen ?? true, exclude: items(entry, body.exclude), include: items(entry, body.include) };
     const model = entry.model;
     // ALS scans the whole catalogue: native threads. KNN touches a few neighbour lists: microseconds, inline.
+    const plain = options.filterSeen && !options.exclude && !options.include;
     const list =
       model instanceof ALS
-        ? await app.engine.run('als.recommend', async () => (await model.recommendBatch([user], { ...options, signal: request.signal })).get(0))
+        ? await app.engine.run('als.recommend', async () =>
+            plain
+              ? batcherFor(model).recommend(user, k)
+              : (await model.recommendBatch([user], { ...options, signal: clientGone(reply) })).get(0),
+          )
         : await app.engine.run(`${entry.kind}.recommend`, () => model.recommend(user, options));
     return { ...served(entry), user: body.user, fallback: false, items: list };
   });
 
-  app.post('/recommend/batch', { schema: { tags: ['recommend'], operationId: 'recommendBatch', body: S.BatchBody, response: S.replies(S.BatchReply) } }, async (request) => {
+  app.post('/recommend/batch', { schema: { tags: ['recommend'], operationId: 'recommendBatch', body: S.BatchBody, response: S.replies(S.BatchReply) } }, async (request, reply) => {
     const entry = app.registry.get(request.body.model);
     const users = request.body.users.map((u) => requireUser(entry, u));
-    const batch = await app.engine.run(`${entry.kind}.batch`, () => entry.model.recommendBatch(users, { k: request.body.k ?? 10, signal: request.signal }));
+    const batch = await app.engine.run(`${entry.kind}.batch`, () => entry.model.recommendBatch(users, { k: request.body.k ?? 10, signal: clientGone(reply) }));
     return { ...served(entry), results: request.body.users.map((user, row) => ({ user, items: batch.get(row) })) };
   });
 
-  app.post('/recommend/anonymous', { schema: { tags: ['recommend'], operationId: 'recommendAnonymous', body: S.AnonymousBody, response: S.replies(S.AnonymousReply) } }, async (request) => {
+  app.post('/recommend/anonymous', { schema: { tags: ['recommend'], operationId: 'recommendAnonymous', body: S.AnonymousBody, response: S.replies(S.AnonymousReply) } }, async (request, reply) => {
     const body = request.body;
     const entry = app.registry.get(body.model);
     const model = entry.model;
@@ -62,7 +81,7 @@ export const recommendRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (body.values && body.values.length !== body.items.length) throw new AffinityError('values must have one entry per item', ErrorCode.DimMismatch);
     const history = { items: body.items.map((i) => resolveId(entry.data.items, i) ?? i), values: body.values };
     const list = await app.engine.run('als.foldIn', () =>
-      model.recommendForAsync(history, { k: body.k ?? 10, exclude: items(entry, body.exclude), signal: request.signal }),
+      model.recommendForAsync(history, { k: body.k ?? 10, exclude: items(entry, body.exclude), signal: clientGone(reply) }),
     );
     return { ...served(entry), items: list };
   });

@@ -1,0 +1,86 @@
+// bench/http: /v1/recommend (k=10, ALS factors 64 on the medium preset) under autocannon at 64
+// connections, next to a bare Fastify route returning a constant, in the same run; then again during five
+// hot reloads. Servers run in their own processes.   node dist/bench/http.js [--seconds 10] [--preset medium]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { ALS } from '../src/index.js';
+import { generate, type Preset } from './generate.js';
+
+const argv = process.argv.slice(2);
+const arg = (n: string, f: string) => (argv.includes(`--${n}`) ? argv[argv.indexOf(`--${n}`) + 1] : f);
+const seconds = Number(arg('seconds', '10'));
+const preset = arg('preset', 'medium') as Preset;
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const TOKEN = 'bench-token';
+
+if (argv.includes('--bare')) {
+  const { default: Fastify } = await import('fastify');
+  const app = Fastify();
+  app.post('/constant', async () => ({ model: 'none', version: 1, items: [] }));
+  await app.listen({ port: Number(arg('port', '0')), host: '127.0.0.1' });
+} else {
+  const dir = await mkdtemp(join(tmpdir(), 'affinity-http-'));
+  const data = await generate(preset);
+  const modelPath = join(dir, 'als.affinity');
+  await (await new ALS({ factors: 64, iterations: 3 }).fit(data)).save(modelPath);
+  const users = Array.from({ length: 5000 }, (_, i) => data.users.ids[(i * 7919) % data.userCount]);
+
+  const start = async (args: string[], port: number): Promise<ChildProcess> => {
+    const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, AFFINITY_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'warn' }, stdio: 'inherit' });
+    for (let i = 0; i < 200; i++) {
+      try {
+        const r = await fetch(`http://127.0.0.1:${port}/health/live`, { method: 'GET' }).catch(() => fetch(`http://127.0.0.1:${port}/constant`, { method: 'POST' }));
+        if (r.status < 500) return child;
+      } catch {}
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`server on ${port} did not start`);
+  };
+
+  const run = async (url: string, body: (i: number) => string, during?: () => Promise<void>) => {
+    let i = 0;
+    const instance = autocannon({
+      url,
+      connections: 64,
+      duration: seconds,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      requests: [{ setupRequest: (req) => ({ ...req, body: body(i++) }) }],
+    });
+    const side = during?.();
+    const result = await instance;
+    await side;
+    return result;
+  };
+
+  const alsServer = await start(['bin/affinity.js', 'serve', '--model', `als=${modelPath}`, '--port', '18080', '--host', '127.0.0.1'], 18080);
+  const bare = await start([fileURLToPath(import.meta.url), '--bare', '--port', '18081'], 18081);
+  const line = (label: string, r: autocannon.Result) =>
+    `| ${label} | ${Math.round(r.requests.average)} | ${r.latency.p50} | ${r.latency.p99} | ${r.requests.total} | ${r.non2xx + r.errors} |`;
+  console.log(`| route | requests/s | p50 (ms) | p99 (ms) | requests | non-2xx + errors |`);
+  console.log(`|---|---|---|---|---|---|`);
+  const bareResult = await run('http://127.0.0.1:18081/constant', () => '{}');
+  console.log(line('bare Fastify constant', bareResult));
+  const rec = await run('http://127.0.0.1:18080/v1/recommend', (i) => JSON.stringify({ user: users[i % users.length], k: 10 }));
+  console.log(line(`/v1/recommend (ALS f=64, ${preset})`, rec));
+  let reloads = 0;
+  const reloading = await run(
+    'http://127.0.0.1:18080/v1/recommend',
+    (i) => JSON.stringify({ user: users[i % users.length], k: 10 }),
+    async () => {
+      for (let n = 0; n < 5; n++) {
+        await new Promise((r) => setTimeout(r, (seconds * 1000) / 6));
+        const r = await fetch('http://127.0.0.1:18080/v1/models/als/reload', { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{}' });
+        if (r.ok) reloads++;
+      }
+    },
+  );
+  console.log(line(`/v1/recommend during ${reloads} reloads`, reloading));
+  console.log(`\nrecommend throughput = ${((rec.requests.average / bareResult.requests.average) * 100).toFixed(1)}% of the bare route`);
+  alsServer.kill('SIGTERM');
+  bare.kill('SIGTERM');
+}

@@ -1,0 +1,60 @@
+// Coalesces concurrent plain recommendations (default filters) into one native batch: one job, one pass
+// over the item factors for up to 64 users, instead of one of each per request. Results are identical to
+// single calls (same multiply-add chains; top-k of a larger k is cut by a total order).
+import type { ALS } from '../als.js';
+import type { Id } from '../ids.js';
+import type { Recommendation } from '../knn.js';
+
+interface Pending {
+  user: Id;
+  k: number;
+  resolve: (r: Recommendation[]) => void;
+  reject: (e: unknown) => void;
+}
+
+export class RecommendBatcher {
+  private queue: Pending[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly model: ALS,
+    private readonly maxBatch = 64,
+  ) {}
+
+  recommend(user: Id, k: number): Promise<Recommendation[]> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ user, k, resolve, reject });
+      if (this.queue.length >= this.maxBatch) this.flush();
+      else this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      const k = Math.max(...batch.map((p) => p.k));
+      this.model.recommendBatch(batch.map((p) => p.user), { k }).then(
+        (r) => batch.forEach((p, i) => p.resolve(r.get(i).slice(0, p.k))),
+        (err) => batch.forEach((p) => p.reject(err)),
+      );
+    }
+  }
+}
+
+const batchers = new WeakMap<ALS, RecommendBatcher>();
+
+/** One batcher per model object: a reloaded model gets a fresh one, the old drains with the old model. */
+export function batcherFor(model: ALS): RecommendBatcher {
+  let b = batchers.get(model);
+  if (!b) batchers.set(model, (b = new RecommendBatcher(model)));
+  return b;
+}
