@@ -13,7 +13,8 @@ export interface ServeOptions extends AppOptions {
 export async function serve(options: ServeOptions = {}): Promise<FastifyInstance> {
   const app = await buildApp({ logger: options.logger ?? { level: process.env.LOG_LEVEL ?? 'info', redact: ['req.headers.authorization'] }, ...options });
   await app.listen({ port: options.port ?? 8080, host: options.host ?? '0.0.0.0' });
-  closeWithGrace({ delay: options.graceMs ?? 10_000 }, async ({ signal, err }) => {
+  // SIGHUP means "reload the models" here, not "shut down" (close-with-grace handles it by default).
+  closeWithGrace({ delay: options.graceMs ?? 10_000, skip: ['SIGHUP'] }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
     else app.log.info({ signal }, 'shutting down: draining requests');
     await app.close();
