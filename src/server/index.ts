@@ -1,0 +1,5 @@
+// affinity/server: the scoring service for embedding in your own process.
+export { buildApp, EngineGate, type AppOptions } from './app.js';
+export { serve, type ServeOptions } from './main.js';
+export { ModelRegistry, resolveId, type ModelEntry, type ModelKind, type ReloadEvent } from './registry.js';
+export { LIMITS } from './schemas.js';
