@@ -177,16 +177,6 @@ class AlsModelWrap : public Napi::ObjectWrap<AlsModelWrap> {
     return f;
   }
 
-  static Napi::Value scoredToJs(Napi::Env env, const std::vector<Scored>& best) {
-    std::vector<int32_t> items(best.size());
-    std::vector<float> scores(best.size());
-    for (size_t i = 0; i < best.size(); ++i) items[i] = best[i].index, scores[i] = best[i].score;
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("items", toTypedArray(env, std::move(items)));
-    o.Set("scores", toTypedArray(env, std::move(scores)));
-    return o;
-  }
-
   // A visitor's factor from sorted, merged (item, value) pairs.
   struct Folded {
     std::vector<float> factors;
@@ -308,7 +298,7 @@ class AlsModelWrap : public Napi::ObjectWrap<AlsModelWrap> {
       auto parts = alsExplain(withGram(), options_, h.items, h.values, int32Arg(info[2], "item", 0, kMaxDim), &total);
       std::vector<Scored> asScored;
       for (auto& p : parts) asScored.push_back({p.item, p.score});
-      Napi::Object o = scoredToJs(info.Env(), asScored).As<Napi::Object>();
+      Napi::Object o = scoredToJs(info.Env(), asScored);
       o.Set("total", total);
       return o;
     });
@@ -328,12 +318,7 @@ class AlsModelWrap : public Napi::ObjectWrap<AlsModelWrap> {
         [model, seen, users, k, filter, threads, result](Control& control) {
           *result = alsRecommendBatch(model, seen, users, k, filter, threads, control);
         },
-        [result](Napi::Env env) -> Napi::Value {
-          Napi::Object o = Napi::Object::New(env);
-          o.Set("items", toTypedArray(env, std::move(result->items)));
-          o.Set("scores", toTypedArray(env, std::move(result->scores)));
-          return o;
-        });
+        [result](Napi::Env env) -> Napi::Value { return batchToJs(env, std::move(*result)); });
   }
 
   AlsView model_;

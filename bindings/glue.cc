@@ -81,6 +81,23 @@ Napi::Object csrToJs(Napi::Env env, Csr&& m) {
   return o;
 }
 
+Napi::Object scoredToJs(Napi::Env env, const std::vector<Scored>& best) {
+  std::vector<int32_t> items(best.size());
+  std::vector<float> scores(best.size());
+  for (size_t i = 0; i < best.size(); ++i) items[i] = best[i].index, scores[i] = best[i].score;
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("items", toTypedArray(env, std::move(items)));
+  o.Set("scores", toTypedArray(env, std::move(scores)));
+  return o;
+}
+
+Napi::Object batchToJs(Napi::Env env, BatchResult&& result) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("items", toTypedArray(env, std::move(result.items)));
+  o.Set("scores", toTypedArray(env, std::move(result.scores)));
+  return o;
+}
+
 namespace {
 
 class Job : public Napi::AsyncWorker {

@@ -10,7 +10,9 @@
 
 #include "../native/core/control.h"
 #include "../native/core/error.h"
+#include "../native/core/recommend.h"
 #include "../native/core/sparse.h"
+#include "../native/core/topk.h"
 
 namespace affinity::glue {
 
@@ -94,6 +96,10 @@ Napi::Value toTypedArray(Napi::Env env, std::vector<T>&& values) {
 }
 
 Napi::Object csrToJs(Napi::Env env, Csr&& m);
+
+// { items: Int32Array, scores: Float32Array } of a ranked list, and of a batch (k per user, -1 padded).
+Napi::Object scoredToJs(Napi::Env env, const std::vector<Scored>& best);
+Napi::Object batchToJs(Napi::Env env, BatchResult&& result);
 
 // Runs compute() on a libuv worker (which hands the parallel parts to the compute pool) and settles a
 // Promise with finish() on the JS thread. Arguments in keepAlive stay referenced until then.

@@ -46,14 +46,7 @@ class KnnModelWrap : public Napi::ObjectWrap<KnnModelWrap> {
     return guard(info, [&]() -> Napi::Value {
       int32_t user = int32Arg(info[0], "user", 0, kMaxDim);
       int32_t k = int32Arg(info[1], "k", 0, kMaxDim);
-      std::vector<Scored> best = affinity::recommend(model_, user, k, filterArg(info, 2));
-      std::vector<int32_t> items(best.size());
-      std::vector<float> scores(best.size());
-      for (size_t i = 0; i < best.size(); ++i) items[i] = best[i].index, scores[i] = best[i].score;
-      Napi::Object o = Napi::Object::New(info.Env());
-      o.Set("items", toTypedArray(info.Env(), std::move(items)));
-      o.Set("scores", toTypedArray(info.Env(), std::move(scores)));
-      return o;
+      return scoredToJs(info.Env(), affinity::recommend(model_, user, k, filterArg(info, 2)));
     });
   }
 
@@ -78,12 +71,7 @@ class KnnModelWrap : public Napi::ObjectWrap<KnnModelWrap> {
         [model, users, k, filter, threads, result](Control& control) {
           *result = affinity::recommendBatch(model, users, k, filter, threads, control);
         },
-        [result](Napi::Env env) -> Napi::Value {
-          Napi::Object o = Napi::Object::New(env);
-          o.Set("items", toTypedArray(env, std::move(result->items)));
-          o.Set("scores", toTypedArray(env, std::move(result->scores)));
-          return o;
-        });
+        [result](Napi::Env env) -> Napi::Value { return batchToJs(env, std::move(*result)); });
   }
 
   TwoHop model_;

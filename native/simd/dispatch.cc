@@ -22,7 +22,11 @@ const KernelTable* tableFor(SimdLevel level) {
   if (level == SimdLevel::Avx512) return &avx512;
 #endif
 #if defined(__aarch64__)
-  static const KernelTable neon = AFFINITY_TABLE(SimdLevel::Neon, neon);
+  // NEON has its own scan, dot, axpy and dotRows; gathers and score tiles use the plain loops for now.
+  static const KernelTable neon{SimdLevel::Neon,       kernels::neon::scanRatio,   kernels::neon::scanJaccard,
+                                kernels::neon::dot,     kernels::neon::axpy,        kernels::neon::dotRows,
+                                kernels::scalar::gatherDot, kernels::scalar::gatherAxpy, kernels::scalar::scoreTile,
+                                kernels::scalar::dotChain};
   if (level == SimdLevel::Neon) return &neon;
 #endif
   return &scalar;

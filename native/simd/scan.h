@@ -28,6 +28,26 @@ static inline float jaccardSimilarity(float acc, float rowDen, float colDen, flo
   return acc / (((rowDen + colDen) - acc) + shrink);
 }
 
+// The plain loop over [begin, n), appending to out at `count`: the scalar kernel, and every SIMD kernel's
+// tail. Returns the new count.
+template <bool Jaccard>
+static inline size_t scanRange(const ScanArgs& a, float* acc, size_t begin, size_t n, float threshold, int32_t* outIdx,
+                               float* outSim, size_t count) {
+  for (size_t j = begin; j < n; ++j) {
+    const float v = acc[j];
+    if (v == 0.0f) continue;
+    acc[j] = 0.0f;
+    if (!(v >= a.minAcc)) continue;
+    const float sim = Jaccard ? jaccardSimilarity(v, a.rowDen, a.colDen[j], a.shrink) : ratioSimilarity(v, a.rowDen, a.colDen[j], a.shrink);
+    if (sim > threshold) {
+      outIdx[count] = static_cast<int32_t>(j);
+      outSim[count] = sim;
+      ++count;
+    }
+  }
+  return count;
+}
+
 #define AFFINITY_DECLARE_SCAN_KERNELS(ns)                                                                  \
   namespace ns {                                                                                           \
   size_t scanRatio(const ScanArgs& args, float* acc, size_t n, float threshold, int32_t* outIdx, float* outSim);   \

@@ -9,15 +9,6 @@ using namespace affinity;
 
 namespace {
 
-std::vector<KernelTable> tables() {
-  std::vector<KernelTable> out;
-  for (SimdLevel level : cpuFeatures().levels) {
-    setSimdLevel(simdLevelName(level));
-    out.push_back(activeKernels());
-  }
-  setSimdLevel(simdLevelName(cpuFeatures().levels.back()));
-  return out;
-}
 
 bool close(double got, double want, double scale) { return std::fabs(got - want) <= 1e-4 * std::max(1.0, scale); }
 
@@ -33,7 +24,7 @@ double refDot(const float* a, const float* b, size_t n, double* mag) {
 TEST(dense, every_level_matches_plain_loops) {
   std::mt19937 rng(11);
   std::normal_distribution<float> normal(0.0f, 1.0f);
-  for (const KernelTable& k : tables()) {
+  for (const KernelTable& k : test::everyLevel()) {
     for (size_t f : {1, 3, 8, 15, 16, 31, 32, 33, 64, 100, 128}) {
       const size_t rows = 37;
       std::vector<float> base(rows * f), x(f), y(f), coeff(rows);

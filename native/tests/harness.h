@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../core/error.h"
+#include "../simd/dispatch.h"
 
 namespace affinity::test {
 
@@ -23,6 +24,17 @@ struct Register {
 struct Failure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// The kernel table of every SIMD level this CPU runs; leaves the best level active.
+inline std::vector<KernelTable> everyLevel() {
+  std::vector<KernelTable> out;
+  for (SimdLevel level : cpuFeatures().levels) {
+    setSimdLevel(simdLevelName(level));
+    out.push_back(activeKernels());
+  }
+  setSimdLevel(simdLevelName(cpuFeatures().levels.back()));
+  return out;
+}
 
 }  // namespace affinity::test
 

@@ -11,15 +11,6 @@ using namespace affinity;
 
 namespace {
 
-std::vector<KernelTable> availableTables() {
-  std::vector<KernelTable> out;
-  for (SimdLevel level : cpuFeatures().levels) {
-    setSimdLevel(simdLevelName(level));
-    out.push_back(activeKernels());
-  }
-  setSimdLevel(simdLevelName(cpuFeatures().levels.back()));
-  return out;
-}
 
 // The definition, written as plainly as possible.
 std::map<int32_t, float> expected(bool jaccard, const ScanArgs& a, const std::vector<float>& acc, float threshold) {
@@ -38,7 +29,7 @@ std::map<int32_t, float> expected(bool jaccard, const ScanArgs& a, const std::ve
 TEST(kernels, every_level_matches_the_plain_loop) {
   std::mt19937 rng(42);
   std::uniform_real_distribution<float> uni(0.0f, 1.0f);
-  for (const KernelTable& table : availableTables()) {
+  for (const KernelTable& table : test::everyLevel()) {
     for (int round = 0; round < 300; ++round) {
       const size_t n = 1 + rng() % 700;
       const bool jaccard = round % 2 == 1;

@@ -38,20 +38,7 @@ size_t scan(const ScanArgs& a, float* acc, size_t n, float threshold, int32_t* o
     _mm512_mask_compressstoreu_ps(outSim + count, keep, sim);
     count += static_cast<size_t>(__builtin_popcount(keep));
   }
-  for (; j < n; ++j) {
-    float v = acc[j];
-    if (v == 0.0f) continue;
-    acc[j] = 0.0f;
-    if (!(v >= a.minAcc)) continue;
-    float sim = Jaccard ? jaccardSimilarity(v, a.rowDen, a.colDen[j], a.shrink)
-                        : ratioSimilarity(v, a.rowDen, a.colDen[j], a.shrink);
-    if (sim > threshold) {
-      outIdx[count] = static_cast<int32_t>(j);
-      outSim[count] = sim;
-      ++count;
-    }
-  }
-  return count;
+  return scanRange<Jaccard>(a, acc, j, n, threshold, outIdx, outSim, count);
 }
 
 }  // namespace

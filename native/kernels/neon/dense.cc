@@ -28,34 +28,5 @@ void dotRows(const float* rows, size_t stride, size_t count, const float* x, siz
   for (size_t r = 0; r < count; ++r) out[r] = dot(rows + r * stride, x, n);
 }
 
-void gatherDot(const float* base, const int32_t* idx, size_t count, size_t f, const float* x, float* out) {
-  for (size_t j = 0; j < count; ++j) out[j] = dot(base + static_cast<size_t>(idx[j]) * f, x, f);
-}
-
-void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t stride, size_t n, const float* coeff, float* out) {
-  for (size_t j = 0; j < count; ++j) axpy(coeff[j], base + static_cast<size_t>(idx[j]) * stride, out, n);
-}
-
-
-uint64_t scoreTile(const float* users, size_t count, const float* panel, size_t f, const float* bias, const float* base,
-                   const float* threshold, float* out) {
-  uint64_t mask = 0;
-  for (size_t r = 0; r < count; ++r)
-    for (size_t t = 0; t < kPanelItems; ++t) {
-      float acc = 0.0f;
-      for (size_t k = 0; k < f; ++k) acc += users[r * f + k] * panel[k * kPanelItems + t];
-      const float s = (acc + (bias ? bias[t] : 0.0f)) + base[r];
-      out[r * kPanelItems + t] = s;
-      if (s >= threshold[r]) mask |= uint64_t{1} << (r * kPanelItems + t);
-    }
-  return mask;
-}
-
-float dotChain(const float* x, const float* y, size_t f) {
-  float acc = 0.0f;
-  for (size_t k = 0; k < f; ++k) acc += x[k] * y[k];
-  return acc;
-}
-
 }  // namespace affinity::kernels::neon
 #endif
