@@ -126,7 +126,8 @@ class AlsModelWrap : public Napi::ObjectWrap<AlsModelWrap> {
                         InstanceMethod("scoreFor", &AlsModelWrap::scoreFor), InstanceMethod("similar", &AlsModelWrap::similar),
                         InstanceMethod("explain", &AlsModelWrap::explain),
                         InstanceMethod("recommendBatch", &AlsModelWrap::recommendBatch),
-                        InstanceMethod("recommendForAsync", &AlsModelWrap::recommendForAsync)});
+                        InstanceMethod("recommendForAsync", &AlsModelWrap::recommendForAsync),
+                        InstanceMethod("similarAsync", &AlsModelWrap::similarAsync)});
   }
 
   // new AlsModel(model, seen csr, options)
@@ -288,6 +289,19 @@ class AlsModelWrap : public Napi::ObjectWrap<AlsModelWrap> {
       bool byItems = boolArg(info[0], "byItems");
       return scoredToJs(info.Env(), alsSimilar(model_, byItems, int32Arg(info[1], "row", 0, kMaxDim), int32Arg(info[2], "k", 0, kMaxDim)));
     });
+  }
+
+  // similarAsync(byItems, row, k, cancel) -> Promise<{ items, scores }>: the same scan on a worker thread.
+  Napi::Value similarAsync(const Napi::CallbackInfo& info) {
+    bool byItems = boolArg(info[0], "byItems");
+    int32_t row = int32Arg(info[1], "row", 0, kMaxDim);
+    int32_t k = int32Arg(info[2], "k", 0, kMaxDim);
+    AlsView view = model_;
+    auto result = std::make_shared<std::vector<Scored>>();
+    return runJob(
+        info, {info.This()}, info[3], info.Env().Null(),
+        [view, byItems, row, k, result](Control&) { *result = alsSimilar(view, byItems, row, k); },
+        [result](Napi::Env env) -> Napi::Value { return scoredToJs(env, *result); });
   }
 
   // explain(items, values, item) -> { items, scores, total }

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <memory>
 
+#include "../native/core/crc32.h"
 #include "../native/core/sparse.h"
 #include "glue.h"
 
@@ -96,12 +97,25 @@ Napi::Value verifyFiniteJs(const Napi::CallbackInfo& info) {
       [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
 }
 
+// crc32(bytes: Uint8Array, previous = 0) -> Promise<number>: the zlib CRC-32 (chainable like zlib.crc32),
+// computed on a worker thread.
+Napi::Value crc32Js(const Napi::CallbackInfo& info) {
+  auto bytes = typedArray<uint8_t>(info[0], "bytes");
+  const uint32_t previous = info[1].IsUndefined() ? 0u : static_cast<uint32_t>(numberArg(info[1], "previous"));
+  auto result = std::make_shared<uint32_t>(0);
+  return runJob(
+      info, {info[0]}, info.Env().Null(), info.Env().Null(),
+      [bytes, previous, result](Control&) { *result = crc32(bytes.data(), bytes.size(), previous); },
+      [result](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, *result); });
+}
+
 }  // namespace
 
 void initFiles(Napi::Env env, Napi::Object exports) {
   exports.Set("mapFile", Napi::Function::New(env, mapFileJs, "mapFile"));
   exports.Set("verifyCsr", Napi::Function::New(env, verifyCsrJs, "verifyCsr"));
   exports.Set("verifyFinite", Napi::Function::New(env, verifyFiniteJs, "verifyFinite"));
+  exports.Set("crc32", Napi::Function::New(env, crc32Js, "crc32"));
 }
 
 }  // namespace affinity::glue

@@ -131,6 +131,7 @@ export interface NativeAlsModel {
   score(user: number, items: Int32Array): Float32Array;
   scoreFor(items: Int32Array, values: Float32Array, candidates: Int32Array): Float32Array;
   similar(byItems: boolean, row: number, k: number): NativeScored;
+  similarAsync(byItems: boolean, row: number, k: number, cancel: Int32Array | null): Promise<NativeScored>;
   explain(items: Int32Array, values: Float32Array, item: number): NativeScored & { total: number };
   recommendBatch(
     users: Int32Array,
@@ -192,6 +193,7 @@ export interface NativeBinding {
   mapFile(path: string): ArrayBuffer;
   verifyCsr(csr: NativeCsr, cancel: Int32Array | null, onProgress: ProgressCallback): Promise<void>;
   verifyFinite(values: Float32Array, what: string): Promise<void>;
+  crc32(bytes: Uint8Array, previous?: number): Promise<number>;
 }
 
 function packageRoot(): string {

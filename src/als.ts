@@ -222,6 +222,16 @@ export class ALS {
     return Array.from(r.items, (i, j) => ({ id: data.users.ids[i], score: r.scores[j] }));
   }
 
+  /** similarItems() / similarUsers() on a worker thread (they scan every item or user): for servers. */
+  async similarAsync(kind: 'items' | 'users', id: Id, options: { k?: number } & JobOptions = {}): Promise<Neighbor[]> {
+    const { data, scorer } = this.s();
+    checkId(id, kind === 'items' ? 'item' : 'user');
+    const ids = kind === 'items' ? data.items : data.users;
+    const k = Math.min(intOption(options.k, 'k', 0, Number.MAX_SAFE_INTEGER, 10), MAX_K);
+    const r = await runJob(options, (cancel) => scorer.similarAsync(kind === 'items', ids.indexOf(id), k, cancel));
+    return Array.from(r.items, (i, j) => ({ id: ids.ids[i], score: r.scores[j] }));
+  }
+
   /** Which of the user's past items drive the score of `item` (through the user's weighted Gram matrix). */
   explain(user: Id, item: Id, options: { k?: number } = {}): Explanation {
     const { data } = this.s();

@@ -12,7 +12,6 @@
 //
 // Files are written to a temporary name and renamed. Loading maps the file (no copy), checks magic,
 // version, checksum, bounds and alignment, then the structure of every matrix before native code uses it.
-import { crc32 } from 'node:zlib';
 import { readFile } from 'node:fs/promises';
 import { native, type NativeAlsFactors, type NativeCsr } from '../bindings/native.js';
 import { AffinityError, ErrorCode } from './errors.js';
@@ -102,7 +101,7 @@ export async function saveModel(model: Model, path: string): Promise<void> {
   prefix.writeBigUInt64LE(BigInt(json.length), 24);
   const body = [prefix, ...chunks, json];
   let crc = 0;
-  for (const c of body) crc = crc32(c, crc);
+  for (const c of body) crc = await native.crc32(c, crc);
   const trailer = Buffer.alloc(16);
   trailer.writeUInt32LE(crc >>> 0, 0);
   END.copy(trailer, 8);
@@ -141,7 +140,8 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
   if (version !== MODEL_FORMAT_VERSION) throw corrupt(path, `format version ${version} is not supported (this build reads ${MODEL_FORMAT_VERSION})`);
   const trailerAt = bytes.length - 16;
   if (!bytes.subarray(trailerAt + 8).equals(END)) throw corrupt(path, 'missing end marker (truncated?)');
-  if ((crc32(bytes.subarray(0, trailerAt)) >>> 0) !== bytes.readUInt32LE(trailerAt)) throw corrupt(path, 'checksum mismatch');
+  // Checked on a worker thread: a model file can be hundreds of MB and servers reload them live.
+  if ((await native.crc32(bytes.subarray(0, trailerAt))) >>> 0 !== bytes.readUInt32LE(trailerAt)) throw corrupt(path, 'checksum mismatch');
   const headerOffset = Number(bytes.readBigUInt64LE(16));
   const headerLength = Number(bytes.readBigUInt64LE(24));
   if (headerOffset < ALIGN || headerOffset + headerLength !== trailerAt) throw corrupt(path, 'header out of bounds');

@@ -55,8 +55,17 @@ describe('jobs', () => {
 describe('addon', () => {
   it('exports exactly the functions NativeBinding declares', () => {
     expect(Object.keys(native).sort()).toEqual(
-      ['AlsModel', 'CsvReader', 'KnnModel', 'alsFit', 'alsSolveRows', 'buildCsr', 'canonicalCsr', 'capabilities', 'mapFile', 'setErrorClass', 'setSimdLevel', 'setThreads', 'similarity', 'transpose', 'verifyCsr', 'verifyFinite'].sort(),
+      ['AlsModel', 'CsvReader', 'KnnModel', 'alsFit', 'alsSolveRows', 'buildCsr', 'canonicalCsr', 'capabilities', 'crc32', 'mapFile', 'setErrorClass', 'setSimdLevel', 'setThreads', 'similarity', 'transpose', 'verifyCsr', 'verifyFinite'].sort(),
     );
+  });
+
+  it('computes the same CRC-32 as zlib, off the JS thread', async () => {
+    const { crc32 } = await import('node:zlib');
+    for (const n of [0, 1, 7, 8, 9, 1000, 65537]) {
+      const bytes = new Uint8Array(n).map((_, i) => (i * 31 + 7) & 0xff);
+      expect(await native.crc32(bytes)).toBe(crc32(bytes) >>> 0);
+      expect(await native.crc32(bytes.subarray(n >> 1), await native.crc32(bytes.subarray(0, n >> 1)))).toBe(crc32(bytes) >>> 0);
+    }
   });
 
   it('reports capabilities and refuses levels the CPU lacks', () => {

@@ -104,7 +104,10 @@ export const recommendRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (model instanceof UserKNN) throw new AffinityError(`model ${entry.name} (userknn) has no item neighbours`, ErrorCode.Unsupported);
     const item = resolveId(entry.data.items, request.body.item);
     if (item === undefined) throw new AffinityError(`unknown item ${JSON.stringify(request.body.item)} in model ${entry.name}`, ErrorCode.UnknownId);
-    const neighbors = await app.engine.run(`${entry.kind}.similarItems`, () => model.similarItems(item, { k: request.body.k ?? 10 }));
+    const k = request.body.k ?? 10;
+    const neighbors = await app.engine.run(`${entry.kind}.similarItems`, () =>
+      model instanceof ALS ? model.similarAsync('items', item, { k }) : model.similarItems(item, { k }),
+    );
     return { ...served(entry), neighbors };
   });
 
@@ -113,7 +116,10 @@ export const recommendRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const model = entry.model;
     if (model instanceof ItemKNN) throw new AffinityError(`model ${entry.name} (itemknn) has no user neighbours`, ErrorCode.Unsupported);
     const user = requireUser(entry, request.body.user);
-    const neighbors = await app.engine.run(`${entry.kind}.similarUsers`, () => model.similarUsers(user, { k: request.body.k ?? 10 }));
+    const k = request.body.k ?? 10;
+    const neighbors = await app.engine.run(`${entry.kind}.similarUsers`, () =>
+      model instanceof ALS ? model.similarAsync('users', user, { k }) : model.similarUsers(user, { k }),
+    );
     return { ...served(entry), neighbors };
   });
 };
