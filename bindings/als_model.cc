@@ -170,14 +170,6 @@ class AlsModelWrap : public Napi::ObjectWrap<AlsModelWrap> {
 
   UserQuery queryFor(int32_t u) { return {model_.user(u), model_.implicit ? 0.0f : model_.userBias[u], seen_.rowIndices(u)}; }
 
-  static RecommendFilter filterArg(const Napi::CallbackInfo& info, size_t at) {
-    RecommendFilter f;
-    f.filterSeen = boolArg(info[at], "filterSeen");
-    f.exclude = typedArray<int32_t>(info[at + 1], "exclude", true);
-    f.include = typedArray<int32_t>(info[at + 2], "include", true);
-    return f;
-  }
-
   // A visitor's factor from sorted, merged (item, value) pairs.
   struct Folded {
     std::vector<float> factors;

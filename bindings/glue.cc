@@ -81,6 +81,14 @@ Napi::Object csrToJs(Napi::Env env, Csr&& m) {
   return o;
 }
 
+RecommendFilter filterArg(const Napi::CallbackInfo& info, size_t at) {
+  RecommendFilter f;
+  f.filterSeen = boolArg(info[at], "filterSeen");
+  f.exclude = typedArray<int32_t>(info[at + 1], "exclude", true);
+  f.include = typedArray<int32_t>(info[at + 2], "include", true);
+  return f;
+}
+
 Napi::Object scoredToJs(Napi::Env env, const std::vector<Scored>& best) {
   std::vector<int32_t> items(best.size());
   std::vector<float> scores(best.size());

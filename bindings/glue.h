@@ -97,6 +97,9 @@ Napi::Value toTypedArray(Napi::Env env, std::vector<T>&& values) {
 
 Napi::Object csrToJs(Napi::Env env, Csr&& m);
 
+// (filterSeen: boolean, exclude: Int32Array|null, include: Int32Array|null) at info[at..at+2].
+RecommendFilter filterArg(const Napi::CallbackInfo& info, size_t at);
+
 // { items: Int32Array, scores: Float32Array } of a ranked list, and of a batch (k per user, -1 padded).
 Napi::Object scoredToJs(Napi::Env env, const std::vector<Scored>& best);
 Napi::Object batchToJs(Napi::Env env, BatchResult&& result);

@@ -33,14 +33,6 @@ class KnnModelWrap : public Napi::ObjectWrap<KnnModelWrap> {
   }
 
  private:
-  static RecommendFilter filterArg(const Napi::CallbackInfo& info, size_t at) {
-    RecommendFilter f;
-    f.filterSeen = boolArg(info[at], "filterSeen");
-    f.exclude = typedArray<int32_t>(info[at + 1], "exclude", true);
-    f.include = typedArray<int32_t>(info[at + 2], "include", true);
-    return f;
-  }
-
   // recommend(user, k, filterSeen, exclude|null, include|null) -> { items, scores }
   Napi::Value recommend(const Napi::CallbackInfo& info) {
     return guard(info, [&]() -> Napi::Value {

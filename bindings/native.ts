@@ -37,20 +37,23 @@ export interface NativeSimilarityOptions {
   threads: number;
 }
 
+/** Top-k for many users (indices) on native threads; k per user, -1 padded. */
+export type NativeRecommendBatch = (
+  users: Int32Array,
+  k: number,
+  filterSeen: boolean,
+  exclude: Int32Array | null,
+  include: Int32Array | null,
+  threads: number,
+  cancel: Int32Array | null,
+  onProgress: ProgressCallback,
+) => Promise<NativeScored>;
+
 /** A neighbourhood model: first = the user's row, second = where each middle entry leads (see knn.h). */
 export interface NativeKnnModel {
   recommend(user: number, k: number, filterSeen: boolean, exclude: Int32Array | null, include: Int32Array | null): NativeScored;
   score(user: number, items: Int32Array): Float32Array;
-  recommendBatch(
-    users: Int32Array,
-    k: number,
-    filterSeen: boolean,
-    exclude: Int32Array | null,
-    include: Int32Array | null,
-    threads: number,
-    cancel: Int32Array | null,
-    onProgress: ProgressCallback,
-  ): Promise<NativeScored>;
+  recommendBatch: NativeRecommendBatch;
 }
 
 export interface NativeScored {
@@ -133,16 +136,7 @@ export interface NativeAlsModel {
   similar(byItems: boolean, row: number, k: number): NativeScored;
   similarAsync(byItems: boolean, row: number, k: number, cancel: Int32Array | null): Promise<NativeScored>;
   explain(items: Int32Array, values: Float32Array, item: number): NativeScored & { total: number };
-  recommendBatch(
-    users: Int32Array,
-    k: number,
-    filterSeen: boolean,
-    exclude: Int32Array | null,
-    include: Int32Array | null,
-    threads: number,
-    cancel: Int32Array | null,
-    onProgress: ProgressCallback,
-  ): Promise<NativeScored>;
+  recommendBatch: NativeRecommendBatch;
 }
 
 export interface NativeBinding {
