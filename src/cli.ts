@@ -61,7 +61,13 @@ Admin routes (reload) need AFFINITY_ADMIN_TOKEN. SIGHUP reloads every model; SIG
   --neighbours N            neighbours per item or user (default 50)
   --measure NAME            as for similarity
   (and --columns / --header as for similarity)`,
-  bench: `usage: affinity bench similarity [--data medium,movielens] [--threads 1,2] [--no-reference]`,
+  bench: `usage: affinity bench <name> [options]
+
+  similarity   item-item cosine top-50 and ItemKNN vs the TypeScript reference  [--data medium,movielens] [--threads 1,2] [--no-reference]
+  als          ALS seconds/iteration, GFLOP/s, batch recommend, fold-in       [--presets medium,lastfm] [--factors 32,64,128]
+  http         /v1/recommend under autocannon vs a bare Fastify route          [--seconds 10] [--preset medium]
+  quality      MovieLens / retail quality tables (needs ../shared/data)
+  scale        the lastfm preset end to end through a CSV file`,
   demo: `usage: affinity demo [--port 8080] [--host 0.0.0.0]
 
 Generates a seeded demo shop (customers, products, a year of purchases), trains ALS and ItemKNN on it,
@@ -233,9 +239,11 @@ async function run(command: string, args: string[]): Promise<number> {
     }
     case 'bench': {
       const [which, ...rest] = args;
-      if (which !== 'similarity' || rest.includes('--help')) return help('bench');
-      process.argv = [process.argv[0], 'bench/similarity', ...rest];
-      await import('../bench/similarity.js');
+      const benches = ['similarity', 'als', 'http', 'quality', 'scale'];
+      if (!which || !benches.includes(which) || rest.includes('--help')) return help('bench');
+      // The bench scripts read process.argv like any command.
+      process.argv = [process.argv[0], `bench/${which}`, ...rest];
+      await import(`../bench/${which}.js`);
       return 0;
     }
     case 'demo': {
