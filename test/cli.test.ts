@@ -64,7 +64,7 @@ describe('affinity CLI', () => {
       let version = 1;
       for (let i = 0; i < 50 && version < 2; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        version = (await (await fetch(`${url}/v1/models`)).json()).models[0].version;
+        version = ((await (await fetch(`${url}/v1/models`)).json()) as { models: { version: number }[] }).models[0].version;
       }
       expect(version).toBe(2);
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
