@@ -312,20 +312,13 @@ class AlsModelWrap : public Napi::ObjectWrap<AlsModelWrap> {
 
   // recommendBatch(users, k, filterSeen, exclude, include, threads, cancel, onProgress) -> Promise
   Napi::Value recommendBatch(const Napi::CallbackInfo& info) {
-    auto users = typedArray<int32_t>(info[0], "users");
-    int32_t k = int32Arg(info[1], "k", 0, kMaxDim);
-    RecommendFilter filter = filterArg(info, 2);
-    int threads = int32Arg(info[5], "threads", 0, 256);
-    auto result = std::make_shared<BatchResult>();
     AlsView model = withPanels();
     CsrView seen = seen_;
-    return runJob(
-        info, {info.This(), info[0], info[3], info[4]}, info[6], info[7],
-        [model, seen, users, k, filter, threads, result](Control& control) {
-          *result = alsRecommendBatch(model, seen, users, k, filter, threads, control);
-        },
-        [result](Napi::Env env) -> Napi::Value { return batchToJs(env, std::move(*result)); });
+    return runRecommendBatch(info, [model, seen](auto users, int32_t k, const RecommendFilter& filter, int threads, Control& control) {
+      return alsRecommendBatch(model, seen, users, k, filter, threads, control);
+    });
   }
+
 
   AlsView model_;
   CsrView seen_;

@@ -89,6 +89,20 @@ RecommendFilter filterArg(const Napi::CallbackInfo& info, size_t at) {
   return f;
 }
 
+Napi::Value runRecommendBatch(const Napi::CallbackInfo& info, BatchCompute compute) {
+  auto users = typedArray<int32_t>(info[0], "users");
+  int32_t k = int32Arg(info[1], "k", 0, std::numeric_limits<int32_t>::max() - 1);
+  RecommendFilter filter = filterArg(info, 2);
+  int threads = int32Arg(info[5], "threads", 0, 256);
+  auto result = std::make_shared<BatchResult>();
+  return runJob(
+      info, {info.This(), info[0], info[3], info[4]}, info[6], info[7],
+      [compute = std::move(compute), users, k, filter, threads, result](Control& control) {
+        *result = compute(users, k, filter, threads, control);
+      },
+      [result](Napi::Env env) -> Napi::Value { return batchToJs(env, std::move(*result)); });
+}
+
 Napi::Object scoredToJs(Napi::Env env, const std::vector<Scored>& best) {
   std::vector<int32_t> items(best.size());
   std::vector<float> scores(best.size());

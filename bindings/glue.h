@@ -100,6 +100,12 @@ Napi::Object csrToJs(Napi::Env env, Csr&& m);
 // (filterSeen: boolean, exclude: Int32Array|null, include: Int32Array|null) at info[at..at+2].
 RecommendFilter filterArg(const Napi::CallbackInfo& info, size_t at);
 
+// recommendBatch(users, k, filterSeen, exclude, include, threads, cancel, onProgress) -> Promise of
+// batchToJs: the argument parsing and job of every model's batch method; `compute` runs on the worker.
+using BatchCompute = std::function<BatchResult(std::span<const int32_t> users, int32_t k, const RecommendFilter& filter,
+                                               int threads, Control& control)>;
+Napi::Value runRecommendBatch(const Napi::CallbackInfo& info, BatchCompute compute);
+
 // { items: Int32Array, scores: Float32Array } of a ranked list, and of a batch (k per user, -1 padded).
 Napi::Object scoredToJs(Napi::Env env, const std::vector<Scored>& best);
 Napi::Object batchToJs(Napi::Env env, BatchResult&& result);

@@ -52,19 +52,12 @@ class KnnModelWrap : public Napi::ObjectWrap<KnnModelWrap> {
 
   // recommendBatch(users, k, filterSeen, exclude|null, include|null, threads, cancel, onProgress) -> Promise
   Napi::Value recommendBatch(const Napi::CallbackInfo& info) {
-    auto users = typedArray<int32_t>(info[0], "users");
-    int32_t k = int32Arg(info[1], "k", 0, kMaxDim);
-    RecommendFilter filter = filterArg(info, 2);
-    int threads = int32Arg(info[5], "threads", 0, 256);
-    auto result = std::make_shared<BatchResult>();
     TwoHop model = model_;
-    return runJob(
-        info, {info.This(), info[0], info[3], info[4]}, info[6], info[7],
-        [model, users, k, filter, threads, result](Control& control) {
-          *result = affinity::recommendBatch(model, users, k, filter, threads, control);
-        },
-        [result](Napi::Env env) -> Napi::Value { return batchToJs(env, std::move(*result)); });
+    return runRecommendBatch(info, [model](auto users, int32_t k, const RecommendFilter& filter, int threads, Control& control) {
+      return affinity::recommendBatch(model, users, k, filter, threads, control);
+    });
   }
+
 
   TwoHop model_;
   std::vector<Napi::ObjectReference> keep_;  // the typed arrays model_ points into

@@ -38,26 +38,31 @@ void axpy(float alpha, const float* x, float* y, size_t n) {
   for (; i < n; ++i) y[i] += alpha * x[i];
 }
 
+namespace {
+
+// out[0..4) = rows r[0..4) . x: four independent FMA chains hide the FMA latency.
+inline void dot4(const float* const r[4], const float* x, size_t n, float* out) {
+  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 xv = _mm256_loadu_ps(x + i);
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(r[0] + i), xv, s0);
+    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(r[1] + i), xv, s1);
+    s2 = _mm256_fmadd_ps(_mm256_loadu_ps(r[2] + i), xv, s2);
+    s3 = _mm256_fmadd_ps(_mm256_loadu_ps(r[3] + i), xv, s3);
+  }
+  float t0 = hsum(s0), t1 = hsum(s1), t2 = hsum(s2), t3 = hsum(s3);
+  for (; i < n; ++i) t0 += r[0][i] * x[i], t1 += r[1][i] * x[i], t2 += r[2][i] * x[i], t3 += r[3][i] * x[i];
+  out[0] = t0, out[1] = t1, out[2] = t2, out[3] = t3;
+}
+
+}  // namespace
+
 void dotRows(const float* rows, size_t stride, size_t count, const float* x, size_t n, float* out) {
-  // Four rows at a time: four independent FMA chains hide the FMA latency.
   size_t r = 0;
   for (; r + 4 <= count; r += 4) {
-    const float* r0 = rows + r * stride;
-    const float* r1 = r0 + stride;
-    const float* r2 = r1 + stride;
-    const float* r3 = r2 + stride;
-    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      const __m256 xv = _mm256_loadu_ps(x + i);
-      s0 = _mm256_fmadd_ps(_mm256_loadu_ps(r0 + i), xv, s0);
-      s1 = _mm256_fmadd_ps(_mm256_loadu_ps(r1 + i), xv, s1);
-      s2 = _mm256_fmadd_ps(_mm256_loadu_ps(r2 + i), xv, s2);
-      s3 = _mm256_fmadd_ps(_mm256_loadu_ps(r3 + i), xv, s3);
-    }
-    float t0 = hsum(s0), t1 = hsum(s1), t2 = hsum(s2), t3 = hsum(s3);
-    for (; i < n; ++i) t0 += r0[i] * x[i], t1 += r1[i] * x[i], t2 += r2[i] * x[i], t3 += r3[i] * x[i];
-    out[r] = t0, out[r + 1] = t1, out[r + 2] = t2, out[r + 3] = t3;
+    const float* block[4] = {rows + r * stride, rows + (r + 1) * stride, rows + (r + 2) * stride, rows + (r + 3) * stride};
+    dot4(block, x, n, out + r);
   }
   for (; r < count; ++r) out[r] = dot(rows + r * stride, x, n);
 }
@@ -68,22 +73,9 @@ void gatherDot(const float* base, const int32_t* idx, size_t count, size_t f, co
     // The rows are scattered over the factor matrix: fetch the next block while this one is summed.
     for (size_t q = j + 4; q < std::min(count, j + 8); ++q)
       for (size_t line = 0; line < f; line += 16) _mm_prefetch(reinterpret_cast<const char*>(base + static_cast<size_t>(idx[q]) * f + line), _MM_HINT_T0);
-    const float* r0 = base + static_cast<size_t>(idx[j]) * f;
-    const float* r1 = base + static_cast<size_t>(idx[j + 1]) * f;
-    const float* r2 = base + static_cast<size_t>(idx[j + 2]) * f;
-    const float* r3 = base + static_cast<size_t>(idx[j + 3]) * f;
-    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
-    size_t i = 0;
-    for (; i + 8 <= f; i += 8) {
-      const __m256 xv = _mm256_loadu_ps(x + i);
-      s0 = _mm256_fmadd_ps(_mm256_loadu_ps(r0 + i), xv, s0);
-      s1 = _mm256_fmadd_ps(_mm256_loadu_ps(r1 + i), xv, s1);
-      s2 = _mm256_fmadd_ps(_mm256_loadu_ps(r2 + i), xv, s2);
-      s3 = _mm256_fmadd_ps(_mm256_loadu_ps(r3 + i), xv, s3);
-    }
-    float t0 = hsum(s0), t1 = hsum(s1), t2 = hsum(s2), t3 = hsum(s3);
-    for (; i < f; ++i) t0 += r0[i] * x[i], t1 += r1[i] * x[i], t2 += r2[i] * x[i], t3 += r3[i] * x[i];
-    out[j] = t0, out[j + 1] = t1, out[j + 2] = t2, out[j + 3] = t3;
+    const float* block[4] = {base + static_cast<size_t>(idx[j]) * f, base + static_cast<size_t>(idx[j + 1]) * f,
+                             base + static_cast<size_t>(idx[j + 2]) * f, base + static_cast<size_t>(idx[j + 3]) * f};
+    dot4(block, x, f, out + j);
   }
   for (; j < count; ++j) out[j] = dot(base + static_cast<size_t>(idx[j]) * f, x, f);
 }
