@@ -5,7 +5,9 @@
       'native/core/als.cc',
       'native/core/als_score.cc',
       'native/core/csv.cc',
+      'native/core/kmeans.cc',
       'native/core/knn.cc',
+      'native/core/logreg.cc',
       'native/core/similarity.cc',
       'native/core/sparse.cc',
       'native/core/threadpool.cc',
@@ -25,6 +27,7 @@
     ],
     'affinity_binding_sources': [
       'bindings/addon.cc',
+      'bindings/analytics.cc',
       'bindings/als_model.cc',
       'bindings/csv_reader.cc',
       'bindings/glue.cc',

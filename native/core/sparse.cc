@@ -1,10 +1,13 @@
 #include "sparse.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
 
+#include "control.h"
 #include "error.h"
+#include "threadpool.h"
 
 namespace affinity {
 namespace {
@@ -124,6 +127,74 @@ Csr transpose(const CsrView& m) {
     }
   }
   return t;
+}
+
+}  // namespace affinity
+
+namespace affinity {
+
+Csr multiply(const CsrView& a, const CsrView& b, int threads, Control& control) {
+  require(a.cols == b.rows, code::kDimMismatch,
+          "cannot multiply a " + std::to_string(a.rows) + "x" + std::to_string(a.cols) + " matrix by a " +
+              std::to_string(b.rows) + "x" + std::to_string(b.cols) + " one");
+  constexpr int32_t kRowsPerTask = 256;
+  const size_t tasks = (static_cast<size_t>(a.rows) + kRowsPerTask - 1) / kRowsPerTask;
+  struct Part {
+    std::vector<int32_t> counts, indices;
+    std::vector<float> data;
+  };
+  std::vector<Part> parts(tasks);
+  control.setTotal(static_cast<int64_t>(tasks));
+  ThreadPool::instance().parallelFor(
+      tasks, threads,
+      [&](size_t task) {
+        std::vector<float> acc(b.cols, 0.0f);
+        std::vector<char> seen(b.cols, 0);
+        std::vector<int32_t> touched;
+        Part& part = parts[task];
+        const int32_t begin = static_cast<int32_t>(task) * kRowsPerTask;
+        const int32_t end = std::min(a.rows, begin + kRowsPerTask);
+        for (int32_t r = begin; r < end; ++r) {
+          touched.clear();
+          for (int32_t p = a.indptr[r]; p < a.indptr[r + 1]; ++p) {
+            const int32_t mid = a.indices[p];
+            const float v = a.data[p];
+            for (int32_t q = b.indptr[mid]; q < b.indptr[mid + 1]; ++q) {
+              const int32_t c = b.indices[q];
+              if (!seen[c]) {
+                seen[c] = 1;
+                touched.push_back(c);
+              }
+              acc[c] += v * b.data[q];
+            }
+          }
+          std::sort(touched.begin(), touched.end());
+          part.counts.push_back(static_cast<int32_t>(touched.size()));
+          for (int32_t c : touched) {
+            part.indices.push_back(c);
+            part.data.push_back(acc[c]);
+            acc[c] = 0.0f;
+            seen[c] = 0;
+          }
+        }
+        control.advance(1);
+      },
+      &control);
+  Csr out;
+  out.rows = a.rows;
+  out.cols = b.cols;
+  out.indptr.reserve(static_cast<size_t>(a.rows) + 1);
+  out.indptr.push_back(0);
+  for (const Part& part : parts) {
+    for (int32_t count : part.counts) {
+      require(static_cast<int64_t>(out.indptr.back()) + count <= std::numeric_limits<int32_t>::max(), code::kBadInput,
+              "the product has more than 2^31 - 1 entries");
+      out.indptr.push_back(out.indptr.back() + count);
+    }
+    out.indices.insert(out.indices.end(), part.indices.begin(), part.indices.end());
+    out.data.insert(out.data.end(), part.data.begin(), part.data.end());
+  }
+  return out;
 }
 
 }  // namespace affinity

@@ -6,6 +6,8 @@
 
 namespace affinity {
 
+class Control;
+
 struct CsrView {
   int32_t rows = 0;
   int32_t cols = 0;
@@ -51,5 +53,9 @@ void validateCsr(const CsrView& m);
 
 // CSR of the transpose (equivalently, the CSC of m). Keeps rows sorted.
 Csr transpose(const CsrView& m);
+
+// a * b (Gustavson's row-by-row product), rows sorted; entries that sum to exactly 0 are kept.
+// Parallel over rows of a; deterministic (each row is summed in a fixed order).
+Csr multiply(const CsrView& a, const CsrView& b, int threads, Control& control);
 
 }  // namespace affinity
