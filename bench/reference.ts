@@ -1,6 +1,7 @@
 // Plain TypeScript reference implementations: straightforward sparse code in float64, written from the
 // textbook definitions. Tests hold the native kernels to these; the similarity bench races them.
 import type { NativeCsr } from '../bindings/native.js';
+import { Random } from '../src/random.js';
 
 export interface RefSimilarityOptions {
   axis: 'items' | 'users';
@@ -152,4 +153,63 @@ export function referenceTwoHopScores(
     }
   }
   return scores;
+}
+
+/**
+ * Plain k-means: k-means++ seeding with the same generator and draws as the native one, then Lloyd steps
+ * with double-precision distances. Stops when no assignment changes or after `iterations`.
+ */
+export function referenceKMeans(values: Float32Array, rows: number, dims: number, k: number, iterations: number, seed: number) {
+  const rng = new Random(seed);
+  const dist = (a: number, c: Float64Array | Float32Array, at: number) => {
+    let s = 0;
+    for (let d = 0; d < dims; d++) {
+      const x = values[a * dims + d] - c[at + d];
+      s += x * x;
+    }
+    return s;
+  };
+  const centroids = new Float64Array(k * dims);
+  const closest = new Float64Array(rows).fill(Infinity);
+  let pick = Math.min(Math.floor(rng.next() * rows), rows - 1);
+  for (let c = 0; c < k; c++) {
+    if (c > 0) {
+      let total = 0;
+      for (const d of closest) total += d;
+      const u = rng.next() * total;
+      let cumulative = 0;
+      pick = -1;
+      for (let r = 0; r < rows && pick < 0; r++) if ((cumulative += closest[r]) > u) pick = r;
+      if (pick < 0) pick = c % rows;
+    }
+    const centre = values.subarray(pick * dims, (pick + 1) * dims);
+    centroids.set(centre, c * dims);
+    for (let r = 0; r < rows; r++) closest[r] = Math.min(closest[r], dist(r, centre, 0));
+  }
+  const seeds = Float64Array.from(centroids);
+  const assignments = new Int32Array(rows).fill(-1);
+  let it = 0;
+  while (it < iterations) {
+    it++;
+    let changed = 0;
+    for (let r = 0; r < rows; r++) {
+      let best = 0;
+      let bestDist = Infinity;
+      for (let c = 0; c < k; c++) {
+        const d = dist(r, centroids, c * dims);
+        if (d < bestDist) (bestDist = d), (best = c);
+      }
+      if (assignments[r] !== best) changed++;
+      assignments[r] = best;
+    }
+    if (changed === 0 || it === iterations) break;
+    const sums = new Float64Array(k * dims);
+    const counts = new Float64Array(k);
+    for (let r = 0; r < rows; r++) {
+      counts[assignments[r]]++;
+      for (let d = 0; d < dims; d++) sums[assignments[r] * dims + d] += values[r * dims + d];
+    }
+    for (let c = 0; c < k; c++) if (counts[c] > 0) for (let d = 0; d < dims; d++) centroids[c * dims + d] = sums[c * dims + d] / counts[c];
+  }
+  return { seeds, centroids, assignments, iterations: it };
 }

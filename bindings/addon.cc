@@ -14,6 +14,7 @@ Napi::Function initCsvReader(Napi::Env env, AddonData* data);
 Napi::Function initKnnModel(Napi::Env env);
 void initAls(Napi::Env env, Napi::Object exports);
 void initFiles(Napi::Env env, Napi::Object exports);
+void initAnalytics(Napi::Env env, Napi::Object exports);
 
 namespace {
 
@@ -104,6 +105,18 @@ Napi::Value transposeJs(const Napi::CallbackInfo& info) {
       [result](Napi::Env env) -> Napi::Value { return csrToJs(env, std::move(*result)); });
 }
 
+// multiply(a, b, threads, cancel, onProgress) -> Promise<csr>: the sparse product a * b.
+Napi::Value multiplyJs(const Napi::CallbackInfo& info) {
+  CsrView a = csrArg(info[0], "a");
+  CsrView b = csrArg(info[1], "b");
+  const int threads = int32Arg(info[2], "threads", 0, 256);
+  auto result = std::make_shared<Csr>();
+  return runJob(
+      info, {info[0], info[1]}, info[3], info[4],
+      [a, b, threads, result](Control& control) { *result = multiply(a, b, threads, control); },
+      [result](Napi::Env env) -> Napi::Value { return csrToJs(env, std::move(*result)); });
+}
+
 SimilarityOptions similarityOptions(const Napi::Object& o) {
   SimilarityOptions s;
   std::string axis = stringArg(o.Get("axis"), "axis");
@@ -159,10 +172,12 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("buildCsr", Napi::Function::New(env, buildCsrJs, "buildCsr"));
   exports.Set("canonicalCsr", Napi::Function::New(env, canonicalCsrJs, "canonicalCsr"));
   exports.Set("transpose", Napi::Function::New(env, transposeJs, "transpose"));
+  exports.Set("multiply", Napi::Function::New(env, multiplyJs, "multiply"));
   exports.Set("similarity", Napi::Function::New(env, similarityJs, "similarity"));
   exports.Set("KnnModel", initKnnModel(env));
   initAls(env, exports);
   initFiles(env, exports);
+  initAnalytics(env, exports);
   exports.Set("CsvReader", initCsvReader(env, data));
   return exports;
 }

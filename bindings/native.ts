@@ -139,6 +139,43 @@ export interface NativeAlsModel {
   recommendBatch: NativeRecommendBatch;
 }
 
+export interface NativeKMeansOptions {
+  k: number;
+  iterations: number;
+  tolerance: number;
+  seed: number;
+  threads: number;
+}
+
+export interface NativeKMeansResult {
+  centroids: Float32Array;
+  assignments: Int32Array;
+  sizes: Int32Array;
+  inertia: number;
+  iterations: number;
+  converged: boolean;
+}
+
+export interface NativeLogisticOptions {
+  l2: number;
+  fitIntercept: boolean;
+  maxIterations: number;
+  tolerance: number;
+  memory: number;
+  threads: number;
+}
+
+export interface NativeLogisticResult {
+  coefficients: Float64Array;
+  intercept: number;
+  iterations: number;
+  converged: boolean;
+  loss: number;
+  gradientNorm: number;
+}
+
+export type NativeFeatures = { dense: Float32Array; rows: number; dims: number } | NativeCsr;
+
 export interface NativeBinding {
   capabilities(): NativeCapabilities;
   setSimdLevel(level: string): void;
@@ -157,6 +194,44 @@ export interface NativeBinding {
   ): Promise<NativeCsr>;
   canonicalCsr(csr: NativeCsr, duplicates: string, cancel: Int32Array | null, onProgress: ProgressCallback): Promise<NativeCsr>;
   transpose(csr: NativeCsr, cancel: Int32Array | null, onProgress: ProgressCallback): Promise<NativeCsr>;
+  multiply(a: NativeCsr, b: NativeCsr, threads: number, cancel: Int32Array | null, onProgress: ProgressCallback): Promise<NativeCsr>;
+  kmeans(
+    values: Float32Array,
+    rows: number,
+    dims: number,
+    options: NativeKMeansOptions,
+    cancel: Int32Array | null,
+    onProgress: ProgressCallback,
+    onIteration: ((iteration: number, inertia: number) => void) | null,
+  ): Promise<NativeKMeansResult>;
+  nearestCentroid(
+    values: Float32Array,
+    rows: number,
+    dims: number,
+    centroids: Float32Array,
+    k: number,
+    threads: number,
+    cancel: Int32Array | null,
+    onProgress: ProgressCallback,
+  ): Promise<Int32Array>;
+  silhouette(
+    values: Float32Array,
+    rows: number,
+    dims: number,
+    labels: Int32Array,
+    threads: number,
+    cancel: Int32Array | null,
+    onProgress: ProgressCallback,
+  ): Promise<number>;
+  logisticFit(
+    features: NativeFeatures,
+    labels: Float32Array,
+    weights: Float32Array | null,
+    options: NativeLogisticOptions,
+    cancel: Int32Array | null,
+    onProgress: ProgressCallback,
+    onIteration: ((iteration: number, loss: number) => void) | null,
+  ): Promise<NativeLogisticResult>;
   similarity(
     csr: NativeCsr,
     options: NativeSimilarityOptions,

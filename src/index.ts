@@ -49,3 +49,19 @@ export function setSimdLevel(level: SimdLevel): void {
 export function setThreads(threads: number): void {
   native.setThreads(intOption(threads, 'threads', 1, 256, 1));
 }
+
+// Marketing analytics.
+export { Transactions } from './analytics/transactions.js';
+export type { TransactionsInput } from './analytics/transactions.js';
+export { kmeans, silhouetteScore, KMeans } from './analytics/kmeans.js';
+export type { KMeansOptions, Matrix, SilhouetteOptions } from './analytics/kmeans.js';
+export { segmentCustomers, Segmentation } from './analytics/segments.js';
+export type { KDiagnostic, SegmentOptions, SegmentProfile } from './analytics/segments.js';
+export { LogisticRegression, classificationMetrics } from './analytics/logistic.js';
+export type { Attribution, CalibrationBin, ClassificationMetrics, ConvergenceReport, Features, LogisticFitOptions, LogisticOptions, SparseFeatures } from './analytics/logistic.js';
+export { churnDataset, PropensityScorer } from './analytics/churn.js';
+export type { ChurnOptions, CustomerDataset, PropensityResult } from './analytics/churn.js';
+export { tokenize, ContentRecommender, HybridRecommender } from './analytics/content.js';
+export type { CatalogItem, ContentOptions, HybridOptions, TokenizeOptions } from './analytics/content.js';
+export { coPurchaseRules, CoPurchaseRules } from './analytics/rules.js';
+export type { AlsoBought, Rule, RuleOptions } from './analytics/rules.js';

@@ -1,0 +1,376 @@
+// Content-based recommendations: TF-IDF vectors of item text and categories, user interest vectors, and a
+// hybrid that blends content and collaborative scores for users and items with little history.
+import { native, type NativeCsr, type NativeKnnModel } from '../../bindings/native.js';
+import { ALS } from '../als.js';
+import { AffinityError, ErrorCode, badInput } from '../errors.js';
+import { checkId, IdMap, type Id } from '../ids.js';
+import { Interactions } from '../interactions.js';
+import { intOption, numberOption, runJob, type JobOptions } from '../jobs.js';
+import type { ItemKNN, Recommendation, RecommendOptions } from '../knn.js';
+import type { History } from '../als.js';
+import { similarity, SimilarityMatrix, type Neighbor } from '../similarity.js';
+
+// Scripts written without spaces between words: split into overlapping character bigrams.
+const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
+
+export interface TokenizeOptions {
+  /** Shortest word kept, in characters (default 2; numbers are always kept). */
+  minLength?: number;
+  stopwords?: ReadonlySet<string>;
+}
+
+/**
+ * Unicode-aware tokens: NFKC, lower case, runs of letters, marks and digits; runs in scripts without
+ * spaces (Chinese, Japanese, Thai...) become character bigrams ("推荐系统" -> "推荐", "荐系", "系统").
+ */
+export function tokenize(text: string, options: TokenizeOptions = {}): string[] {
+  if (typeof text !== 'string') throw badInput('text must be a string');
+  const minLength = options.minLength ?? 2;
+  const out: string[] = [];
+  const word = (w: string) => {
+    if (w.length === 0) return;
+    if ((Array.from(w).length >= minLength || /^\p{N}+$/u.test(w)) && !options.stopwords?.has(w)) out.push(w);
+  };
+  const bigrams = (chars: string[]) => {
+    if (chars.length === 1) out.push(chars[0]);
+    for (let i = 0; i + 1 < chars.length; i++) out.push(chars[i] + chars[i + 1]);
+  };
+  for (const m of text.normalize('NFKC').toLowerCase().matchAll(/[\p{L}\p{M}\p{N}]+/gu)) {
+    let plain = '';
+    let unspaced: string[] = [];
+    for (const ch of m[0]) {
+      if (UNSPACED.test(ch)) {
+        word(plain);
+        plain = '';
+        unspaced.push(ch);
+      } else {
+        if (unspaced.length) bigrams(unspaced);
+        unspaced = [];
+        plain += ch;
+      }
+    }
+    word(plain);
+    if (unspaced.length) bigrams(unspaced);
+  }
+  return out;
+}
+
+export interface CatalogItem {
+  id: Id;
+  text?: string;
+  categories?: string | string[];
+}
+
+export interface ContentOptions extends TokenizeOptions {
+  /** Neighbours kept per item for similarItems (default 50). */
+  k?: number;
+  /** Terms in fewer items than this are dropped (default 1). */
+  minDf?: number;
+  /** Terms in more than this fraction of items are dropped (default 0.5). */
+  maxDf?: number;
+  /** Weight of each category term relative to a word (default 1). */
+  categoryWeight?: number;
+  threads?: number;
+}
+
+/**
+ * TF-IDF over item text and categories: tf = 1 + ln(count), idf = ln((1 + N) / (1 + df)) + 1, each item
+ * vector L2-normalized. A user's interest vector is the interaction-weighted sum of their items' vectors,
+ * normalized; an item scores the cosine between it and that vector.
+ */
+export class ContentRecommender {
+  items = new IdMap([], 'item');
+  vocabulary: string[] = [];
+  private vectors?: NativeCsr; // items x terms
+  private termItems?: NativeCsr; // terms x items
+  private sim?: SimilarityMatrix;
+  private users?: IdMap;
+  private history?: NativeCsr; // users x items (this model's item indices)
+  private profiles?: NativeKnnModel;
+  private readonly o: Required<Omit<ContentOptions, 'stopwords'>> & Pick<ContentOptions, 'stopwords'>;
+
+  constructor(options: ContentOptions = {}) {
+    this.o = {
+      k: intOption(options.k, 'k', 1, 100_000, 50),
+      minDf: intOption(options.minDf, 'minDf', 1, 0x7ffffffe, 1),
+      maxDf: numberOption(options.maxDf, 'maxDf', 0.5, Number.MIN_VALUE),
+      categoryWeight: numberOption(options.categoryWeight, 'categoryWeight', 1, 0),
+      minLength: intOption(options.minLength, 'minLength', 1, 100, 2),
+      threads: intOption(options.threads, 'threads', 0, 256, 0),
+      stopwords: options.stopwords,
+    };
+  }
+
+  /**
+   * Builds item vectors from the catalogue and, when given, user interest vectors from interactions (users x
+   * items). Interacted items missing from the catalogue have no content and are ignored.
+   */
+  async fit(catalog: CatalogItem[], interactions?: Interactions, options: JobOptions = {}): Promise<this> {
+    if (!Array.isArray(catalog) || catalog.length === 0) throw badInput('catalog must be a non-empty array of { id, text?, categories? }');
+    const ids: Id[] = [];
+    const docs: Map<string, number>[] = [];
+    for (const [i, entry] of catalog.entries()) {
+      if (entry === null || typeof entry !== 'object') throw badInput(`catalog[${i}] must be an object`);
+      checkId(entry.id, `catalog[${i}].id`);
+      if (entry.text !== undefined && typeof entry.text !== 'string') throw badInput(`catalog[${i}].text must be a string`);
+      const terms = new Map<string, number>();
+      for (const t of tokenize(entry.text ?? '', this.o)) terms.set(t, (terms.get(t) ?? 0) + 1);
+      const cats = entry.categories === undefined ? [] : Array.isArray(entry.categories) ? entry.categories : [entry.categories];
+      for (const c of cats) {
+        if (typeof c !== 'string') throw badInput(`catalog[${i}].categories must be strings`);
+        terms.set(`category:${c.normalize('NFKC').toLowerCase()}`, this.o.categoryWeight);
+      }
+      ids.push(entry.id);
+      docs.push(terms);
+    }
+    const items = new IdMap(ids, 'item');
+    if (new Set(ids).size !== ids.length) throw badInput('catalog ids must be unique');
+    const n = docs.length;
+    const df = new Map<string, number>();
+    for (const d of docs) for (const t of d.keys()) df.set(t, (df.get(t) ?? 0) + 1);
+    const vocabulary = Array.from(df.keys())
+      .filter((t) => {
+        const f = df.get(t)!;
+        return f >= this.o.minDf && (f / n <= this.o.maxDf || t.startsWith('category:'));
+      })
+      .sort();
+    const termIndex = new Map(vocabulary.map((t, i) => [t, i]));
+    const rows: number[] = [];
+    const cols: number[] = [];
+    const values: number[] = [];
+    docs.forEach((d, r) => {
+      const start = values.length;
+      for (const [t, count] of d) {
+        const c = termIndex.get(t);
+        if (c === undefined) continue;
+        const tf = t.startsWith('category:') ? count : 1 + Math.log(count);
+        rows.push(r);
+        cols.push(c);
+        values.push(tf * (Math.log((1 + n) / (1 + df.get(t)!)) + 1));
+      }
+      let norm = 0;
+      for (let p = start; p < values.length; p++) norm += values[p] * values[p];
+      norm = Math.sqrt(norm);
+      for (let p = start; p < values.length; p++) values[p] /= norm;
+    });
+    const vectors = await runJob(options, (cancel, progress) =>
+      native.buildCsr(Int32Array.from(rows), Int32Array.from(cols), Float32Array.from(values), null, n, vocabulary.length, 'sum', cancel, progress),
+    );
+    const termItems = await native.transpose(vectors, null, null);
+    // Item-item cosine through the similarity kernels: the items are the columns of terms x items.
+    const sim = await similarity(Interactions.fromParts(new IdMap(vocabulary, 'user'), items, termItems), {
+      measure: 'cosine',
+      k: this.o.k,
+      threads: this.o.threads,
+      signal: options.signal,
+    });
+    if (!(sim instanceof SimilarityMatrix)) throw new AffinityError('expected a top-K similarity', ErrorCode.Internal);
+
+    let users: IdMap | undefined;
+    let history: NativeCsr | undefined;
+    let profiles: NativeKnnModel | undefined;
+    if (interactions !== undefined) {
+      if (!(interactions instanceof Interactions)) throw badInput('interactions must be an Interactions object');
+      const map = Int32Array.from(interactions.items.ids, (id) => items.find(id));
+      const r: number[] = [];
+      const c: number[] = [];
+      const v: number[] = [];
+      const csr = interactions.csr;
+      for (let u = 0; u < csr.rows; u++)
+        for (let p = csr.indptr[u]; p < csr.indptr[u + 1]; p++) {
+          const i = map[csr.indices[p]];
+          if (i < 0) continue;
+          r.push(u);
+          c.push(i);
+          v.push(csr.data[p]);
+        }
+      history = await native.buildCsr(Int32Array.from(r), Int32Array.from(c), Float32Array.from(v), null, csr.rows, n, 'sum', null, null);
+      const p = await runJob({ signal: options.signal }, (cancel) => native.multiply(history!, vectors, this.o.threads, cancel, null));
+      normalizeRows(p);
+      profiles = new native.KnnModel(p, termItems, history);
+      users = interactions.users;
+    }
+    Object.assign(this, { items, vocabulary, vectors, termItems, sim, users, history, profiles });
+    return this;
+  }
+
+  get fitted(): boolean {
+    return this.sim !== undefined;
+  }
+
+  private state() {
+    if (!this.vectors || !this.termItems || !this.sim) throw new AffinityError('call fit() first', ErrorCode.NotFitted);
+    return { vectors: this.vectors, termItems: this.termItems, sim: this.sim };
+  }
+
+  /** True when the model has an interest vector for this user (it was in the interactions given to fit). */
+  knowsUser(user: Id): boolean {
+    return this.users?.has(user) ?? false;
+  }
+
+  /** Top-k items for a user of the interactions given to fit, by the cosine with their interest vector. */
+  recommend(user: Id, options: RecommendOptions = {}): Recommendation[] {
+    this.state();
+    if (!this.profiles || !this.users) throw new AffinityError('fit() was given no interactions: use recommendFor', ErrorCode.NotFitted);
+    checkId(user, 'user');
+    return this.run(this.profiles, this.users.indexOf(user), options);
+  }
+
+  /** Top-k items for a visitor from the items they interacted with (cold start); unknown items are ignored. */
+  recommendFor(history: History, options: RecommendOptions = {}): Recommendation[] {
+    const { vectors, termItems } = this.state();
+    const { items, values } = this.historyIndices(history);
+    const profile = new Map<number, number>();
+    items.forEach((i, h) => {
+      for (let p = vectors.indptr[i]; p < vectors.indptr[i + 1]; p++)
+        profile.set(vectors.indices[p], (profile.get(vectors.indices[p]) ?? 0) + values[h] * vectors.data[p]);
+    });
+    const terms = Int32Array.from(profile.keys()).sort();
+    const weights = Float32Array.from(terms, (t) => profile.get(t)!);
+    const first: NativeCsr = { rows: 1, cols: this.vocabulary.length, indptr: Int32Array.of(0, terms.length), indices: terms, data: weights };
+    normalizeRows(first);
+    const seenItems = Int32Array.from(new Set(items)).sort();
+    const seen: NativeCsr = { rows: 1, cols: this.items.size, indptr: Int32Array.of(0, seenItems.length), indices: seenItems, data: new Float32Array(seenItems.length).fill(1) };
+    return this.run(new native.KnnModel(first, termItems, seen), 0, options);
+  }
+
+  /** The items whose content is closest (cosine), best first. Works for items nobody interacted with yet. */
+  similarItems(item: Id, options: { k?: number } = {}): Neighbor[] {
+    const { sim } = this.state();
+    checkId(item, 'item');
+    return sim.neighbors(item, intOption(options.k, 'k', 0, Number.MAX_SAFE_INTEGER, 10));
+  }
+
+  /** The weighted terms of an item, heaviest first. */
+  termsOf(item: Id, top = 10): { term: string; weight: number }[] {
+    const { vectors } = this.state();
+    const i = this.items.indexOf(item);
+    const out: { term: string; weight: number }[] = [];
+    for (let p = vectors.indptr[i]; p < vectors.indptr[i + 1]; p++) out.push({ term: this.vocabulary[vectors.indices[p]], weight: vectors.data[p] });
+    return out.sort((a, b) => b.weight - a.weight).slice(0, top);
+  }
+
+  private historyIndices(history: History): { items: number[]; values: number[] } {
+    if (history === null || typeof history !== 'object' || !Array.isArray(history.items)) throw badInput('history must be { items: Id[], values?: number[] }');
+    if (history.values !== undefined && (!Array.isArray(history.values) || history.values.length !== history.items.length))
+      throw new AffinityError('history.values must have one number per item', ErrorCode.DimMismatch);
+    const items: number[] = [];
+    const values: number[] = [];
+    history.items.forEach((id, h) => {
+      checkId(id, 'items');
+      const v = history.values?.[h] ?? 1;
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw badInput(`history.values[${h}] must be a finite number`);
+      const i = this.items.find(id);
+      if (i >= 0) items.push(i), values.push(v);
+    });
+    return { items, values };
+  }
+
+  private run(model: NativeKnnModel, row: number, options: RecommendOptions): Recommendation[] {
+    const k = Math.min(intOption(options.k, 'k', 0, Number.MAX_SAFE_INTEGER, 10), 0x7ffffffe);
+    if (options.filterSeen !== undefined && typeof options.filterSeen !== 'boolean') throw badInput('filterSeen must be a boolean');
+    const include = this.items.knownIndices(options.include, 'include');
+    if (include !== null && include.length === 0) return [];
+    const r = model.recommend(row, k, options.filterSeen ?? true, this.items.knownIndices(options.exclude, 'exclude'), include);
+    return Array.from(r.items, (item, i) => ({ item: this.items.ids[item], score: r.scores[i] }));
+  }
+}
+
+function normalizeRows(m: NativeCsr): void {
+  for (let r = 0; r < m.rows; r++) {
+    let norm = 0;
+    for (let p = m.indptr[r]; p < m.indptr[r + 1]; p++) norm += m.data[p] * m.data[p];
+    if (norm === 0) continue;
+    const inv = 1 / Math.sqrt(norm);
+    for (let p = m.indptr[r]; p < m.indptr[r + 1]; p++) m.data[p] *= inv;
+  }
+}
+
+export interface HybridOptions {
+  /** Share of the content score in the blend, in [0, 1] (default 0.3). */
+  contentWeight?: number;
+  /** Users with fewer interactions get content recommendations only (default 3). */
+  minUserInteractions?: number;
+  /** Items with fewer interactions are scored by content alone (default 5). */
+  minItemInteractions?: number;
+  /** Candidates taken from each model before blending, beyond k (default 100). */
+  candidates?: number;
+}
+
+/**
+ * Blends a content model with a collaborative one (ALS or ItemKNN). Each model's candidate scores are
+ * min-max normalized to [0, 1]; score = w·content + (1 - w)·collaborative, except that items with few
+ * interactions keep their content score (the collaborative one is noise there) and users with few
+ * interactions get content alone.
+ */
+export class HybridRecommender {
+  private readonly itemCounts: Map<Id, number>;
+  private readonly userCounts: Map<Id, number>;
+  private readonly o: Required<HybridOptions>;
+
+  constructor(
+    readonly content: ContentRecommender,
+    readonly collaborative: ALS | ItemKNN,
+    data: Interactions,
+    options: HybridOptions = {},
+  ) {
+    const w = numberOption(options.contentWeight, 'contentWeight', 0.3, 0);
+    if (w > 1) throw badInput('contentWeight must be in [0, 1]');
+    this.o = {
+      contentWeight: w,
+      minUserInteractions: intOption(options.minUserInteractions, 'minUserInteractions', 0, 0x7ffffffe, 3),
+      minItemInteractions: intOption(options.minItemInteractions, 'minItemInteractions', 0, 0x7ffffffe, 5),
+      candidates: intOption(options.candidates, 'candidates', 1, 100_000, 100),
+    };
+    this.itemCounts = new Map();
+    this.userCounts = new Map();
+    const counts = new Float64Array(data.itemCount);
+    for (const i of data.csr.indices) counts[i]++;
+    counts.forEach((c, i) => this.itemCounts.set(data.items.ids[i], c));
+    for (let u = 0; u < data.userCount; u++) this.userCounts.set(data.users.ids[u], data.csr.indptr[u + 1] - data.csr.indptr[u]);
+  }
+
+  /** For a known user: blended, or content alone when the user has few interactions. */
+  recommend(user: Id, options: RecommendOptions = {}): Recommendation[] {
+    checkId(user, 'user');
+    const count = this.userCounts.get(user);
+    if (count === undefined) throw new AffinityError(`unknown user ${JSON.stringify(user)}`, ErrorCode.UnknownId);
+    const pool = { ...options, k: this.pool(options) };
+    const content = this.content.knowsUser(user) ? this.content.recommend(user, pool) : [];
+    if (count < this.o.minUserInteractions) return content.slice(0, options.k ?? 10);
+    return this.blend(content, this.collaborative.recommend(user, pool), options.k ?? 10);
+  }
+
+  /** For a visitor from their items: blended when the collaborative model can fold them in (ALS), else content. */
+  recommendFor(history: History, options: RecommendOptions = {}): Recommendation[] {
+    const pool = { ...options, k: this.pool(options) };
+    const content = this.content.recommendFor(history, pool);
+    if (!(this.collaborative instanceof ALS) || history.items.length < this.o.minUserInteractions) return content.slice(0, options.k ?? 10);
+    return this.blend(content, this.collaborative.recommendFor(history, pool), options.k ?? 10);
+  }
+
+  private pool(options: RecommendOptions): number {
+    return intOption(options.k, 'k', 0, 100_000, 10) + this.o.candidates;
+  }
+
+  private blend(content: Recommendation[], collaborative: Recommendation[], k: number): Recommendation[] {
+    const c = normalized(content);
+    const f = normalized(collaborative);
+    const w = this.o.contentWeight;
+    const out: Recommendation[] = [];
+    for (const item of new Set([...c.keys(), ...f.keys()])) {
+      const cs = c.get(item) ?? 0;
+      const cold = (this.itemCounts.get(item) ?? 0) < this.o.minItemInteractions;
+      out.push({ item, score: cold ? cs : w * cs + (1 - w) * (f.get(item) ?? 0) });
+    }
+    return out.sort((a, b) => b.score - a.score || String(a.item).localeCompare(String(b.item))).slice(0, k);
+  }
+}
+
+function normalized(list: Recommendation[]): Map<Id, number> {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const r of list) (lo = Math.min(lo, r.score)), (hi = Math.max(hi, r.score));
+  const span = hi - lo;
+  return new Map(list.map((r) => [r.item, span > 0 ? (r.score - lo) / span : 1]));
+}
