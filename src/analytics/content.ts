@@ -10,8 +10,9 @@ import type { ItemKNN, Recommendation, RecommendOptions } from '../knn.js';
 import type { History } from '../als.js';
 import { similarity, SimilarityMatrix, type Neighbor } from '../similarity.js';
 
-// Scripts written without spaces between words: split into overlapping character bigrams.
-const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
+// Scripts written without spaces between words (with the Japanese long-vowel and repetition marks, which
+// Unicode files under Common script): split into overlapping character bigrams.
+const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}\u30FC\u3005]/u;
 
 export interface TokenizeOptions {
   /** Shortest word kept, in characters (default 2; numbers are always kept). */

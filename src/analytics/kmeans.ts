@@ -42,6 +42,7 @@ export interface KMeansOptions extends JobOptions {
   tolerance?: number;
   seed?: number;
   threads?: number;
+  /** Called on the JS thread after each Lloyd step (queued: the last calls may land just after the Promise settles). */
   onIteration?: (iteration: number, inertia: number) => void;
 }
 
