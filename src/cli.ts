@@ -251,11 +251,11 @@ async function run(command: string, args: string[]): Promise<number> {
       if (values.help) return help('demo');
       const { prepareDemo } = await import('./server/demo.js');
       const { serve } = await import('./server/main.js');
-      console.log('affinity demo: generating a shop and training ALS and ItemKNN...');
-      const { dir, models, shop } = await prepareDemo();
+      console.log('affinity demo: generating a shop and training ALS, ItemKNN and the analytics models...');
+      const { dir, models, shop, analytics } = await prepareDemo();
       const port = num(values.port, 'port') ?? 8080;
       const host = values.host ?? '0.0.0.0';
-      await serve({ models, port, host, logger: { level: process.env.LOG_LEVEL ?? 'warn' } });
+      await serve({ models, analytics, port, host, logger: { level: process.env.LOG_LEVEL ?? 'warn' } });
       const customer = shop.data.users.ids[0];
       const [p1, p2] = shop.data.itemsOf(customer).map((x) => x.item);
       const url = `http://localhost:${port}`;
@@ -270,6 +270,14 @@ Serving ${url} (OpenAPI docs at ${url}/docs). Try:
   ${post('/v1/recommend', { user: 'new-visitor', k: 5, fallback: 'popular' })}
   ${post('/v1/score', { user: customer, items: [p1, 'P0002', 'P0003'] })}
   ${post('/v1/similar/items', { item: p1, k: 5 })}
+
+Marketing analytics:
+  curl -s ${url}/v1/segments/${customer}
+  ${post('/v1/propensity', { customers: [customer, shop.data.users.ids[1]], attributions: 3 })}
+  ${post('/v1/also-bought', { items: [p1], k: 5 })}
+  ${post('/v1/content/recommend', { items: [p1], k: 5 })}
+  ${post('/v1/content/similar', { item: p1, k: 5 })}
+  ${post('/v1/hybrid/recommend', { user: customer, k: 5 })}
   curl -s ${url}/v1/models
   curl -s ${url}/metrics
 

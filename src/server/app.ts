@@ -8,6 +8,7 @@ import { ModelRegistry } from './registry.js';
 import { recommendRoutes } from './routes/recommend.js';
 import { modelRoutes } from './routes/models.js';
 import { healthRoutes } from './routes/health.js';
+import { analyticsRoutes, type AnalyticsModels } from './routes/analytics.js';
 
 export interface AppOptions {
   /** Models to serve. A registry you filled, or { name: path } to load. */
@@ -21,6 +22,8 @@ export interface AppOptions {
   docs?: boolean;
   logger?: FastifyServerOptions['logger'];
   bodyLimit?: number;
+  /** Segments, propensity, co-purchase rules, content and hybrid models behind the /v1 analytics routes. */
+  analytics?: AnalyticsModels;
 }
 
 declare module 'fastify' {
@@ -137,11 +140,12 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     const { default: swagger } = await import('@fastify/swagger');
     const { default: swaggerUi } = await import('@fastify/swagger-ui');
     await app.register(swagger, {
-      openapi: { info: { title: 'Affinity scoring API', version: '1' }, tags: [{ name: 'recommend' }, { name: 'models' }, { name: 'health' }] },
+      openapi: { info: { title: 'Affinity scoring API', version: '1' }, tags: [{ name: 'recommend' }, { name: 'analytics' }, { name: 'models' }, { name: 'health' }] },
     });
     await app.register(swaggerUi, { routePrefix: '/docs' });
   }
   await app.register(recommendRoutes, { prefix: '/v1' });
+  await app.register(analyticsRoutes(options.analytics ?? {}), { prefix: '/v1' });
   await app.register(modelRoutes, { prefix: '/v1' });
   await app.register(healthRoutes);
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {

@@ -6,6 +6,13 @@ import { join } from 'node:path';
 import { ALS } from '../als.js';
 import { Interactions } from '../interactions.js';
 import { ItemKNN } from '../knn.js';
+import { PropensityScorer, churnDataset } from '../analytics/churn.js';
+import { ContentRecommender, HybridRecommender } from '../analytics/content.js';
+import { LogisticRegression } from '../analytics/logistic.js';
+import { coPurchaseRules } from '../analytics/rules.js';
+import { segmentCustomers } from '../analytics/segments.js';
+import { Transactions } from '../analytics/transactions.js';
+import type { AnalyticsModels } from './routes/analytics.js';
 import { Random, AliasTable } from '../random.js';
 
 const ADJECTIVES = ['Organic', 'Classic', 'Smoked', 'Spiced', 'Vintage', 'Rustic', 'Golden', 'Wild', 'Fresh', 'Dark', 'Sparkling', 'Handmade'];
@@ -18,8 +25,10 @@ const CATEGORIES: Record<string, string[]> = {
 };
 
 export interface DemoShop {
-  products: { id: string; name: string; category: string }[];
+  products: { id: string; name: string; category: string; price: number }[];
   data: Interactions;
+  /** The same purchases as lines with prices, and baskets (one per customer and day). */
+  transactions: Transactions;
 }
 
 export async function demoShop(seed = 7, customers = 2000, purchases = 30_000): Promise<DemoShop> {
@@ -27,7 +36,7 @@ export async function demoShop(seed = 7, customers = 2000, purchases = 30_000): 
   const products: DemoShop['products'] = [];
   for (const [category, nouns] of Object.entries(CATEGORIES))
     for (const noun of nouns)
-      for (const adjective of ADJECTIVES.slice(0, 8)) products.push({ id: `P${String(products.length + 1).padStart(4, '0')}`, name: `${adjective} ${noun}`, category });
+      for (const adjective of ADJECTIVES.slice(0, 8)) products.push({ id: `P${String(products.length + 1).padStart(4, '0')}`, name: `${adjective} ${noun}`, category, price: Math.round(200 + rng.next() * 2800) / 100 });
   const categories = Object.keys(CATEGORIES);
   // Each customer leans to one or two categories; products are Zipf-popular within the shop.
   const weights = Float64Array.from(products, (_, r) => 1 / Math.pow(r + 1, 0.8));
@@ -50,11 +59,38 @@ export async function demoShop(seed = 7, customers = 2000, purchases = 30_000): 
     times.push(start + Math.floor(rng.next() * 365 * 86400));
   }
   const data = await Interactions.fromArrays({ users, items, timestamps: times });
-  return { products, data };
+  const price = new Map(products.map((p) => [p.id, p.price]));
+  const transactions = Transactions.fromArrays({
+    customers: users,
+    items,
+    timestamps: times,
+    amounts: items.map((i) => price.get(i)!),
+    baskets: users.map((u, n) => `${u}/${Math.floor(times[n] / 86400)}`),
+  });
+  return { products, data, transactions };
+}
+
+/** Segments, a 60-day churn model, co-purchase rules, content and hybrid models of the demo shop. */
+export async function demoAnalytics(shop: DemoShop, als: ALS): Promise<AnalyticsModels> {
+  const tx = shop.transactions;
+  const end = tx.timeRange[1] + 1;
+  const category = new Map(shop.products.map((p) => [p.id, p.category]));
+  const categoryOf = (item: string | number) => category.get(String(item));
+  const segments = await segmentCustomers(tx, { k: 4, categoryOf });
+  const categories = [...new Set(shop.products.map((p) => p.category))];
+  const train = churnDataset(tx, { cutoff: end - 60 * 86400, horizonDays: 60, categoryOf, categories });
+  const model = await new LogisticRegression({ classWeight: 'balanced', featureNames: train.featureNames }).fit(train.features, train.labels);
+  const propensity = new PropensityScorer(model, churnDataset(tx, { cutoff: end, categoryOf, categories }));
+  const rules = await coPurchaseRules(tx, { minSupport: 2, k: 20 });
+  const content = await new ContentRecommender().fit(shop.products.map((p) => ({ id: p.id, text: p.name, categories: p.category })), shop.data);
+  const hybrid = new HybridRecommender(content, als, shop.data);
+  return { segments, propensity, rules, content, hybrid };
 }
 
 /** Trains the demo models and writes them (and the catalogue) to a directory; returns their paths. */
-export async function prepareDemo(dir = join(tmpdir(), 'affinity-demo')): Promise<{ dir: string; models: Record<string, string>; shop: DemoShop }> {
+export async function prepareDemo(
+  dir = join(tmpdir(), 'affinity-demo'),
+): Promise<{ dir: string; models: Record<string, string>; shop: DemoShop; analytics: AnalyticsModels }> {
   await mkdir(dir, { recursive: true });
   const shop = await demoShop();
   const als = await new ALS({ factors: 32, iterations: 10, seed: 7 }).fit(shop.data);
@@ -63,5 +99,5 @@ export async function prepareDemo(dir = join(tmpdir(), 'affinity-demo')): Promis
   await als.save(models.als);
   await knn.save(models.itemknn);
   await writeFile(join(dir, 'products.json'), JSON.stringify(shop.products, null, 2));
-  return { dir, models, shop };
+  return { dir, models, shop, analytics: await demoAnalytics(shop, als) };
 }

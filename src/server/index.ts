@@ -3,3 +3,4 @@ export { buildApp, EngineGate, type AppOptions } from './app.js';
 export { serve, type ServeOptions } from './main.js';
 export { ModelRegistry, resolveId, type ModelEntry, type ModelKind, type ReloadEvent } from './registry.js';
 export { LIMITS } from './schemas.js';
+export type { AnalyticsModels } from './routes/analytics.js';

@@ -77,3 +77,68 @@ export const HealthReply = Type.Object({ status: Type.String(), models: Type.Opt
 export function replies<T>(ok: T) {
   return { 200: ok, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 422: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse };
 }
+
+// Marketing analytics.
+export const SegmentParams = Type.Object({ user: Type.String({ minLength: 1, maxLength: LIMITS.idLength }) });
+const Ranked = Type.Array(Type.Object({ item: Id, customers: Type.Integer() }));
+export const SegmentReply = Type.Object({
+  model: Type.String(),
+  user: Id,
+  segment: Type.Integer(),
+  profile: Type.Object({
+    segment: Type.Integer(),
+    size: Type.Integer(),
+    share: Type.Number(),
+    recencyDays: Type.Number(),
+    frequency: Type.Number(),
+    monetary: Type.Number(),
+    topItems: Ranked,
+    topCategories: Type.Array(Type.Object({ category: Type.String(), share: Type.Number() })),
+  }),
+});
+
+export const PropensityBody = Type.Object(
+  {
+    customers: Type.Array(Id, { minItems: 1, maxItems: LIMITS.batchUsers }),
+    attributions: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, default: 5, description: 'Largest feature contributions returned per customer' })),
+  },
+  { additionalProperties: false },
+);
+export const PropensityReply = Type.Object({
+  model: Type.String(),
+  results: Type.Array(
+    Type.Object({
+      customer: Id,
+      probability: Type.Number(),
+      attributions: Type.Array(Type.Object({ feature: Type.String(), contribution: Type.Number() })),
+    }),
+  ),
+});
+
+export const AlsoBoughtBody = Type.Object(
+  { items: Type.Array(Id, { minItems: 1, maxItems: LIMITS.listItems }), k: Type.Optional(K) },
+  { additionalProperties: false },
+);
+export const AlsoBoughtReply = Type.Object({
+  model: Type.String(),
+  items: Type.Array(
+    Type.Object({ item: Id, score: Type.Number(), confidence: Type.Number(), lift: Type.Number(), support: Type.Number(), because: Id }),
+  ),
+});
+
+/** A known user, or a visitor described by the items they interacted with: exactly one of the two. */
+export const ColdStartBody = Type.Object(
+  {
+    user: Type.Optional(Id),
+    items: Type.Optional(Type.Array(Id, { minItems: 1, maxItems: LIMITS.listItems })),
+    values: Type.Optional(Type.Array(Type.Number(), { maxItems: LIMITS.listItems })),
+    k: Type.Optional(K),
+    filterSeen: Type.Optional(Type.Boolean({ default: true })),
+    exclude: Type.Optional(IdList),
+    include: Type.Optional(IdList),
+  },
+  { additionalProperties: false },
+);
+export const ColdStartReply = Type.Object({ model: Type.String(), items: Type.Array(Item) });
+export const ContentSimilarReply = Type.Object({ model: Type.String(), neighbors: Type.Array(Type.Object({ id: Id, score: Type.Number() })) });
+export const ContentSimilarBody = Type.Object({ item: Id, k: Type.Optional(K) }, { additionalProperties: false });

@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { ALS } from '../src/index.js';
+import { buildApp } from '../src/server/app.js';
+import { demoAnalytics, demoShop, type DemoShop } from '../src/server/demo.js';
+import { ModelRegistry } from '../src/server/registry.js';
+
+let app: FastifyInstance;
+let bare: FastifyInstance;
+let shop: DemoShop;
+
+beforeAll(async () => {
+  shop = await demoShop(3, 300, 6000);
+  const als = await new ALS({ factors: 8, iterations: 4 }).fit(shop.data);
+  const registry = new ModelRegistry();
+  registry.add('als', als);
+  app = await buildApp({ registry, analytics: await demoAnalytics(shop, als), docs: false });
+  bare = await buildApp({ registry, docs: false });
+});
+afterAll(async () => {
+  await app.close();
+  await bare.close();
+});
+
+const post = (url: string, payload: unknown, on = app) => on.inject({ method: 'POST', url, payload: payload as object });
+
+describe('analytics endpoints', () => {
+  it('GET /v1/segments/:user returns the segment and its profile', async () => {
+    const customer = shop.data.users.ids[0];
+    const r = await app.inject({ method: 'GET', url: `/v1/segments/${customer}` });
+    expect(r.statusCode).toBe(200);
+    const body = r.json();
+    expect(body).toMatchObject({ model: 'segments', user: customer });
+    expect(body.profile.segment).toBe(body.segment);
+    expect(body.profile.size).toBeGreaterThan(0);
+    expect(body.profile.topCategories.length).toBeGreaterThan(0);
+    const unknown = await app.inject({ method: 'GET', url: '/v1/segments/nobody' });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().code).toBe('ERR_AFFINITY_UNKNOWN_ID');
+  });
+
+  it('POST /v1/propensity scores customers with attributions', async () => {
+    const [a, b] = shop.data.users.ids;
+    const r = await post('/v1/propensity', { customers: [a, b], attributions: 2 });
+    expect(r.statusCode).toBe(200);
+    const { results } = r.json();
+    expect(results.map((x: { customer: string }) => x.customer)).toEqual([a, b]);
+    for (const x of results) {
+      expect(x.probability).toBeGreaterThanOrEqual(0);
+      expect(x.probability).toBeLessThanOrEqual(1);
+      expect(x.attributions).toHaveLength(2);
+    }
+    expect((await post('/v1/propensity', { customers: ['ghost'] })).statusCode).toBe(404);
+    expect((await post('/v1/propensity', { customers: [] })).statusCode).toBe(400);
+    expect((await post('/v1/propensity', { customers: [a], attributions: 1e6 })).statusCode).toBe(400);
+  });
+
+  it('POST /v1/also-bought merges the rules of the given items', async () => {
+    const item = shop.data.itemsOf(shop.data.users.ids[0])[0].item;
+    const r = await post('/v1/also-bought', { items: [item, 'unknown-item'], k: 5 });
+    expect(r.statusCode).toBe(200);
+    const { items } = r.json();
+    expect(items.length).toBeLessThanOrEqual(5);
+    for (const x of items) {
+      expect(x.item).not.toBe(item);
+      expect(x.because).toBe(item);
+      expect(x.confidence).toBeGreaterThan(0);
+    }
+    expect((await post('/v1/also-bought', { items: [item], k: 0 })).statusCode).toBe(400);
+    expect((await post('/v1/also-bought', { items: [item], extra: 1 })).statusCode).toBe(400);
+  });
+
+  it('content and hybrid recommendations for known users and for visitors', async () => {
+    const customer = shop.data.users.ids[0];
+    const p = shop.products[0].id;
+    for (const route of ['/v1/content/recommend', '/v1/hybrid/recommend']) {
+      const known = await post(route, { user: customer, k: 4 });
+      expect(known.statusCode).toBe(200);
+      expect(known.json().items).toHaveLength(4);
+      const visitor = await post(route, { items: [p], k: 4, exclude: [shop.products[1].id] });
+      expect(visitor.statusCode).toBe(200);
+      const ids = visitor.json().items.map((x: { item: string }) => x.item);
+      expect(ids).not.toContain(p);
+      expect(ids).not.toContain(shop.products[1].id);
+      expect((await post(route, { user: customer, items: [p] })).statusCode).toBe(422);
+      expect((await post(route, {})).statusCode).toBe(422);
+      expect((await post(route, { items: [p], values: [1, 2] })).statusCode).toBe(422);
+      expect((await post(route, { user: 'ghost' })).statusCode).toBe(404);
+    }
+    const similar = await post('/v1/content/similar', { item: p, k: 3 });
+    expect(similar.statusCode).toBe(200);
+    const same = shop.products.filter((x) => x.category === shop.products[0].category).map((x) => x.id);
+    for (const n of similar.json().neighbors) expect(same).toContain(n.id);
+  });
+
+  it('a server without analytics models answers 404 with a code', async () => {
+    const r = await post('/v1/also-bought', { items: ['x'] }, bare);
+    expect(r.statusCode).toBe(404);
+    expect(r.json()).toMatchObject({ code: 'ERR_AFFINITY_UNKNOWN_MODEL' });
+    expect((await bare.inject({ method: 'GET', url: '/v1/segments/x' })).statusCode).toBe(404);
+  });
+});
