@@ -81,7 +81,7 @@ export async function demoAnalytics(shop: DemoShop, als: ALS): Promise<Analytics
   const train = churnDataset(tx, { cutoff: end - 60 * 86400, horizonDays: 60, categoryOf, categories });
   const model = await new LogisticRegression({ classWeight: 'balanced', featureNames: train.featureNames }).fit(train.features, train.labels);
   const propensity = new PropensityScorer(model, churnDataset(tx, { cutoff: end, categoryOf, categories }));
-  const rules = await coPurchaseRules(tx, { minSupport: 2, k: 20 });
+  const rules = await coPurchaseRules(tx, { minSupport: 2, minLift: 1, k: 20 });
   const content = await new ContentRecommender().fit(shop.products.map((p) => ({ id: p.id, text: p.name, categories: p.category })), shop.data);
   const hybrid = new HybridRecommender(content, als, shop.data);
   return { segments, propensity, rules, content, hybrid };
