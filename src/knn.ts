@@ -117,14 +117,7 @@ abstract class NeighbourhoodModel {
   recommend(user: Id, options: RecommendOptions = {}): Recommendation[] {
     const { data, model } = this.state();
     checkId(user, 'user');
-    const u = data.users.indexOf(user);
-    const k = Math.min(intOption(options.k, 'k', 0, Number.MAX_SAFE_INTEGER, 10), MAX_K);
-    const filterSeen = boolOption(options.filterSeen, 'filterSeen', true);
-    const exclude = data.items.knownIndices(options.exclude, 'exclude');
-    const include = data.items.knownIndices(options.include, 'include');
-    if (include !== null && include.length === 0) return [];
-    const r = model.recommend(u, k, filterSeen, exclude, include);
-    return Array.from(r.items, (item, i) => ({ item: data.items.ids[item], score: r.scores[i] }));
+    return twoHopRecommend(model, data.users.indexOf(user), data.items, options);
   }
 
   /** Top-k items for many users on native threads. */
@@ -160,6 +153,17 @@ abstract class NeighbourhoodModel {
     });
     return Array.from(model.score(u, idx));
   }
+}
+
+/** @internal Top-k of one row of a two-hop model (KNN, content), with the options checked and ids mapped back. */
+export function twoHopRecommend(model: NativeKnnModel, row: number, items: IdMap, options: RecommendOptions): Recommendation[] {
+  const k = Math.min(intOption(options.k, 'k', 0, Number.MAX_SAFE_INTEGER, 10), MAX_K);
+  const filterSeen = boolOption(options.filterSeen, 'filterSeen', true);
+  const exclude = items.knownIndices(options.exclude, 'exclude');
+  const include = items.knownIndices(options.include, 'include');
+  if (include !== null && include.length === 0) return [];
+  const r = model.recommend(row, k, filterSeen, exclude, include);
+  return Array.from(r.items, (item, i) => ({ item: items.ids[item], score: r.scores[i] }));
 }
 
 function pickJob(o: JobOptions): JobOptions {

@@ -107,9 +107,13 @@ TEST(analytics, silhouette_matches_plain_definition) {
     expected += (b - a) / std::max(a, b);
   }
   expected /= rows;
-  Control control;
-  const double got = silhouette(DenseRows{x, rows, dims}, labels, 0, control);
-  CHECK(std::abs(got - expected) < 1e-4);
+  for (const KernelTable& level : test::everyLevel()) {
+    setSimdLevel(simdLevelName(level.level));
+    Control control;
+    const double got = silhouette(DenseRows{x, rows, dims}, labels, 0, control);
+    CHECK(std::abs(got - expected) < 1e-4);
+  }
+  setSimdLevel(simdLevelName(cpuFeatures().levels.back()));
 }
 
 TEST(analytics, logistic_gradient_matches_finite_differences_dense_and_sparse) {

@@ -6,7 +6,7 @@ import { AffinityError, ErrorCode, badInput } from '../errors.js';
 import { checkId, IdMap, type Id } from '../ids.js';
 import { Interactions } from '../interactions.js';
 import { intOption, numberOption, runJob, type JobOptions } from '../jobs.js';
-import type { ItemKNN, Recommendation, RecommendOptions } from '../knn.js';
+import { twoHopRecommend, type ItemKNN, type Recommendation, type RecommendOptions } from '../knn.js';
 import type { History } from '../als.js';
 import { similarity, SimilarityMatrix, type Neighbor } from '../similarity.js';
 
@@ -214,7 +214,7 @@ export class ContentRecommender {
     this.state();
     if (!this.profiles || !this.users) throw new AffinityError('fit() was given no interactions: use recommendFor', ErrorCode.NotFitted);
     checkId(user, 'user');
-    return this.run(this.profiles, this.users.indexOf(user), options);
+    return twoHopRecommend(this.profiles, this.users.indexOf(user), this.items, options);
   }
 
   /** Top-k items for a visitor from the items they interacted with (cold start); unknown items are ignored. */
@@ -232,7 +232,7 @@ export class ContentRecommender {
     normalizeRows(first);
     const seenItems = Int32Array.from(new Set(items)).sort();
     const seen: NativeCsr = { rows: 1, cols: this.items.size, indptr: Int32Array.of(0, seenItems.length), indices: seenItems, data: new Float32Array(seenItems.length).fill(1) };
-    return this.run(new native.KnnModel(first, termItems, seen), 0, options);
+    return twoHopRecommend(new native.KnnModel(first, termItems, seen), 0, this.items, options);
   }
 
   /** The items whose content is closest (cosine), best first. Works for items nobody interacted with yet. */
@@ -265,15 +265,6 @@ export class ContentRecommender {
       if (i >= 0) items.push(i), values.push(v);
     });
     return { items, values };
-  }
-
-  private run(model: NativeKnnModel, row: number, options: RecommendOptions): Recommendation[] {
-    const k = Math.min(intOption(options.k, 'k', 0, Number.MAX_SAFE_INTEGER, 10), 0x7ffffffe);
-    if (options.filterSeen !== undefined && typeof options.filterSeen !== 'boolean') throw badInput('filterSeen must be a boolean');
-    const include = this.items.knownIndices(options.include, 'include');
-    if (include !== null && include.length === 0) return [];
-    const r = model.recommend(row, k, options.filterSeen ?? true, this.items.knownIndices(options.exclude, 'exclude'), include);
-    return Array.from(r.items, (item, i) => ({ item: this.items.ids[item], score: r.scores[i] }));
   }
 }
 

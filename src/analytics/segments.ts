@@ -4,7 +4,7 @@ import { badInput } from '../errors.js';
 import { IdMap, type Id } from '../ids.js';
 import { intOption, oneOf, type JobOptions } from '../jobs.js';
 import { customerStats, factorRows, fitStandardizer, hstack, slog1p, standardize } from './features.js';
-import { kmeans, silhouetteScore, type Matrix } from './kmeans.js';
+import { kmeans, silhouetteScore, type KMeans, type Matrix } from './kmeans.js';
 import type { Transactions } from './transactions.js';
 
 export interface SegmentOptions extends JobOptions {
@@ -107,18 +107,22 @@ export async function segmentCustomers(tx: Transactions, options: SegmentOptions
   const job = { signal: options.signal };
   const sample = { ...job, sampleSize: options.silhouetteSample, seed };
   const diagnostics: KDiagnostic[] = [];
+  const runs = new Map<number, { model: KMeans; silhouette: number }>();
   if (options.kRange) {
     const [lo, hi] = options.kRange;
     intOption(lo, 'kRange[0]', 1, 1000, 1);
     intOption(hi, 'kRange[1]', lo, Math.min(1000, ids.length), lo);
     for (let kk = lo; kk <= hi; kk++) {
       const m = await kmeans(x, { k: kk, seed, ...job });
-      diagnostics.push({ k: kk, inertia: m.inertia, silhouette: kk > 1 ? await silhouetteScore(x, m.assignments, sample) : 0 });
+      const s = kk > 1 ? await silhouetteScore(x, m.assignments, sample) : 0;
+      runs.set(kk, { model: m, silhouette: s });
+      diagnostics.push({ k: kk, inertia: m.inertia, silhouette: s });
       options.onProgress?.((kk - lo + 1) / (hi - lo + 2));
     }
   }
-  const model = await kmeans(x, { k, seed, ...job });
-  const silhouette = k > 1 ? await silhouetteScore(x, model.assignments, sample) : 0;
+  // The chosen k was usually among the diagnostics: the same seed gives the same model, so reuse it.
+  const model = runs.get(k)?.model ?? (await kmeans(x, { k, seed, ...job }));
+  const silhouette = runs.get(k)?.silhouette ?? (k > 1 ? await silhouetteScore(x, model.assignments, sample) : 0);
 
   // Relabel by mean spend, highest first, so segment numbers mean something across runs.
   const spend = new Float64Array(k);
