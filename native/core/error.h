@@ -32,5 +32,9 @@ class Error : public std::runtime_error {
 inline void require(bool condition, const char* errorCode, const std::string& message) {
   if (!condition) fail(errorCode, message);
 }
+// For literal messages: no std::string is built unless the check fails (require runs in per-element loops).
+inline void require(bool condition, const char* errorCode, const char* message) {
+  if (!condition) [[unlikely]] fail(errorCode, message);
+}
 
 }  // namespace affinity
