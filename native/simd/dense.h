@@ -18,6 +18,29 @@ using GatherDotFn = void (*)(const float* base, const int32_t* idx, size_t count
 using GatherAxpyFn = void (*)(const float* base, const int32_t* idx, size_t count, size_t stride, size_t n, const float* coeff,
                               float* out);
 
+// Rows gathered by index: base[idx[j] * f ..] for j in [0, count).
+struct RowGather {
+  const float* base = nullptr;
+  const int32_t* idx = nullptr;
+  size_t count = 0;
+};
+// out[0..f) += sum_j (a[j] + b[j] * (row_j . x)) * row_j, a may be null (0). One pass: each row serves its
+// dot and its update while it is in L1 (the residual and every CG product of implicit ALS have this form).
+// Meanwhile the rows of `ahead` (the next solve's) are prefetched, spread evenly over the rows processed.
+using GatherDotAxpyFn = void (*)(RowGather rows, size_t f, const float* x, const float* a, const float* b, float* out,
+                                 RowGather ahead);
+
+inline void prefetchRow(const float* row, size_t f) {
+  const char* bytes = reinterpret_cast<const char*>(row);
+  for (size_t line = 0; line < f * sizeof(float); line += 64) __builtin_prefetch(bytes + line, 0, 3);
+}
+
+// Prefetches rows of `ahead` from *next on, up to the share done / total of them (total > 0).
+inline void prefetchAhead(const RowGather& ahead, size_t f, size_t done, size_t total, size_t& next) {
+  const size_t target = ahead.count * done / total;
+  for (; next < target; ++next) prefetchRow(ahead.base + static_cast<size_t>(ahead.idx[next]) * f, f);
+}
+
 // Item factors packed in panels of kPanelItems: panel[k * kPanelItems + t] = y_{item t}[k].
 inline constexpr size_t kPanelItems = 16;
 inline constexpr size_t kTileUsers = 4;
@@ -37,6 +60,7 @@ using DotChainFn = float (*)(const float* x, const float* y, size_t f);
   void dotRows(const float* rows, size_t stride, size_t count, const float* x, size_t n, float* out);  \
   void gatherDot(const float* base, const int32_t* idx, size_t count, size_t f, const float* x, float* out); \
   void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t stride, size_t n, const float* coeff, float* out); \
+  void gatherDotAxpy(RowGather rows, size_t f, const float* x, const float* a, const float* b, float* out, RowGather ahead); \
   uint64_t scoreTile(const float* users, size_t count, const float* panel, size_t f, const float* bias,  \
                      const float* base, const float* threshold, float* out);                              \
   float dotChain(const float* x, const float* y, size_t f);                                              \

@@ -11,7 +11,7 @@ namespace {
 
 #define AFFINITY_TABLE(level, ns) \
   KernelTable{level, kernels::ns::scanRatio, kernels::ns::scanJaccard, kernels::ns::dot, kernels::ns::axpy, kernels::ns::dotRows, \
-              kernels::ns::gatherDot, kernels::ns::gatherAxpy, kernels::ns::scoreTile, kernels::ns::dotChain}
+              kernels::ns::gatherDot, kernels::ns::gatherAxpy, kernels::ns::gatherDotAxpy, kernels::ns::scoreTile, kernels::ns::dotChain}
 
 const KernelTable* tableFor(SimdLevel level) {
   static const KernelTable scalar = AFFINITY_TABLE(SimdLevel::Scalar, scalar);
@@ -25,7 +25,7 @@ const KernelTable* tableFor(SimdLevel level) {
   // NEON has its own scan, dot, axpy and dotRows; gathers and score tiles use the plain loops for now.
   static const KernelTable neon{SimdLevel::Neon,       kernels::neon::scanRatio,   kernels::neon::scanJaccard,
                                 kernels::neon::dot,     kernels::neon::axpy,        kernels::neon::dotRows,
-                                kernels::scalar::gatherDot, kernels::scalar::gatherAxpy, kernels::scalar::scoreTile,
+                                kernels::scalar::gatherDot, kernels::scalar::gatherAxpy, kernels::scalar::gatherDotAxpy, kernels::scalar::scoreTile,
                                 kernels::scalar::dotChain};
   if (level == SimdLevel::Neon) return &neon;
 #endif

@@ -19,6 +19,7 @@ struct KernelTable {
   DotRowsFn dotRows;
   GatherDotFn gatherDot;
   GatherAxpyFn gatherAxpy;
+  GatherDotAxpyFn gatherDotAxpy;
   ScoreTileFn scoreTile;
   DotChainFn dotChain;
 };

@@ -52,6 +52,22 @@ TEST(dense, every_level_matches_plain_loops) {
           CHECK(close(acc[c], want, m));
         }
       }
+      for (bool withA : {true, false}) {  // the fused dot + update, with and without the constant term
+        std::vector<float> acc(y), a(rows), b(rows);
+        for (auto& v : a) v = normal(rng);
+        for (auto& v : b) v = normal(rng);
+        const RowGather ahead{base.data(), idx.data(), rows};  // prefetching must not change anything
+        k.gatherDotAxpy({base.data(), idx.data(), rows}, f, x.data(), withA ? a.data() : nullptr, b.data(), acc.data(), ahead);
+        for (size_t c = 0; c < f; ++c) {
+          double want = y[c], m = std::fabs(y[c]);
+          for (size_t j = 0; j < rows; ++j) {
+            double dm;
+            const double w = (withA ? a[j] : 0.0) + b[j] * refDot(base.data() + idx[j] * f, x.data(), f, &dm);
+            want += w * base[idx[j] * f + c], m += (std::fabs(w) + std::fabs(b[j]) * dm) * std::fabs(base[idx[j] * f + c]);
+          }
+          CHECK(close(acc[c], want, m));
+        }
+      }
       std::vector<float> ax(y);
       k.axpy(0.5f, x.data(), ax.data(), f);
       for (size_t c = 0; c < f; ++c) CHECK(close(ax[c], y[c] + 0.5 * x[c], 1));

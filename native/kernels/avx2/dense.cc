@@ -107,6 +107,34 @@ void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t stri
     for (size_t j = 0; j < count; ++j) out[c] += coeff[j] * base[static_cast<size_t>(idx[j]) * stride + c];
 }
 
+void gatherDotAxpy(RowGather rows, size_t f, const float* x, const float* a, const float* b, float* out, RowGather ahead) {
+  const size_t n = rows.count;
+  const auto row = [&](size_t j) { return rows.base + static_cast<size_t>(rows.idx[j]) * f; };
+  size_t next = 0, j = 0;
+  for (; j + 4 <= n; j += 4) {
+    for (size_t q = j + 4; q < std::min(n, j + 8); ++q)
+      for (size_t line = 0; line < f; line += 16) _mm_prefetch(reinterpret_cast<const char*>(row(q) + line), _MM_HINT_T0);
+    const float* r[4] = {row(j), row(j + 1), row(j + 2), row(j + 3)};
+    float w[4];
+    dot4(r, x, f, w);
+    for (size_t t = 0; t < 4; ++t) w[t] = (a ? a[j + t] : 0.0f) + b[j + t] * w[t];
+    const __m256 w0 = _mm256_set1_ps(w[0]), w1 = _mm256_set1_ps(w[1]), w2 = _mm256_set1_ps(w[2]), w3 = _mm256_set1_ps(w[3]);
+    size_t c = 0;
+    for (; c + 8 <= f; c += 8) {
+      __m256 o = _mm256_fmadd_ps(w0, _mm256_loadu_ps(r[0] + c), _mm256_loadu_ps(out + c));
+      o = _mm256_fmadd_ps(w1, _mm256_loadu_ps(r[1] + c), o);
+      o = _mm256_fmadd_ps(w2, _mm256_loadu_ps(r[2] + c), o);
+      _mm256_storeu_ps(out + c, _mm256_fmadd_ps(w3, _mm256_loadu_ps(r[3] + c), o));
+    }
+    for (; c < f; ++c) out[c] += w[0] * r[0][c] + w[1] * r[1][c] + w[2] * r[2][c] + w[3] * r[3][c];
+    prefetchAhead(ahead, f, j + 4, n, next);
+  }
+  for (; j < n; ++j) {
+    axpy((a ? a[j] : 0.0f) + b[j] * dot(row(j), x, f), row(j), out, f);
+    prefetchAhead(ahead, f, j + 1, n, next);
+  }
+}
+
 uint64_t scoreTile(const float* users, size_t count, const float* panel, size_t f, const float* bias, const float* base,
                    const float* threshold, float* out) {
   const __m256 b0 = bias ? _mm256_loadu_ps(bias) : _mm256_setzero_ps();

@@ -70,6 +70,15 @@ void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t stri
 }
 
 
+void gatherDotAxpy(RowGather rows, size_t f, const float* x, const float* a, const float* b, float* out, RowGather ahead) {
+  size_t next = 0;
+  for (size_t j = 0; j < rows.count; ++j) {
+    const float* row = rows.base + static_cast<size_t>(rows.idx[j]) * f;
+    axpy((a ? a[j] : 0.0f) + b[j] * dot(row, x, f), row, out, f);
+    prefetchAhead(ahead, f, j + 1, rows.count, next);
+  }
+}
+
 uint64_t scoreTile(const float* users, size_t count, const float* panel, size_t f, const float* bias, const float* base,
                    const float* threshold, float* out) {
   if (count == 1) {  // single requests: one accumulator, same chain as the 4-user tile
