@@ -55,6 +55,32 @@ function residual(model: ALS, data: Interactions, u: number): number {
 
 const allUsers = (d: Interactions) => [...d.users.ids];
 
+// The training objective written from its definition, summed over every (user, item) pair.
+function objective(model: ALS, data: Interactions): number {
+  const f = model.options.factors;
+  const { alpha, regularization } = model.options;
+  const implicit = model.options.feedback === 'implicit';
+  const X = model.userFactors;
+  const Y = model.itemFactors;
+  const fx = model.factors;
+  const observed = new Map<number, number>();
+  const csr = data.csr;
+  for (let u = 0; u < data.userCount; u++)
+    for (let p = csr.indptr[u]; p < csr.indptr[u + 1]; p++) observed.set(u * data.itemCount + csr.indices[p], csr.data[p]);
+  let loss = 0;
+  for (let u = 0; u < data.userCount; u++)
+    for (let i = 0; i < data.itemCount; i++) {
+      let s = 0;
+      for (let a = 0; a < f; a++) s += X[u * f + a] * Y[i * f + a];
+      const r = observed.get(u * data.itemCount + i);
+      if (implicit) loss += (1 + alpha * (r ?? 0)) * ((r === undefined ? 0 : 1) - s) ** 2;
+      else if (r !== undefined) loss += (r - (fx.globalMean + fx.userBias![u] + fx.itemBias![i] + s)) ** 2;
+    }
+  let norms = 0;
+  for (const v of [...X, ...Y, ...(fx.userBias ?? []), ...(fx.itemBias ?? [])]) norms += v * v;
+  return loss + regularization * norms;
+}
+
 describe('ALS training', () => {
   for (const feedback of ['implicit', 'explicit'] as const) {
     it(`${feedback}: every solved user row satisfies its normal equations (1e-4)`, async () => {
@@ -89,6 +115,15 @@ describe('ALS training', () => {
       m.losses.forEach((l, i) => expect(Math.abs(l - ref.losses[i]) / ref.losses[i]).toBeLessThan(1e-4));
     });
   });
+
+  for (const feedback of ['implicit', 'explicit'] as const) {
+    it(`${feedback}: the reported loss is the training objective of the final factors`, async () => {
+      const data = await randomInteractions({ users: 45, items: 35, density: 0.15, seed: 31 });
+      const model = await new ALS({ factors: 7, iterations: 3, feedback, regularization: 0.05, alpha: 2 }).fit(data);
+      const want = objective(model, data);
+      expect(Math.abs(model.losses[2] - want) / want).toBeLessThan(1e-5);
+    });
+  }
 
   it('reports a loss per iteration that does not increase with exact solves', async () => {
     const data = await randomInteractions({ users: 50, items: 40, density: 0.1, seed: 23 });

@@ -22,16 +22,23 @@ uint64_t splitmix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-void initRows(std::vector<float>& out, int32_t rows, int32_t f, uint64_t seed) {
+void initRows(std::vector<float>& out, int32_t rows, int32_t f, uint64_t seed, int threads) {
   out.resize(static_cast<size_t>(rows) * f);
   // Uniform in [0, 0.01), one stream per row so the values do not depend on threads.
-  for (int32_t r = 0; r < rows; ++r) {
-    uint64_t state = splitmix64(seed ^ (static_cast<uint64_t>(r) * 0x9e3779b97f4a7c15ull));
-    for (int32_t k = 0; k < f; ++k) {
-      state = splitmix64(state);
-      out[static_cast<size_t>(r) * f + k] = static_cast<float>((state >> 40) * (1.0 / (1ull << 24)) * 0.01);
-    }
-  }
+  const size_t chunks = (static_cast<size_t>(rows) + kGramChunk - 1) / kGramChunk;
+  ThreadPool::instance().parallelFor(
+      chunks, threads,
+      [&](size_t c) {
+        const int32_t end = static_cast<int32_t>(std::min<size_t>(rows, (c + 1) * kGramChunk));
+        for (int32_t r = static_cast<int32_t>(c * kGramChunk); r < end; ++r) {
+          uint64_t state = splitmix64(seed ^ (static_cast<uint64_t>(r) * 0x9e3779b97f4a7c15ull));
+          for (int32_t k = 0; k < f; ++k) {
+            state = splitmix64(state);
+            out[static_cast<size_t>(r) * f + k] = static_cast<float>((state >> 40) * (1.0 / (1ull << 24)) * 0.01);
+          }
+        }
+      },
+      nullptr);
 }
 
 // G = sum of y y' over the rows (f x f, full), reduced in a fixed chunk order: the same bits for any
@@ -58,14 +65,25 @@ std::vector<float> gram(const float* y, int32_t rows, int32_t f, int threads, co
 }
 
 struct Scratch {
-  std::vector<float> r, p, ap, tmp, a, b, aug, v, coeff, rows;
+  std::vector<float> r, p, ap, tmp, a, b, aug, v, coeff, conf, rows;
   std::vector<int32_t> iota;
   std::vector<float> work;
   void resize(size_t d) {
     r.resize(d), p.resize(d), ap.resize(d), tmp.resize(d), b.resize(d), aug.resize(d);
     a.resize(d * d);
   }
+  // A very long row's copy is not worth keeping for the rest of the thread's life.
+  void trim() {
+    if (rows.capacity() > (size_t{4} << 20)) std::vector<float>().swap(rows);
+  }
 };
+
+// Buffers of the thread: sweeps and fold-ins run often and must not fault fresh pages in every time. Not
+// inlined so the thread_local lookup happens once per call (see knn.cc).
+__attribute__((noinline)) Scratch& threadScratch() {
+  thread_local Scratch w;
+  return w;
+}
 
 // One side of a sweep: rows of `m` are the entities solved for, `other` the fixed factors.
 struct SweepSide {
@@ -76,47 +94,65 @@ struct SweepSide {
   const float* gramReg;          // implicit: G + lambda I (f x f)
 };
 
-// Implicit, conjugate gradient warm-started from x: A = G + lambda I + Y'(C - I)Y, b = Y'C p.
-// Each product with A is two passes over the row's items: v = Y_u p, then Y_u' (w . v).
-void solveImplicitCG(const SweepSide& s, const AlsOptions& o, int32_t f, std::span<const int32_t> rowIdx,
-                     std::span<const float> val, float* x, Scratch& w) {
-  const KernelTable& k = activeKernels();
-  const size_t n = rowIdx.size();
-  // Long rows (popular items, heavy users) no longer fit in L2: copy their factor rows together once so
-  // the 1 + cgSteps passes stream a contiguous block instead of gathering from all over memory.
-  const float* other = s.other;
-  std::span<const int32_t> idx = rowIdx;
-  if (n * static_cast<size_t>(f) > 16384) {
-    w.rows.resize(n * f);
-    for (size_t j = 0; j < n; ++j) std::copy_n(s.other + static_cast<size_t>(rowIdx[j]) * f, f, w.rows.data() + j * f);
-    if (w.iota.size() < n) {
-      const size_t old = w.iota.size();
-      w.iota.resize(n);
-      for (size_t j = old; j < n; ++j) w.iota[j] = static_cast<int32_t>(j);
-    }
-    other = w.rows.data();
-    idx = std::span<const int32_t>(w.iota.data(), n);
+const int32_t* iota(Scratch& w, size_t n) {
+  if (w.iota.size() < n) {
+    const size_t old = w.iota.size();
+    w.iota.resize(n);
+    for (size_t j = old; j < n; ++j) w.iota[j] = static_cast<int32_t>(j);
   }
-  w.v.resize(n);
-  w.coeff.resize(n);
+  return w.iota.data();
+}
+
+// y = G v for a symmetric f x f matrix: a sum of G's rows weighted by v, accumulated in registers.
+void symMatVec(const float* g, int32_t f, const float* v, float* y, Scratch& w) {
+  std::fill(y, y + f, 0.0f);
+  activeKernels().gatherAxpy(g, iota(w, static_cast<size_t>(f)), static_cast<size_t>(f), f, f, v, y);
+}
+
+// Implicit, conjugate gradient warm-started from x, with confidence c = 1 + alpha r:
+//   A p = (G + lambda I) p + sum_j (c_j - 1) (y_j . p) y_j,  r = b - A x = -(G + lambda I) x + sum_j (c_j - (c_j - 1) y_j . x) y_j.
+// Each product is one fused pass over the row's factor rows. The rows of the next solve (`next`) are
+// prefetched during the passes, so its first pass finds them in cache.
+// The factor rows a solve reads. Long rows (popular items, heavy users) no longer fit in L2: their factor
+// rows are copied together once so every pass streams a contiguous block instead of gathering from all
+// over memory.
+RowGather factorRows(const float* other, int32_t f, std::span<const int32_t> idx, Scratch& w) {
+  const size_t n = idx.size();
+  if (n * static_cast<size_t>(f) <= 16384) return {other, idx.data(), n};
+  w.rows.resize(n * f);
+  for (size_t j = 0; j < n; ++j) {
+    if (j + 8 < n) prefetchRow(other + static_cast<size_t>(idx[j + 8]) * f, f);
+    std::copy_n(other + static_cast<size_t>(idx[j]) * f, f, w.rows.data() + j * f);
+  }
+  return {w.rows.data(), iota(w, n), n};
+}
+
+void solveImplicitCG(const SweepSide& s, const AlsOptions& o, int32_t f, RowGather rows, std::span<const float> val,
+                     float* x, Scratch& w, std::span<const int32_t> next) {
+  const KernelTable& k = activeKernels();
+  const size_t n = rows.count;
+  w.conf.resize(n), w.coeff.resize(n), w.v.resize(n);
+  for (size_t j = 0; j < n; ++j) {
+    w.coeff[j] = o.alpha * val[j];
+    w.v[j] = -w.coeff[j];
+    w.conf[j] = 1.0f + w.coeff[j];
+  }
+  const size_t passes = 1 + static_cast<size_t>(o.cgSteps);
+  const auto ahead = [&](size_t pass) {
+    const size_t from = next.size() * pass / passes, to = next.size() * (pass + 1) / passes;
+    return RowGather{s.other, next.data() + from, to - from};
+  };
   float* r = w.r.data();
   float* p = w.p.data();
   float* ap = w.ap.data();
-  k.dotRows(s.gramReg, f, f, x, f, w.tmp.data());
-  for (int32_t a = 0; a < f; ++a) r[a] = -w.tmp[a];
-  k.gatherDot(other, idx.data(), n, f, x, w.v.data());
-  for (size_t j = 0; j < n; ++j) {
-    const float c = 1.0f + o.alpha * val[j];
-    w.coeff[j] = c - (c - 1.0f) * w.v[j];
-  }
-  k.gatherAxpy(other, idx.data(), n, f, f, w.coeff.data(), r);
+  symMatVec(s.gramReg, f, x, r, w);
+  for (int32_t a = 0; a < f; ++a) r[a] = -r[a];
+  k.gatherDotAxpy(rows, f, x, w.conf.data(), w.v.data(), r, ahead(0));
   std::copy(r, r + f, p);
   float rs = k.dot(r, r, f);
   for (int32_t step = 0; step < o.cgSteps && rs > 1e-20f; ++step) {
-    k.dotRows(s.gramReg, f, f, p, f, ap);
-    k.gatherDot(other, idx.data(), n, f, p, w.v.data());
-    for (size_t j = 0; j < n; ++j) w.coeff[j] = o.alpha * val[j] * w.v[j];
-    k.gatherAxpy(other, idx.data(), n, f, f, w.coeff.data(), ap);
+    symMatVec(s.gramReg, f, p, ap, w);
+    k.gatherDotAxpy(rows, f, p, nullptr, w.coeff.data(), ap, ahead(static_cast<size_t>(step) + 1));
     const float pap = k.dot(p, ap, f);
     if (!(pap > 0)) break;
     const float step_ = rs / pap;
@@ -168,7 +204,7 @@ void explicitSystem(const float* other, const float* otherBias, float mean, floa
 }
 
 void solveRow(const SweepSide& s, const AlsOptions& o, const AlsModel& m, int32_t f, int32_t row,
-              std::span<const int32_t> idx, std::span<const float> val, Scratch& w) {
+              std::span<const int32_t> idx, RowGather rows, std::span<const float> val, Scratch& w, std::span<const int32_t> next) {
   float* x = s.mine + static_cast<size_t>(row) * f;
   if (!o.implicit) {
     if (idx.empty()) {
@@ -185,7 +221,7 @@ void solveRow(const SweepSide& s, const AlsOptions& o, const AlsModel& m, int32_
     return;
   }
   if (o.solver == AlsSolver::CG) {
-    solveImplicitCG(s, o, f, idx, val, x, w);
+    solveImplicitCG(s, o, f, rows, val, x, w, next);
     return;
   }
   implicitSystem(s.gramReg, 0.0f, s.other, o, f, idx, val, w);
@@ -193,8 +229,39 @@ void solveRow(const SweepSide& s, const AlsOptions& o, const AlsModel& m, int32_
     fail(code::kInternal, "ALS system is not positive definite (regularization must be > 0)");
 }
 
+// This row's share of the training objective, taken right after it is solved with the other side fixed,
+// so the item sweep adds up the loss of the finished iteration while each row's factors are in cache.
+// Implicit: x' (G + lambda I) x (all pairs at preference 0, and the regularization), then per observed
+// pair c (1 - s)^2 - s^2 in place of its s^2. Explicit: squared errors and lambda (|x|^2 + bias^2).
+double rowLoss(const SweepSide& s, const AlsOptions& o, float mean, int32_t f, int32_t row, std::span<const int32_t> idx,
+               RowGather rows, std::span<const float> val, Scratch& w) {
+  const KernelTable& k = activeKernels();
+  const float* x = s.mine + static_cast<size_t>(row) * f;
+  w.v.resize(idx.size());
+  k.gatherDot(rows.base, rows.idx, rows.count, f, x, w.v.data());
+  double sum = 0;
+  if (o.implicit) {
+    symMatVec(s.gramReg, f, x, w.tmp.data(), w);
+    sum = k.dot(w.tmp.data(), x, f);
+    for (size_t j = 0; j < idx.size(); ++j) {
+      const double c = 1.0 + static_cast<double>(o.alpha) * val[j], dot = w.v[j];
+      sum += c * (1 - dot) * (1 - dot) - dot * dot;
+    }
+    return sum;
+  }
+  const double bias = s.myBias[row];
+  sum = o.regularization * (static_cast<double>(k.dot(x, x, f)) + bias * bias);
+  for (size_t j = 0; j < idx.size(); ++j) {
+    const double e = val[j] - (mean + s.otherBias[idx[j]] + bias + w.v[j]);
+    sum += e * e;
+  }
+  return sum;
+}
+
+// Solves the rows (all, or `which`) of one side. With `loss`, adds their rowLoss, summed in a fixed
+// order whatever the thread count.
 void sweep(const CsrView& rows, const AlsOptions& o, AlsModel& m, bool byUsers, std::span<const int32_t> which,
-           Control& control) {
+           Control& control, double* loss) {
   const int32_t f = m.factors;
   SweepSide s;
   s.other = byUsers ? m.itemFactors.data() : m.userFactors.data();
@@ -209,19 +276,33 @@ void sweep(const CsrView& rows, const AlsOptions& o, AlsModel& m, bool byUsers, 
   }
   const size_t count = which.empty() ? static_cast<size_t>(rows.rows) : which.size();
   const size_t tasks = (count + kRowsPerTask - 1) / kRowsPerTask;
+  std::vector<double> partialLoss(loss ? tasks : 0, 0.0);
   ThreadPool::instance().parallelFor(
       tasks, o.threads,
       [&](size_t task) {
-        Scratch w;
+        Scratch& w = threadScratch();
         w.resize(static_cast<size_t>(f) + 1);
         const size_t end = std::min(count, (task + 1) * kRowsPerTask);
+        const auto rowAt = [&](size_t at) { return which.empty() ? static_cast<int32_t>(at) : which[at]; };
         for (size_t i = task * kRowsPerTask; i < end; ++i) {
-          const int32_t row = which.empty() ? static_cast<int32_t>(i) : which[i];
-          solveRow(s, o, m, f, row, rows.rowIndices(row), rows.rowData(row), w);
+          const int32_t row = rowAt(i);
+          const std::span<const int32_t> idx = rows.rowIndices(row), next = i + 1 < end ? rows.rowIndices(rowAt(i + 1)) : std::span<const int32_t>();
+          const RowGather gathered = o.implicit && o.solver == AlsSolver::CG ? factorRows(s.other, f, idx, w) : RowGather{s.other, idx.data(), idx.size()};
+          solveRow(s, o, m, f, row, idx, gathered, rows.rowData(row), w, next);
+          if (loss) partialLoss[task] += rowLoss(s, o, m.globalMean, f, row, idx, gathered, rows.rowData(row), w);
         }
+        w.trim();
         control.advance(static_cast<int64_t>(end - task * kRowsPerTask));
       },
       &control);
+  if (loss)
+    for (double p : partialLoss) *loss += p;
+}
+
+double sumOfSquares(std::span<const float> values) {
+  double sum = 0;
+  for (float v : values) sum += static_cast<double>(v) * v;
+  return sum;
 }
 
 void checkOptions(const AlsOptions& o) {
@@ -243,8 +324,8 @@ AlsModel alsInit(int32_t users, int32_t items, const AlsOptions& o) {
   checkOptions(o);
   AlsModel m;
   m.users = users, m.items = items, m.factors = o.factors, m.implicit = o.implicit;
-  initRows(m.userFactors, users, o.factors, o.seed);
-  initRows(m.itemFactors, items, o.factors, splitmix64(o.seed + 1));
+  initRows(m.userFactors, users, o.factors, o.seed, o.threads);
+  initRows(m.itemFactors, items, o.factors, splitmix64(o.seed + 1), o.threads);
   if (!o.implicit) {
     m.userBias.assign(static_cast<size_t>(users), 0.0f);
     m.itemBias.assign(static_cast<size_t>(items), 0.0f);
@@ -266,10 +347,12 @@ void alsFit(const CsrView& ui, const CsrView& iu, const AlsOptions& o, AlsModel&
   }
   control.setTotal(static_cast<int64_t>(o.iterations) * (m.users + m.items));
   for (int32_t it = 0; it < o.iterations; ++it) {
-    sweep(ui, o, m, true, {}, control);
-    sweep(iu, o, m, false, {}, control);
+    sweep(ui, o, m, true, {}, control, nullptr);
+    // The item sweep sums the loss; the users' regularization is the part it does not see.
+    double loss = o.regularization * (sumOfSquares(m.userFactors) + sumOfSquares(m.userBias));
+    sweep(iu, o, m, false, {}, control, onIteration ? &loss : nullptr);
     control.throwIfCancelled();
-    if (onIteration) onIteration(it, alsLoss(ui, o, m));
+    if (onIteration) onIteration(it, loss);
   }
 }
 
@@ -281,65 +364,11 @@ void alsSolveRows(const CsrView& rows, const AlsOptions& o, AlsModel& m, bool by
   require(rows.rows == n && rows.cols == (byUsers ? m.items : m.users), code::kDimMismatch, "rows do not match the model");
   for (int32_t r : which) require(r >= 0 && r < n, code::kUnknownId, "row " + std::to_string(r) + " is out of range");
   control.setTotal(static_cast<int64_t>(which.size()));
-  sweep(rows, o, m, byUsers, which, control);
-}
-
-double alsLoss(const CsrView& ui, const AlsOptions& o, const AlsModel& m) {
-  const KernelTable& k = activeKernels();
-  const int32_t f = m.factors;
-  AlsView v(m);
-  double reg = 0;
-  for (float x : m.userFactors) reg += static_cast<double>(x) * x;
-  for (float x : m.itemFactors) reg += static_cast<double>(x) * x;
-  for (float x : m.userBias) reg += static_cast<double>(x) * x;
-  for (float x : m.itemBias) reg += static_cast<double>(x) * x;
-  // Implicit: all pairs contribute s^2 (p = 0, c = 1), i.e. sum_u x_u' G x_u; observed pairs replace it
-  // by c (1 - s)^2. Explicit: squared errors of observed ratings. Chunk partials are summed in order.
-  std::vector<float> g;
-  if (o.implicit) g = gram(m.itemFactors.data(), m.items, f, o.threads, nullptr);
-  const size_t tasks = (static_cast<size_t>(m.users) + kGramChunk - 1) / kGramChunk;
-  std::vector<double> partial(tasks, 0.0);
-  ThreadPool::instance().parallelFor(
-      tasks, o.threads,
-      [&](size_t t) {
-        std::vector<float> gx(static_cast<size_t>(f)), s;
-        double sum = 0;
-        const int32_t end = static_cast<int32_t>(std::min<size_t>(m.users, (t + 1) * kGramChunk));
-        for (int32_t u = static_cast<int32_t>(t * kGramChunk); u < end; ++u) {
-          auto idx = ui.rowIndices(u);
-          auto val = ui.rowData(u);
-          s.resize(idx.size());
-          k.gatherDot(m.itemFactors.data(), idx.data(), idx.size(), f, v.user(u), s.data());
-          if (o.implicit) {
-            k.dotRows(g.data(), f, f, v.user(u), f, gx.data());
-            sum += k.dot(gx.data(), v.user(u), f);
-            for (size_t j = 0; j < idx.size(); ++j) {
-              const double c = 1.0 + o.alpha * val[j];
-              sum += c * (1 - s[j]) * (1 - s[j]) - static_cast<double>(s[j]) * s[j];
-            }
-          } else {
-            for (size_t j = 0; j < idx.size(); ++j) {
-              const double e = val[j] - (m.globalMean + m.userBias[u] + m.itemBias[idx[j]] + s[j]);
-              sum += e * e;
-            }
-          }
-        }
-        partial[t] = sum;
-      },
-      nullptr);
-  double loss = 0;
-  for (double p : partial) loss += p;
-  return loss + o.regularization * reg;
+  sweep(rows, o, m, byUsers, which, control, nullptr);
 }
 
 namespace {
 
-// Fold-in and explain run on the caller's thread, often: keep their buffers between calls. Not inlined so
-// the thread_local lookup happens once per call (see knn.cc).
-__attribute__((noinline)) Scratch& callScratch() {
-  thread_local Scratch w;
-  return w;
-}
 
 void checkHistory(const AlsView& m, std::span<const int32_t> items, std::span<const float> values, const AlsOptions& o) {
   require(items.size() == values.size(), code::kDimMismatch, "items and values have different lengths");
@@ -372,7 +401,7 @@ std::vector<float> alsItemGram(const AlsView& m) { return gram(m.itemFactors.dat
 std::vector<float> alsFoldIn(const AlsView& m, const AlsOptions& o, std::span<const int32_t> items,
                              std::span<const float> values, float* bias) {
   checkHistory(m, items, values, o);
-  Scratch& w = callScratch();
+  Scratch& w = threadScratch();
   std::vector<float> computed;
   if (m.implicit && m.itemGram.empty()) computed = alsItemGram(m);
   const int32_t d = userSystem(m, o, m.itemGram.empty() ? std::span<const float>(computed) : m.itemGram, items, values, w);

@@ -61,7 +61,9 @@ using IterationFn = std::function<void(int32_t iteration, double loss)>;
 AlsModel alsInit(int32_t users, int32_t items, const AlsOptions& o);
 
 // Runs o.iterations sweeps (users, then items) on `model` in place. `ui` is users x items, `iu` its
-// transpose. Deterministic for a fixed seed whatever the thread count.
+// transpose. Deterministic for a fixed seed whatever the thread count. onIteration receives the training
+// objective of the factors after each iteration (implicit: sum over all pairs of c (p - x.y)^2; explicit:
+// squared errors of observed ratings; both plus lambda times the squared norms of factors and biases).
 void alsFit(const CsrView& ui, const CsrView& iu, const AlsOptions& o, AlsModel& model, Control& control,
             const IterationFn& onIteration);
 
@@ -77,9 +79,6 @@ std::vector<float> alsItemGram(const AlsView& model);
 // exactly (Cholesky). For explicit models `bias` receives the user's bias.
 std::vector<float> alsFoldIn(const AlsView& model, const AlsOptions& o, std::span<const int32_t> items,
                              std::span<const float> values, float* bias);
-
-// The training objective of the current factors (what onIteration reports).
-double alsLoss(const CsrView& ui, const AlsOptions& o, const AlsModel& model);
 
 struct Contribution {
   int32_t item;
