@@ -28,7 +28,7 @@ float scoreOf(const AlsView& m, const KernelTable& k, const float* x, float base
 constexpr size_t kPanelsPerBlock = 16;  // 256 items x f floats stay in L2 while a user group reuses them
 constexpr size_t kUsersPerGroup = 64;
 
-// Top-k over the whole catalogue for up to kUsersPerGroup users at once: item blocks outer, 4-user
+// Top-k over the whole catalogue for up to kUsersPerGroup users at once: item blocks outer, 6-user
 // tiles inner, thresholds checked per score so only rare candidates reach the heaps and the filters.
 void scanGroup(const AlsView& m, const UserQuery* q, size_t users, const RecommendFilter& f, const BitSet* excluded,
                TopK* tops) {
@@ -48,25 +48,28 @@ void scanGroup(const AlsView& m, const UserQuery* q, size_t users, const Recomme
     std::copy(m.itemBias.begin(), m.itemBias.end(), bias.begin());
   }
   float tile[kTileUsers * kPanelItems];
+  uint16_t hits[kTileUsers];
   for (size_t pb = 0; pb < panels; pb += kPanelsPerBlock) {
     const size_t pEnd = std::min(panels, pb + kPanelsPerBlock);
     for (size_t ub = 0; ub < users; ub += kTileUsers) {
       const size_t count = std::min(kTileUsers, users - ub);
       for (size_t p = pb; p < pEnd; ++p) {
-        uint64_t mask = k.scoreTile(xs.data() + ub * fDim, count, m.itemPanels.data() + p * fDim * kPanelItems, fDim,
-                                    bias.empty() ? nullptr : bias.data() + p * kPanelItems, base.data() + ub, thr.data() + ub, tile);
-        while (mask != 0) {
-          const int bit = __builtin_ctzll(mask);
-          mask &= mask - 1;
-          const size_t u = ub + static_cast<size_t>(bit) / kPanelItems;
-          const size_t item = p * kPanelItems + static_cast<size_t>(bit) % kPanelItems;
-          const float s = tile[bit];
-          if (item >= static_cast<size_t>(m.items) || s < thr[u]) continue;  // padding, or raised meanwhile
-          const int32_t i = static_cast<int32_t>(item);
-          if (excluded && excluded->test(i)) continue;
-          if (f.filterSeen && std::binary_search(q[u].seen.begin(), q[u].seen.end(), i)) continue;
-          tops[u].push(i, s);
-          if (tops[u].full()) thr[u] = tops[u].admissionThreshold(-std::numeric_limits<float>::infinity());
+        if (k.scoreTile(xs.data() + ub * fDim, count, m.itemPanels.data() + p * fDim * kPanelItems, fDim,
+                        bias.empty() ? nullptr : bias.data() + p * kPanelItems, base.data() + ub, thr.data() + ub, tile, hits) == 0)
+          continue;
+        for (size_t r = 0; r < count; ++r) {
+          const size_t u = ub + r;
+          for (uint32_t mask = hits[r]; mask != 0; mask &= mask - 1) {
+            const size_t t = static_cast<size_t>(__builtin_ctz(mask));
+            const size_t item = p * kPanelItems + t;
+            const float s = tile[r * kPanelItems + t];
+            if (item >= static_cast<size_t>(m.items) || s < thr[u]) continue;  // padding, or raised meanwhile
+            const int32_t i = static_cast<int32_t>(item);
+            if (excluded && excluded->test(i)) continue;
+            if (f.filterSeen && std::binary_search(q[u].seen.begin(), q[u].seen.end(), i)) continue;
+            tops[u].push(i, s);
+            if (tops[u].full()) thr[u] = tops[u].admissionThreshold(-std::numeric_limits<float>::infinity());
+          }
         }
       }
     }

@@ -43,13 +43,13 @@ inline void prefetchAhead(const RowGather& ahead, size_t f, size_t done, size_t 
 
 // Item factors packed in panels of kPanelItems: panel[k * kPanelItems + t] = y_{item t}[k].
 inline constexpr size_t kPanelItems = 16;
-inline constexpr size_t kTileUsers = 4;
+inline constexpr size_t kTileUsers = 6;
 // out[r * 16 + t] = (x_r . y_t + bias[t]) + base[r] for up to kTileUsers user rows (row-major, stride f)
-// against one panel; bias may be null (0). Returns a mask with bit r * 16 + t set where
-// out >= threshold[r]: the only scores worth a look. Every dot is one multiply-add chain over k in
-// order, so a 1-user call and a 4-user call agree bit for bit.
-using ScoreTileFn = uint64_t (*)(const float* users, size_t count, const float* panel, size_t f, const float* bias,
-                                 const float* base, const float* threshold, float* out);
+// against one panel; bias may be null (0). hits[r] gets bit t set where out[r * 16 + t] >= threshold[r]:
+// the only scores worth a look. Returns the OR of the hits. Every dot is one multiply-add chain over k in
+// order, so a 1-user call and a 6-user call agree bit for bit.
+using ScoreTileFn = uint32_t (*)(const float* users, size_t count, const float* panel, size_t f, const float* bias,
+                                 const float* base, const float* threshold, float* out, uint16_t* hits);
 // The same chain for one (user, item) pair: scores of single items that agree with ScoreTileFn.
 using DotChainFn = float (*)(const float* x, const float* y, size_t f);
 
@@ -61,8 +61,8 @@ using DotChainFn = float (*)(const float* x, const float* y, size_t f);
   void gatherDot(const float* base, const int32_t* idx, size_t count, size_t f, const float* x, float* out); \
   void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t stride, size_t n, const float* coeff, float* out); \
   void gatherDotAxpy(RowGather rows, size_t f, const float* x, const float* a, const float* b, float* out, RowGather ahead); \
-  uint64_t scoreTile(const float* users, size_t count, const float* panel, size_t f, const float* bias,  \
-                     const float* base, const float* threshold, float* out);                              \
+  uint32_t scoreTile(const float* users, size_t count, const float* panel, size_t f, const float* bias,  \
+                     const float* base, const float* threshold, float* out, uint16_t* hits);              \
   float dotChain(const float* x, const float* y, size_t f);                                              \
   }
 

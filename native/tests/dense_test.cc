@@ -71,26 +71,29 @@ TEST(dense, every_level_matches_plain_loops) {
       std::vector<float> ax(y);
       k.axpy(0.5f, x.data(), ax.data(), f);
       for (size_t c = 0; c < f; ++c) CHECK(close(ax[c], y[c] + 0.5 * x[c], 1));
-      // One 4-user tile against a packed panel of 16 items, with bias, offsets and thresholds.
+      // One full tile against a packed panel of 16 items, with bias, offsets and thresholds.
       std::vector<float> users(kTileUsers * f), panel(f * kPanelItems), bias(kPanelItems), tile(kTileUsers * kPanelItems);
       for (auto& v : users) v = normal(rng);
       for (auto& v : panel) v = normal(rng);
       for (auto& v : bias) v = normal(rng);
-      const float off[4] = {0.5f, -1.0f, 0.0f, 2.0f}, thr[4] = {0.0f, 1.0f, -INFINITY, INFINITY};
+      const float off[kTileUsers] = {0.5f, -1.0f, 0.0f, 2.0f, -0.25f, 1.0f}, thr[kTileUsers] = {0.0f, 1.0f, -INFINITY, INFINITY, 0.5f, -1.0f};
       for (size_t count = 1; count <= kTileUsers; ++count) {
-        const uint64_t mask = k.scoreTile(users.data(), count, panel.data(), f, bias.data(), off, thr, tile.data());
+        uint16_t hits[kTileUsers] = {};
+        const uint32_t any = k.scoreTile(users.data(), count, panel.data(), f, bias.data(), off, thr, tile.data(), hits);
+        uint32_t want = 0;
         for (size_t r = 0; r < count; ++r)
           for (size_t t = 0; t < kPanelItems; ++t) {
             std::vector<float> item(f);
             for (size_t c = 0; c < f; ++c) item[c] = panel[c * kPanelItems + t];
-            const double want = refDot(users.data() + r * f, item.data(), f, &mag) + bias[t] + off[r];
+            const double expect = refDot(users.data() + r * f, item.data(), f, &mag) + bias[t] + off[r];
             const float got = tile[r * kPanelItems + t];
-            CHECK(close(got, want, mag + 3));
-            CHECK(((mask >> (r * kPanelItems + t)) & 1) == (got >= thr[r] ? 1u : 0u));
+            CHECK(close(got, expect, mag + 3));
+            CHECK(((hits[r] >> t) & 1) == (got >= thr[r] ? 1u : 0u));
+            want |= (got >= thr[r] ? 1u : 0u) << t;
             // The single-pair chain gives the same bits as the tile.
             CHECK((k.dotChain(users.data() + r * f, item.data(), f) + bias[t]) + off[r] == got);
           }
-        if (count < kTileUsers) CHECK((mask >> (count * kPanelItems)) == 0);  // no bits for absent users
+        CHECK(any == want);
       }
     }
   }

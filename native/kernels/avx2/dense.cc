@@ -135,34 +135,42 @@ void gatherDotAxpy(RowGather rows, size_t f, const float* x, const float* a, con
   }
 }
 
-uint64_t scoreTile(const float* users, size_t count, const float* panel, size_t f, const float* bias, const float* base,
-                   const float* threshold, float* out) {
+uint32_t scoreTile(const float* users, size_t count, const float* panel, size_t f, const float* bias, const float* base,
+                   const float* threshold, float* out, uint16_t* hits) {
   const __m256 b0 = bias ? _mm256_loadu_ps(bias) : _mm256_setzero_ps();
   const __m256 b1 = bias ? _mm256_loadu_ps(bias + 8) : _mm256_setzero_ps();
+  auto finish = [&](size_t r, __m256 lo, __m256 hi) -> uint32_t {
+    const __m256 off = _mm256_set1_ps(base[r]), thr = _mm256_set1_ps(threshold[r]);
+    const __m256 s0 = _mm256_add_ps(_mm256_add_ps(lo, b0), off), s1 = _mm256_add_ps(_mm256_add_ps(hi, b1), off);
+    _mm256_storeu_ps(out + r * kPanelItems, s0);
+    _mm256_storeu_ps(out + r * kPanelItems + 8, s1);
+    hits[r] = static_cast<uint16_t>(_mm256_movemask_ps(_mm256_cmp_ps(s0, thr, _CMP_GE_OQ)) |
+                                    (_mm256_movemask_ps(_mm256_cmp_ps(s1, thr, _CMP_GE_OQ)) << 8));
+    return hits[r];
+  };
   if (count == 1) {
-    // One user (single requests): a quarter of the 4-user work. Each lane stays one sequential chain over
-    // k, so the scores equal the 4-user tile's bit for bit.
+    // One user (single requests): a sixth of the 6-user work. Each lane stays one sequential chain over
+    // k, so the scores equal the 6-user tile's bit for bit.
     __m256 a00 = _mm256_setzero_ps(), a01 = _mm256_setzero_ps();
     for (size_t k = 0; k < f; ++k) {
       const __m256 x = _mm256_broadcast_ss(users + k);
       a00 = _mm256_fmadd_ps(x, _mm256_loadu_ps(panel + k * kPanelItems), a00);
       a01 = _mm256_fmadd_ps(x, _mm256_loadu_ps(panel + k * kPanelItems + 8), a01);
     }
-    const __m256 off = _mm256_set1_ps(base[0]), thr = _mm256_set1_ps(threshold[0]);
-    const __m256 s0 = _mm256_add_ps(_mm256_add_ps(a00, b0), off), s1 = _mm256_add_ps(_mm256_add_ps(a01, b1), off);
-    _mm256_storeu_ps(out, s0);
-    _mm256_storeu_ps(out + 8, s1);
-    return static_cast<uint64_t>(_mm256_movemask_ps(_mm256_cmp_ps(s0, thr, _CMP_GE_OQ))) |
-           (static_cast<uint64_t>(_mm256_movemask_ps(_mm256_cmp_ps(s1, thr, _CMP_GE_OQ))) << 8);
+    return finish(0, a00, a01);
   }
-  // 4 users x 16 items: 8 named accumulators (an array would be spilled to the stack every iteration);
-  // per k two panel loads and four broadcasts feed eight FMAs.
+  // 6 users x 16 items: 12 named accumulators (an array would be spilled to the stack every iteration),
+  // enough independent chains to cover the FMA latency; per k two panel loads and six broadcasts feed
+  // twelve FMAs.
   const float* u0 = users;
   const float* u1 = count > 1 ? users + f : users;
   const float* u2 = count > 2 ? users + 2 * f : users;
   const float* u3 = count > 3 ? users + 3 * f : users;
+  const float* u4 = count > 4 ? users + 4 * f : users;
+  const float* u5 = count > 5 ? users + 5 * f : users;
   __m256 a00 = _mm256_setzero_ps(), a01 = _mm256_setzero_ps(), a10 = _mm256_setzero_ps(), a11 = _mm256_setzero_ps();
   __m256 a20 = _mm256_setzero_ps(), a21 = _mm256_setzero_ps(), a30 = _mm256_setzero_ps(), a31 = _mm256_setzero_ps();
+  __m256 a40 = _mm256_setzero_ps(), a41 = _mm256_setzero_ps(), a50 = _mm256_setzero_ps(), a51 = _mm256_setzero_ps();
   for (size_t k = 0; k < f; ++k) {
     const __m256 y0 = _mm256_loadu_ps(panel + k * kPanelItems), y1 = _mm256_loadu_ps(panel + k * kPanelItems + 8);
     __m256 x = _mm256_broadcast_ss(u0 + k);
@@ -173,21 +181,18 @@ uint64_t scoreTile(const float* users, size_t count, const float* panel, size_t 
     a20 = _mm256_fmadd_ps(x, y0, a20), a21 = _mm256_fmadd_ps(x, y1, a21);
     x = _mm256_broadcast_ss(u3 + k);
     a30 = _mm256_fmadd_ps(x, y0, a30), a31 = _mm256_fmadd_ps(x, y1, a31);
+    x = _mm256_broadcast_ss(u4 + k);
+    a40 = _mm256_fmadd_ps(x, y0, a40), a41 = _mm256_fmadd_ps(x, y1, a41);
+    x = _mm256_broadcast_ss(u5 + k);
+    a50 = _mm256_fmadd_ps(x, y0, a50), a51 = _mm256_fmadd_ps(x, y1, a51);
   }
-  auto finish = [&](size_t r, __m256 lo, __m256 hi) -> uint64_t {
-    const __m256 off = _mm256_set1_ps(base[r]), thr = _mm256_set1_ps(threshold[r]);
-    const __m256 s0 = _mm256_add_ps(_mm256_add_ps(lo, b0), off), s1 = _mm256_add_ps(_mm256_add_ps(hi, b1), off);
-    _mm256_storeu_ps(out + r * kPanelItems, s0);
-    _mm256_storeu_ps(out + r * kPanelItems + 8, s1);
-    const uint64_t m = static_cast<uint64_t>(_mm256_movemask_ps(_mm256_cmp_ps(s0, thr, _CMP_GE_OQ))) |
-                       (static_cast<uint64_t>(_mm256_movemask_ps(_mm256_cmp_ps(s1, thr, _CMP_GE_OQ))) << 8);
-    return m << (r * kPanelItems);
-  };
-  uint64_t mask = finish(0, a00, a01);
-  if (count > 1) mask |= finish(1, a10, a11);
-  if (count > 2) mask |= finish(2, a20, a21);
-  if (count > 3) mask |= finish(3, a30, a31);
-  return mask;
+  uint32_t any = finish(0, a00, a01);
+  if (count > 1) any |= finish(1, a10, a11);
+  if (count > 2) any |= finish(2, a20, a21);
+  if (count > 3) any |= finish(3, a30, a31);
+  if (count > 4) any |= finish(4, a40, a41);
+  if (count > 5) any |= finish(5, a50, a51);
+  return any;
 }
 
 float dotChain(const float* x, const float* y, size_t f) {

@@ -79,36 +79,38 @@ void gatherDotAxpy(RowGather rows, size_t f, const float* x, const float* a, con
   }
 }
 
-uint64_t scoreTile(const float* users, size_t count, const float* panel, size_t f, const float* bias, const float* base,
-                   const float* threshold, float* out) {
-  if (count == 1) {  // single requests: one accumulator, same chain as the 4-user tile
+uint32_t scoreTile(const float* users, size_t count, const float* panel, size_t f, const float* bias, const float* base,
+                   const float* threshold, float* out, uint16_t* hits) {
+  const __m512 b = bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
+  auto finish = [&](size_t r, __m512 acc) -> uint32_t {
+    const __m512 s = _mm512_add_ps(_mm512_add_ps(acc, b), _mm512_set1_ps(base[r]));
+    _mm512_storeu_ps(out + r * kPanelItems, s);
+    hits[r] = static_cast<uint16_t>(_mm512_cmp_ps_mask(s, _mm512_set1_ps(threshold[r]), _CMP_GE_OQ));
+    return hits[r];
+  };
+  if (count == 1) {  // single requests: one accumulator, same chain as the 6-user tile
     __m512 a = _mm512_setzero_ps();
     for (size_t k = 0; k < f; ++k) a = _mm512_fmadd_ps(_mm512_set1_ps(users[k]), _mm512_loadu_ps(panel + k * kPanelItems), a);
-    const __m512 s = _mm512_add_ps(_mm512_add_ps(a, bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps()), _mm512_set1_ps(base[0]));
-    _mm512_storeu_ps(out, s);
-    return static_cast<uint64_t>(_mm512_cmp_ps_mask(s, _mm512_set1_ps(threshold[0]), _CMP_GE_OQ));
+    return finish(0, a);
   }
-  // 4 users x 16 items: one zmm per user.
-  const float* u[4] = {users, count > 1 ? users + f : users, count > 2 ? users + 2 * f : users, count > 3 ? users + 3 * f : users};
+  // 6 users x 16 items: one zmm per user.
+  const float* u[6];
+  for (size_t r = 0; r < 6; ++r) u[r] = r < count ? users + r * f : users;
   __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+  __m512 a4 = _mm512_setzero_ps(), a5 = _mm512_setzero_ps();
   for (size_t k = 0; k < f; ++k) {
     const __m512 y = _mm512_loadu_ps(panel + k * kPanelItems);
     a0 = _mm512_fmadd_ps(_mm512_set1_ps(u[0][k]), y, a0);
     a1 = _mm512_fmadd_ps(_mm512_set1_ps(u[1][k]), y, a1);
     a2 = _mm512_fmadd_ps(_mm512_set1_ps(u[2][k]), y, a2);
     a3 = _mm512_fmadd_ps(_mm512_set1_ps(u[3][k]), y, a3);
+    a4 = _mm512_fmadd_ps(_mm512_set1_ps(u[4][k]), y, a4);
+    a5 = _mm512_fmadd_ps(_mm512_set1_ps(u[5][k]), y, a5);
   }
-  const __m512 b = bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
-  auto finish = [&](size_t r, __m512 acc) -> uint64_t {
-    const __m512 s = _mm512_add_ps(_mm512_add_ps(acc, b), _mm512_set1_ps(base[r]));
-    _mm512_storeu_ps(out + r * kPanelItems, s);
-    return static_cast<uint64_t>(_mm512_cmp_ps_mask(s, _mm512_set1_ps(threshold[r]), _CMP_GE_OQ)) << (r * kPanelItems);
-  };
-  uint64_t mask = finish(0, a0);
-  if (count > 1) mask |= finish(1, a1);
-  if (count > 2) mask |= finish(2, a2);
-  if (count > 3) mask |= finish(3, a3);
-  return mask;
+  const __m512 acc[6] = {a0, a1, a2, a3, a4, a5};
+  uint32_t any = 0;
+  for (size_t r = 0; r < count; ++r) any |= finish(r, acc[r]);
+  return any;
 }
 
 float dotChain(const float* x, const float* y, size_t f) {

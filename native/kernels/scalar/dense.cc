@@ -32,18 +32,21 @@ void gatherDotAxpy(RowGather rows, size_t f, const float* x, const float* a, con
   }
 }
 
-uint64_t scoreTile(const float* users, size_t count, const float* panel, size_t f, const float* bias, const float* base,
-                   const float* threshold, float* out) {
-  uint64_t mask = 0;
-  for (size_t r = 0; r < count; ++r)
+uint32_t scoreTile(const float* users, size_t count, const float* panel, size_t f, const float* bias, const float* base,
+                   const float* threshold, float* out, uint16_t* hits) {
+  uint32_t any = 0;
+  for (size_t r = 0; r < count; ++r) {
+    hits[r] = 0;
     for (size_t t = 0; t < kPanelItems; ++t) {
       float acc = 0.0f;
       for (size_t k = 0; k < f; ++k) acc += users[r * f + k] * panel[k * kPanelItems + t];
       const float s = (acc + (bias ? bias[t] : 0.0f)) + base[r];
       out[r * kPanelItems + t] = s;
-      if (s >= threshold[r]) mask |= uint64_t{1} << (r * kPanelItems + t);
+      if (s >= threshold[r]) hits[r] = static_cast<uint16_t>(hits[r] | (1u << t));
     }
-  return mask;
+    any |= hits[r];
+  }
+  return any;
 }
 
 float dotChain(const float* x, const float* y, size_t f) {
