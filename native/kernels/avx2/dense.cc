@@ -98,10 +98,18 @@ void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t stri
     _mm256_storeu_ps(out + c + 16, a2), _mm256_storeu_ps(out + c + 24, a3);
   }
   for (; c + 8 <= n; c += 8) {
-    __m256 a0 = _mm256_loadu_ps(out + c);
-    for (size_t j = 0; j < count; ++j)
-      a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(coeff + j), _mm256_loadu_ps(base + static_cast<size_t>(idx[j]) * stride + c), a0);
-    _mm256_storeu_ps(out + c, a0);
+    // Four chains over the rows: one chain would wait on the FMA latency at every row.
+    __m256 a0 = _mm256_loadu_ps(out + c), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+    const auto row = [&](size_t j) { return _mm256_loadu_ps(base + static_cast<size_t>(idx[j]) * stride + c); };
+    size_t j = 0;
+    for (; j + 4 <= count; j += 4) {
+      a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(coeff + j), row(j), a0);
+      a1 = _mm256_fmadd_ps(_mm256_broadcast_ss(coeff + j + 1), row(j + 1), a1);
+      a2 = _mm256_fmadd_ps(_mm256_broadcast_ss(coeff + j + 2), row(j + 2), a2);
+      a3 = _mm256_fmadd_ps(_mm256_broadcast_ss(coeff + j + 3), row(j + 3), a3);
+    }
+    for (; j < count; ++j) a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(coeff + j), row(j), a0);
+    _mm256_storeu_ps(out + c, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
   }
   for (; c < n; ++c)
     for (size_t j = 0; j < count; ++j) out[c] += coeff[j] * base[static_cast<size_t>(idx[j]) * stride + c];
