@@ -1,7 +1,10 @@
 // Coalesces concurrent plain recommendations (default filters) into one native batch: one job, one pass
 // over the item factors for up to 64 users, instead of one of each per request. Results are identical to
-// single calls (same multiply-add chains; top-k of a larger k is cut by a total order).
+// single calls (same multiply-add chains; top-k of a larger k is cut by a total order). At most
+// `maxInFlight` batches run at once (one per core by default): more would only fight over the cores,
+// while requests that wait meanwhile join the next, larger batch.
 import type { ALS } from '../als.js';
+import { capabilities } from '../index.js';
 import type { Id } from '../ids.js';
 import type { Recommendation } from '../knn.js';
 
@@ -15,10 +18,12 @@ interface Pending {
 export class RecommendBatcher {
   private queue: Pending[] = [];
   private scheduled = false;
+  private running = 0;
 
   constructor(
     private readonly model: ALS,
     private readonly maxBatch = 64,
+    private readonly maxInFlight = Math.max(1, capabilities().threads),
   ) {}
 
   recommend(user: Id, k: number): Promise<Recommendation[]> {
@@ -39,13 +44,20 @@ export class RecommendBatcher {
   }
 
   private flush(): void {
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 && this.running < this.maxInFlight) {
       const batch = this.queue.splice(0, this.maxBatch);
       const k = Math.max(...batch.map((p) => p.k));
-      this.model.recommendBatch(batch.map((p) => p.user), { k }).then(
-        (r) => batch.forEach((p, i) => p.resolve(r.get(i).slice(0, p.k))),
-        (err) => batch.forEach((p) => p.reject(err)),
-      );
+      this.running++;
+      this.model
+        .recommendBatch(batch.map((p) => p.user), { k, threads: 1 })
+        .then(
+          (r) => batch.forEach((p, i) => p.resolve(r.get(i).slice(0, p.k))),
+          (err) => batch.forEach((p) => p.reject(err)),
+        )
+        .finally(() => {
+          this.running--;
+          this.flush();
+        });
     }
   }
 }
