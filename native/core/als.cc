@@ -65,7 +65,7 @@ std::vector<float> gram(const float* y, int32_t rows, int32_t f, int threads, co
 }
 
 struct Scratch {
-  std::vector<float> r, p, ap, tmp, a, b, aug, v, coeff, conf, rows;
+  std::vector<float> r, p, ap, tmp, a, b, aug, v, coeff, negCoeff, conf, rows;
   std::vector<int32_t> iota;
   std::vector<float> work;
   void resize(size_t d) {
@@ -109,10 +109,6 @@ void symMatVec(const float* g, int32_t f, const float* v, float* y, Scratch& w) 
   activeKernels().gatherAxpy(g, iota(w, static_cast<size_t>(f)), static_cast<size_t>(f), f, f, v, y);
 }
 
-// Implicit, conjugate gradient warm-started from x, with confidence c = 1 + alpha r:
-//   A p = (G + lambda I) p + sum_j (c_j - 1) (y_j . p) y_j,  r = b - A x = -(G + lambda I) x + sum_j (c_j - (c_j - 1) y_j . x) y_j.
-// Each product is one fused pass over the row's factor rows. The rows of the next solve (`next`) are
-// prefetched during the passes, so its first pass finds them in cache.
 // The factor rows a solve reads. Long rows (popular items, heavy users) no longer fit in L2: their factor
 // rows are copied together once so every pass streams a contiguous block instead of gathering from all
 // over memory.
@@ -127,14 +123,18 @@ RowGather factorRows(const float* other, int32_t f, std::span<const int32_t> idx
   return {w.rows.data(), iota(w, n), n};
 }
 
+// Implicit, conjugate gradient warm-started from x, with confidence c = 1 + alpha r:
+//   A p = (G + lambda I) p + sum_j (c_j - 1) (y_j . p) y_j,  r = b - A x = -(G + lambda I) x + sum_j (c_j - (c_j - 1) y_j . x) y_j.
+// Each product is one fused pass over the row's factor rows. The rows of the next solve (`next`) are
+// prefetched during the passes, so its first pass finds them in cache.
 void solveImplicitCG(const SweepSide& s, const AlsOptions& o, int32_t f, RowGather rows, std::span<const float> val,
                      float* x, Scratch& w, std::span<const int32_t> next) {
   const KernelTable& k = activeKernels();
   const size_t n = rows.count;
-  w.conf.resize(n), w.coeff.resize(n), w.v.resize(n);
+  w.conf.resize(n), w.coeff.resize(n), w.negCoeff.resize(n);
   for (size_t j = 0; j < n; ++j) {
     w.coeff[j] = o.alpha * val[j];
-    w.v[j] = -w.coeff[j];
+    w.negCoeff[j] = -w.coeff[j];
     w.conf[j] = 1.0f + w.coeff[j];
   }
   const size_t passes = 1 + static_cast<size_t>(o.cgSteps);
@@ -147,7 +147,7 @@ void solveImplicitCG(const SweepSide& s, const AlsOptions& o, int32_t f, RowGath
   float* ap = w.ap.data();
   symMatVec(s.gramReg, f, x, r, w);
   for (int32_t a = 0; a < f; ++a) r[a] = -r[a];
-  k.gatherDotAxpy(rows, f, x, w.conf.data(), w.v.data(), r, ahead(0));
+  k.gatherDotAxpy(rows, f, x, w.conf.data(), w.negCoeff.data(), r, ahead(0));
   std::copy(r, r + f, p);
   float rs = k.dot(r, r, f);
   for (int32_t step = 0; step < o.cgSteps && rs > 1e-20f; ++step) {
@@ -349,7 +349,7 @@ void alsFit(const CsrView& ui, const CsrView& iu, const AlsOptions& o, AlsModel&
   for (int32_t it = 0; it < o.iterations; ++it) {
     sweep(ui, o, m, true, {}, control, nullptr);
     // The item sweep sums the loss; the users' regularization is the part it does not see.
-    double loss = o.regularization * (sumOfSquares(m.userFactors) + sumOfSquares(m.userBias));
+    double loss = onIteration ? o.regularization * (sumOfSquares(m.userFactors) + sumOfSquares(m.userBias)) : 0.0;
     sweep(iu, o, m, false, {}, control, onIteration ? &loss : nullptr);
     control.throwIfCancelled();
     if (onIteration) onIteration(it, loss);

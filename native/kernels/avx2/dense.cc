@@ -71,8 +71,7 @@ void gatherDot(const float* base, const int32_t* idx, size_t count, size_t f, co
   size_t j = 0;
   for (; j + 4 <= count; j += 4) {
     // The rows are scattered over the factor matrix: fetch the next block while this one is summed.
-    for (size_t q = j + 4; q < std::min(count, j + 8); ++q)
-      for (size_t line = 0; line < f; line += 16) _mm_prefetch(reinterpret_cast<const char*>(base + static_cast<size_t>(idx[q]) * f + line), _MM_HINT_T0);
+    for (size_t q = j + 4; q < std::min(count, j + 8); ++q) prefetchRow(base + static_cast<size_t>(idx[q]) * f, f);
     const float* block[4] = {base + static_cast<size_t>(idx[j]) * f, base + static_cast<size_t>(idx[j + 1]) * f,
                              base + static_cast<size_t>(idx[j + 2]) * f, base + static_cast<size_t>(idx[j + 3]) * f};
     dot4(block, x, f, out + j);
@@ -120,8 +119,7 @@ void gatherDotAxpy(RowGather rows, size_t f, const float* x, const float* a, con
   const auto row = [&](size_t j) { return rows.base + static_cast<size_t>(rows.idx[j]) * f; };
   size_t next = 0, j = 0;
   for (; j + 4 <= n; j += 4) {
-    for (size_t q = j + 4; q < std::min(n, j + 8); ++q)
-      for (size_t line = 0; line < f; line += 16) _mm_prefetch(reinterpret_cast<const char*>(row(q) + line), _MM_HINT_T0);
+    for (size_t q = j + 4; q < std::min(n, j + 8); ++q) prefetchRow(row(q), f);
     const float* r[4] = {row(j), row(j + 1), row(j + 2), row(j + 3)};
     float w[4];
     dot4(r, x, f, w);
