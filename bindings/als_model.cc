@@ -147,9 +147,9 @@ class AlsModelWrap : public Napi::ObjectWrap<AlsModelWrap> {
  private:
   // Packed once, on the JS thread, before any scoring (batch jobs copy the view afterwards).
   const AlsView& withPanels() {
-    if (panels_.empty() && model_.items > 0) {
+    if (model_.panels == nullptr) {
       panels_ = alsPackItems(model_);
-      model_.itemPanels = panels_;
+      model_.panels = &panels_;
     }
     return model_;
   }
@@ -323,7 +323,8 @@ class AlsModelWrap : public Napi::ObjectWrap<AlsModelWrap> {
   AlsView model_;
   CsrView seen_;
   AlsOptions options_;
-  std::vector<float> gram_, panels_;
+  std::vector<float> gram_;
+  ItemPanels panels_;
   std::once_flag gramOnce_;
   std::vector<Napi::ObjectReference> keep_;
 };

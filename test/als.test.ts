@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ALS, Interactions } from '../src/index.js';
+import { drawInteractions } from '../bench/generate.js';
+import { Random } from '../src/random.js';
 import { atEachLevel, randomInteractions } from './helpers.js';
 
 // Dense reference: the normal equations of one user, written from the definitions.
@@ -186,6 +188,64 @@ describe('ALS scoring', () => {
     }
     expect(m.similarItems(0, { k: 3 }).length).toBe(3);
     expect(m.similarUsers(0, { k: 3 })[0].score).toBeLessThanOrEqual(1 + 1e-6);
+  });
+
+  it('scans in norm order with early stops return exactly the exhaustive top-k', async () => {
+    // Power-law popularity, as in real data: most item factors are tiny, so scans stop early.
+    const { rows, cols } = drawInteractions({ users: 300, items: 2500, interactions: 9000, seed: 5 });
+    const ratings = Float32Array.from(rows, (_, p) => 1 + ((p * 7) % 5));
+    for (const feedback of ['implicit', 'explicit'] as const) {
+      const values = feedback === 'explicit' ? ratings : undefined;
+      const data = await Interactions.fromIndices({ rows, cols, values, shape: [300, 2500] }, { duplicates: 'max' });
+      const m = await new ALS({ factors: 16, iterations: 4, feedback }).fit(data);
+      const all = Array.from({ length: 2500 }, (_, i) => i);
+      const users = Array.from({ length: 30 }, (_, i) => (i * 37) % 300);
+      const exhaustive = (u: number, k: number, filterSeen: boolean, exclude: number[]) => {
+        const seen = new Set(filterSeen ? data.itemsOf(u).map((x) => x.item) : []);
+        const scores = m.score(u, all); // the same multiply-add chains as the scan
+        return all
+          .filter((i) => !seen.has(i) && !exclude.includes(i))
+          .map((i) => ({ item: i, score: scores[i] }))
+          .sort((a, b) => b.score - a.score || a.item - b.item)
+          .slice(0, k);
+      };
+      await atEachLevel(async (level) => {
+        for (const k of [1, 10, 300]) {
+          const batch = await m.recommendBatch(users, { k });
+          users.forEach((u, r) => {
+            const want = exhaustive(u, k, true, []);
+            expect(m.recommend(u, { k }), `${feedback} ${level} user ${u} k ${k}`).toEqual(want);
+            expect(batch.get(r)).toEqual(want);
+          });
+        }
+        for (const u of users.slice(0, 10)) {
+          const exclude = exhaustive(u, 3, false, []).map((w) => w.item);
+          expect(m.recommend(u, { k: 10, filterSeen: false, exclude })).toEqual(exhaustive(u, 10, false, exclude));
+        }
+      });
+    }
+  });
+
+  it('early stops hold where the norm bound is tight (items parallel to users)', async () => {
+    // Each item is a scaled copy of one user's factor, so for that user x.y = |x||y| exactly: a bound
+    // shaved by even a few percent drops the true top items.
+    const f = 8, users = 12, items = 1500;
+    const rng = new Random(9);
+    const userFactors = Float32Array.from({ length: users * f }, () => rng.normal());
+    const itemFactors = new Float32Array(items * f);
+    for (let i = 0; i < items; i++) {
+      const u = rng.int(users), scale = rng.next() ** 4;
+      for (let a = 0; a < f; a++) itemFactors[i * f + a] = scale * userFactors[u * f + a] + 1e-4 * rng.normal();
+    }
+    const data = await Interactions.fromIndices({ rows: Int32Array.of(0), cols: Int32Array.of(0), shape: [users, items] });
+    const factors = { users, items, factors: f, implicit: true, globalMean: 0, userFactors, itemFactors, userBias: null, itemBias: null };
+    const m = ALS.fromFactors({ factors: f }, data, factors);
+    const all = Array.from({ length: items }, (_, i) => i);
+    for (let u = 0; u < users; u++) {
+      const scores = m.score(u, all);
+      const want = all.map((i) => ({ item: i, score: scores[i] })).sort((a, b) => b.score - a.score || a.item - b.item).slice(0, 20);
+      expect(m.recommend(u, { k: 20, filterSeen: false })).toEqual(want);
+    }
   });
 
   it('fold-in of a training user reproduces that user trained factor', async () => {

@@ -39,6 +39,8 @@ struct AlsModel {
 };
 
 // Read-only view of a model whose arrays live elsewhere (JS typed arrays, a mapped file).
+struct ItemPanels;
+
 struct AlsView {
   int32_t users = 0, items = 0, factors = 0;
   std::span<const float> userFactors, itemFactors;
@@ -46,7 +48,7 @@ struct AlsView {
   float globalMean = 0.0f;
   std::span<const float> userBias, itemBias;
   std::span<const float> itemGram;    // Y'Y (f x f) when the caller caches it; computed on demand otherwise
-  std::span<const float> itemPanels;  // item factors packed for scoring (alsPackItems), when cached
+  const ItemPanels* panels = nullptr;  // item factors packed for scoring (alsPackItems), when cached
   AlsView() = default;
   explicit AlsView(const AlsModel& m)
       : users(m.users), items(m.items), factors(m.factors), userFactors(m.userFactors), itemFactors(m.itemFactors),

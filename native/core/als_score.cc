@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <string>
 
 #include "../simd/dispatch.h"
@@ -27,44 +28,59 @@ float scoreOf(const AlsView& m, const KernelTable& k, const float* x, float base
 
 constexpr size_t kPanelsPerBlock = 16;  // 256 items x f floats stay in L2 while a user group reuses them
 constexpr size_t kUsersPerGroup = 64;
+// Slack on the Cauchy-Schwarz bound for rounding: a float dot of f terms is within f * 2^-24 * |x||y| of
+// the exact one (f <= 1024 here), and the bias sums add a few more ulps.
+constexpr double kBoundSlack = 1e-4;
 
 // Top-k over the whole catalogue for up to kUsersPerGroup users at once: item blocks outer, 6-user
 // tiles inner, thresholds checked per score so only rare candidates reach the heaps and the filters.
+// Items come in descending order of norm; a user is done once its top-k is full and no later item's
+// bound reaches its threshold, and the scan ends when every user of the group is done.
 void scanGroup(const AlsView& m, const UserQuery* q, size_t users, const RecommendFilter& f, const BitSet* excluded,
                TopK* tops) {
   const KernelTable& k = activeKernels();
+  const ItemPanels& packed = *m.panels;
   const size_t fDim = static_cast<size_t>(m.factors);
-  const size_t panels = (static_cast<size_t>(m.items) + kPanelItems - 1) / kPanelItems;
+  const size_t panels = packed.normBound.size();
   std::vector<float> xs(kUsersPerGroup * fDim), base(users), thr(users);
+  std::vector<double> norm(users);
   for (size_t u = 0; u < users; ++u) {
     std::copy(q[u].factors, q[u].factors + fDim, xs.begin() + u * fDim);
     base[u] = offset(m, q[u]);
     thr[u] = tops[u].admissionThreshold(-std::numeric_limits<float>::infinity());
+    double sq = 0;
+    for (size_t d = 0; d < fDim; ++d) sq += static_cast<double>(q[u].factors[d]) * q[u].factors[d];
+    norm[u] = std::sqrt(sq);
   }
-  // Item biases padded to whole panels, so the tile kernel can add them lane by lane.
-  std::vector<float> bias;
-  if (!m.implicit) {
-    bias.assign(panels * kPanelItems, 0.0f);
-    std::copy(m.itemBias.begin(), m.itemBias.end(), bias.begin());
-  }
+  const auto done = [&](size_t u, size_t p) {
+    if (!tops[u].full()) return false;
+    const double dot = norm[u] * packed.normBound[p], shift = packed.biasBound[p] + base[u];
+    return dot + shift + kBoundSlack * (dot + std::abs(packed.biasBound[p]) + std::abs(base[u])) < thr[u];
+  };
   float tile[kTileUsers * kPanelItems];
   uint16_t hits[kTileUsers];
   for (size_t pb = 0; pb < panels; pb += kPanelsPerBlock) {
     const size_t pEnd = std::min(panels, pb + kPanelsPerBlock);
+    bool anyActive = false;
     for (size_t ub = 0; ub < users; ub += kTileUsers) {
       const size_t count = std::min(kTileUsers, users - ub);
       for (size_t p = pb; p < pEnd; ++p) {
-        if (k.scoreTile(xs.data() + ub * fDim, count, m.itemPanels.data() + p * fDim * kPanelItems, fDim,
-                        bias.empty() ? nullptr : bias.data() + p * kPanelItems, base.data() + ub, thr.data() + ub, tile, hits) == 0)
+        bool active = false;
+        for (size_t r = 0; r < count && !active; ++r) active = !done(ub + r, p);
+        if (!active) break;  // bounds only fall and thresholds only rise: done for the later panels too
+        anyActive = true;
+        if (k.scoreTile(xs.data() + ub * fDim, count, packed.panels.data() + p * fDim * kPanelItems, fDim,
+                        packed.bias.empty() ? nullptr : packed.bias.data() + p * kPanelItems, base.data() + ub,
+                        thr.data() + ub, tile, hits) == 0)
           continue;
         for (size_t r = 0; r < count; ++r) {
           const size_t u = ub + r;
           for (uint32_t mask = hits[r]; mask != 0; mask &= mask - 1) {
             const size_t t = static_cast<size_t>(__builtin_ctz(mask));
-            const size_t item = p * kPanelItems + t;
+            const size_t position = p * kPanelItems + t;
             const float s = tile[r * kPanelItems + t];
-            if (item >= static_cast<size_t>(m.items) || s < thr[u]) continue;  // padding, or raised meanwhile
-            const int32_t i = static_cast<int32_t>(item);
+            if (position >= packed.order.size() || s < thr[u]) continue;  // padding, or raised meanwhile
+            const int32_t i = packed.order[position];
             if (excluded && excluded->test(i)) continue;
             if (f.filterSeen && std::binary_search(q[u].seen.begin(), q[u].seen.end(), i)) continue;
             tops[u].push(i, s);
@@ -73,6 +89,7 @@ void scanGroup(const AlsView& m, const UserQuery* q, size_t users, const Recomme
         }
       }
     }
+    if (!anyActive) break;
   }
 }
 
@@ -87,19 +104,45 @@ void selectIncluded(const AlsView& m, const UserQuery& q, const RecommendFilter&
 }
 
 void requirePanels(const AlsView& m) {
-  require(m.itemPanels.size() == ((static_cast<size_t>(m.items) + kPanelItems - 1) / kPanelItems) * kPanelItems * m.factors,
-          code::kInternal, "item panels are missing");
+  require(m.panels != nullptr && m.panels->order.size() == static_cast<size_t>(m.items), code::kInternal,
+          "item panels are missing");
 }
 
 }  // namespace
 
-std::vector<float> alsPackItems(const AlsView& m) {
-  const size_t f = static_cast<size_t>(m.factors);
-  const size_t panels = (static_cast<size_t>(m.items) + kPanelItems - 1) / kPanelItems;
-  std::vector<float> out(panels * kPanelItems * f, 0.0f);
-  for (size_t i = 0; i < static_cast<size_t>(m.items); ++i) {
-    float* panel = out.data() + (i / kPanelItems) * f * kPanelItems;
-    for (size_t k = 0; k < f; ++k) panel[k * kPanelItems + i % kPanelItems] = m.itemFactors[i * f + k];
+ItemPanels alsPackItems(const AlsView& m) {
+  const size_t f = static_cast<size_t>(m.factors), items = static_cast<size_t>(m.items);
+  const size_t panels = (items + kPanelItems - 1) / kPanelItems;
+  std::vector<double> norm(items);
+  for (size_t i = 0; i < items; ++i) {
+    double sq = 0;
+    for (size_t k = 0; k < f; ++k) sq += static_cast<double>(m.itemFactors[i * f + k]) * m.itemFactors[i * f + k];
+    norm[i] = std::sqrt(sq);
+  }
+  ItemPanels out;
+  out.order.resize(items);
+  std::iota(out.order.begin(), out.order.end(), 0);
+  // NaN norms sort first, so their panels' bounds are NaN and never end a scan early.
+  const auto key = [&](int32_t i) { return std::isnan(norm[i]) ? std::numeric_limits<double>::infinity() : norm[i]; };
+  std::sort(out.order.begin(), out.order.end(), [&](int32_t a, int32_t b) { return key(a) > key(b) || (key(a) == key(b) && a < b); });
+  out.panels.assign(panels * kPanelItems * f, 0.0f);
+  if (!m.implicit) out.bias.assign(panels * kPanelItems, 0.0f);
+  out.normBound.assign(panels, 0.0);
+  out.biasBound.assign(panels, m.implicit ? 0.0 : -std::numeric_limits<double>::infinity());
+  for (size_t pos = 0; pos < items; ++pos) {
+    const size_t i = static_cast<size_t>(out.order[pos]), p = pos / kPanelItems;
+    float* panel = out.panels.data() + p * f * kPanelItems;
+    for (size_t k = 0; k < f; ++k) panel[k * kPanelItems + pos % kPanelItems] = m.itemFactors[i * f + k];
+    out.normBound[p] = std::max(out.normBound[p], key(static_cast<int32_t>(i)));
+    if (!m.implicit) {
+      out.bias[pos] = m.itemBias[i];
+      out.biasBound[p] = std::max(out.biasBound[p], std::isnan(m.itemBias[i]) ? std::numeric_limits<double>::infinity()
+                                                                               : static_cast<double>(m.itemBias[i]));
+    }
+  }
+  for (size_t p = panels; p-- > 1;) {
+    out.normBound[p - 1] = std::max(out.normBound[p - 1], out.normBound[p]);
+    out.biasBound[p - 1] = std::max(out.biasBound[p - 1], out.biasBound[p]);
   }
   return out;
 }

@@ -8,8 +8,18 @@
 
 namespace affinity {
 
-// Item factors in panels of kPanelItems items (see simd/dense.h), zero-padded: what scoring streams.
-std::vector<float> alsPackItems(const AlsView& m);
+// Item factors as scoring streams them: panels of kPanelItems items (see simd/dense.h) in descending order
+// of norm, with bounds that let a scan stop as soon as no later item can enter a user's top-k
+// (Cauchy-Schwarz: x.y <= |x||y|). Under power-law popularity most items have tiny factors, so a scan
+// reads a few percent of the catalogue, and the result is still exact.
+struct ItemPanels {
+  std::vector<float> panels;     // panel p holds the items at positions 16p .. 16p+15, zero-padded
+  std::vector<int32_t> order;    // position -> item index
+  std::vector<float> bias;       // item biases by position, padded to whole panels (explicit models only)
+  std::vector<double> normBound;  // per panel: the largest |y| in this panel and all later ones
+  std::vector<double> biasBound;  // per panel: the largest item bias in this panel and all later ones
+};
+ItemPanels alsPackItems(const AlsView& m);
 
 // A user to score for: a factor vector (a model row or a folded-in one), its bias and its seen items
 // (sorted).
@@ -19,7 +29,7 @@ struct UserQuery {
   std::span<const int32_t> seen;
 };
 
-// m.itemPanels must be set (alsPackItems). Scores are identical between the single and batch paths.
+// m.panels must be set (alsPackItems). Scores are identical between the single and batch paths.
 std::vector<Scored> alsRecommend(const AlsView& m, const UserQuery& q, int32_t k, const RecommendFilter& filter);
 
 // Rows of `seen` (users x items) give each user's history for filterSeen.
