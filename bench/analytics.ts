@@ -79,9 +79,7 @@ async function coldStart(retail: Retail): Promise<void> {
   const cols: number[] = [];
   for (let i = 0; i < tx.size; i++) if (!held.has(tx.customer[i])) rows.push(tx.customer[i]), cols.push(tx.item[i]);
   const train = await Interactions.fromIndices({ rows: Int32Array.from(rows), cols: Int32Array.from(cols), shape: [tx.customers.size, tx.items.size], userIds: tx.customers.ids, itemIds: tx.items.ids }, { duplicates: 'max' });
-  const counts = new Float64Array(train.itemCount);
-  for (const i of train.csr.indices) counts[i]++;
-  const popular = Array.from({ length: train.itemCount }, (_, i) => i).sort((a, b) => counts[b] - counts[a]);
+  const popular = Array.from(train.itemsByPopularity());
   const als = await new ALS({ factors: 64, iterations: 15, regularization: 0.05, alpha: 10 }).fit(train);
   const content = await new ContentRecommender().fit(catalog, train);
   const hybrid = new HybridRecommender(content, als, train, { minUserInteractions: 1 });

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <limits>
 #include <memory>
-#include <mutex>
 
 #include "../native/core/als.h"
 #include "../native/core/als_score.h"
@@ -127,7 +126,8 @@ class AlsModelWrap : public Napi::ObjectWrap<AlsModelWrap> {
                         InstanceMethod("explain", &AlsModelWrap::explain),
                         InstanceMethod("recommendBatch", &AlsModelWrap::recommendBatch),
                         InstanceMethod("recommendForAsync", &AlsModelWrap::recommendForAsync),
-                        InstanceMethod("similarAsync", &AlsModelWrap::similarAsync)});
+                        InstanceMethod("similarAsync", &AlsModelWrap::similarAsync),
+                        InstanceMethod("prepareAsync", &AlsModelWrap::prepareAsync)});
   }
 
   // new AlsModel(model, seen csr, options)
@@ -145,21 +145,44 @@ class AlsModelWrap : public Napi::ObjectWrap<AlsModelWrap> {
   }
 
  private:
-  // Packed once, on the JS thread, before any scoring (batch jobs copy the view afterwards).
+  // The scoring panels and Y'Y are built on first use, or ahead of it by prepareAsync on a worker thread.
+  // Either way they are installed on the JS thread and never replaced, so views copied into jobs stay valid.
+  void install(ItemPanels&& panels) {
+    if (model_.panels != nullptr) return;
+    panels_ = std::move(panels);
+    model_.panels = &panels_;
+  }
+  void install(std::vector<float>&& gram) {
+    if (!model_.implicit || !model_.itemGram.empty()) return;
+    gram_ = std::move(gram);
+    model_.itemGram = gram_;
+  }
   const AlsView& withPanels() {
-    if (model_.panels == nullptr) {
-      panels_ = alsPackItems(model_);
-      model_.panels = &panels_;
-    }
+    if (model_.panels == nullptr) install(alsPackItems(model_));
+    return model_;
+  }
+  const AlsView& withGram() {
+    if (model_.implicit && model_.itemGram.empty()) install(alsItemGram(model_));
     return model_;
   }
 
-  const AlsView& withGram() {
-    std::call_once(gramOnce_, [this] {
-      if (model_.implicit) gram_ = alsItemGram(model_);
-      model_.itemGram = gram_;
-    });
-    return model_;
+  // prepareAsync(cancel) -> Promise<void>: what the first requests would otherwise build on the JS thread
+  // (tens of milliseconds for a large catalogue), so a server can load a model without stalling.
+  Napi::Value prepareAsync(const Napi::CallbackInfo& info) {
+    AlsView view = model_;
+    auto panels = std::make_shared<ItemPanels>();
+    auto gram = std::make_shared<std::vector<float>>();
+    return runJob(
+        info, {info.This()}, info[0], info.Env().Null(),
+        [view, panels, gram](Control&) {
+          if (view.panels == nullptr) *panels = alsPackItems(view);
+          if (view.implicit && view.itemGram.empty()) *gram = alsItemGram(view);
+        },
+        [this, view, panels, gram](Napi::Env env) -> Napi::Value {
+          if (view.panels == nullptr) install(std::move(*panels));
+          if (view.implicit && view.itemGram.empty()) install(std::move(*gram));
+          return env.Undefined();
+        });
   }
 
   int32_t userArg(const Napi::Value& v) { return int32Arg(v, "user", 0, kMaxDim); }
@@ -325,7 +348,6 @@ class AlsModelWrap : public Napi::ObjectWrap<AlsModelWrap> {
   AlsOptions options_;
   std::vector<float> gram_;
   ItemPanels panels_;
-  std::once_flag gramOnce_;
   std::vector<Napi::ObjectReference> keep_;
 };
 

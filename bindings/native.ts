@@ -135,6 +135,7 @@ export interface NativeAlsModel {
   scoreFor(items: Int32Array, values: Float32Array, candidates: Int32Array): Float32Array;
   similar(byItems: boolean, row: number, k: number): NativeScored;
   similarAsync(byItems: boolean, row: number, k: number, cancel: Int32Array | null): Promise<NativeScored>;
+  prepareAsync(cancel: Int32Array | null): Promise<void>;
   explain(items: Int32Array, values: Float32Array, item: number): NativeScored & { total: number };
   recommendBatch: NativeRecommendBatch;
 }

@@ -232,6 +232,17 @@ export class ALS {
     return Array.from(r.items, (i, j) => ({ id: ids.ids[i], score: r.scores[j] }));
   }
 
+  /**
+   * Builds, on a worker thread, what scoring and fold-in otherwise build on first use on the calling
+   * thread: item panels sorted for early-stopping scans, and YᵀY. Servers call it before a model takes
+   * requests; elsewhere it is optional.
+   */
+  async prepare(options: JobOptions = {}): Promise<this> {
+    const { scorer } = this.s();
+    await runJob(options, (cancel) => scorer.prepareAsync(cancel));
+    return this;
+  }
+
   /** Which of the user's past items drive the score of `item` (through the user's weighted Gram matrix). */
   explain(user: Id, item: Id, options: { k?: number } = {}): Explanation {
     const { data } = this.s();

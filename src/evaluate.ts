@@ -165,9 +165,7 @@ export async function evaluate(model: Evaluable, train: Interactions, test: Inte
   put('hitRate', hitRate / n);
   put('coverage', recommended.size / Math.max(1, train.itemCount));
   if (metrics.has('popularity')) {
-    const counts = new Float64Array(train.itemCount);
-    for (const i of train.csr.indices) counts[i]++;
-    const top = new Set(Int32Array.from({ length: train.itemCount }, (_, i) => i).sort((a, b) => counts[b] - counts[a] || a - b).subarray(0, Math.max(1, Math.ceil(train.itemCount / 10))));
+    const top = new Set(train.itemsByPopularity().subarray(0, Math.max(1, Math.ceil(train.itemCount / 10))));
     let slots = 0, popular = 0;
     for (const i of recs.items) if (i >= 0) (slots++, top.has(i) && popular++);
     let inTop = 0;

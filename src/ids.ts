@@ -20,6 +20,10 @@ export class IdMap {
     return this.index;
   }
 
+  hasDuplicates(): boolean {
+    return this.lookup().size !== this.ids.length;
+  }
+
   has(id: Id): boolean {
     return this.lookup().has(id);
   }

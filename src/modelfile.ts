@@ -12,7 +12,7 @@
 //
 // Files are written to a temporary name and renamed. Loading maps the file (no copy), checks magic,
 // version, checksum, bounds and alignment, then the structure of every matrix before native code uses it.
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { native, type NativeAlsFactors, type NativeCsr } from '../bindings/native.js';
 import { AffinityError, ErrorCode } from './errors.js';
 import { writeFileAtomic } from './files.js';
@@ -119,6 +119,23 @@ export interface LoadOptions {
 }
 
 /** Loads a model saved by `save()`/`saveModel`, verifying it first. */
+/** A file's bytes in an ArrayBuffer of its own (offset 0: array views need their alignment), read off the event loop. */
+async function readWhole(path: string): Promise<ArrayBuffer> {
+  const file = await open(path, 'r');
+  try {
+    const size = (await file.stat()).size;
+    const buffer = new ArrayBuffer(size);
+    for (let at = 0; at < size; ) {
+      const { bytesRead } = await file.read(new Uint8Array(buffer, at), 0, size - at, at);
+      if (bytesRead === 0) throw new Error(`file shrank while reading (${at} of ${size} bytes)`);
+      at += bytesRead;
+    }
+    return buffer;
+  } finally {
+    await file.close();
+  }
+}
+
 export async function loadModel(path: string, options: LoadOptions = {}): Promise<Model> {
   if (typeof path !== 'string' || path.length === 0) throw new AffinityError('path must be a non-empty string', ErrorCode.BadInput);
   let buffer: ArrayBuffer;
@@ -126,9 +143,7 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
     if (options.mmap ?? true) {
       buffer = native.mapFile(path);
     } else {
-      const bytes = await readFile(path);
-      buffer = new ArrayBuffer(bytes.length); // offset 0: array views need their alignment
-      new Uint8Array(buffer).set(bytes);
+      buffer = await readWhole(path);
     }
   } catch (err) {
     throw new AffinityError(`${path}: ${(err as Error).message}`, ErrorCode.Io, { cause: err });
@@ -181,8 +196,9 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
     native.verifyFinite(a, what).catch((e: Error) => {
       throw corrupt(path, e.message);
     });
-  if (new Set(header.ids.users).size !== users || new Set(header.ids.items).size !== items) throw corrupt(path, 'duplicate ids');
-  const data = Interactions.fromParts(new IdMap(header.ids.users, 'user'), new IdMap(header.ids.items, 'item'), await csr('interactions', users, items));
+  const userIds = new IdMap(header.ids.users, 'user'), itemIds = new IdMap(header.ids.items, 'item');
+  if (userIds.hasDuplicates() || itemIds.hasDuplicates()) throw corrupt(path, 'duplicate ids');
+  const data = Interactions.fromParts(userIds, itemIds, await csr('interactions', users, items));
   if (header.kind === 'als') {
     const a = header.als;
     if (!a || !Number.isInteger(a.factors) || a.factors < 1 || typeof a.implicit !== 'boolean' || !Number.isFinite(a.globalMean))

@@ -8,13 +8,11 @@ import { BatchRecommendations, type BatchOptions, type Recommendation, type Reco
 export class MostPopular {
   private data?: Interactions;
   private order?: Int32Array; // items by descending popularity (ties: lower index)
-  private counts?: Float32Array;
+  private counts?: Float64Array;
 
   async fit(data: Interactions): Promise<this> {
-    const counts = new Float32Array(data.itemCount);
-    for (const i of data.csr.indices) counts[i]++;
-    this.order = Int32Array.from({ length: data.itemCount }, (_, i) => i).sort((a, b) => counts[b] - counts[a] || a - b);
-    this.counts = counts;
+    this.order = data.itemsByPopularity();
+    this.counts = data.itemCounts();
     this.data = data;
     return this;
   }

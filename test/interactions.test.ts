@@ -78,6 +78,18 @@ describe('Interactions.fromArrays', () => {
   });
 });
 
+describe('item popularity', () => {
+  it('itemCounts and itemsByPopularity match a plain count and sort', async () => {
+    const data = await randomInteractions({ users: 60, items: 90, density: 0.2, seed: 12 });
+    const counts = new Array<number>(90).fill(0);
+    for (let u = 0; u < 60; u++) for (const { item } of data.itemsOf(u)) counts[item as number]++;
+    expect(Array.from(data.itemCounts())).toEqual(counts);
+    const order = counts.map((_, i) => i).sort((a, b) => counts[b] - counts[a] || a - b);
+    expect(Array.from(data.itemsByPopularity())).toEqual(order);
+    expect(new Set(order.map((i) => counts[i])).size).toBeLessThan(90); // ties exist, so their order is tested
+  });
+});
+
 describe('Interactions.fromCSR', () => {
   it('validates and canonicalises a caller CSR (unsorted rows, duplicates)', async () => {
     const d = await Interactions.fromCSR({ indptr: [0, 3, 3, 4], indices: [2, 0, 2], data: [1, 2, 3], shape: [3, 3] } as never).catch((e) => e);

@@ -316,9 +316,7 @@ export class HybridRecommender {
     };
     this.itemCounts = new Map();
     this.userCounts = new Map();
-    const counts = new Float64Array(data.itemCount);
-    for (const i of data.csr.indices) counts[i]++;
-    counts.forEach((c, i) => this.itemCounts.set(data.items.ids[i], c));
+    data.itemCounts().forEach((c, i) => this.itemCounts.set(data.items.ids[i], c));
     for (let u = 0; u < data.userCount; u++) this.userCounts.set(data.users.ids[u], data.csr.indptr[u + 1] - data.csr.indptr[u]);
   }
 

@@ -133,8 +133,7 @@ export async function coPurchaseRules(data: Transactions | Interactions, options
   const k = intOption(options.k, 'k', 1, 100_000, 20);
   const rankBy = oneOf(options.rankBy, 'rankBy', ['lift', 'confidence'] as const, 'lift');
 
-  const itemCounts = new Float64Array(baskets.itemCount);
-  for (const i of baskets.csr.indices) itemCounts[i]++;
+  const itemCounts = baskets.itemCounts();
   // Counting on presence: values other than 1 (summed quantities) must not weigh the dot product.
   const binary = baskets.csr.data.every((v) => v === 1)
     ? baskets

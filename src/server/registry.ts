@@ -34,11 +34,7 @@ function dataOf(model: Model): Interactions {
 }
 
 function popularItems(data: Interactions, limit = 1000): Id[] {
-  const counts = new Float64Array(data.itemCount);
-  for (const i of data.csr.indices) counts[i]++;
-  return Array.from(Int32Array.from({ length: data.itemCount }, (_, i) => i).sort((a, b) => counts[b] - counts[a] || a - b).subarray(0, limit), (i) =>
-    data.items.ids[i],
-  );
+  return Array.from(data.itemsByPopularity().subarray(0, limit), (i) => data.items.ids[i]);
 }
 
 export interface ReloadEvent {
@@ -79,7 +75,7 @@ export class ModelRegistry {
    */
   async load(name: string, path: string): Promise<ModelEntry> {
     const model = await loadModel(path, { mmap: false });
-    warmUp(model);
+    await warmUp(model);
     return this.add(name, model, path);
   }
 
@@ -106,7 +102,7 @@ export class ModelRegistry {
     this.reloading.add(name);
     try {
       const model = await loadModel(current.path, { mmap: false });
-      warmUp(model);
+      await warmUp(model);
       if (this.entries.get(name) !== current) throw new AffinityError(`model ${name} changed during the reload`, ErrorCode.Busy);
       const entry = this.add(name, model, current.path);
       this.onReload?.({ name, ok: true, version: entry.version });
@@ -121,8 +117,12 @@ export class ModelRegistry {
   }
 }
 
-/** A query against the new model before it serves: a broken model fails here, not on a customer. */
-function warmUp(model: Model): void {
+/**
+ * Builds the model's scoring structures off the event loop, then runs a query against it before it serves:
+ * a broken model fails here, not on a customer.
+ */
+async function warmUp(model: Model): Promise<void> {
+  if (model instanceof ALS) await model.prepare();
   const data = dataOf(model);
   if (data.userCount > 0) model.recommend(data.users.ids[0], { k: 1 });
 }
