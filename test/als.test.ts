@@ -248,6 +248,21 @@ describe('ALS scoring', () => {
     }
   });
 
+  it('prepare() builds on a worker what the first calls would build, with the same answers', async () => {
+    const data = await randomInteractions({ users: 40, items: 60, density: 0.15, seed: 8 });
+    const trained = await new ALS({ factors: 6, iterations: 2 }).fit(data);
+    const fresh = () => ALS.fromFactors(trained.options, data, trained.factors);
+    const lazy = fresh();
+    const prepared = await fresh().prepare();
+    for (const u of [0, 7, 39]) expect(prepared.recommend(u, { k: 8 })).toEqual(lazy.recommend(u, { k: 8 }));
+    expect(prepared.foldIn({ items: [1, 2, 3] })).toEqual(lazy.foldIn({ items: [1, 2, 3] }));
+    const racing = fresh();
+    const pending = racing.prepare(); // a call before the worker finishes builds its own copy; both agree
+    expect(racing.recommend(3, { k: 5 })).toEqual(lazy.recommend(3, { k: 5 }));
+    await pending;
+    expect(racing.recommend(3, { k: 5 })).toEqual(lazy.recommend(3, { k: 5 }));
+  });
+
   it('fold-in of a training user reproduces that user trained factor', async () => {
     for (const feedback of ['implicit', 'explicit'] as const) {
       const data = await randomInteractions({ users: 40, items: 30, density: 0.2, seed: 37 });
