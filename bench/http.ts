@@ -1,6 +1,6 @@
 // bench/http: /v1/recommend (k=10, ALS factors 64 on the medium preset) under autocannon at 64
 // connections, next to a bare Fastify route returning a constant, in the same run; then again during five
-// hot reloads. Servers run in their own processes.   node dist/bench/http.js [--seconds 10] [--preset medium]
+// hot reloads. Servers run in their own processes; each run starts after a 3 s warm-up at the same load.   node dist/bench/http.js [--seconds 10] [--preset medium]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -47,6 +47,8 @@ if (argv.includes('--bare')) {
       url,
       connections: 64,
       duration: seconds,
+      // Steady state: JIT warm-up and the burst of 64 new connections are not part of the samples.
+      ...({ warmup: { connections: 64, duration: 3 } } as object), // not in the typings of autocannon 8
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       requests: [{ setupRequest: (req) => ({ ...req, body: body(i++) }) }],

@@ -105,6 +105,16 @@ Napi::Value transposeJs(const Napi::CallbackInfo& info) {
       [result](Napi::Env env) -> Napi::Value { return csrToJs(env, std::move(*result)); });
 }
 
+// columnCounts(csr) -> Int32Array: a single pass, cheap enough for the JS thread (~1 ns an entry).
+Napi::Value columnCountsJs(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value { return toTypedArray(info.Env(), columnCounts(csrArg(info[0], "csr"))); });
+}
+
+// orderByCount(counts: Int32Array) -> Int32Array: indices by descending count, ties by index.
+Napi::Value orderByCountJs(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value { return toTypedArray(info.Env(), orderByCount(typedArray<int32_t>(info[0], "counts"))); });
+}
+
 // multiply(a, b, threads, cancel, onProgress) -> Promise<csr>: the sparse product a * b.
 Napi::Value multiplyJs(const Napi::CallbackInfo& info) {
   CsrView a = csrArg(info[0], "a");
@@ -173,6 +183,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("canonicalCsr", Napi::Function::New(env, canonicalCsrJs, "canonicalCsr"));
   exports.Set("transpose", Napi::Function::New(env, transposeJs, "transpose"));
   exports.Set("multiply", Napi::Function::New(env, multiplyJs, "multiply"));
+  exports.Set("columnCounts", Napi::Function::New(env, columnCountsJs, "columnCounts"));
+  exports.Set("orderByCount", Napi::Function::New(env, orderByCountJs, "orderByCount"));
   exports.Set("similarity", Napi::Function::New(env, similarityJs, "similarity"));
   exports.Set("KnnModel", initKnnModel(env));
   initAls(env, exports);

@@ -195,6 +195,8 @@ export interface NativeBinding {
   ): Promise<NativeCsr>;
   canonicalCsr(csr: NativeCsr, duplicates: string, cancel: Int32Array | null, onProgress: ProgressCallback): Promise<NativeCsr>;
   transpose(csr: NativeCsr, cancel: Int32Array | null, onProgress: ProgressCallback): Promise<NativeCsr>;
+  columnCounts(csr: NativeCsr): Int32Array;
+  orderByCount(counts: Int32Array): Int32Array;
   multiply(a: NativeCsr, b: NativeCsr, threads: number, cancel: Int32Array | null, onProgress: ProgressCallback): Promise<NativeCsr>;
   kmeans(
     values: Float32Array,

@@ -20,6 +20,21 @@ export class IdMap {
     return this.index;
   }
 
+  /**
+   * Builds the lookup in slices, yielding to the event loop between them: a server loading a model with
+   * millions of ids keeps answering meanwhile. Optional; the lookup is otherwise built on first use.
+   */
+  async buildIndex(slice = 20_000): Promise<void> {
+    if (this.index) return;
+    const index = new Map<Id, number>();
+    for (let start = 0; start < this.ids.length; start += slice) {
+      const end = Math.min(this.ids.length, start + slice);
+      for (let i = start; i < end; i++) index.set(this.ids[i], i);
+      if (end < this.ids.length) await new Promise((resolve) => setImmediate(resolve));
+    }
+    this.index ??= index;
+  }
+
   hasDuplicates(): boolean {
     return this.lookup().size !== this.ids.length;
   }

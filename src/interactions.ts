@@ -104,27 +104,13 @@ export class Interactions {
 
   /** Item indices, most interacted with first (ties: lower index first). Computed once and cached. */
   itemsByPopularity(): Int32Array {
-    if (!this.popularity) {
-      // Counting sort: counts are integers, and filling buckets in index order keeps ties by index.
-      const counts = this.integerCounts();
-      let max = 0;
-      for (let i = 0; i < counts.length; i++) if (counts[i] > max) max = counts[i];
-      const next = new Int32Array(max + 2);
-      for (let i = 0; i < counts.length; i++) next[max - counts[i] + 1]++;
-      for (let b = 1; b < next.length; b++) next[b] += next[b - 1];
-      const order = new Int32Array(counts.length);
-      for (let i = 0; i < counts.length; i++) order[next[max - counts[i]]++] = i;
-      this.popularity = order;
-    }
+    this.popularity ??= native.orderByCount(this.integerCounts());
     return this.popularity;
   }
   private popularity?: Int32Array;
 
   private integerCounts(): Int32Array {
-    const counts = new Int32Array(this.itemCount);
-    const indices = this.csr.indices;
-    for (let p = 0; p < indices.length; p++) counts[indices[p]]++;
-    return counts;
+    return native.columnCounts(this.csr);
   }
 
   /** The items x users matrix (the CSC of `csr`), built natively; computed once and cached. */

@@ -166,6 +166,7 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
   } catch {
     throw corrupt(path, 'header is not JSON');
   }
+  await new Promise((resolve) => setImmediate(resolve)); // the parse and the id maps are separate stretches of the event loop
   const { users, items } = header;
   if (!['als', 'itemknn', 'userknn'].includes(header.kind)) throw corrupt(path, `unknown model kind ${String(header.kind)}`);
   if (!Number.isInteger(users) || !Number.isInteger(items) || users < 0 || items < 0) throw corrupt(path, 'bad dimensions');
@@ -197,6 +198,8 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
       throw corrupt(path, e.message);
     });
   const userIds = new IdMap(header.ids.users, 'user'), itemIds = new IdMap(header.ids.items, 'item');
+  await userIds.buildIndex();
+  await itemIds.buildIndex();
   if (userIds.hasDuplicates() || itemIds.hasDuplicates()) throw corrupt(path, 'duplicate ids');
   const data = Interactions.fromParts(userIds, itemIds, await csr('interactions', users, items));
   if (header.kind === 'als') {

@@ -55,8 +55,14 @@ describe('jobs', () => {
 describe('addon', () => {
   it('exports exactly the functions NativeBinding declares', () => {
     expect(Object.keys(native).sort()).toEqual(
-      ['AlsModel', 'CsvReader', 'KnnModel', 'alsFit', 'alsSolveRows', 'buildCsr', 'canonicalCsr', 'capabilities', 'crc32', 'mapFile', 'setErrorClass', 'setSimdLevel', 'setThreads', 'similarity', 'transpose', 'verifyCsr', 'verifyFinite', 'multiply', 'kmeans', 'nearestCentroid', 'silhouette', 'logisticFit'].sort(),
+      ['AlsModel', 'CsvReader', 'KnnModel', 'alsFit', 'alsSolveRows', 'buildCsr', 'canonicalCsr', 'capabilities', 'crc32', 'mapFile', 'setErrorClass', 'setSimdLevel', 'setThreads', 'similarity', 'transpose', 'verifyCsr', 'verifyFinite', 'multiply', 'kmeans', 'nearestCentroid', 'silhouette', 'logisticFit', 'columnCounts', 'orderByCount'].sort(),
     );
+  });
+
+  it('orders by count (ties by index) and rejects negative counts', () => {
+    expect(Array.from(native.orderByCount(Int32Array.of(2, 5, 2, 0, 5)))).toEqual([1, 4, 0, 2, 3]);
+    expect(native.orderByCount(new Int32Array(0)).length).toBe(0);
+    expect(() => native.orderByCount(Int32Array.of(1, -1))).toThrow(expect.objectContaining({ code: 'ERR_AFFINITY_BAD_INPUT' }));
   });
 
   it('computes the same CRC-32 as zlib, off the JS thread', async () => {

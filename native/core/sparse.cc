@@ -106,6 +106,30 @@ void validateCsr(const CsrView& m) {
   }
 }
 
+std::vector<int32_t> columnCounts(const CsrView& m) {
+  std::vector<int32_t> counts(static_cast<size_t>(m.cols), 0);
+  for (int32_t c : m.indices) {
+    require(c >= 0 && c < m.cols, code::kBadInput, "column index out of range");
+    ++counts[static_cast<size_t>(c)];
+  }
+  return counts;
+}
+
+std::vector<int32_t> orderByCount(std::span<const int32_t> counts) {
+  int32_t most = 0;
+  for (int32_t c : counts) {
+    require(c >= 0, code::kBadInput, "counts must be non-negative");
+    most = std::max(most, c);
+  }
+  // Bucket b holds count most - b; filling buckets in index order keeps ties by index.
+  std::vector<size_t> next(static_cast<size_t>(most) + 2, 0);
+  for (int32_t c : counts) ++next[static_cast<size_t>(most - c) + 1];
+  for (size_t b = 1; b < next.size(); ++b) next[b] += next[b - 1];
+  std::vector<int32_t> order(counts.size());
+  for (size_t i = 0; i < counts.size(); ++i) order[next[static_cast<size_t>(most - counts[i])]++] = static_cast<int32_t>(i);
+  return order;
+}
+
 Csr transpose(const CsrView& m) {
   Csr t;
   t.rows = m.cols;

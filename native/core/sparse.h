@@ -51,6 +51,12 @@ Csr buildCsr(const Coo& coo, DuplicatePolicy policy);
 // Checks a caller-supplied CSR: shape, monotone indptr, indices in range, finite data.
 void validateCsr(const CsrView& m);
 
+// Stored entries per column (items' interaction counts). Indices out of range are an error.
+std::vector<int32_t> columnCounts(const CsrView& m);
+
+// Indices 0..n-1 by descending count, ties by ascending index (a counting sort). Counts must be >= 0.
+std::vector<int32_t> orderByCount(std::span<const int32_t> counts);
+
 // CSR of the transpose (equivalently, the CSC of m). Keeps rows sorted.
 Csr transpose(const CsrView& m);
 
