@@ -35,11 +35,21 @@ inline void prefetchRow(const float* row, size_t f) {
   for (size_t line = 0; line < f * sizeof(float); line += 64) __builtin_prefetch(bytes + line, 0, 3);
 }
 
-// Prefetches rows of `ahead` from *next on, up to the share done / total of them (total > 0).
-inline void prefetchAhead(const RowGather& ahead, size_t f, size_t done, size_t total, size_t& next) {
-  const size_t target = ahead.count * done / total;
-  for (; next < target; ++next) prefetchRow(ahead.base + static_cast<size_t>(ahead.idx[next]) * f, f);
-}
+// Prefetches the rows of `ahead` spread evenly over `total` units of work: after `done` units, the first
+// count * done / total of them. Kept as a running remainder: a division per step cost more than the rest.
+class AheadPrefetch {
+ public:
+  AheadPrefetch(const RowGather& ahead, size_t f, size_t total) : ahead_(ahead), f_(f), total_(total) {}
+  void advance(size_t units) {
+    credit_ += ahead_.count * units;
+    for (; credit_ >= total_ && next_ < ahead_.count; credit_ -= total_)
+      prefetchRow(ahead_.base + static_cast<size_t>(ahead_.idx[next_++]) * f_, f_);
+  }
+
+ private:
+  RowGather ahead_;
+  size_t f_, total_, next_ = 0, credit_ = 0;
+};
 
 // Item factors packed in panels of kPanelItems: panel[k * kPanelItems + t] = y_{item t}[k].
 inline constexpr size_t kPanelItems = 16;

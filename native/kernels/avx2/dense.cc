@@ -80,8 +80,31 @@ void gatherDot(const float* base, const int32_t* idx, size_t count, size_t f, co
 }
 
 void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t stride, size_t n, const float* coeff, float* out) {
-  // 32 columns at a time stay in four registers while every row is added.
+  // 64 columns at a time stay in eight registers while every row is added: eight chains keep both FMA
+  // units busy (four would wait on the FMA latency at every row). Then 32, then 8 at a time.
   size_t c = 0;
+  for (; c + 64 <= n; c += 64) {
+    __m256 a0 = _mm256_loadu_ps(out + c), a1 = _mm256_loadu_ps(out + c + 8);
+    __m256 a2 = _mm256_loadu_ps(out + c + 16), a3 = _mm256_loadu_ps(out + c + 24);
+    __m256 a4 = _mm256_loadu_ps(out + c + 32), a5 = _mm256_loadu_ps(out + c + 40);
+    __m256 a6 = _mm256_loadu_ps(out + c + 48), a7 = _mm256_loadu_ps(out + c + 56);
+    for (size_t j = 0; j < count; ++j) {
+      const float* r = base + static_cast<size_t>(idx[j]) * stride + c;
+      const __m256 w = _mm256_broadcast_ss(coeff + j);
+      a0 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r), a0);
+      a1 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 8), a1);
+      a2 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 16), a2);
+      a3 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 24), a3);
+      a4 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 32), a4);
+      a5 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 40), a5);
+      a6 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 48), a6);
+      a7 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 56), a7);
+    }
+    _mm256_storeu_ps(out + c, a0), _mm256_storeu_ps(out + c + 8, a1);
+    _mm256_storeu_ps(out + c + 16, a2), _mm256_storeu_ps(out + c + 24, a3);
+    _mm256_storeu_ps(out + c + 32, a4), _mm256_storeu_ps(out + c + 40, a5);
+    _mm256_storeu_ps(out + c + 48, a6), _mm256_storeu_ps(out + c + 56, a7);
+  }
   for (; c + 32 <= n; c += 32) {
     __m256 a0 = _mm256_loadu_ps(out + c), a1 = _mm256_loadu_ps(out + c + 8);
     __m256 a2 = _mm256_loadu_ps(out + c + 16), a3 = _mm256_loadu_ps(out + c + 24);
@@ -117,27 +140,58 @@ void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t stri
 void gatherDotAxpy(RowGather rows, size_t f, const float* x, const float* a, const float* b, float* out, RowGather ahead) {
   const size_t n = rows.count;
   const auto row = [&](size_t j) { return rows.base + static_cast<size_t>(rows.idx[j]) * f; };
-  size_t next = 0, j = 0;
-  for (; j + 4 <= n; j += 4) {
-    for (size_t q = j + 4; q < std::min(n, j + 8); ++q) prefetchRow(row(q), f);
-    const float* r[4] = {row(j), row(j + 1), row(j + 2), row(j + 3)};
-    float w[4];
-    dot4(r, x, f, w);
-    for (size_t t = 0; t < 4; ++t) w[t] = (a ? a[j + t] : 0.0f) + b[j + t] * w[t];
-    const __m256 w0 = _mm256_set1_ps(w[0]), w1 = _mm256_set1_ps(w[1]), w2 = _mm256_set1_ps(w[2]), w3 = _mm256_set1_ps(w[3]);
+  AheadPrefetch prefetch(ahead, f, n);
+  size_t j = 0;
+  // Eight rows at a time: eight dot chains (enough to cover the FMA latency), one combined horizontal
+  // sum, then the eight weighted rows added to out while they are still in L1. The rows are not
+  // prefetched here: the caller's previous solve prefetched them (`ahead`), and later passes find them
+  // in cache, where prefetches would only take load slots.
+  for (; j + 8 <= n; j += 8) {
+    const float* r[8] = {row(j), row(j + 1), row(j + 2), row(j + 3), row(j + 4), row(j + 5), row(j + 6), row(j + 7)};
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    __m256 s4 = _mm256_setzero_ps(), s5 = _mm256_setzero_ps(), s6 = _mm256_setzero_ps(), s7 = _mm256_setzero_ps();
     size_t c = 0;
     for (; c + 8 <= f; c += 8) {
-      __m256 o = _mm256_fmadd_ps(w0, _mm256_loadu_ps(r[0] + c), _mm256_loadu_ps(out + c));
-      o = _mm256_fmadd_ps(w1, _mm256_loadu_ps(r[1] + c), o);
-      o = _mm256_fmadd_ps(w2, _mm256_loadu_ps(r[2] + c), o);
-      _mm256_storeu_ps(out + c, _mm256_fmadd_ps(w3, _mm256_loadu_ps(r[3] + c), o));
+      const __m256 xv = _mm256_loadu_ps(x + c);
+      s0 = _mm256_fmadd_ps(_mm256_loadu_ps(r[0] + c), xv, s0);
+      s1 = _mm256_fmadd_ps(_mm256_loadu_ps(r[1] + c), xv, s1);
+      s2 = _mm256_fmadd_ps(_mm256_loadu_ps(r[2] + c), xv, s2);
+      s3 = _mm256_fmadd_ps(_mm256_loadu_ps(r[3] + c), xv, s3);
+      s4 = _mm256_fmadd_ps(_mm256_loadu_ps(r[4] + c), xv, s4);
+      s5 = _mm256_fmadd_ps(_mm256_loadu_ps(r[5] + c), xv, s5);
+      s6 = _mm256_fmadd_ps(_mm256_loadu_ps(r[6] + c), xv, s6);
+      s7 = _mm256_fmadd_ps(_mm256_loadu_ps(r[7] + c), xv, s7);
     }
-    for (; c < f; ++c) out[c] += w[0] * r[0][c] + w[1] * r[1][c] + w[2] * r[2][c] + w[3] * r[3][c];
-    prefetchAhead(ahead, f, j + 4, n, next);
+    // Lane t of the sum is row t's dot: pairwise hadds, then the two 128-bit halves added.
+    const __m256 h01 = _mm256_hadd_ps(s0, s1), h23 = _mm256_hadd_ps(s2, s3), h45 = _mm256_hadd_ps(s4, s5), h67 = _mm256_hadd_ps(s6, s7);
+    const __m256 q0 = _mm256_hadd_ps(h01, h23), q1 = _mm256_hadd_ps(h45, h67);
+    const __m256 dots = _mm256_add_ps(_mm256_permute2f128_ps(q0, q1, 0x20), _mm256_permute2f128_ps(q0, q1, 0x31));
+    alignas(32) float w[8];
+    _mm256_store_ps(w, dots);
+    for (; c < f; ++c)
+      for (size_t t = 0; t < 8; ++t) w[t] += r[t][c] * x[c];
+    for (size_t t = 0; t < 8; ++t) w[t] = (a ? a[j + t] : 0.0f) + b[j + t] * w[t];
+    const __m256 w0 = _mm256_set1_ps(w[0]), w1 = _mm256_set1_ps(w[1]), w2 = _mm256_set1_ps(w[2]), w3 = _mm256_set1_ps(w[3]);
+    const __m256 w4 = _mm256_set1_ps(w[4]), w5 = _mm256_set1_ps(w[5]), w6 = _mm256_set1_ps(w[6]), w7 = _mm256_set1_ps(w[7]);
+    for (c = 0; c + 8 <= f; c += 8) {
+      // Two chains of four: half the latency of one chain of eight.
+      __m256 even = _mm256_fmadd_ps(w0, _mm256_loadu_ps(r[0] + c), _mm256_loadu_ps(out + c));
+      __m256 odd = _mm256_mul_ps(w1, _mm256_loadu_ps(r[1] + c));
+      even = _mm256_fmadd_ps(w2, _mm256_loadu_ps(r[2] + c), even);
+      odd = _mm256_fmadd_ps(w3, _mm256_loadu_ps(r[3] + c), odd);
+      even = _mm256_fmadd_ps(w4, _mm256_loadu_ps(r[4] + c), even);
+      odd = _mm256_fmadd_ps(w5, _mm256_loadu_ps(r[5] + c), odd);
+      even = _mm256_fmadd_ps(w6, _mm256_loadu_ps(r[6] + c), even);
+      odd = _mm256_fmadd_ps(w7, _mm256_loadu_ps(r[7] + c), odd);
+      _mm256_storeu_ps(out + c, _mm256_add_ps(even, odd));
+    }
+    for (; c < f; ++c)
+      for (size_t t = 0; t < 8; ++t) out[c] += w[t] * r[t][c];
+    prefetch.advance(8);
   }
   for (; j < n; ++j) {
     axpy((a ? a[j] : 0.0f) + b[j] * dot(row(j), x, f), row(j), out, f);
-    prefetchAhead(ahead, f, j + 1, n, next);
+    prefetch.advance(1);
   }
 }
 

@@ -71,11 +71,11 @@ void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t stri
 
 
 void gatherDotAxpy(RowGather rows, size_t f, const float* x, const float* a, const float* b, float* out, RowGather ahead) {
-  size_t next = 0;
+  AheadPrefetch prefetch(ahead, f, rows.count);
   for (size_t j = 0; j < rows.count; ++j) {
     const float* row = rows.base + static_cast<size_t>(rows.idx[j]) * f;
     axpy((a ? a[j] : 0.0f) + b[j] * dot(row, x, f), row, out, f);
-    prefetchAhead(ahead, f, j + 1, rows.count, next);
+    prefetch.advance(1);
   }
 }
 
