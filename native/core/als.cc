@@ -41,7 +41,7 @@ void initRows(std::vector<float>& out, int32_t rows, int32_t f, uint64_t seed, i
       nullptr);
 }
 
-// G = sum of y y' over the rows (f x f, full), reduced in a fixed chunk order: the same bits for any
+// G = sum of y y' over the rows (f x f, full, symmetric), reduced in a fixed chunk order: the same bits for any
 // thread count.
 std::vector<float> gram(const float* y, int32_t rows, int32_t f, int threads, const Control* control) {
   const size_t chunks = (static_cast<size_t>(rows) + kGramChunk - 1) / kGramChunk;
@@ -50,18 +50,18 @@ std::vector<float> gram(const float* y, int32_t rows, int32_t f, int threads, co
   ThreadPool::instance().parallelFor(
       chunks, threads,
       [&](size_t c) {
-        float* g = partial[c].data();
-        const size_t end = std::min<size_t>(rows, (c + 1) * kGramChunk);
-        for (size_t r = c * kGramChunk; r < end; ++r) {
-          const float* v = y + r * f;
-          for (int32_t a = 0; a < f; ++a) k.axpy(v[a], v, g + static_cast<size_t>(a) * f, f);
-        }
+        const size_t begin = c * kGramChunk, end = std::min<size_t>(rows, begin + kGramChunk);
+        const float* block = y + begin * f;
+        k.gramUpdate(block, block, end - begin, static_cast<size_t>(f), partial[c].data());
       },
       control);
   std::vector<double> sum(static_cast<size_t>(f) * f, 0.0);
   for (const auto& p : partial)
     for (size_t i = 0; i < sum.size(); ++i) sum[i] += p[i];
-  return std::vector<float>(sum.begin(), sum.end());
+  std::vector<float> g(sum.begin(), sum.end());
+  for (size_t a = 0; a < static_cast<size_t>(f); ++a)  // the kernel fills the lower triangle
+    for (size_t b = a + 1; b < static_cast<size_t>(f); ++b) g[a * f + b] = g[b * f + a];
+  return g;
 }
 
 struct Scratch {

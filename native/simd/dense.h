@@ -51,6 +51,11 @@ class AheadPrefetch {
   size_t f_, total_, next_ = 0, credit_ = 0;
 };
 
+// a[x * f + c] += sum_j z[j * f + x] * y[j * f + c] over `count` contiguous rows, for the lower triangle
+// c <= x (Zᵀ Y; with z = y the Gram matrix, with z = weights * y a weighted one). Entries above the
+// diagonal may be updated too (whole register tiles): callers read or mirror the lower triangle only.
+using GramUpdateFn = void (*)(const float* z, const float* y, size_t count, size_t f, float* a);
+
 // Item factors packed in panels of kPanelItems: panel[k * kPanelItems + t] = y_{item t}[k].
 inline constexpr size_t kPanelItems = 16;
 inline constexpr size_t kTileUsers = 6;
@@ -74,6 +79,7 @@ using DotChainFn = float (*)(const float* x, const float* y, size_t f);
   uint32_t scoreTile(const float* users, size_t count, const float* panel, size_t f, const float* bias,  \
                      const float* base, const float* threshold, float* out, uint16_t* hits);              \
   float dotChain(const float* x, const float* y, size_t f);                                              \
+  void gramUpdate(const float* z, const float* y, size_t count, size_t f, float* a);                     \
   }
 
 namespace kernels {

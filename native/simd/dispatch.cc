@@ -11,7 +11,8 @@ namespace {
 
 #define AFFINITY_TABLE(level, ns) \
   KernelTable{level, kernels::ns::scanRatio, kernels::ns::scanJaccard, kernels::ns::dot, kernels::ns::axpy, kernels::ns::dotRows, \
-              kernels::ns::gatherDot, kernels::ns::gatherAxpy, kernels::ns::gatherDotAxpy, kernels::ns::scoreTile, kernels::ns::dotChain}
+              kernels::ns::gatherDot, kernels::ns::gatherAxpy, kernels::ns::gatherDotAxpy, kernels::ns::scoreTile, kernels::ns::dotChain, \
+              kernels::ns::gramUpdate}
 
 const KernelTable* tableFor(SimdLevel level) {
   static const KernelTable scalar = AFFINITY_TABLE(SimdLevel::Scalar, scalar);
@@ -26,7 +27,7 @@ const KernelTable* tableFor(SimdLevel level) {
   static const KernelTable neon{SimdLevel::Neon,       kernels::neon::scanRatio,   kernels::neon::scanJaccard,
                                 kernels::neon::dot,     kernels::neon::axpy,        kernels::neon::dotRows,
                                 kernels::scalar::gatherDot, kernels::scalar::gatherAxpy, kernels::scalar::gatherDotAxpy, kernels::scalar::scoreTile,
-                                kernels::scalar::dotChain};
+                                kernels::scalar::dotChain, kernels::scalar::gramUpdate};
   if (level == SimdLevel::Neon) return &neon;
 #endif
   return &scalar;

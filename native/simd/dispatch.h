@@ -22,6 +22,7 @@ struct KernelTable {
   GatherDotAxpyFn gatherDotAxpy;
   ScoreTileFn scoreTile;
   DotChainFn dotChain;
+  GramUpdateFn gramUpdate;
 };
 
 struct CpuFeatures {

@@ -68,6 +68,20 @@ TEST(dense, every_level_matches_plain_loops) {
           CHECK(close(acc[c], want, m));
         }
       }
+      for (size_t count : {rows, size_t{700}}) {  // one block of rows, and several
+        std::vector<float> z(count * f), yr(count * f), gram(f * f), want(f * f, 0.0f);
+        for (auto& v : z) v = normal(rng);
+        for (auto& v : yr) v = normal(rng);
+        for (auto& v : gram) v = normal(rng);
+        const std::vector<float> start(gram);
+        k.gramUpdate(z.data(), yr.data(), count, f, gram.data());
+        for (size_t x = 0; x < f; ++x)
+          for (size_t c = 0; c <= x; ++c) {
+            double s = start[x * f + c], m = std::fabs(s);
+            for (size_t j = 0; j < count; ++j) s += static_cast<double>(z[j * f + x]) * yr[j * f + c], m += std::fabs(z[j * f + x] * yr[j * f + c]);
+            CHECK(close(gram[x * f + c], s, m));
+          }
+      }
       std::vector<float> ax(y);
       k.axpy(0.5f, x.data(), ax.data(), f);
       for (size_t c = 0; c < f; ++c) CHECK(close(ax[c], y[c] + 0.5 * x[c], 1));

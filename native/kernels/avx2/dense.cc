@@ -261,4 +261,54 @@ float dotChain(const float* x, const float* y, size_t f) {
   return acc;
 }
 
+namespace {
+
+// a[x][c0 .. c0 + 8W) += sum_j z_j[x] y_j[c0 .. c0 + 8W) for x = x0 .. x0 + rows - 1 (rows <= 6), W = 1 or 2:
+// up to 12 accumulators stay in registers over all the rows; per row j, W loads and six broadcasts feed
+// 6W FMAs. Rows past `rows` repeat the last one and are not stored.
+template <int W>
+void gramTile(const float* z, const float* y, size_t count, size_t f, float* a, size_t x0, size_t rows, size_t c0) {
+  size_t x[6];
+  for (size_t r = 0; r < 6; ++r) x[r] = x0 + std::min(r, rows - 1);
+  __m256 acc[6][W];
+  for (size_t r = 0; r < 6; ++r)
+    for (int w = 0; w < W; ++w) acc[r][w] = _mm256_loadu_ps(a + x[r] * f + c0 + 8 * w);
+  for (size_t j = 0; j < count; ++j) {
+    const float* zj = z + j * f;
+    __m256 yv[W];
+    for (int w = 0; w < W; ++w) yv[w] = _mm256_loadu_ps(y + j * f + c0 + 8 * w);
+#pragma GCC unroll 6
+    for (size_t r = 0; r < 6; ++r) {
+      const __m256 b = _mm256_broadcast_ss(zj + x[r]);
+      for (int w = 0; w < W; ++w) acc[r][w] = _mm256_fmadd_ps(b, yv[w], acc[r][w]);
+    }
+  }
+  for (size_t r = 0; r < rows; ++r)
+    for (int w = 0; w < W; ++w) _mm256_storeu_ps(a + x[r] * f + c0 + 8 * w, acc[r][w]);
+}
+
+}  // namespace
+
+void gramUpdate(const float* z, const float* y, size_t count, size_t f, float* a) {
+  // Blocks of rows small enough for L2, so each tile re-reads them from cache, not memory.
+  const size_t block = std::max<size_t>(16, (size_t{96} << 10) / (2 * f * sizeof(float)));
+  for (size_t j0 = 0; j0 < count; j0 += block) {
+    const size_t n = std::min(block, count - j0);
+    const float* zb = z + j0 * f;
+    const float* yb = y + j0 * f;
+    for (size_t x0 = 0; x0 < f; x0 += 6) {
+      const size_t rows = std::min<size_t>(6, f - x0), columns = x0 + rows;  // the lower triangle of these rows
+      size_t c0 = 0;
+      for (; c0 < columns && c0 + 16 <= f; c0 += 16) gramTile<2>(zb, yb, n, f, a, x0, rows, c0);
+      for (; c0 < columns && c0 + 8 <= f; c0 += 8) gramTile<1>(zb, yb, n, f, a, x0, rows, c0);
+      for (; c0 < columns; ++c0)
+        for (size_t r = x0 + (c0 > x0 ? c0 - x0 : 0); r < x0 + rows; ++r) {
+          float s = 0.0f;
+          for (size_t j = 0; j < n; ++j) s += zb[j * f + r] * yb[j * f + c0];
+          a[r * f + c0] += s;
+        }
+    }
+  }
+}
+
 }  // namespace affinity::kernels::avx2

@@ -119,4 +119,7 @@ float dotChain(const float* x, const float* y, size_t f) {
   return acc;
 }
 
+// Every AVX-512 CPU runs AVX2+FMA: the 6 x 16 register tiles of the AVX2 level serve here as well.
+void gramUpdate(const float* z, const float* y, size_t count, size_t f, float* a) { avx2::gramUpdate(z, y, count, f, a); }
+
 }  // namespace affinity::kernels::avx512

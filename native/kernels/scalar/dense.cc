@@ -49,6 +49,12 @@ uint32_t scoreTile(const float* users, size_t count, const float* panel, size_t 
   return any;
 }
 
+void gramUpdate(const float* z, const float* y, size_t count, size_t f, float* a) {
+  for (size_t j = 0; j < count; ++j)
+    for (size_t x = 0; x < f; ++x)
+      for (size_t c = 0; c <= x; ++c) a[x * f + c] += z[j * f + x] * y[j * f + c];
+}
+
 float dotChain(const float* x, const float* y, size_t f) {
   float acc = 0.0f;
   for (size_t k = 0; k < f; ++k) acc += x[k] * y[k];
