@@ -64,6 +64,21 @@ std::vector<float> gram(const float* y, int32_t rows, int32_t f, int threads, co
   return g;
 }
 
+// Implicit: G + lambda I of one side's factors (what the other side's solves start from); explicit: none.
+std::vector<float> gramRegularized(const AlsModel& m, bool ofItems, const AlsOptions& o, const Control* control) {
+  if (!o.implicit) return {};
+  std::vector<float> g = gram(ofItems ? m.itemFactors.data() : m.userFactors.data(), ofItems ? m.items : m.users, m.factors, o.threads, control);
+  for (int32_t a = 0; a < m.factors; ++a) g[static_cast<size_t>(a) * m.factors + a] += o.regularization;
+  return g;
+}
+
+// <A, B> = sum of the elementwise products, in double.
+double frobenius(std::span<const float> a, std::span<const float> b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); ++i) s += static_cast<double>(a[i]) * b[i];
+  return s;
+}
+
 struct Scratch {
   std::vector<float> r, p, ap, tmp, a, b, aug, v, coeff, negCoeff, conf, rows;
   std::vector<int32_t> iota;
@@ -231,8 +246,9 @@ void solveRow(const SweepSide& s, const AlsOptions& o, const AlsModel& m, int32_
 
 // This row's share of the training objective, taken right after it is solved with the other side fixed,
 // so the item sweep adds up the loss of the finished iteration while each row's factors are in cache.
-// Implicit: x' (G + lambda I) x (all pairs at preference 0, and the regularization), then per observed
-// pair c (1 - s)^2 - s^2 in place of its s^2. Explicit: squared errors and lambda (|x|^2 + bias^2).
+// Implicit: per observed pair c (1 - s)^2 - s^2 in place of its s^2; the s^2 of all pairs and the
+// regularization, the sum over rows of x' (G + lambda I) x, is one product of Gram matrices (alsFit).
+// Explicit: squared errors and lambda (|x|^2 + bias^2).
 double rowLoss(const SweepSide& s, const AlsOptions& o, float mean, int32_t f, int32_t row, std::span<const int32_t> idx,
                RowGather rows, std::span<const float> val, Scratch& w) {
   const KernelTable& k = activeKernels();
@@ -241,8 +257,6 @@ double rowLoss(const SweepSide& s, const AlsOptions& o, float mean, int32_t f, i
   k.gatherDot(rows.base, rows.idx, rows.count, f, x, w.v.data());
   double sum = 0;
   if (o.implicit) {
-    symMatVec(s.gramReg, f, x, w.tmp.data(), w);
-    sum = k.dot(w.tmp.data(), x, f);
     for (size_t j = 0; j < idx.size(); ++j) {
       const double c = 1.0 + static_cast<double>(o.alpha) * val[j], dot = w.v[j];
       sum += c * (1 - dot) * (1 - dot) - dot * dot;
@@ -261,19 +275,14 @@ double rowLoss(const SweepSide& s, const AlsOptions& o, float mean, int32_t f, i
 // Solves the rows (all, or `which`) of one side. With `loss`, adds their rowLoss, summed in a fixed
 // order whatever the thread count.
 void sweep(const CsrView& rows, const AlsOptions& o, AlsModel& m, bool byUsers, std::span<const int32_t> which,
-           Control& control, double* loss) {
+           Control& control, double* loss, std::span<const float> gramReg) {
   const int32_t f = m.factors;
   SweepSide s;
   s.other = byUsers ? m.itemFactors.data() : m.userFactors.data();
   s.mine = byUsers ? m.userFactors.data() : m.itemFactors.data();
   s.otherBias = m.implicit ? nullptr : (byUsers ? m.itemBias.data() : m.userBias.data());
   s.myBias = m.implicit ? nullptr : (byUsers ? m.userBias.data() : m.itemBias.data());
-  std::vector<float> gramReg;
-  if (o.implicit) {
-    gramReg = gram(s.other, byUsers ? m.items : m.users, f, o.threads, &control);
-    for (int32_t a = 0; a < f; ++a) gramReg[static_cast<size_t>(a) * f + a] += o.regularization;
-    s.gramReg = gramReg.data();
-  }
+  s.gramReg = gramReg.data();
   const size_t count = which.empty() ? static_cast<size_t>(rows.rows) : which.size();
   const size_t tasks = (count + kRowsPerTask - 1) / kRowsPerTask;
   std::vector<double> partialLoss(loss ? tasks : 0, 0.0);
@@ -346,11 +355,25 @@ void alsFit(const CsrView& ui, const CsrView& iu, const AlsOptions& o, AlsModel&
     m.globalMean = ui.data.empty() ? 0.0f : static_cast<float>(sum / static_cast<double>(ui.data.size()));
   }
   control.setTotal(static_cast<int64_t>(o.iterations) * (m.users + m.items));
+  // Each side's Gram matrix is computed once per iteration: the items' serves the loss of one iteration and
+  // the user sweep of the next.
+  std::vector<float> itemGram = gramRegularized(m, true, o, &control);
   for (int32_t it = 0; it < o.iterations; ++it) {
-    sweep(ui, o, m, true, {}, control, nullptr);
-    // The item sweep sums the loss; the users' regularization is the part it does not see.
+    sweep(ui, o, m, true, {}, control, nullptr, itemGram);
+    const std::vector<float> userGram = gramRegularized(m, false, o, &control);
+    // The item sweep sums the per-pair terms; the users' regularization is a part it does not see.
     double loss = onIteration ? o.regularization * (sumOfSquares(m.userFactors) + sumOfSquares(m.userBias)) : 0.0;
-    sweep(iu, o, m, false, {}, control, onIteration ? &loss : nullptr);
+    sweep(iu, o, m, false, {}, control, onIteration ? &loss : nullptr, userGram);
+    if (o.implicit && (onIteration || it + 1 < o.iterations)) {
+      itemGram = gramRegularized(m, true, o, &control);
+      if (onIteration) {
+        // The sum over items of y' (G_u + lambda I) y is <G_u + lambda I, G_i>; itemGram also carries a
+        // lambda I, whose share lambda tr(G_u + lambda I) is taken back out.
+        double trace = 0;
+        for (int32_t a = 0; a < m.factors; ++a) trace += userGram[static_cast<size_t>(a) * m.factors + a];
+        loss += frobenius(userGram, itemGram) - o.regularization * trace;
+      }
+    }
     control.throwIfCancelled();
     if (onIteration) onIteration(it, loss);
   }
@@ -364,7 +387,7 @@ void alsSolveRows(const CsrView& rows, const AlsOptions& o, AlsModel& m, bool by
   require(rows.rows == n && rows.cols == (byUsers ? m.items : m.users), code::kDimMismatch, "rows do not match the model");
   for (int32_t r : which) require(r >= 0 && r < n, code::kUnknownId, "row " + std::to_string(r) + " is out of range");
   control.setTotal(static_cast<int64_t>(which.size()));
-  sweep(rows, o, m, byUsers, which, control, nullptr);
+  sweep(rows, o, m, byUsers, which, control, nullptr, gramRegularized(m, byUsers, o, &control));  // users are solved against the items
 }
 
 namespace {
