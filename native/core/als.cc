@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <string>
 
 #include "../simd/dispatch.h"
@@ -80,17 +81,27 @@ double frobenius(std::span<const float> a, std::span<const float> b) {
 }
 
 struct Scratch {
-  std::vector<float> r, p, ap, tmp, a, b, aug, v, coeff, negCoeff, conf, rows;
+  std::vector<float> r, p, ap, tmp, a, b, aug, v, coeff, negCoeff, conf;
   std::vector<int32_t> iota;
   std::vector<float> work;
   void resize(size_t d) {
     r.resize(d), p.resize(d), ap.resize(d), tmp.resize(d), b.resize(d), aug.resize(d);
     a.resize(d * d);
   }
+  // Room for n floats of copied factor rows, left uninitialized: a vector would zero every new float
+  // before the copy overwrites it (for a popular item, hundreds of MB).
+  float* rowBuffer(size_t n) {
+    if (n > rowsCapacity) rows.reset(new float[n]), rowsCapacity = n;
+    return rows.get();
+  }
   // A very long row's copy is not worth keeping for the rest of the thread's life.
   void trim() {
-    if (rows.capacity() > (size_t{4} << 20)) std::vector<float>().swap(rows);
+    if (rowsCapacity > (size_t{4} << 20)) rows.reset(), rowsCapacity = 0;
   }
+
+ private:
+  std::unique_ptr<float[]> rows;
+  size_t rowsCapacity = 0;
 };
 
 // Buffers of the thread: sweeps and fold-ins run often and must not fault fresh pages in every time. Not
@@ -130,12 +141,12 @@ void symMatVec(const float* g, int32_t f, const float* v, float* y, Scratch& w) 
 RowGather factorRows(const float* other, int32_t f, std::span<const int32_t> idx, Scratch& w) {
   const size_t n = idx.size();
   if (n * static_cast<size_t>(f) <= 16384) return {other, idx.data(), n};
-  w.rows.resize(n * f);
+  float* copy = w.rowBuffer(n * f);
   for (size_t j = 0; j < n; ++j) {
     if (j + 8 < n) prefetchRow(other + static_cast<size_t>(idx[j + 8]) * f, f);
-    std::copy_n(other + static_cast<size_t>(idx[j]) * f, f, w.rows.data() + j * f);
+    std::copy_n(other + static_cast<size_t>(idx[j]) * f, f, copy + j * f);
   }
-  return {w.rows.data(), iota(w, n), n};
+  return {copy, iota(w, n), n};
 }
 
 // Implicit, conjugate gradient warm-started from x, with confidence c = 1 + alpha r:
