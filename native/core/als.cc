@@ -302,6 +302,7 @@ void sweep(const CsrView& rows, const AlsOptions& o, AlsModel& m, bool byUsers, 
       [&](size_t task) {
         Scratch& w = threadScratch();
         w.resize(static_cast<size_t>(f) + 1);
+        iota(w, static_cast<size_t>(f));  // symMatVec's indices exist before any copied row's: no reallocation under them
         const size_t end = std::min(count, (task + 1) * kRowsPerTask);
         const auto rowAt = [&](size_t at) { return which.empty() ? static_cast<int32_t>(at) : which[at]; };
         for (size_t i = task * kRowsPerTask; i < end; ++i) {
