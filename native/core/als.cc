@@ -81,7 +81,7 @@ double frobenius(std::span<const float> a, std::span<const float> b) {
 }
 
 struct Scratch {
-  std::vector<float> r, p, ap, tmp, a, b, aug, v, coeff, negCoeff, conf;
+  std::vector<float> r, p, ap, tmp, a, b, aug, v, coeff, negCoeff, conf, chunkY, chunkZ;
   std::vector<int32_t> iota;
   std::vector<float> work;
   void resize(size_t d) {
@@ -191,6 +191,23 @@ void solveImplicitCG(const SweepSide& s, const AlsOptions& o, int32_t f, RowGath
   }
 }
 
+// a (d x d, lower triangle) += sum_j weight_j v_j v_j' for j < n, where fill(j, v) writes row v_j (d floats)
+// and returns weight_j. Rows are copied together in chunks so the tiled kernel reads contiguous memory.
+template <class Fill>
+void addWeightedGram(size_t n, size_t d, const Fill& fill, float* a, Scratch& w) {
+  constexpr size_t kChunkRows = 256;
+  w.chunkY.resize(kChunkRows * d), w.chunkZ.resize(kChunkRows * d);
+  for (size_t j0 = 0; j0 < n; j0 += kChunkRows) {
+    const size_t rows = std::min(kChunkRows, n - j0);
+    for (size_t j = 0; j < rows; ++j) {
+      float* v = w.chunkY.data() + j * d;
+      const float weight = fill(j0 + j, v);
+      for (size_t c = 0; c < d; ++c) w.chunkZ[j * d + c] = weight * v[c];
+    }
+    activeKernels().gramUpdate(w.chunkZ.data(), w.chunkY.data(), rows, d, a);
+  }
+}
+
 // Implicit, exact: A = G + lambda I + Y'(C - I)Y and b = Y'C p, lower triangle only (what Cholesky reads).
 void implicitSystem(const float* gram, float lambda, const float* other, const AlsOptions& o, int32_t f,
                     std::span<const int32_t> idx, std::span<const float> val, Scratch& w) {
@@ -202,13 +219,13 @@ void implicitSystem(const float* gram, float lambda, const float* other, const A
   w.coeff.resize(n);
   for (size_t j = 0; j < n; ++j) w.coeff[j] = 1.0f + o.alpha * val[j];
   k.gatherAxpy(other, idx.data(), n, f, f, w.coeff.data(), w.b.data());
-  // Row a of A gains sum_j (c_j - 1) y_j[a] y_j[0..a]; rounded up to whole vectors (the extra columns land
-  // in the upper triangle, which Cholesky never reads).
-  for (int32_t a = 0; a < f; ++a) {
-    for (size_t j = 0; j < n; ++j) w.coeff[j] = o.alpha * val[j] * other[static_cast<size_t>(idx[j]) * f + a];
-    const size_t cols = std::min<size_t>(f, (static_cast<size_t>(a) + 8) & ~size_t{7});
-    k.gatherAxpy(other, idx.data(), n, f, cols, w.coeff.data(), w.a.data() + static_cast<size_t>(a) * f);
-  }
+  addWeightedGram(
+      n, static_cast<size_t>(f),
+      [&](size_t j, float* v) {
+        std::copy_n(other + static_cast<size_t>(idx[j]) * f, f, v);
+        return o.alpha * val[j];
+      },
+      w.a.data(), w);
 }
 
 // Explicit: unknowns [x, bias] against rows [y_j, 1], targets r - mean - otherBias_j.
@@ -222,10 +239,16 @@ void explicitSystem(const float* other, const float* otherBias, float mean, floa
   for (size_t j = 0; j < idx.size(); ++j) {
     std::copy(other + static_cast<size_t>(idx[j]) * f, other + static_cast<size_t>(idx[j] + 1) * f, aug);
     aug[f] = 1.0f;
-    const float t = val[j] - mean - otherBias[idx[j]];
-    for (int32_t a = 0; a < d; ++a) k.axpy(aug[a], aug, w.a.data() + static_cast<size_t>(a) * d, static_cast<size_t>(a) + 1);
-    k.axpy(t, aug, w.b.data(), d);
+    k.axpy(val[j] - mean - otherBias[idx[j]], aug, w.b.data(), d);
   }
+  addWeightedGram(
+      idx.size(), static_cast<size_t>(d),
+      [&](size_t j, float* v) {
+        std::copy_n(other + static_cast<size_t>(idx[j]) * f, f, v);
+        v[f] = 1.0f;
+        return 1.0f;
+      },
+      w.a.data(), w);
   for (int32_t a = 0; a < d; ++a) w.a[static_cast<size_t>(a) * d + a] += lambda;
 }
 
