@@ -178,9 +178,9 @@ class AlsModelWrap : public Napi::ObjectWrap<AlsModelWrap> {
           if (view.panels == nullptr) *panels = alsPackItems(view);
           if (view.implicit && view.itemGram.empty()) *gram = alsItemGram(view);
         },
-        [this, view, panels, gram](Napi::Env env) -> Napi::Value {
-          if (view.panels == nullptr) install(std::move(*panels));
-          if (view.implicit && view.itemGram.empty()) install(std::move(*gram));
+        [this, panels, gram](Napi::Env env) -> Napi::Value {
+          install(std::move(*panels));  // each install keeps what is already there
+          install(std::move(*gram));
           return env.Undefined();
         });
   }

@@ -14,10 +14,14 @@ export class IdMap {
   private lookup(): Map<Id, number> {
     if (!this.index) {
       const index = new Map<Id, number>();
-      this.ids.forEach((id, i) => index.set(id, i));
+      this.indexRange(index, 0, this.ids.length);
       this.index = index;
     }
     return this.index;
+  }
+
+  private indexRange(index: Map<Id, number>, start: number, end: number): void {
+    for (let i = start; i < end; i++) index.set(this.ids[i], i);
   }
 
   /**
@@ -29,7 +33,7 @@ export class IdMap {
     const index = new Map<Id, number>();
     for (let start = 0; start < this.ids.length; start += slice) {
       const end = Math.min(this.ids.length, start + slice);
-      for (let i = start; i < end; i++) index.set(this.ids[i], i);
+      this.indexRange(index, start, end);
       if (end < this.ids.length) await new Promise((resolve) => setImmediate(resolve));
     }
     this.index ??= index;

@@ -110,8 +110,10 @@ export class Interactions {
   private popularity?: Int32Array;
 
   private integerCounts(): Int32Array {
-    return native.columnCounts(this.csr);
+    this.columnCounts ??= native.columnCounts(this.csr);
+    return this.columnCounts;
   }
+  private columnCounts?: Int32Array;
 
   /** The items x users matrix (the CSC of `csr`), built natively; computed once and cached. */
   async toCSC(options: JobOptions = {}): Promise<NativeCsr> {

@@ -19,6 +19,13 @@ void checkItems(const AlsView& m, std::span<const int32_t> items, const char* wh
     require(i >= 0 && i < m.items, code::kUnknownId, std::string(what) + " item index " + std::to_string(i) + " is out of range");
 }
 
+// |v| in double: the bounds of the early-stopping scan are taken from it.
+double norm(const float* v, size_t f) {
+  double sq = 0;
+  for (size_t k = 0; k < f; ++k) sq += static_cast<double>(v[k]) * v[k];
+  return std::sqrt(sq);
+}
+
 float offset(const AlsView& m, const UserQuery& q) { return m.implicit ? 0.0f : m.globalMean + q.bias; }
 
 // One score, in the order every path uses: (x . y chain + item bias) + user offset.
@@ -43,18 +50,16 @@ void scanGroup(const AlsView& m, const UserQuery* q, size_t users, const Recomme
   const size_t fDim = static_cast<size_t>(m.factors);
   const size_t panels = packed.normBound.size();
   std::vector<float> xs(kUsersPerGroup * fDim), base(users), thr(users);
-  std::vector<double> norm(users);
+  std::vector<double> userNorm(users);
   for (size_t u = 0; u < users; ++u) {
     std::copy(q[u].factors, q[u].factors + fDim, xs.begin() + u * fDim);
     base[u] = offset(m, q[u]);
     thr[u] = tops[u].admissionThreshold(-std::numeric_limits<float>::infinity());
-    double sq = 0;
-    for (size_t d = 0; d < fDim; ++d) sq += static_cast<double>(q[u].factors[d]) * q[u].factors[d];
-    norm[u] = std::sqrt(sq);
+    userNorm[u] = norm(q[u].factors, fDim);
   }
   const auto done = [&](size_t u, size_t p) {
     if (!tops[u].full()) return false;
-    const double dot = norm[u] * packed.normBound[p], shift = packed.biasBound[p] + base[u];
+    const double dot = userNorm[u] * packed.normBound[p], shift = packed.biasBound[p] + base[u];
     return dot + shift + kBoundSlack * (dot + std::abs(packed.biasBound[p]) + std::abs(base[u])) < thr[u];
   };
   float tile[kTileUsers * kPanelItems];
@@ -113,17 +118,13 @@ void requirePanels(const AlsView& m) {
 ItemPanels alsPackItems(const AlsView& m) {
   const size_t f = static_cast<size_t>(m.factors), items = static_cast<size_t>(m.items);
   const size_t panels = (items + kPanelItems - 1) / kPanelItems;
-  std::vector<double> norm(items);
-  for (size_t i = 0; i < items; ++i) {
-    double sq = 0;
-    for (size_t k = 0; k < f; ++k) sq += static_cast<double>(m.itemFactors[i * f + k]) * m.itemFactors[i * f + k];
-    norm[i] = std::sqrt(sq);
-  }
+  std::vector<double> itemNorm(items);
+  for (size_t i = 0; i < items; ++i) itemNorm[i] = norm(m.itemFactors.data() + i * f, f);
   ItemPanels out;
   out.order.resize(items);
   std::iota(out.order.begin(), out.order.end(), 0);
   // NaN norms sort first, so their panels' bounds are NaN and never end a scan early.
-  const auto key = [&](int32_t i) { return std::isnan(norm[i]) ? std::numeric_limits<double>::infinity() : norm[i]; };
+  const auto key = [&](int32_t i) { return std::isnan(itemNorm[i]) ? std::numeric_limits<double>::infinity() : itemNorm[i]; };
   std::sort(out.order.begin(), out.order.end(), [&](int32_t a, int32_t b) { return key(a) > key(b) || (key(a) == key(b) && a < b); });
   out.panels.assign(panels * kPanelItems * f, 0.0f);
   if (!m.implicit) out.bias.assign(panels * kPanelItems, 0.0f);

@@ -134,9 +134,9 @@ Csr transpose(const CsrView& m) {
   Csr t;
   t.rows = m.cols;
   t.cols = m.rows;
+  const std::vector<int32_t> counts = columnCounts(m);
   t.indptr.assign(static_cast<size_t>(m.cols) + 1, 0);
-  for (int32_t c : m.indices) ++t.indptr[c + 1];
-  for (int32_t c = 0; c < m.cols; ++c) t.indptr[c + 1] += t.indptr[c];
+  for (int32_t c = 0; c < m.cols; ++c) t.indptr[c + 1] = t.indptr[c] + counts[static_cast<size_t>(c)];
   t.indices.resize(m.indices.size());
   t.data.resize(m.indices.size());
   const bool hasTs = !m.timestamps.empty();
@@ -152,10 +152,6 @@ Csr transpose(const CsrView& m) {
   }
   return t;
 }
-
-}  // namespace affinity
-
-namespace affinity {
 
 Csr multiply(const CsrView& a, const CsrView& b, int threads, Control& control) {
   require(a.cols == b.rows, code::kDimMismatch,

@@ -40,9 +40,11 @@ void axpy(float alpha, const float* x, float* y, size_t n) {
 
 namespace {
 
-// out[0..4) = rows r[0..4) . x: four independent FMA chains hide the FMA latency.
-inline void dot4(const float* const r[4], const float* x, size_t n, float* out) {
+// out[0..8) = rows r[0..8) . x: eight FMA chains (enough to cover the FMA latency), then one combined
+// horizontal sum: pairwise hadds put row t's dot in lane t once the two 128-bit halves are added.
+inline void dot8(const float* const r[8], const float* x, size_t n, float* out) {
   __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+  __m256 s4 = _mm256_setzero_ps(), s5 = _mm256_setzero_ps(), s6 = _mm256_setzero_ps(), s7 = _mm256_setzero_ps();
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256 xv = _mm256_loadu_ps(x + i);
@@ -50,31 +52,38 @@ inline void dot4(const float* const r[4], const float* x, size_t n, float* out) 
     s1 = _mm256_fmadd_ps(_mm256_loadu_ps(r[1] + i), xv, s1);
     s2 = _mm256_fmadd_ps(_mm256_loadu_ps(r[2] + i), xv, s2);
     s3 = _mm256_fmadd_ps(_mm256_loadu_ps(r[3] + i), xv, s3);
+    s4 = _mm256_fmadd_ps(_mm256_loadu_ps(r[4] + i), xv, s4);
+    s5 = _mm256_fmadd_ps(_mm256_loadu_ps(r[5] + i), xv, s5);
+    s6 = _mm256_fmadd_ps(_mm256_loadu_ps(r[6] + i), xv, s6);
+    s7 = _mm256_fmadd_ps(_mm256_loadu_ps(r[7] + i), xv, s7);
   }
-  float t0 = hsum(s0), t1 = hsum(s1), t2 = hsum(s2), t3 = hsum(s3);
-  for (; i < n; ++i) t0 += r[0][i] * x[i], t1 += r[1][i] * x[i], t2 += r[2][i] * x[i], t3 += r[3][i] * x[i];
-  out[0] = t0, out[1] = t1, out[2] = t2, out[3] = t3;
+  const __m256 h01 = _mm256_hadd_ps(s0, s1), h23 = _mm256_hadd_ps(s2, s3), h45 = _mm256_hadd_ps(s4, s5), h67 = _mm256_hadd_ps(s6, s7);
+  const __m256 q0 = _mm256_hadd_ps(h01, h23), q1 = _mm256_hadd_ps(h45, h67);
+  _mm256_storeu_ps(out, _mm256_add_ps(_mm256_permute2f128_ps(q0, q1, 0x20), _mm256_permute2f128_ps(q0, q1, 0x31)));
+  for (; i < n; ++i)
+    for (size_t t = 0; t < 8; ++t) out[t] += r[t][i] * x[i];
 }
 
 }  // namespace
 
 void dotRows(const float* rows, size_t stride, size_t count, const float* x, size_t n, float* out) {
   size_t r = 0;
-  for (; r + 4 <= count; r += 4) {
-    const float* block[4] = {rows + r * stride, rows + (r + 1) * stride, rows + (r + 2) * stride, rows + (r + 3) * stride};
-    dot4(block, x, n, out + r);
+  for (; r + 8 <= count; r += 8) {
+    const float* block[8];
+    for (size_t t = 0; t < 8; ++t) block[t] = rows + (r + t) * stride;
+    dot8(block, x, n, out + r);
   }
   for (; r < count; ++r) out[r] = dot(rows + r * stride, x, n);
 }
 
 void gatherDot(const float* base, const int32_t* idx, size_t count, size_t f, const float* x, float* out) {
   size_t j = 0;
-  for (; j + 4 <= count; j += 4) {
+  for (; j + 8 <= count; j += 8) {
     // The rows are scattered over the factor matrix: fetch the next block while this one is summed.
-    for (size_t q = j + 4; q < std::min(count, j + 8); ++q) prefetchRow(base + static_cast<size_t>(idx[q]) * f, f);
-    const float* block[4] = {base + static_cast<size_t>(idx[j]) * f, base + static_cast<size_t>(idx[j + 1]) * f,
-                             base + static_cast<size_t>(idx[j + 2]) * f, base + static_cast<size_t>(idx[j + 3]) * f};
-    dot4(block, x, f, out + j);
+    for (size_t q = j + 8; q < std::min(count, j + 16); ++q) prefetchRow(base + static_cast<size_t>(idx[q]) * f, f);
+    const float* block[8];
+    for (size_t t = 0; t < 8; ++t) block[t] = base + static_cast<size_t>(idx[j + t]) * f;
+    dot8(block, x, f, out + j);
   }
   for (; j < count; ++j) out[j] = dot(base + static_cast<size_t>(idx[j]) * f, x, f);
 }
@@ -142,38 +151,18 @@ void gatherDotAxpy(RowGather rows, size_t f, const float* x, const float* a, con
   const auto row = [&](size_t j) { return rows.base + static_cast<size_t>(rows.idx[j]) * f; };
   AheadPrefetch prefetch(ahead, f, n);
   size_t j = 0;
-  // Eight rows at a time: eight dot chains (enough to cover the FMA latency), one combined horizontal
-  // sum, then the eight weighted rows added to out while they are still in L1. The rows are not
-  // prefetched here: the caller's previous solve prefetched them (`ahead`), and later passes find them
-  // in cache, where prefetches would only take load slots.
+  // Eight rows at a time: their dots (dot8), then the eight weighted rows added to out while they are
+  // still in L1. The rows are not prefetched here: the caller's previous solve prefetched them (`ahead`),
+  // and later passes find them in cache, where prefetches would only take load slots.
   for (; j + 8 <= n; j += 8) {
     const float* r[8] = {row(j), row(j + 1), row(j + 2), row(j + 3), row(j + 4), row(j + 5), row(j + 6), row(j + 7)};
-    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
-    __m256 s4 = _mm256_setzero_ps(), s5 = _mm256_setzero_ps(), s6 = _mm256_setzero_ps(), s7 = _mm256_setzero_ps();
-    size_t c = 0;
-    for (; c + 8 <= f; c += 8) {
-      const __m256 xv = _mm256_loadu_ps(x + c);
-      s0 = _mm256_fmadd_ps(_mm256_loadu_ps(r[0] + c), xv, s0);
-      s1 = _mm256_fmadd_ps(_mm256_loadu_ps(r[1] + c), xv, s1);
-      s2 = _mm256_fmadd_ps(_mm256_loadu_ps(r[2] + c), xv, s2);
-      s3 = _mm256_fmadd_ps(_mm256_loadu_ps(r[3] + c), xv, s3);
-      s4 = _mm256_fmadd_ps(_mm256_loadu_ps(r[4] + c), xv, s4);
-      s5 = _mm256_fmadd_ps(_mm256_loadu_ps(r[5] + c), xv, s5);
-      s6 = _mm256_fmadd_ps(_mm256_loadu_ps(r[6] + c), xv, s6);
-      s7 = _mm256_fmadd_ps(_mm256_loadu_ps(r[7] + c), xv, s7);
-    }
-    // Lane t of the sum is row t's dot: pairwise hadds, then the two 128-bit halves added.
-    const __m256 h01 = _mm256_hadd_ps(s0, s1), h23 = _mm256_hadd_ps(s2, s3), h45 = _mm256_hadd_ps(s4, s5), h67 = _mm256_hadd_ps(s6, s7);
-    const __m256 q0 = _mm256_hadd_ps(h01, h23), q1 = _mm256_hadd_ps(h45, h67);
-    const __m256 dots = _mm256_add_ps(_mm256_permute2f128_ps(q0, q1, 0x20), _mm256_permute2f128_ps(q0, q1, 0x31));
-    alignas(32) float w[8];
-    _mm256_store_ps(w, dots);
-    for (; c < f; ++c)
-      for (size_t t = 0; t < 8; ++t) w[t] += r[t][c] * x[c];
+    float w[8];
+    dot8(r, x, f, w);
     for (size_t t = 0; t < 8; ++t) w[t] = (a ? a[j + t] : 0.0f) + b[j + t] * w[t];
     const __m256 w0 = _mm256_set1_ps(w[0]), w1 = _mm256_set1_ps(w[1]), w2 = _mm256_set1_ps(w[2]), w3 = _mm256_set1_ps(w[3]);
     const __m256 w4 = _mm256_set1_ps(w[4]), w5 = _mm256_set1_ps(w[5]), w6 = _mm256_set1_ps(w[6]), w7 = _mm256_set1_ps(w[7]);
-    for (c = 0; c + 8 <= f; c += 8) {
+    size_t c = 0;
+    for (; c + 8 <= f; c += 8) {
       // Two chains of four: half the latency of one chain of eight.
       __m256 even = _mm256_fmadd_ps(w0, _mm256_loadu_ps(r[0] + c), _mm256_loadu_ps(out + c));
       __m256 odd = _mm256_mul_ps(w1, _mm256_loadu_ps(r[1] + c));
