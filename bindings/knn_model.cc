@@ -58,7 +58,6 @@ class KnnModelWrap : public Napi::ObjectWrap<KnnModelWrap> {
     });
   }
 
-
   TwoHop model_;
   std::vector<Napi::ObjectReference> keep_;  // the typed arrays model_ points into
 };

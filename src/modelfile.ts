@@ -118,7 +118,6 @@ export interface LoadOptions {
   mmap?: boolean;
 }
 
-/** Loads a model saved by `save()`/`saveModel`, verifying it first. */
 /** A file's bytes in an ArrayBuffer of its own (offset 0: array views need their alignment), read off the event loop. */
 async function readWhole(path: string): Promise<ArrayBuffer> {
   const file = await open(path, 'r');
@@ -136,6 +135,7 @@ async function readWhole(path: string): Promise<ArrayBuffer> {
   }
 }
 
+/** Loads a model saved by `save()`/`saveModel`, verifying it first. */
 export async function loadModel(path: string, options: LoadOptions = {}): Promise<Model> {
   if (typeof path !== 'string' || path.length === 0) throw new AffinityError('path must be a non-empty string', ErrorCode.BadInput);
   let buffer: ArrayBuffer;
