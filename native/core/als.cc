@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "../simd/dispatch.h"
@@ -88,21 +89,58 @@ struct Scratch {
     r.resize(d), p.resize(d), ap.resize(d), tmp.resize(d), b.resize(d), aug.resize(d);
     a.resize(d * d);
   }
-  // Room for n floats of copied factor rows, left uninitialized: a vector would zero every new float
-  // before the copy overwrites it (for a popular item, hundreds of MB).
-  float* rowBuffer(size_t n) {
-    if (n > rowsCapacity) rows.reset(new float[n]), rowsCapacity = n;
-    return rows.get();
-  }
-  // A very long row's copy is not worth keeping for the rest of the thread's life.
-  void trim() {
-    if (rowsCapacity > (size_t{4} << 20)) rows.reset(), rowsCapacity = 0;
-  }
+};
+
+// Buffers for copies of long rows' factor rows, lent to the tasks of the sweeps of one fit and freed
+// with it. Each is sized once for the longest row, so its pages are faulted in once per fit: buffers
+// reallocated as rows grow, or freed after each task, had every long row clear fresh pages (5% of a
+// lastfm fit at f = 128); buffers kept per thread for good would hold hundreds of MB.
+class RowCopies {
+ public:
+  explicit RowCopies(size_t floats) : floats_(floats) {}
+
+  class Lease {
+   public:
+    explicit Lease(RowCopies& pool) : pool_(pool) {}
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() {
+      if (buffer_) pool_.giveBack(std::move(buffer_));
+    }
+    // Room for the longest row's copy, left uninitialized: a vector would zero every float before the
+    // copy overwrites it.
+    float* room() {
+      if (!buffer_) buffer_ = pool_.take();
+      return buffer_.get();
+    }
+
+   private:
+    RowCopies& pool_;
+    std::unique_ptr<float[]> buffer_;
+  };
 
  private:
-  std::unique_ptr<float[]> rows;
-  size_t rowsCapacity = 0;
+  std::unique_ptr<float[]> take() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (free_.empty()) return std::unique_ptr<float[]>(new float[floats_]);
+    std::unique_ptr<float[]> b = std::move(free_.back());
+    free_.pop_back();
+    return b;
+  }
+  void giveBack(std::unique_ptr<float[]>&& b) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    free_.push_back(std::move(b));
+  }
+  const size_t floats_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<float[]>> free_;
 };
+
+size_t longestRow(const CsrView& rows) {
+  int32_t longest = 0;
+  for (int32_t r = 0; r < rows.rows; ++r) longest = std::max(longest, rows.indptr[r + 1] - rows.indptr[r]);
+  return static_cast<size_t>(longest);
+}
 
 // Buffers of the thread: sweeps and fold-ins run often and must not fault fresh pages in every time. Not
 // inlined so the thread_local lookup happens once per call (see knn.cc).
@@ -138,10 +176,10 @@ void symMatVec(const float* g, int32_t f, const float* v, float* y, Scratch& w) 
 // The factor rows a solve reads. Long rows (popular items, heavy users) no longer fit in L2: their factor
 // rows are copied together once so every pass streams a contiguous block instead of gathering from all
 // over memory.
-RowGather factorRows(const float* other, int32_t f, std::span<const int32_t> idx, Scratch& w) {
+RowGather factorRows(const float* other, int32_t f, std::span<const int32_t> idx, Scratch& w, RowCopies::Lease& room) {
   const size_t n = idx.size();
   if (n * static_cast<size_t>(f) <= 16384) return {other, idx.data(), n};
-  float* copy = w.rowBuffer(n * f);
+  float* copy = room.room();
   for (size_t j = 0; j < n; ++j) {
     if (j + 8 < n) prefetchRow(other + static_cast<size_t>(idx[j + 8]) * f, f);
     std::copy_n(other + static_cast<size_t>(idx[j]) * f, f, copy + j * f);
@@ -309,7 +347,7 @@ double rowLoss(const SweepSide& s, const AlsOptions& o, float mean, int32_t f, i
 // Solves the rows (all, or `which`) of one side. With `loss`, adds their rowLoss, summed in a fixed
 // order whatever the thread count.
 void sweep(const CsrView& rows, const AlsOptions& o, AlsModel& m, bool byUsers, std::span<const int32_t> which,
-           Control& control, double* loss, std::span<const float> gramReg) {
+           Control& control, double* loss, std::span<const float> gramReg, RowCopies& copies) {
   const int32_t f = m.factors;
   SweepSide s;
   s.other = byUsers ? m.itemFactors.data() : m.userFactors.data();
@@ -324,6 +362,7 @@ void sweep(const CsrView& rows, const AlsOptions& o, AlsModel& m, bool byUsers, 
       tasks, o.threads,
       [&](size_t task) {
         Scratch& w = threadScratch();
+        RowCopies::Lease room(copies);
         w.resize(static_cast<size_t>(f) + 1);
         iota(w, static_cast<size_t>(f));  // symMatVec's indices exist before any copied row's: no reallocation under them
         const size_t end = std::min(count, (task + 1) * kRowsPerTask);
@@ -331,11 +370,10 @@ void sweep(const CsrView& rows, const AlsOptions& o, AlsModel& m, bool byUsers, 
         for (size_t i = task * kRowsPerTask; i < end; ++i) {
           const int32_t row = rowAt(i);
           const std::span<const int32_t> idx = rows.rowIndices(row), next = i + 1 < end ? rows.rowIndices(rowAt(i + 1)) : std::span<const int32_t>();
-          const RowGather gathered = o.implicit && o.solver == AlsSolver::CG ? factorRows(s.other, f, idx, w) : RowGather{s.other, idx.data(), idx.size()};
+          const RowGather gathered = o.implicit && o.solver == AlsSolver::CG ? factorRows(s.other, f, idx, w, room) : RowGather{s.other, idx.data(), idx.size()};
           solveRow(s, o, m, f, row, idx, gathered, rows.rowData(row), w, next);
           if (loss) partialLoss[task] += rowLoss(s, o, m.globalMean, f, row, idx, gathered, rows.rowData(row), w);
         }
-        w.trim();
         control.advance(static_cast<int64_t>(end - task * kRowsPerTask));
       },
       &control);
@@ -393,12 +431,13 @@ void alsFit(const CsrView& ui, const CsrView& iu, const AlsOptions& o, AlsModel&
   // Each side's Gram matrix is computed once per iteration: the items' serves the loss of one iteration and
   // the user sweep of the next.
   std::vector<float> itemGram = gramRegularized(m, true, o, &control);
+  RowCopies copies(std::max(longestRow(ui), longestRow(iu)) * m.factors);
   for (int32_t it = 0; it < o.iterations; ++it) {
-    sweep(ui, o, m, true, {}, control, nullptr, itemGram);
+    sweep(ui, o, m, true, {}, control, nullptr, itemGram, copies);
     const std::vector<float> userGram = gramRegularized(m, false, o, &control);
     // The item sweep sums the per-pair terms; the users' regularization is a part it does not see.
     double loss = onIteration ? o.regularization * (sumOfSquares(m.userFactors) + sumOfSquares(m.userBias)) : 0.0;
-    sweep(iu, o, m, false, {}, control, onIteration ? &loss : nullptr, userGram);
+    sweep(iu, o, m, false, {}, control, onIteration ? &loss : nullptr, userGram, copies);
     if (o.implicit && (onIteration || it + 1 < o.iterations)) {
       itemGram = gramRegularized(m, true, o, &control);
       if (onIteration) {
@@ -422,7 +461,8 @@ void alsSolveRows(const CsrView& rows, const AlsOptions& o, AlsModel& m, bool by
   require(rows.rows == n && rows.cols == (byUsers ? m.items : m.users), code::kDimMismatch, "rows do not match the model");
   for (int32_t r : which) require(r >= 0 && r < n, code::kUnknownId, "row " + std::to_string(r) + " is out of range");
   control.setTotal(static_cast<int64_t>(which.size()));
-  sweep(rows, o, m, byUsers, which, control, nullptr, gramRegularized(m, byUsers, o, &control));  // users are solved against the items
+  RowCopies copies(longestRow(rows) * m.factors);
+  sweep(rows, o, m, byUsers, which, control, nullptr, gramRegularized(m, byUsers, o, &control), copies);  // users are solved against the items
 }
 
 namespace {
