@@ -5,6 +5,7 @@
       'native/core/als.cc',
       'native/core/als_score.cc',
       'native/core/csv.cc',
+      'native/core/eigen.cc',
       'native/core/kmeans.cc',
       'native/core/knn.cc',
       'native/core/logreg.cc',
