@@ -7,6 +7,7 @@
 #include <string>
 
 #include "../simd/dispatch.h"
+#include "eigen.h"
 #include "error.h"
 #include "linalg.h"
 #include "threadpool.h"
@@ -66,18 +67,76 @@ std::vector<float> gram(const float* y, int32_t rows, int32_t f, int threads, co
   return g;
 }
 
-// Implicit: G + lambda I of one side's factors (what the other side's solves start from); explicit: none.
-std::vector<float> gramRegularized(const AlsModel& m, bool ofItems, const AlsOptions& o, const Control* control) {
-  if (!o.implicit) return {};
-  std::vector<float> g = gram(ofItems ? m.itemFactors.data() : m.userFactors.data(), ofItems ? m.items : m.users, m.factors, o.threads, control);
-  for (int32_t a = 0; a < m.factors; ++a) g[static_cast<size_t>(a) * m.factors + a] += o.regularization;
-  return g;
+// G + lambda I of the side held fixed in a sweep (implicit ALS): the full f x f matrix, or only its
+// diagonal once both sides are turned to G's eigenbasis (then the matrix is diagonal).
+struct GramTerm {
+  std::vector<float> full;
+  std::vector<float> diagonal;
+};
+
+GramTerm regularized(std::vector<float> g, int32_t f, float lambda) {
+  for (int32_t a = 0; a < f; ++a) g[static_cast<size_t>(a) * f + a] += lambda;
+  return {std::move(g), {}};
 }
 
-// <A, B> = sum of the elementwise products, in double.
-double frobenius(std::span<const float> a, std::span<const float> b) {
+// Every row y of `rows` (count x f) becomes y Q, where Q's columns are the rows of `vectors`. The columns
+// of Q are packed as panels of "items" for the 6 x 16 scoring tile, which is a register-blocked product.
+void turnRows(float* rows, int32_t count, int32_t f, const std::vector<double>& vectors, int threads) {
+  const size_t fd = static_cast<size_t>(f), panels = (fd + kPanelItems - 1) / kPanelItems;
+  std::vector<float> packed(panels * fd * kPanelItems, 0.0f);
+  for (size_t c = 0; c < fd; ++c)
+    for (size_t k = 0; k < fd; ++k) packed[(c / kPanelItems) * fd * kPanelItems + k * kPanelItems + c % kPanelItems] = static_cast<float>(vectors[c * fd + k]);
+  constexpr size_t kRowsPerBlock = 1536;
+  const size_t blocks = (static_cast<size_t>(count) + kRowsPerBlock - 1) / kRowsPerBlock;
+  const KernelTable& k = activeKernels();
+  // Not cancellable: a fit stopped here would leave the two sides in different bases.
+  ThreadPool::instance().parallelFor(
+      blocks, threads,
+      [&](size_t block) {
+        const float zero[kTileUsers] = {}, never[kTileUsers] = {INFINITY, INFINITY, INFINITY, INFINITY, INFINITY, INFINITY};
+        float tile[kTileUsers * kPanelItems], turned[kTileUsers * 1024];
+        uint16_t hits[kTileUsers];
+        const size_t end = std::min<size_t>(count, (block + 1) * kRowsPerBlock);
+        for (size_t r = block * kRowsPerBlock; r < end; r += kTileUsers) {
+          const size_t n = std::min(kTileUsers, end - r);
+          float* x = rows + r * fd;
+          for (size_t p = 0; p < panels; ++p) {
+            k.scoreTile(x, n, packed.data() + p * fd * kPanelItems, fd, nullptr, zero, never, tile, hits);
+            const size_t width = std::min(kPanelItems, fd - p * kPanelItems);
+            for (size_t u = 0; u < n; ++u) std::copy_n(tile + u * kPanelItems, width, turned + u * fd + p * kPanelItems);
+          }
+          std::copy_n(turned, n * fd, x);
+        }
+      },
+      nullptr);
+}
+
+// Turns both sides' factors to the eigenbasis of g = Q diag(values) Q' (the fixed side's Gram matrix):
+// every row x becomes x Q. Scores, norms and so the objective are the same in any orthonormal basis
+// shared by both sides, and in this one G + lambda I is the diagonal values + lambda: the G p of each CG
+// step costs f instead of f^2 (at f = 128 most of a user sweep). Falls back to the full matrix if the
+// decomposition fails.
+GramTerm inEigenbasis(AlsModel& m, std::vector<float> g, const AlsOptions& o) {
+  const int32_t f = m.factors;
+  std::vector<double> values, vectors;
+  if (!symmetricEigen(static_cast<size_t>(f), std::vector<double>(g.begin(), g.end()), values, vectors))
+    return regularized(std::move(g), f, o.regularization);
+  turnRows(m.userFactors.data(), m.users, f, vectors, o.threads);
+  turnRows(m.itemFactors.data(), m.items, f, vectors, o.threads);
+  GramTerm t;
+  t.diagonal.resize(static_cast<size_t>(f));
+  for (int32_t a = 0; a < f; ++a) t.diagonal[a] = static_cast<float>(std::max(values[a], 0.0)) + o.regularization;  // G is semidefinite
+  return t;
+}
+
+// <G_u + lambda I, G_i> = the sum over items of y' (G_u + lambda I) y, in double.
+double gramInner(const GramTerm& users, std::span<const float> itemGram, int32_t f) {
   double s = 0;
-  for (size_t i = 0; i < a.size(); ++i) s += static_cast<double>(a[i]) * b[i];
+  if (!users.diagonal.empty()) {
+    for (int32_t a = 0; a < f; ++a) s += static_cast<double>(users.diagonal[a]) * itemGram[static_cast<size_t>(a) * f + a];
+    return s;
+  }
+  for (size_t i = 0; i < users.full.size(); ++i) s += static_cast<double>(users.full[i]) * itemGram[i];
   return s;
 }
 
@@ -155,7 +214,7 @@ struct SweepSide {
   const float* otherBias;        // explicit: fixed biases, else null
   float* mine;                   // factors solved (n x f)
   float* myBias;                 // explicit: biases solved, else null
-  const float* gramReg;          // implicit: G + lambda I (f x f)
+  const GramTerm* gram;          // implicit: G + lambda I of `other`
 };
 
 const int32_t* iota(Scratch& w, size_t n) {
@@ -167,10 +226,15 @@ const int32_t* iota(Scratch& w, size_t n) {
   return w.iota.data();
 }
 
-// y = G v for a symmetric f x f matrix: a sum of G's rows weighted by v, accumulated in registers.
-void symMatVec(const float* g, int32_t f, const float* v, float* y, Scratch& w) {
+// y = (G + lambda I) v: a diagonal scaling in the eigenbasis, else a sum of the matrix's rows weighted by v,
+// accumulated in registers.
+void applyGram(const GramTerm& g, int32_t f, const float* v, float* y, Scratch& w) {
+  if (!g.diagonal.empty()) {
+    for (int32_t a = 0; a < f; ++a) y[a] = g.diagonal[a] * v[a];
+    return;
+  }
   std::fill(y, y + f, 0.0f);
-  activeKernels().gatherAxpy(g, iota(w, static_cast<size_t>(f)), static_cast<size_t>(f), f, f, v, y);
+  activeKernels().gatherAxpy(g.full.data(), iota(w, static_cast<size_t>(f)), static_cast<size_t>(f), f, f, v, y);
 }
 
 // The factor rows a solve reads. Long rows (popular items, heavy users) no longer fit in L2: their factor
@@ -209,13 +273,13 @@ void solveImplicitCG(const SweepSide& s, const AlsOptions& o, int32_t f, RowGath
   float* r = w.r.data();
   float* p = w.p.data();
   float* ap = w.ap.data();
-  symMatVec(s.gramReg, f, x, r, w);
+  applyGram(*s.gram, f, x, r, w);
   for (int32_t a = 0; a < f; ++a) r[a] = -r[a];
   k.gatherDotAxpy(rows, f, x, w.conf.data(), w.negCoeff.data(), r, ahead(0));
   std::copy(r, r + f, p);
   float rs = k.dot(r, r, f);
   for (int32_t step = 0; step < o.cgSteps && rs > 1e-20f; ++step) {
-    symMatVec(s.gramReg, f, p, ap, w);
+    applyGram(*s.gram, f, p, ap, w);
     k.gatherDotAxpy(rows, f, p, nullptr, w.coeff.data(), ap, ahead(static_cast<size_t>(step) + 1));
     const float pap = k.dot(p, ap, f);
     if (!(pap > 0)) break;
@@ -311,7 +375,7 @@ void solveRow(const SweepSide& s, const AlsOptions& o, const AlsModel& m, int32_
     solveImplicitCG(s, o, f, rows, val, x, w, next);
     return;
   }
-  implicitSystem(s.gramReg, 0.0f, s.other, o, f, idx, val, w);
+  implicitSystem(s.gram->full.data(), 0.0f, s.other, o, f, idx, val, w);
   if (!choleskySolve(w.a.data(), w.b.data(), x, f, w.work))
     fail(code::kInternal, "ALS system is not positive definite (regularization must be > 0)");
 }
@@ -347,14 +411,14 @@ double rowLoss(const SweepSide& s, const AlsOptions& o, float mean, int32_t f, i
 // Solves the rows (all, or `which`) of one side. With `loss`, adds their rowLoss, summed in a fixed
 // order whatever the thread count.
 void sweep(const CsrView& rows, const AlsOptions& o, AlsModel& m, bool byUsers, std::span<const int32_t> which,
-           Control& control, double* loss, std::span<const float> gramReg, RowCopies& copies) {
+           Control& control, double* loss, const GramTerm& gram, RowCopies& copies) {
   const int32_t f = m.factors;
   SweepSide s;
   s.other = byUsers ? m.itemFactors.data() : m.userFactors.data();
   s.mine = byUsers ? m.userFactors.data() : m.itemFactors.data();
   s.otherBias = m.implicit ? nullptr : (byUsers ? m.itemBias.data() : m.userBias.data());
   s.myBias = m.implicit ? nullptr : (byUsers ? m.userBias.data() : m.itemBias.data());
-  s.gramReg = gramReg.data();
+  s.gram = &gram;
   const size_t count = which.empty() ? static_cast<size_t>(rows.rows) : which.size();
   const size_t tasks = (count + kRowsPerTask - 1) / kRowsPerTask;
   std::vector<double> partialLoss(loss ? tasks : 0, 0.0);
@@ -364,7 +428,7 @@ void sweep(const CsrView& rows, const AlsOptions& o, AlsModel& m, bool byUsers, 
         Scratch& w = threadScratch();
         RowCopies::Lease room(copies);
         w.resize(static_cast<size_t>(f) + 1);
-        iota(w, static_cast<size_t>(f));  // symMatVec's indices exist before any copied row's: no reallocation under them
+        iota(w, static_cast<size_t>(f));  // applyGram's indices exist before any copied row's: no reallocation under them
         const size_t end = std::min(count, (task + 1) * kRowsPerTask);
         const auto rowAt = [&](size_t at) { return which.empty() ? static_cast<int32_t>(at) : which[at]; };
         for (size_t i = task * kRowsPerTask; i < end; ++i) {
@@ -429,24 +493,27 @@ void alsFit(const CsrView& ui, const CsrView& iu, const AlsOptions& o, AlsModel&
   }
   control.setTotal(static_cast<int64_t>(o.iterations) * (m.users + m.items));
   // Each side's Gram matrix is computed once per iteration: the items' serves the loss of one iteration and
-  // the user sweep of the next.
-  std::vector<float> itemGram = gramRegularized(m, true, o, &control);
+  // the user sweep of the next. CG, which only multiplies by it, runs in its eigenbasis.
+  const bool diagonalize = o.implicit && o.solver == AlsSolver::CG;
+  const auto fixedSide = [&](std::vector<float> g) {
+    if (!o.implicit) return GramTerm{};
+    return diagonalize ? inEigenbasis(m, std::move(g), o) : regularized(std::move(g), m.factors, o.regularization);
+  };
+  const auto gramOf = [&](bool ofItems) {
+    if (!o.implicit) return std::vector<float>();
+    return gram(ofItems ? m.itemFactors.data() : m.userFactors.data(), ofItems ? m.items : m.users, m.factors, o.threads, &control);
+  };
   RowCopies copies(std::max(longestRow(ui), longestRow(iu)) * m.factors);
+  std::vector<float> itemGram = gramOf(true);
   for (int32_t it = 0; it < o.iterations; ++it) {
-    sweep(ui, o, m, true, {}, control, nullptr, itemGram, copies);
-    const std::vector<float> userGram = gramRegularized(m, false, o, &control);
+    sweep(ui, o, m, true, {}, control, nullptr, fixedSide(std::move(itemGram)), copies);
+    const GramTerm users = fixedSide(gramOf(false));
     // The item sweep sums the per-pair terms; the users' regularization is a part it does not see.
     double loss = onIteration ? o.regularization * (sumOfSquares(m.userFactors) + sumOfSquares(m.userBias)) : 0.0;
-    sweep(iu, o, m, false, {}, control, onIteration ? &loss : nullptr, userGram, copies);
+    sweep(iu, o, m, false, {}, control, onIteration ? &loss : nullptr, users, copies);
     if (o.implicit && (onIteration || it + 1 < o.iterations)) {
-      itemGram = gramRegularized(m, true, o, &control);
-      if (onIteration) {
-        // The sum over items of y' (G_u + lambda I) y is <G_u + lambda I, G_i>; itemGram also carries a
-        // lambda I, whose share lambda tr(G_u + lambda I) is taken back out.
-        double trace = 0;
-        for (int32_t a = 0; a < m.factors; ++a) trace += userGram[static_cast<size_t>(a) * m.factors + a];
-        loss += frobenius(userGram, itemGram) - o.regularization * trace;
-      }
+      itemGram = gramOf(true);
+      if (onIteration) loss += gramInner(users, itemGram, m.factors);  // the s^2 of all pairs and the items' regularization
     }
     control.throwIfCancelled();
     if (onIteration) onIteration(it, loss);
@@ -462,7 +529,10 @@ void alsSolveRows(const CsrView& rows, const AlsOptions& o, AlsModel& m, bool by
   for (int32_t r : which) require(r >= 0 && r < n, code::kUnknownId, "row " + std::to_string(r) + " is out of range");
   control.setTotal(static_cast<int64_t>(which.size()));
   RowCopies copies(longestRow(rows) * m.factors);
-  sweep(rows, o, m, byUsers, which, control, nullptr, gramRegularized(m, byUsers, o, &control), copies);  // users are solved against the items
+  GramTerm other;  // users are solved against the items' Gram matrix
+  if (o.implicit)
+    other = regularized(gram(byUsers ? m.itemFactors.data() : m.userFactors.data(), byUsers ? m.items : m.users, m.factors, o.threads, &control), m.factors, o.regularization);
+  sweep(rows, o, m, byUsers, which, control, nullptr, other, copies);
 }
 
 namespace {
