@@ -141,7 +141,7 @@ double gramInner(const GramTerm& users, std::span<const float> itemGram, int32_t
 }
 
 struct Scratch {
-  std::vector<float> r, p, ap, tmp, a, b, aug, v, coeff, negCoeff, conf, chunkY, chunkZ;
+  std::vector<float> r, p, ap, tmp, a, b, aug, v, coeff, negCoeff, conf, stepDots, chunkY, chunkZ;
   std::vector<int32_t> iota;
   std::vector<float> work;
   void resize(size_t d) {
@@ -254,9 +254,11 @@ RowGather factorRows(const float* other, int32_t f, std::span<const int32_t> idx
 // Implicit, conjugate gradient warm-started from x, with confidence c = 1 + alpha r:
 //   A p = (G + lambda I) p + sum_j (c_j - 1) (y_j . p) y_j,  r = b - A x = -(G + lambda I) x + sum_j (c_j - (c_j - 1) y_j . x) y_j.
 // Each product is one fused pass over the row's factor rows. The rows of the next solve (`next`) are
-// prefetched during the passes, so its first pass finds them in cache.
+// prefetched during the passes, so its first pass finds them in cache. With `dots`, also returns each
+// y_j . x of the solution, kept up to date from the passes' own dots (x moves along p, so y_j . x moves by
+// the step times y_j . p): the loss needs no pass of its own.
 void solveImplicitCG(const SweepSide& s, const AlsOptions& o, int32_t f, RowGather rows, std::span<const float> val,
-                     float* x, Scratch& w, std::span<const int32_t> next) {
+                     float* x, Scratch& w, std::span<const int32_t> next, float* dots) {
   const KernelTable& k = activeKernels();
   const size_t n = rows.count;
   w.conf.resize(n), w.coeff.resize(n), w.negCoeff.resize(n);
@@ -275,16 +277,18 @@ void solveImplicitCG(const SweepSide& s, const AlsOptions& o, int32_t f, RowGath
   float* ap = w.ap.data();
   applyGram(*s.gram, f, x, r, w);
   for (int32_t a = 0; a < f; ++a) r[a] = -r[a];
-  k.gatherDotAxpy(rows, f, x, w.conf.data(), w.negCoeff.data(), r, ahead(0));
+  float* stepDots = dots ? (w.stepDots.resize(n), w.stepDots.data()) : nullptr;
+  k.gatherDotAxpy(rows, f, x, w.conf.data(), w.negCoeff.data(), r, dots, ahead(0));
   std::copy(r, r + f, p);
   float rs = k.dot(r, r, f);
   for (int32_t step = 0; step < o.cgSteps && rs > 1e-20f; ++step) {
     applyGram(*s.gram, f, p, ap, w);
-    k.gatherDotAxpy(rows, f, p, nullptr, w.coeff.data(), ap, ahead(static_cast<size_t>(step) + 1));
+    k.gatherDotAxpy(rows, f, p, nullptr, w.coeff.data(), ap, stepDots, ahead(static_cast<size_t>(step) + 1));
     const float pap = k.dot(p, ap, f);
     if (!(pap > 0)) break;
     const float step_ = rs / pap;
     k.axpy(step_, p, x, f);
+    if (dots) k.axpy(step_, stepDots, dots, n);
     k.axpy(-step_, ap, r, f);
     const float rsNew = k.dot(r, r, f);
     const float beta = rsNew / rs;
@@ -354,8 +358,10 @@ void explicitSystem(const float* other, const float* otherBias, float mean, floa
   for (int32_t a = 0; a < d; ++a) w.a[static_cast<size_t>(a) * d + a] += lambda;
 }
 
+// `dots` (CG only, else null): see solveImplicitCG.
 void solveRow(const SweepSide& s, const AlsOptions& o, const AlsModel& m, int32_t f, int32_t row,
-              std::span<const int32_t> idx, RowGather rows, std::span<const float> val, Scratch& w, std::span<const int32_t> next) {
+              std::span<const int32_t> idx, RowGather rows, std::span<const float> val, Scratch& w, std::span<const int32_t> next,
+              float* dots) {
   float* x = s.mine + static_cast<size_t>(row) * f;
   if (!o.implicit) {
     if (idx.empty()) {
@@ -372,7 +378,7 @@ void solveRow(const SweepSide& s, const AlsOptions& o, const AlsModel& m, int32_
     return;
   }
   if (o.solver == AlsSolver::CG) {
-    solveImplicitCG(s, o, f, rows, val, x, w, next);
+    solveImplicitCG(s, o, f, rows, val, x, w, next, dots);
     return;
   }
   implicitSystem(s.gram->full.data(), 0.0f, s.other, o, f, idx, val, w);
@@ -384,17 +390,20 @@ void solveRow(const SweepSide& s, const AlsOptions& o, const AlsModel& m, int32_
 // so the item sweep adds up the loss of the finished iteration while each row's factors are in cache.
 // Implicit: per observed pair c (1 - s)^2 - s^2 in place of its s^2; the s^2 of all pairs and the
 // regularization, the sum over rows of x' (G + lambda I) x, is one product of Gram matrices (alsFit).
-// Explicit: squared errors and lambda (|x|^2 + bias^2).
+// Explicit: squared errors and lambda (|x|^2 + bias^2). `dots` are the y_j . x if the solver kept them, else null.
 double rowLoss(const SweepSide& s, const AlsOptions& o, float mean, int32_t f, int32_t row, std::span<const int32_t> idx,
-               RowGather rows, std::span<const float> val, Scratch& w) {
+               RowGather rows, std::span<const float> val, Scratch& w, const float* dots) {
   const KernelTable& k = activeKernels();
   const float* x = s.mine + static_cast<size_t>(row) * f;
-  w.v.resize(idx.size());
-  k.gatherDot(rows.base, rows.idx, rows.count, f, x, w.v.data());
+  if (dots == nullptr) {
+    w.v.resize(idx.size());
+    k.gatherDot(rows.base, rows.idx, rows.count, f, x, w.v.data());
+    dots = w.v.data();
+  }
   double sum = 0;
   if (o.implicit) {
     for (size_t j = 0; j < idx.size(); ++j) {
-      const double c = 1.0 + static_cast<double>(o.alpha) * val[j], dot = w.v[j];
+      const double c = 1.0 + static_cast<double>(o.alpha) * val[j], dot = dots[j];
       sum += c * (1 - dot) * (1 - dot) - dot * dot;
     }
     return sum;
@@ -402,7 +411,7 @@ double rowLoss(const SweepSide& s, const AlsOptions& o, float mean, int32_t f, i
   const double bias = s.myBias[row];
   sum = o.regularization * (static_cast<double>(k.dot(x, x, f)) + bias * bias);
   for (size_t j = 0; j < idx.size(); ++j) {
-    const double e = val[j] - (mean + s.otherBias[idx[j]] + bias + w.v[j]);
+    const double e = val[j] - (mean + s.otherBias[idx[j]] + bias + dots[j]);
     sum += e * e;
   }
   return sum;
@@ -419,6 +428,7 @@ void sweep(const CsrView& rows, const AlsOptions& o, AlsModel& m, bool byUsers, 
   s.otherBias = m.implicit ? nullptr : (byUsers ? m.itemBias.data() : m.userBias.data());
   s.myBias = m.implicit ? nullptr : (byUsers ? m.userBias.data() : m.itemBias.data());
   s.gram = &gram;
+  const bool cg = o.implicit && o.solver == AlsSolver::CG;
   const size_t count = which.empty() ? static_cast<size_t>(rows.rows) : which.size();
   const size_t tasks = (count + kRowsPerTask - 1) / kRowsPerTask;
   std::vector<double> partialLoss(loss ? tasks : 0, 0.0);
@@ -434,9 +444,10 @@ void sweep(const CsrView& rows, const AlsOptions& o, AlsModel& m, bool byUsers, 
         for (size_t i = task * kRowsPerTask; i < end; ++i) {
           const int32_t row = rowAt(i);
           const std::span<const int32_t> idx = rows.rowIndices(row), next = i + 1 < end ? rows.rowIndices(rowAt(i + 1)) : std::span<const int32_t>();
-          const RowGather gathered = o.implicit && o.solver == AlsSolver::CG ? factorRows(s.other, f, idx, w, room) : RowGather{s.other, idx.data(), idx.size()};
-          solveRow(s, o, m, f, row, idx, gathered, rows.rowData(row), w, next);
-          if (loss) partialLoss[task] += rowLoss(s, o, m.globalMean, f, row, idx, gathered, rows.rowData(row), w);
+          const RowGather gathered = cg ? factorRows(s.other, f, idx, w, room) : RowGather{s.other, idx.data(), idx.size()};
+          float* dots = loss && cg ? (w.v.resize(idx.size()), w.v.data()) : nullptr;
+          solveRow(s, o, m, f, row, idx, gathered, rows.rowData(row), w, next, dots);
+          if (loss) partialLoss[task] += rowLoss(s, o, m.globalMean, f, row, idx, gathered, rows.rowData(row), w, dots);
         }
         control.advance(static_cast<int64_t>(end - task * kRowsPerTask));
       },

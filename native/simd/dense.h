@@ -26,9 +26,10 @@ struct RowGather {
 };
 // out[0..f) += sum_j (a[j] + b[j] * (row_j . x)) * row_j, a may be null (0). One pass: each row serves its
 // dot and its update while it is in L1 (the residual and every CG product of implicit ALS have this form).
-// Meanwhile the rows of `ahead` (the next solve's) are prefetched, spread evenly over the rows processed.
+// dots, unless null, gets each row_j . x. Meanwhile the rows of `ahead` (the next solve's) are prefetched,
+// spread evenly over the rows processed.
 using GatherDotAxpyFn = void (*)(RowGather rows, size_t f, const float* x, const float* a, const float* b, float* out,
-                                 RowGather ahead);
+                                 float* dots, RowGather ahead);
 
 inline void prefetchRow(const float* row, size_t f) {
   const char* bytes = reinterpret_cast<const char*>(row);
@@ -75,7 +76,8 @@ using DotChainFn = float (*)(const float* x, const float* y, size_t f);
   void dotRows(const float* rows, size_t stride, size_t count, const float* x, size_t n, float* out);  \
   void gatherDot(const float* base, const int32_t* idx, size_t count, size_t f, const float* x, float* out); \
   void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t stride, size_t n, const float* coeff, float* out); \
-  void gatherDotAxpy(RowGather rows, size_t f, const float* x, const float* a, const float* b, float* out, RowGather ahead); \
+  void gatherDotAxpy(RowGather rows, size_t f, const float* x, const float* a, const float* b, float* out, float* dots, \
+                     RowGather ahead);                                                                                  \
   uint32_t scoreTile(const float* users, size_t count, const float* panel, size_t f, const float* bias,  \
                      const float* base, const float* threshold, float* out, uint16_t* hits);              \
   float dotChain(const float* x, const float* y, size_t f);                                              \

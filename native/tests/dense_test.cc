@@ -57,7 +57,11 @@ TEST(dense, every_level_matches_plain_loops) {
         for (auto& v : a) v = normal(rng);
         for (auto& v : b) v = normal(rng);
         const RowGather ahead{base.data(), idx.data(), rows};  // prefetching must not change anything
-        k.gatherDotAxpy({base.data(), idx.data(), rows}, f, x.data(), withA ? a.data() : nullptr, b.data(), acc.data(), ahead);
+        std::vector<float> dots(rows);
+        k.gatherDotAxpy({base.data(), idx.data(), rows}, f, x.data(), withA ? a.data() : nullptr, b.data(), acc.data(),
+                        withA ? dots.data() : nullptr, ahead);
+        if (withA)
+          for (size_t j = 0; j < rows; ++j) CHECK(close(dots[j], refDot(base.data() + idx[j] * f, x.data(), f, &mag), mag));
         for (size_t c = 0; c < f; ++c) {
           double want = y[c], m = std::fabs(y[c]);
           for (size_t j = 0; j < rows; ++j) {

@@ -146,7 +146,8 @@ void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t stri
     for (size_t j = 0; j < count; ++j) out[c] += coeff[j] * base[static_cast<size_t>(idx[j]) * stride + c];
 }
 
-void gatherDotAxpy(RowGather rows, size_t f, const float* x, const float* a, const float* b, float* out, RowGather ahead) {
+void gatherDotAxpy(RowGather rows, size_t f, const float* x, const float* a, const float* b, float* out, float* dots,
+                   RowGather ahead) {
   const size_t n = rows.count;
   const auto row = [&](size_t j) { return rows.base + static_cast<size_t>(rows.idx[j]) * f; };
   AheadPrefetch prefetch(ahead, f, n);
@@ -158,6 +159,7 @@ void gatherDotAxpy(RowGather rows, size_t f, const float* x, const float* a, con
     const float* r[8] = {row(j), row(j + 1), row(j + 2), row(j + 3), row(j + 4), row(j + 5), row(j + 6), row(j + 7)};
     float w[8];
     dot8(r, x, f, w);
+    if (dots) std::copy_n(w, 8, dots + j);
     for (size_t t = 0; t < 8; ++t) w[t] = (a ? a[j + t] : 0.0f) + b[j + t] * w[t];
     const __m256 w0 = _mm256_set1_ps(w[0]), w1 = _mm256_set1_ps(w[1]), w2 = _mm256_set1_ps(w[2]), w3 = _mm256_set1_ps(w[3]);
     const __m256 w4 = _mm256_set1_ps(w[4]), w5 = _mm256_set1_ps(w[5]), w6 = _mm256_set1_ps(w[6]), w7 = _mm256_set1_ps(w[7]);
@@ -179,7 +181,9 @@ void gatherDotAxpy(RowGather rows, size_t f, const float* x, const float* a, con
     prefetch.advance(8);
   }
   for (; j < n; ++j) {
-    axpy((a ? a[j] : 0.0f) + b[j] * dot(row(j), x, f), row(j), out, f);
+    const float d = dot(row(j), x, f);
+    if (dots) dots[j] = d;
+    axpy((a ? a[j] : 0.0f) + b[j] * d, row(j), out, f);
     prefetch.advance(1);
   }
 }

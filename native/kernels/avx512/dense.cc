@@ -70,11 +70,14 @@ void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t stri
 }
 
 
-void gatherDotAxpy(RowGather rows, size_t f, const float* x, const float* a, const float* b, float* out, RowGather ahead) {
+void gatherDotAxpy(RowGather rows, size_t f, const float* x, const float* a, const float* b, float* out, float* dots,
+                   RowGather ahead) {
   AheadPrefetch prefetch(ahead, f, rows.count);
   for (size_t j = 0; j < rows.count; ++j) {
     const float* row = rows.base + static_cast<size_t>(rows.idx[j]) * f;
-    axpy((a ? a[j] : 0.0f) + b[j] * dot(row, x, f), row, out, f);
+    const float d = dot(row, x, f);
+    if (dots) dots[j] = d;
+    axpy((a ? a[j] : 0.0f) + b[j] * d, row, out, f);
     prefetch.advance(1);
   }
 }
