@@ -101,7 +101,7 @@ Napi::Value transposeJs(const Napi::CallbackInfo& info) {
   CsrView m = csrArg(info[0], "csr");
   auto result = std::make_shared<Csr>();
   return runJob(
-      info, {info[0]}, info[1], info[2], [m, result](Control&) { *result = transpose(m); },
+      info, {info[0]}, info[1], info[2], [m, result](Control&) { *result = transpose(m, 0); },
       [result](Napi::Env env) -> Napi::Value { return csrToJs(env, std::move(*result)); });
 }
 

@@ -130,26 +130,59 @@ std::vector<int32_t> orderByCount(std::span<const int32_t> counts) {
   return order;
 }
 
-Csr transpose(const CsrView& m) {
+Csr transpose(const CsrView& m, int threads) {
   Csr t;
   t.rows = m.cols;
   t.cols = m.rows;
-  const std::vector<int32_t> counts = columnCounts(m);
+  const size_t nnz = m.indices.size();
+  ThreadPool& pool = ThreadPool::instance();
+  // Row ranges of about equal size, one per part: each part counts its entries per column, then places them.
+  // Parts take their places in row order, so every column lists its rows in ascending order.
+  const size_t wanted = static_cast<size_t>(threads <= 0 ? pool.threads() : std::min(threads, pool.threads()));
+  const size_t parts = nnz < (size_t{1} << 16) ? 1 : std::min<size_t>(wanted, static_cast<size_t>(std::max(m.rows, 1)));
+  std::vector<int32_t> first(parts + 1, m.rows);
+  for (size_t p = 0; p < parts; ++p)
+    first[p] = static_cast<int32_t>(std::lower_bound(m.indptr.begin(), m.indptr.end() - 1, static_cast<int64_t>(nnz * p / parts)) - m.indptr.begin());
+  std::vector<std::vector<int32_t>> place(parts);
+  pool.parallelFor(
+      parts, static_cast<int>(parts),
+      [&](size_t p) {
+        std::vector<int32_t>& counts = place[p];
+        counts.assign(static_cast<size_t>(m.cols), 0);
+        for (int32_t i = m.indptr[first[p]]; i < m.indptr[first[p + 1]]; ++i) {
+          const int32_t c = m.indices[static_cast<size_t>(i)];
+          require(c >= 0 && c < m.cols, code::kBadInput, "column index out of range");
+          ++counts[static_cast<size_t>(c)];
+        }
+      },
+      nullptr);
   t.indptr.assign(static_cast<size_t>(m.cols) + 1, 0);
-  for (int32_t c = 0; c < m.cols; ++c) t.indptr[c + 1] = t.indptr[c] + counts[static_cast<size_t>(c)];
-  t.indices.resize(m.indices.size());
-  t.data.resize(m.indices.size());
-  const bool hasTs = !m.timestamps.empty();
-  if (hasTs) t.timestamps.resize(m.indices.size());
-  std::vector<int32_t> cursor(t.indptr.begin(), t.indptr.end() - 1);
-  for (int32_t r = 0; r < m.rows; ++r) {
-    for (int32_t p = m.indptr[r]; p < m.indptr[r + 1]; ++p) {
-      int32_t dst = cursor[m.indices[p]]++;
-      t.indices[dst] = r;
-      t.data[dst] = m.data[p];
-      if (hasTs) t.timestamps[dst] = m.timestamps[p];
+  for (int32_t c = 0; c < m.cols; ++c) {
+    int32_t at = t.indptr[c];
+    for (size_t p = 0; p < parts; ++p) {
+      const int32_t count = place[p][static_cast<size_t>(c)];
+      place[p][static_cast<size_t>(c)] = at;  // counts become each part's first slot in the column
+      at += count;
     }
+    t.indptr[c + 1] = at;
   }
+  t.indices.resize(nnz);
+  t.data.resize(nnz);
+  const bool hasTs = !m.timestamps.empty();
+  if (hasTs) t.timestamps.resize(nnz);
+  pool.parallelFor(
+      parts, static_cast<int>(parts),
+      [&](size_t p) {
+        std::vector<int32_t>& cursor = place[p];
+        for (int32_t r = first[p]; r < first[p + 1]; ++r)
+          for (int32_t i = m.indptr[r]; i < m.indptr[r + 1]; ++i) {
+            const int32_t dst = cursor[static_cast<size_t>(m.indices[static_cast<size_t>(i)])]++;
+            t.indices[static_cast<size_t>(dst)] = r;
+            t.data[static_cast<size_t>(dst)] = m.data[static_cast<size_t>(i)];
+            if (hasTs) t.timestamps[static_cast<size_t>(dst)] = m.timestamps[static_cast<size_t>(i)];
+          }
+      },
+      nullptr);
   return t;
 }
 

@@ -57,8 +57,9 @@ std::vector<int32_t> columnCounts(const CsrView& m);
 // Indices 0..n-1 by descending count, ties by ascending index (a counting sort). Counts must be >= 0.
 std::vector<int32_t> orderByCount(std::span<const int32_t> counts);
 
-// CSR of the transpose (equivalently, the CSC of m). Keeps rows sorted.
-Csr transpose(const CsrView& m);
+// CSR of the transpose (equivalently, the CSC of m). Keeps rows sorted. On up to `threads` threads (0 = the
+// pool's); the result is the same for any count.
+Csr transpose(const CsrView& m, int threads = 1);
 
 // a * b (Gustavson's row-by-row product), rows sorted; entries that sum to exactly 0 are kept.
 // Parallel over rows of a; deterministic (each row is summed in a fixed order).

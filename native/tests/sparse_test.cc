@@ -51,6 +51,32 @@ TEST(sparse, transpose_twice_is_identity) {
   validateCsr(t.view());
 }
 
+// Large enough to be split between threads: every split gives the transpose built directly from the
+// swapped coordinates, timestamps included.
+TEST(sparse, transpose_in_parallel_equals_the_direct_build) {
+  std::mt19937 rng(9);
+  std::vector<int32_t> r, c;
+  std::vector<float> v;
+  std::vector<double> ts;
+  for (int i = 0; i < 200000; ++i) {
+    r.push_back(static_cast<int32_t>(rng() % 3001));
+    c.push_back(static_cast<int32_t>(rng() % 499));
+    v.push_back(static_cast<float>(rng() % 100));
+    ts.push_back(static_cast<double>(rng()));
+  }
+  Csr m = buildCsr(Coo{3001, 499, r, c, v, ts}, DuplicatePolicy::Last);
+  Csr want = buildCsr(Coo{499, 3001, c, r, v, ts}, DuplicatePolicy::Last);
+  for (int threads : {1, 2, 0}) {
+    Csr t = transpose(m.view(), threads);
+    CHECK(t.indptr == want.indptr && t.indices == want.indices && t.data == want.data && t.timestamps == want.timestamps);
+  }
+  std::vector<int32_t> bad(m.indices);
+  bad[150000] = 499;
+  CsrView broken = m.view();
+  broken.indices = bad;
+  CHECK_THROWS_CODE(transpose(broken, 0), code::kBadInput);
+}
+
 TEST(sparse, validate_rejects_malformed_csr) {
   std::vector<int32_t> indptr{0, 3, 2}, indices{0, 1};
   std::vector<float> data{1, 1};
