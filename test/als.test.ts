@@ -94,10 +94,10 @@ describe('ALS training', () => {
     });
   }
 
-  it('conjugate gradient converges to the Cholesky solution', async () => {
+  it.each([5, 17])('conjugate gradient converges to the Cholesky solution (f = %i)', async (factors) => {
     const data = await randomInteractions({ users: 60, items: 30, density: 0.15, seed: 17 });
-    const exact = await new ALS({ factors: 5, iterations: 4, solver: 'cholesky', regularization: 0.1 }).fit(data);
-    const cg = await new ALS({ factors: 5, iterations: 4, solver: 'cg', cgSteps: 30, regularization: 0.1 }).fit(data);
+    const exact = await new ALS({ factors, iterations: 4, solver: 'cholesky', regularization: 0.1 }).fit(data);
+    const cg = await new ALS({ factors, iterations: 4, solver: 'cg', cgSteps: 30, regularization: 0.1 }).fit(data);
     // CG works in the eigenbasis of the Gram matrix, so its factors are the Cholesky ones turned by one
     // orthonormal matrix shared by both sides. What a basis cannot change must agree: every score x.y and
     // every user-user product x.x' (together they fix X up to that turn).
@@ -106,7 +106,7 @@ describe('ALS training', () => {
       for (let r = 0; r < rows; r++)
         for (let c = 0; c < cols; c++) {
           let s = 0;
-          for (let k = 0; k < 5; k++) s += a[r * 5 + k] * b[c * 5 + k];
+          for (let k = 0; k < factors; k++) s += a[r * factors + k] * b[c * factors + k];
           out.push(s);
         }
       return out;
