@@ -6,11 +6,13 @@
 namespace affinity {
 namespace {
 
-// Householder reduction of the symmetric v (n x n, row-major) to a tridiagonal matrix with diagonal d and
-// subdiagonal e[1..n) (e[0] = 0). On return, v's columns hold the accumulated orthogonal transformation Q
-// with A = Q T Q'. Works on the lower triangle, one row i at a time from the last, d holding row i.
+// Householder reduction of the symmetric matrix in v (n x n) to a tridiagonal matrix with diagonal d and
+// subdiagonal e[1..n) (e[0] = 0). On return, v holds the accumulated orthogonal transformation Q with
+// A = Q T Q'. Works on the lower triangle, one row i at a time from the last, d holding row i. at(r, c) is
+// stored at v[c * n + r] (column-major): the inner loops run down columns, which are then contiguous, and Q
+// comes out with its columns as rows of v.
 void tridiagonalize(size_t n, std::vector<double>& v, std::vector<double>& d, std::vector<double>& e) {
-  const auto at = [&](size_t r, size_t c) -> double& { return v[r * n + c]; };
+  const auto at = [&](size_t r, size_t c) -> double& { return v[c * n + r]; };
   for (size_t j = 0; j < n; ++j) d[j] = at(n - 1, j);
   for (size_t i = n - 1; i > 0; --i) {
     double scale = 0, h = 0;
@@ -150,12 +152,10 @@ bool symmetricEigen(size_t n, const std::vector<double>& a, std::vector<double>&
   values.assign(n, 0.0);
   vectors.assign(n * n, 0.0);
   if (n == 0) return true;
-  std::vector<double> v(n * n), e(n);
+  std::vector<double> e(n);
   for (size_t r = 0; r < n; ++r)
-    for (size_t c = 0; c <= r; ++c) v[r * n + c] = v[c * n + r] = a[r * n + c];
-  tridiagonalize(n, v, values, e);
-  for (size_t r = 0; r < n; ++r)
-    for (size_t c = 0; c < n; ++c) vectors[c * n + r] = v[r * n + c];
+    for (size_t c = 0; c <= r; ++c) vectors[r * n + c] = vectors[c * n + r] = a[r * n + c];
+  tridiagonalize(n, vectors, values, e);  // leaves Q's columns as the rows of `vectors`
   return diagonalizeTridiagonal(n, values, e, vectors);
 }
 
