@@ -70,8 +70,8 @@ std::string stringArg(const Napi::Value& v, const char* what);
 CsrView csrArg(const Napi::Value& v, const char* what);
 
 // Hands a vector to JS without copying: the ArrayBuffer owns it and frees it when collected.
-template <class T>
-Napi::Value toTypedArray(Napi::Env env, std::vector<T>&& values) {
+template <class T, class Alloc>
+Napi::Value toTypedArray(Napi::Env env, std::vector<T, Alloc>&& values) {
   const size_t n = values.size();
   if (n == 0) return Napi::TypedArrayOf<T>::New(env, 0);
   if (n * sizeof(T) <= 4096) {
@@ -80,10 +80,10 @@ Napi::Value toTypedArray(Napi::Env env, std::vector<T>&& values) {
     std::memcpy(copy.Data(), values.data(), n * sizeof(T));
     return copy;
   }
-  auto* owner = new std::vector<T>(std::move(values));
+  auto* owner = new std::vector<T, Alloc>(std::move(values));
   napi_value buffer;
   napi_status status = napi_create_external_arraybuffer(
-      env, owner->data(), n * sizeof(T), [](napi_env, void*, void* hint) { delete static_cast<std::vector<T>*>(hint); },
+      env, owner->data(), n * sizeof(T), [](napi_env, void*, void* hint) { delete static_cast<std::vector<T, Alloc>*>(hint); },
       owner, &buffer);
   if (status != napi_ok) {
     // Runtimes with a memory cage refuse external memory: fall back to one copy.

@@ -25,7 +25,7 @@ uint64_t splitmix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-void initRows(std::vector<float>& out, int32_t rows, int32_t f, uint64_t seed, int threads) {
+void initRows(AlignedFloats& out, int32_t rows, int32_t f, uint64_t seed, int threads) {
   out.resize(static_cast<size_t>(rows) * f);
   // Uniform in [0, 0.01), one stream per row so the values do not depend on threads.
   const size_t chunks = (static_cast<size_t>(rows) + kGramChunk - 1) / kGramChunk;

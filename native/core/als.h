@@ -7,6 +7,7 @@
 #include <span>
 #include <vector>
 
+#include "aligned.h"
 #include "control.h"
 #include "sparse.h"
 #include "topk.h"
@@ -31,8 +32,8 @@ struct AlsOptions {
 // The factors of a model. Scores: implicit x_u . y_i; explicit mean + b_u + b_i + x_u . y_i.
 struct AlsModel {
   int32_t users = 0, items = 0, factors = 0;
-  std::vector<float> userFactors;  // users * factors
-  std::vector<float> itemFactors;  // items * factors
+  AlignedFloats userFactors;  // users * factors, rows gathered at random while training
+  AlignedFloats itemFactors;  // items * factors
   bool implicit = true;
   float globalMean = 0.0f;
   std::vector<float> userBias, itemBias;  // explicit only
