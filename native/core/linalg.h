@@ -9,24 +9,22 @@
 namespace affinity {
 
 // Solves A x = b for SPD A (n x n, row-major; only the lower triangle is read), writing x. The factor is
-// float with SIMD row dots; the triangular solves accumulate in double. `work` is scratch.
+// float, built a column at a time: the column's entries below the diagonal are one batch of row dots
+// (dotRows) instead of a call per entry. The triangular solves accumulate in double. `work` is scratch.
 // Returns false when A is not (numerically) positive definite.
 inline bool choleskySolve(const float* a, const float* b, float* x, size_t n, std::vector<float>& work) {
   const KernelTable& k = activeKernels();
-  work.resize(n * n);
+  work.resize(n * n + n);
   float* l = work.data();
-  for (size_t i = 0; i < n; ++i) {
-    float* li = l + i * n;
-    for (size_t j = 0; j <= i; ++j) {
-      const float* lj = l + j * n;
-      const float s = a[i * n + j] - k.dot(li, lj, j);
-      if (i == j) {
-        if (!(s > 0)) return false;
-        li[i] = std::sqrt(s);
-      } else {
-        li[j] = s / lj[j];
-      }
-    }
+  float* dots = l + n * n;
+  for (size_t j = 0; j < n; ++j) {
+    float* lj = l + j * n;  // row j is final up to column j: earlier columns wrote it
+    const float s = a[j * n + j] - k.dot(lj, lj, j);
+    if (!(s > 0)) return false;
+    lj[j] = std::sqrt(s);
+    if (j + 1 == n) break;
+    k.dotRows(l + (j + 1) * n, n, n - j - 1, lj, j, dots);
+    for (size_t i = j + 1; i < n; ++i) l[i * n + j] = (a[i * n + j] - dots[i - j - 1]) / lj[j];
   }
   std::vector<double> y(n);
   for (size_t i = 0; i < n; ++i) {
