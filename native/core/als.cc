@@ -94,7 +94,7 @@ void turnRows(float* rows, int32_t count, int32_t f, const std::vector<double>& 
       blocks, threads,
       [&](size_t block) {
         const float zero[kTileUsers] = {}, never[kTileUsers] = {INFINITY, INFINITY, INFINITY, INFINITY, INFINITY, INFINITY};
-        float tile[kTileUsers * kPanelItems], turned[kTileUsers * 1024];
+        float tile[kTileUsers * kPanelItems], turned[kTileUsers * 1024];  // f <= 1024 (checkOptions)
         uint16_t hits[kTileUsers];
         const size_t end = std::min<size_t>(count, (block + 1) * kRowsPerBlock);
         for (size_t r = block * kRowsPerBlock; r < end; r += kTileUsers) {
