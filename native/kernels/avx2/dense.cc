@@ -257,27 +257,43 @@ float dotChain(const float* x, const float* y, size_t f) {
 namespace {
 
 // a[x][c0 .. c0 + 8W) += sum_j z_j[x] y_j[c0 .. c0 + 8W) for x = x0 .. x0 + rows - 1 (rows <= 6), W = 1 or 2:
-// up to 12 accumulators stay in registers over all the rows; per row j, W loads and six broadcasts feed
-// 6W FMAs. Rows past `rows` repeat the last one and are not stored.
+// twelve named accumulators stay in registers over all the rows (an accumulator array was written back to
+// the stack after every row); per row j, W loads and six broadcasts feed 6W FMAs. Rows past `rows` repeat
+// the last one and are not stored.
 template <int W>
 void gramTile(const float* z, const float* y, size_t count, size_t f, float* a, size_t x0, size_t rows, size_t c0) {
+  float* out[6];
   size_t x[6];
-  for (size_t r = 0; r < 6; ++r) x[r] = x0 + std::min(r, rows - 1);
-  __m256 acc[6][W];
-  for (size_t r = 0; r < 6; ++r)
-    for (int w = 0; w < W; ++w) acc[r][w] = _mm256_loadu_ps(a + x[r] * f + c0 + 8 * w);
+  for (size_t r = 0; r < 6; ++r) x[r] = x0 + std::min(r, rows - 1), out[r] = a + x[r] * f + c0;
+  const auto high = [&](const float* p) { return W > 1 ? _mm256_loadu_ps(p + 8) : _mm256_setzero_ps(); };
+  __m256 s00 = _mm256_loadu_ps(out[0]), s01 = high(out[0]), s10 = _mm256_loadu_ps(out[1]), s11 = high(out[1]);
+  __m256 s20 = _mm256_loadu_ps(out[2]), s21 = high(out[2]), s30 = _mm256_loadu_ps(out[3]), s31 = high(out[3]);
+  __m256 s40 = _mm256_loadu_ps(out[4]), s41 = high(out[4]), s50 = _mm256_loadu_ps(out[5]), s51 = high(out[5]);
   for (size_t j = 0; j < count; ++j) {
     const float* zj = z + j * f;
-    __m256 yv[W];
-    for (int w = 0; w < W; ++w) yv[w] = _mm256_loadu_ps(y + j * f + c0 + 8 * w);
-#pragma GCC unroll 6
-    for (size_t r = 0; r < 6; ++r) {
-      const __m256 b = _mm256_broadcast_ss(zj + x[r]);
-      for (int w = 0; w < W; ++w) acc[r][w] = _mm256_fmadd_ps(b, yv[w], acc[r][w]);
-    }
+    const __m256 y0 = _mm256_loadu_ps(y + j * f + c0), y1 = high(y + j * f + c0);
+    __m256 b = _mm256_broadcast_ss(zj + x[0]);
+    s00 = _mm256_fmadd_ps(b, y0, s00);
+    if constexpr (W > 1) s01 = _mm256_fmadd_ps(b, y1, s01);
+    b = _mm256_broadcast_ss(zj + x[1]);
+    s10 = _mm256_fmadd_ps(b, y0, s10);
+    if constexpr (W > 1) s11 = _mm256_fmadd_ps(b, y1, s11);
+    b = _mm256_broadcast_ss(zj + x[2]);
+    s20 = _mm256_fmadd_ps(b, y0, s20);
+    if constexpr (W > 1) s21 = _mm256_fmadd_ps(b, y1, s21);
+    b = _mm256_broadcast_ss(zj + x[3]);
+    s30 = _mm256_fmadd_ps(b, y0, s30);
+    if constexpr (W > 1) s31 = _mm256_fmadd_ps(b, y1, s31);
+    b = _mm256_broadcast_ss(zj + x[4]);
+    s40 = _mm256_fmadd_ps(b, y0, s40);
+    if constexpr (W > 1) s41 = _mm256_fmadd_ps(b, y1, s41);
+    b = _mm256_broadcast_ss(zj + x[5]);
+    s50 = _mm256_fmadd_ps(b, y0, s50);
+    if constexpr (W > 1) s51 = _mm256_fmadd_ps(b, y1, s51);
   }
+  const __m256 sums[6][2] = {{s00, s01}, {s10, s11}, {s20, s21}, {s30, s31}, {s40, s41}, {s50, s51}};
   for (size_t r = 0; r < rows; ++r)
-    for (int w = 0; w < W; ++w) _mm256_storeu_ps(a + x[r] * f + c0 + 8 * w, acc[r][w]);
+    for (int w = 0; w < W; ++w) _mm256_storeu_ps(out[r] + 8 * w, sums[r][w]);
 }
 
 }  // namespace
