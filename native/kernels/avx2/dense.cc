@@ -272,24 +272,14 @@ void gramTile(const float* z, const float* y, size_t count, size_t f, float* a, 
   for (size_t j = 0; j < count; ++j) {
     const float* zj = z + j * f;
     const __m256 y0 = _mm256_loadu_ps(y + j * f + c0), y1 = high(y + j * f + c0);
-    __m256 b = _mm256_broadcast_ss(zj + x[0]);
-    s00 = _mm256_fmadd_ps(b, y0, s00);
-    if constexpr (W > 1) s01 = _mm256_fmadd_ps(b, y1, s01);
-    b = _mm256_broadcast_ss(zj + x[1]);
-    s10 = _mm256_fmadd_ps(b, y0, s10);
-    if constexpr (W > 1) s11 = _mm256_fmadd_ps(b, y1, s11);
-    b = _mm256_broadcast_ss(zj + x[2]);
-    s20 = _mm256_fmadd_ps(b, y0, s20);
-    if constexpr (W > 1) s21 = _mm256_fmadd_ps(b, y1, s21);
-    b = _mm256_broadcast_ss(zj + x[3]);
-    s30 = _mm256_fmadd_ps(b, y0, s30);
-    if constexpr (W > 1) s31 = _mm256_fmadd_ps(b, y1, s31);
-    b = _mm256_broadcast_ss(zj + x[4]);
-    s40 = _mm256_fmadd_ps(b, y0, s40);
-    if constexpr (W > 1) s41 = _mm256_fmadd_ps(b, y1, s41);
-    b = _mm256_broadcast_ss(zj + x[5]);
-    s50 = _mm256_fmadd_ps(b, y0, s50);
-    if constexpr (W > 1) s51 = _mm256_fmadd_ps(b, y1, s51);
+    // Row r's pair of accumulators takes z_j[x_r] times y_j; inlined, they stay named registers.
+    const auto update = [&](size_t r, __m256& lo, __m256& hi) {
+      const __m256 b = _mm256_broadcast_ss(zj + x[r]);
+      lo = _mm256_fmadd_ps(b, y0, lo);
+      if constexpr (W > 1) hi = _mm256_fmadd_ps(b, y1, hi);
+    };
+    update(0, s00, s01), update(1, s10, s11), update(2, s20, s21);
+    update(3, s30, s31), update(4, s40, s41), update(5, s50, s51);
   }
   const __m256 sums[6][2] = {{s00, s01}, {s10, s11}, {s20, s21}, {s30, s31}, {s40, s41}, {s50, s51}};
   for (size_t r = 0; r < rows; ++r)
