@@ -88,46 +88,38 @@ void gatherDot(const float* base, const int32_t* idx, size_t count, size_t f, co
   for (; j < count; ++j) out[j] = dot(base + static_cast<size_t>(idx[j]) * f, x, f);
 }
 
+namespace {
+
+// out[0 .. 8 kChains) += sum_j coeff[j] * row_j[0 .. 8 kChains): the columns stay in named registers while
+// every row is added (an accumulator array would be spilled). Inlined with constant indices, the unused
+// registers of the 4-chain version vanish.
+template <int kChains>
+void gatherAxpyColumns(const float* base, const int32_t* idx, size_t count, size_t stride, const float* coeff, float* out) {
+  static_assert(kChains == 4 || kChains == 8);
+  const auto load = [&](int i) { return i < kChains ? _mm256_loadu_ps(out + 8 * i) : _mm256_setzero_ps(); };
+  __m256 a0 = load(0), a1 = load(1), a2 = load(2), a3 = load(3), a4 = load(4), a5 = load(5), a6 = load(6), a7 = load(7);
+  for (size_t j = 0; j < count; ++j) {
+    const float* r = base + static_cast<size_t>(idx[j]) * stride;
+    const __m256 w = _mm256_broadcast_ss(coeff + j);
+    const auto add = [&](int i, __m256& acc) {
+      if (i < kChains) acc = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 8 * i), acc);
+    };
+    add(0, a0), add(1, a1), add(2, a2), add(3, a3), add(4, a4), add(5, a5), add(6, a6), add(7, a7);
+  }
+  const auto put = [&](int i, __m256 acc) {
+    if (i < kChains) _mm256_storeu_ps(out + 8 * i, acc);
+  };
+  put(0, a0), put(1, a1), put(2, a2), put(3, a3), put(4, a4), put(5, a5), put(6, a6), put(7, a7);
+}
+
+}  // namespace
+
 void gatherAxpy(const float* base, const int32_t* idx, size_t count, size_t stride, size_t n, const float* coeff, float* out) {
-  // 64 columns at a time stay in eight registers while every row is added: eight chains keep both FMA
-  // units busy (four would wait on the FMA latency at every row). Then 32, then 8 at a time.
+  // 64 columns at a time: eight chains keep both FMA units busy (four would wait on the FMA latency at
+  // every row). Then 32, then 8 at a time.
   size_t c = 0;
-  for (; c + 64 <= n; c += 64) {
-    __m256 a0 = _mm256_loadu_ps(out + c), a1 = _mm256_loadu_ps(out + c + 8);
-    __m256 a2 = _mm256_loadu_ps(out + c + 16), a3 = _mm256_loadu_ps(out + c + 24);
-    __m256 a4 = _mm256_loadu_ps(out + c + 32), a5 = _mm256_loadu_ps(out + c + 40);
-    __m256 a6 = _mm256_loadu_ps(out + c + 48), a7 = _mm256_loadu_ps(out + c + 56);
-    for (size_t j = 0; j < count; ++j) {
-      const float* r = base + static_cast<size_t>(idx[j]) * stride + c;
-      const __m256 w = _mm256_broadcast_ss(coeff + j);
-      a0 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r), a0);
-      a1 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 8), a1);
-      a2 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 16), a2);
-      a3 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 24), a3);
-      a4 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 32), a4);
-      a5 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 40), a5);
-      a6 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 48), a6);
-      a7 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 56), a7);
-    }
-    _mm256_storeu_ps(out + c, a0), _mm256_storeu_ps(out + c + 8, a1);
-    _mm256_storeu_ps(out + c + 16, a2), _mm256_storeu_ps(out + c + 24, a3);
-    _mm256_storeu_ps(out + c + 32, a4), _mm256_storeu_ps(out + c + 40, a5);
-    _mm256_storeu_ps(out + c + 48, a6), _mm256_storeu_ps(out + c + 56, a7);
-  }
-  for (; c + 32 <= n; c += 32) {
-    __m256 a0 = _mm256_loadu_ps(out + c), a1 = _mm256_loadu_ps(out + c + 8);
-    __m256 a2 = _mm256_loadu_ps(out + c + 16), a3 = _mm256_loadu_ps(out + c + 24);
-    for (size_t j = 0; j < count; ++j) {
-      const float* r = base + static_cast<size_t>(idx[j]) * stride + c;
-      const __m256 w = _mm256_broadcast_ss(coeff + j);
-      a0 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r), a0);
-      a1 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 8), a1);
-      a2 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 16), a2);
-      a3 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 24), a3);
-    }
-    _mm256_storeu_ps(out + c, a0), _mm256_storeu_ps(out + c + 8, a1);
-    _mm256_storeu_ps(out + c + 16, a2), _mm256_storeu_ps(out + c + 24, a3);
-  }
+  for (; c + 64 <= n; c += 64) gatherAxpyColumns<8>(base + c, idx, count, stride, coeff, out + c);
+  for (; c + 32 <= n; c += 32) gatherAxpyColumns<4>(base + c, idx, count, stride, coeff, out + c);
   for (; c + 8 <= n; c += 8) {
     // Four chains over the rows: one chain would wait on the FMA latency at every row.
     __m256 a0 = _mm256_loadu_ps(out + c), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
