@@ -23,6 +23,16 @@ std::vector<int64_t> countingSort(const std::vector<int64_t>& order, int32_t buc
   return sorted;
 }
 
+// How often each column in [0, cols) occurs among `indices`; an index out of range is bad input.
+std::vector<int32_t> countColumns(std::span<const int32_t> indices, int32_t cols) {
+  std::vector<int32_t> counts(static_cast<size_t>(cols), 0);
+  for (int32_t c : indices) {
+    require(c >= 0 && c < cols, code::kBadInput, "column index out of range");
+    ++counts[static_cast<size_t>(c)];
+  }
+  return counts;
+}
+
 }  // namespace
 
 Csr buildCsr(const Coo& coo, DuplicatePolicy policy) {
@@ -106,14 +116,7 @@ void validateCsr(const CsrView& m) {
   }
 }
 
-std::vector<int32_t> columnCounts(const CsrView& m) {
-  std::vector<int32_t> counts(static_cast<size_t>(m.cols), 0);
-  for (int32_t c : m.indices) {
-    require(c >= 0 && c < m.cols, code::kBadInput, "column index out of range");
-    ++counts[static_cast<size_t>(c)];
-  }
-  return counts;
-}
+std::vector<int32_t> columnCounts(const CsrView& m) { return countColumns(m.indices, m.cols); }
 
 std::vector<int32_t> orderByCount(std::span<const int32_t> counts) {
   int32_t most = 0;
@@ -147,13 +150,8 @@ Csr transpose(const CsrView& m, int threads) {
   pool.parallelFor(
       parts, static_cast<int>(parts),
       [&](size_t p) {
-        std::vector<int32_t>& counts = place[p];
-        counts.assign(static_cast<size_t>(m.cols), 0);
-        for (int32_t i = m.indptr[first[p]]; i < m.indptr[first[p + 1]]; ++i) {
-          const int32_t c = m.indices[static_cast<size_t>(i)];
-          require(c >= 0 && c < m.cols, code::kBadInput, "column index out of range");
-          ++counts[static_cast<size_t>(c)];
-        }
+        const int32_t from = m.indptr[first[p]], to = m.indptr[first[p + 1]];
+        place[p] = countColumns(m.indices.subspan(static_cast<size_t>(from), static_cast<size_t>(to - from)), m.cols);
       },
       nullptr);
   t.indptr.assign(static_cast<size_t>(m.cols) + 1, 0);
