@@ -84,8 +84,7 @@ GramTerm regularized(std::vector<float> g, int32_t f, float lambda) {
 void turnRows(float* rows, int32_t count, int32_t f, const std::vector<double>& vectors, int threads) {
   const size_t fd = static_cast<size_t>(f), panels = (fd + kPanelItems - 1) / kPanelItems;
   std::vector<float> packed(panels * fd * kPanelItems, 0.0f);
-  for (size_t c = 0; c < fd; ++c)
-    for (size_t k = 0; k < fd; ++k) packed[(c / kPanelItems) * fd * kPanelItems + k * kPanelItems + c % kPanelItems] = static_cast<float>(vectors[c * fd + k]);
+  for (size_t c = 0; c < fd; ++c) putPanelItem(packed.data(), fd, c, vectors.data() + c * fd);
   constexpr size_t kRowsPerBlock = 1536;
   const size_t blocks = (static_cast<size_t>(count) + kRowsPerBlock - 1) / kRowsPerBlock;
   const KernelTable& k = activeKernels();

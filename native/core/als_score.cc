@@ -132,8 +132,7 @@ ItemPanels alsPackItems(const AlsView& m) {
   out.biasBound.assign(panels, m.implicit ? 0.0 : -std::numeric_limits<double>::infinity());
   for (size_t pos = 0; pos < items; ++pos) {
     const size_t i = static_cast<size_t>(out.order[pos]), p = pos / kPanelItems;
-    float* panel = out.panels.data() + p * f * kPanelItems;
-    for (size_t k = 0; k < f; ++k) panel[k * kPanelItems + pos % kPanelItems] = m.itemFactors[i * f + k];
+    putPanelItem(out.panels.data(), f, pos, m.itemFactors.data() + i * f);
     out.normBound[p] = std::max(out.normBound[p], key(static_cast<int32_t>(i)));
     if (!m.implicit) {
       out.bias[pos] = m.itemBias[i];

@@ -60,6 +60,12 @@ using GramUpdateFn = void (*)(const float* z, const float* y, size_t count, size
 // Item factors packed in panels of kPanelItems: panel[k * kPanelItems + t] = y_{item t}[k].
 inline constexpr size_t kPanelItems = 16;
 inline constexpr size_t kTileUsers = 6;
+// Writes v (f values) as item `pos` of consecutive panels: lane pos % kPanelItems of panel pos / kPanelItems.
+template <class T>
+inline void putPanelItem(float* panels, size_t f, size_t pos, const T* v) {
+  float* panel = panels + (pos / kPanelItems) * f * kPanelItems + pos % kPanelItems;
+  for (size_t k = 0; k < f; ++k) panel[k * kPanelItems] = static_cast<float>(v[k]);
+}
 // out[r * 16 + t] = (x_r . y_t + bias[t]) + base[r] for up to kTileUsers user rows (row-major, stride f)
 // against one panel; bias may be null (0). hits[r] gets bit t set where out[r * 16 + t] >= threshold[r]:
 // the only scores worth a look. Returns the OR of the hits. Every dot is one multiply-add chain over k in
