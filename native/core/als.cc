@@ -67,6 +67,11 @@ std::vector<float> gram(const float* y, int32_t rows, int32_t f, int threads, co
   return g;
 }
 
+// The Gram matrix of one side's factors.
+std::vector<float> sideGram(const AlsModel& m, bool ofItems, int threads, const Control* control) {
+  return gram(ofItems ? m.itemFactors.data() : m.userFactors.data(), ofItems ? m.items : m.users, m.factors, threads, control);
+}
+
 // G + lambda I of the side held fixed in a sweep (implicit ALS): the full f x f matrix, or only its
 // diagonal once both sides are turned to G's eigenbasis (then the matrix is diagonal).
 struct GramTerm {
@@ -514,7 +519,7 @@ void alsFit(const CsrView& ui, const CsrView& iu, const AlsOptions& o, AlsModel&
   };
   const auto gramOf = [&](bool ofItems) {
     if (!o.implicit) return std::vector<float>();
-    return gram(ofItems ? m.itemFactors.data() : m.userFactors.data(), ofItems ? m.items : m.users, m.factors, o.threads, &control);
+    return sideGram(m, ofItems, o.threads, &control);
   };
   RowCopies copies(std::max(longestRow(ui), longestRow(iu)) * m.factors);
   std::vector<float> itemGram = gramOf(true);
@@ -544,7 +549,7 @@ void alsSolveRows(const CsrView& rows, const AlsOptions& o, AlsModel& m, bool by
   RowCopies copies(longestRow(rows) * m.factors);
   GramTerm other;  // users are solved against the items' Gram matrix
   if (o.implicit)
-    other = regularized(gram(byUsers ? m.itemFactors.data() : m.userFactors.data(), byUsers ? m.items : m.users, m.factors, o.threads, &control), m.factors, o.regularization);
+    other = regularized(sideGram(m, byUsers, o.threads, &control), m.factors, o.regularization);
   sweep(rows, o, m, byUsers, which, control, nullptr, other, copies);
 }
 
