@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 
@@ -12,6 +13,14 @@ std::vector<Case>& registry() {
 
 int main(int argc, char** argv) {
   const std::string only = argc > 1 ? argv[1] : "";
+  if (only == "--list") {
+    // The suites, once each, in registration order: scripts iterate over them instead of keeping a list.
+    std::vector<std::string> suites;
+    for (const auto& c : affinity::test::registry())
+      if (std::find(suites.begin(), suites.end(), c.suite) == suites.end()) suites.push_back(c.suite);
+    for (const auto& s : suites) std::printf("%s\n", s.c_str());
+    return 0;
+  }
   int passed = 0, failed = 0;
   for (const auto& c : affinity::test::registry()) {
     if (!only.empty() && c.suite != only) continue;

@@ -1,5 +1,6 @@
 #include <random>
 
+#include "../core/control.h"
 #include "../core/sparse.h"
 #include "harness.h"
 
@@ -85,4 +86,36 @@ TEST(sparse, validate_rejects_malformed_csr) {
   std::vector<int32_t> indptr2{0, 1, 2}, indices2{0, 5};
   CsrView m2{2, 2, indptr2, indices2, data, {}};
   CHECK_THROWS_CODE(validateCsr(m2), code::kBadInput);
+}
+
+TEST(sparse, multiply_matches_dense_product) {
+  std::mt19937 rng(2);
+  auto random = [&](int32_t rows, int32_t cols, int nnz) {
+    std::vector<int32_t> r, c;
+    std::vector<float> v;
+    for (int i = 0; i < nnz; ++i) {
+      r.push_back(static_cast<int32_t>(rng() % rows));
+      c.push_back(static_cast<int32_t>(rng() % cols));
+      v.push_back(static_cast<float>(rng() % 7) - 3.0f);
+    }
+    return buildCsr(Coo{rows, cols, r, c, v, {}}, DuplicatePolicy::Sum);
+  };
+  Csr a = random(700, 40, 3000), b = random(40, 90, 800);
+  Control control;
+  Csr p = multiply(a.view(), b.view(), 0, control);
+  validateCsr(p.view());
+  auto dense = [](const Csr& m) {
+    std::vector<double> d(static_cast<size_t>(m.rows) * m.cols, 0);
+    for (int32_t r = 0; r < m.rows; ++r)
+      for (int32_t q = m.indptr[r]; q < m.indptr[r + 1]; ++q) d[r * m.cols + m.indices[q]] = m.data[q];
+    return d;
+  };
+  std::vector<double> da = dense(a), db = dense(b), dp = dense(p);
+  for (int32_t r = 0; r < 700; ++r)
+    for (int32_t c = 0; c < 90; ++c) {
+      double s = 0;
+      for (int32_t m = 0; m < 40; ++m) s += da[r * 40 + m] * db[m * 90 + c];
+      CHECK(std::abs(s - dp[r * 90 + c]) < 1e-3);
+    }
+  CHECK_THROWS_CODE(multiply(b.view(), b.view(), 0, control), code::kDimMismatch);
 }
