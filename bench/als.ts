@@ -1,8 +1,8 @@
 // bench/als: seconds per ALS iteration (implicit, CG 3 steps) at factors 32/64/128 on the medium and
 // lastfm presets, achieved GFLOP/s against the machine's ~220 GFLOP/s FP32 peak, batch recommendation
-// for 10,000 users and fold-in latency.   node dist/bench/als.js [--presets medium,lastfm] [--factors 32,64,128]
+// for 10,000 users and fold-in latency.   npm run bench:als -- [--presets medium,lastfm] [--factors 32,64,128]
 import { ALS, type Interactions } from '../src/index.js';
-import { generate, type Preset } from './generate.js';
+import { generate, type Preset } from '../src/data/synthetic.js';
 
 const PEAK_GFLOPS = 220;
 const argv = process.argv.slice(2);

@@ -21,9 +21,9 @@ import {
   segmentCustomers,
   type Id,
 } from '../src/index.js';
-import { Random } from '../src/random.js';
+import { Random } from '../src/core/random.js';
 import { loadRetail, type Retail } from './retail.js';
-import { referenceKMeans } from './reference.js';
+import { referenceKMeans } from '../test/reference.js';
 
 const RETAIL = fileURLToPath(new URL('../../../shared/data/uci-online-retail/online_retail.csv.gz', import.meta.url));
 const DAY = 86_400;

@@ -1,6 +1,6 @@
 // bench/http: /v1/recommend (k=10, ALS factors 64 on the medium preset) under autocannon at 64
 // connections, next to a bare Fastify route returning a constant, in the same run; then again during five
-// hot reloads. Servers run in their own processes; each run starts after a 3 s warm-up at the same load.   node dist/bench/http.js [--seconds 10] [--preset medium]
+// hot reloads. Servers run in their own processes; each run starts after a 3 s warm-up at the same load.   npm run bench:http -- [--seconds 10] [--preset medium]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { ALS } from '../src/index.js';
-import { generate, type Preset } from './generate.js';
+import { generate, type Preset } from '../src/data/synthetic.js';
 
 const argv = process.argv.slice(2);
 const arg = (n: string, f: string) => (argv.includes(`--${n}`) ? argv[argv.indexOf(`--${n}`) + 1] : f);
 const seconds = Number(arg('seconds', '10'));
 const preset = arg('preset', 'medium') as Preset;
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = fileURLToPath(new URL('..', import.meta.url));
 const TOKEN = 'bench-token';
 
 if (argv.includes('--bare')) {
@@ -60,7 +60,7 @@ if (argv.includes('--bare')) {
   };
 
   const alsServer = await start(['bin/affinity.js', 'serve', '--model', `als=${modelPath}`, '--port', '18080', '--host', '127.0.0.1'], 18080);
-  const bare = await start([fileURLToPath(import.meta.url), '--bare', '--port', '18081'], 18081);
+  const bare = await start(['--import', 'tsx', fileURLToPath(import.meta.url), '--bare', '--port', '18081'], 18081); // this script runs under tsx
   const line = (label: string, r: autocannon.Result) =>
     `| ${label} | ${Math.round(r.requests.average)} | ${r.latency.p50} | ${r.latency.p99} | ${r.requests.total} | ${r.non2xx + r.errors} |`;
   console.log(`| route | requests/s | p50 (ms) | p99 (ms) | requests | non-2xx + errors |`);

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ALS, Interactions, ItemKNN, MostPopular, evaluate, split, type Evaluable } from '../src/index.js';
-import { Random } from '../src/random.js';
+import { Random } from '../src/core/random.js';
 
 const shared = (p: string) => fileURLToPath(new URL(`../../../shared/data/${p}`, import.meta.url));
 const ML = shared('movielens-100k/u.data');

@@ -1,8 +1,8 @@
 // bench/scale: the lastfm preset (~18M interactions) end to end: CSV file -> Interactions -> ItemKNN,
-// with wall time and peak RSS after each step. node dist/bench/scale.js [--preset lastfm] [--csv PATH]
+// with wall time and peak RSS after each step. npm run bench:scale -- [--preset lastfm] [--csv PATH]
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Interactions, ItemKNN } from '../src/index.js';
-import { generate, type Preset } from './generate.js';
+import { generate, type Preset } from '../src/data/synthetic.js';
 
 function peakMiB(): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));

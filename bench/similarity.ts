@@ -1,12 +1,12 @@
 // bench/similarity: item-item cosine top-50 and ItemKNN recommendations, Affinity against the plain
 // TypeScript reference in the same run. Each case runs in its own process so peak memory is its own.
-//   node dist/bench/similarity.js [--data medium,movielens] [--threads 1,2] [--no-reference]
+//   npm run bench:similarity -- [--data medium,movielens] [--threads 1,2] [--no-reference]
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ItemKNN, Interactions, similarity, capabilities, SimilarityMatrix } from '../src/index.js';
-import { generate } from './generate.js';
-import { referenceSimilarity } from './reference.js';
+import { generate } from '../src/data/synthetic.js';
+import { referenceSimilarity } from '../test/reference.js';
 
 const MOVIELENS = new URL('../../../shared/data/movielens-100k/u.data', import.meta.url);
 const K = 50;

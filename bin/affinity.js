@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const cli = new URL('../dist/src/cli.js', import.meta.url);
+const cli = new URL('../dist/src/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(cli))) {
   console.error('affinity: dist/ is missing; run `npm install` (or `npm run build`) in the package first.');
   process.exit(1);

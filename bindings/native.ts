@@ -1,10 +1,10 @@
 // Loads the compiled addon (build/Release or prebuilds/) and types its raw surface. Mirrors addon.cc.
+// Imports nothing from src/: it is the bottom layer.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
-import { AffinityError } from '../src/errors.js';
 
 export interface NativeCsr {
   rows: number;
@@ -286,8 +286,8 @@ function load(): NativeBinding {
     return nodeGypBuild(root) as NativeBinding;
   } catch (err) {
     const e = err as Error & { code?: string };
-    // e.g. AFFINITY_SIMD names a level this CPU lacks: a clear error of ours, not a broken install
-    if (e.code && e.code.startsWith('ERR_AFFINITY_')) throw new AffinityError(e.message, e.code);
+    // e.g. AFFINITY_SIMD names a level this CPU lacks: a clear error of ours (the caller gives it its class), not a broken install
+    if (e.code && e.code.startsWith('ERR_AFFINITY_')) throw err;
     const libc = process.report?.getReport ? ((process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime ? 'glibc' : 'musl') : 'unknown';
     throw new Error(
       [
@@ -303,5 +303,12 @@ function load(): NativeBinding {
   }
 }
 
-export const native: NativeBinding = load();
-native.setErrorClass(AffinityError);
+let binding: NativeBinding | undefined;
+
+/**
+ * The addon, loaded on first use. It knows nothing of the layers above it: whoever owns the error class
+ * hands it over with setErrorClass (src/core/native.ts), as better-sqlite3 passes SqliteError to its addon.
+ */
+export function loadBinding(): NativeBinding {
+  return (binding ??= load());
+}

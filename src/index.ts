@@ -1,24 +1,27 @@
 // Public API of the affinity package.
-import { native } from '../bindings/native.js';
-import { intOption, oneOf } from './jobs.js';
+import { native } from './core/native.js';
+import { intOption, oneOf } from './core/options.js';
 
-export { AffinityError, ErrorCode } from './errors.js';
-export { Interactions } from './interactions.js';
-export type { BuildOptions, CsrInput, DuplicatePolicy, FileOptions, FromArraysInput, FromIndicesInput } from './interactions.js';
-export type { Id } from './ids.js';
-export type { JobOptions } from './jobs.js';
-export { similarity, SimilarityMatrix, DenseSimilarity } from './similarity.js';
-export type { Measure, Neighbor, SimilarityOptions, Weighting } from './similarity.js';
-export { ItemKNN, UserKNN, BatchRecommendations } from './knn.js';
-export type { BatchOptions, KnnOptions, Recommendation, RecommendOptions } from './knn.js';
-export { readNpy, writeNpy, parseNpy, encodeNpy } from './npy.js';
-export { ALS } from './als.js';
-export { MostPopular } from './popular.js';
-export { split, evaluate, aucOf, ALL_METRICS } from './evaluate.js';
-export type { Evaluable, Evaluation, EvaluateOptions, Metric, SplitOptions } from './evaluate.js';
-export { loadModel, saveModel, MODEL_FORMAT_VERSION } from './modelfile.js';
-export type { LoadOptions, Model } from './modelfile.js';
-export type { AlsOptions, Explanation, FitOptions, History } from './als.js';
+export { AffinityError, ErrorCode } from './core/errors.js';
+export { Interactions } from './data/interactions.js';
+export type { BuildOptions, CsrInput, DuplicatePolicy, FileOptions, FromArraysInput, FromIndicesInput } from './data/interactions.js';
+export type { Id } from './data/ids.js';
+export type { JobOptions } from './core/jobs.js';
+export { similarity, SimilarityMatrix, DenseSimilarity } from './models/similarity.js';
+export type { Measure, Neighbor, SimilarityOptions, Weighting } from './models/similarity.js';
+export { ItemKNN, UserKNN } from './models/knn.js';
+export type { KnnOptions } from './models/knn.js';
+export { BatchRecommendations, MAX_K } from './models/contract.js';
+export type { BatchOptions, History, InteractionModel, Model, Recommendation, Recommender, RecommendOptions } from './models/contract.js';
+export { readNpy, writeNpy, parseNpy, encodeNpy } from './io/npy.js';
+export { ALS } from './models/als.js';
+export { MostPopular } from './models/popular.js';
+export { split, evaluate, aucOf, ALL_METRICS } from './eval/evaluate.js';
+export type { Evaluable, Evaluation, EvaluateOptions, Metric, SplitOptions } from './eval/evaluate.js';
+export { loadModel, saveModel, MODEL_KINDS } from './models/files.js';
+export { MODEL_FORMAT_VERSION } from './io/modelfile.js';
+export type { LoadOptions } from './io/modelfile.js';
+export type { AlsOptions, Explanation, FitOptions } from './models/als.js';
 
 export type SimdLevel = 'scalar' | 'avx2' | 'avx512' | 'neon';
 
@@ -51,17 +54,18 @@ export function setThreads(threads: number): void {
 }
 
 // Marketing analytics.
-export { Transactions } from './analytics/transactions.js';
-export type { TransactionsInput } from './analytics/transactions.js';
+export { Transactions } from './data/transactions.js';
+export type { TransactionsInput } from './data/transactions.js';
 export { kmeans, silhouetteScore, KMeans } from './analytics/kmeans.js';
-export type { KMeansOptions, Matrix, SilhouetteOptions } from './analytics/kmeans.js';
+export type { KMeansOptions, SilhouetteOptions } from './analytics/kmeans.js';
+export type { Matrix } from './data/matrix.js';
 export { segmentCustomers, Segmentation } from './analytics/segments.js';
 export type { KDiagnostic, SegmentOptions, SegmentProfile } from './analytics/segments.js';
 export { LogisticRegression, classificationMetrics } from './analytics/logistic.js';
 export type { Attribution, CalibrationBin, ClassificationMetrics, ConvergenceReport, Features, LogisticFitOptions, LogisticOptions, SparseFeatures } from './analytics/logistic.js';
 export { churnDataset, PropensityScorer } from './analytics/churn.js';
 export type { ChurnOptions, CustomerDataset, PropensityResult } from './analytics/churn.js';
-export { tokenize, ContentRecommender, HybridRecommender } from './analytics/content.js';
-export type { CatalogItem, ContentOptions, HybridOptions, TokenizeOptions } from './analytics/content.js';
+export { tokenize, ContentRecommender, HybridRecommender } from './models/content.js';
+export type { CatalogItem, ContentOptions, HybridOptions, TokenizeOptions } from './models/content.js';
 export { coPurchaseRules, CoPurchaseRules } from './analytics/rules.js';
 export type { AlsoBought, Rule, RuleOptions } from './analytics/rules.js';

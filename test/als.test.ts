@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ALS, Interactions } from '../src/index.js';
-import { drawInteractions } from '../bench/generate.js';
-import { Random } from '../src/random.js';
+import { drawInteractions } from '../src/data/synthetic.js';
+import { Random } from '../src/core/random.js';
 import { atEachLevel, randomInteractions } from './helpers.js';
 
 // Dense reference: the normal equations of one user, written from the definitions.

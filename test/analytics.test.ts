@@ -16,8 +16,8 @@ import {
   silhouetteScore,
   tokenize,
 } from '../src/index.js';
-import { Random } from '../src/random.js';
-import { referenceKMeans } from '../bench/reference.js';
+import { Random } from '../src/core/random.js';
+import { referenceKMeans } from './reference.js';
 import { atEachLevel } from './helpers.js';
 
 const DAY = 86_400;

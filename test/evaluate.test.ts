@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ALS, BatchRecommendations, Interactions, MostPopular, aucOf, evaluate, split, type Evaluable, type Id } from '../src/index.js';
-import { IdMap } from '../src/ids.js';
+import { IdMap } from '../src/data/ids.js';
 import { randomInteractions } from './helpers.js';
 
 // A fixed recommender: lists and scores given by hand, to check every metric against hand computation.

@@ -9,7 +9,7 @@ describe('memory', () => {
   it('frees native result buffers after garbage collection', () => {
     const script = `
       const m = await import(${JSON.stringify(root + 'dist/src/index.js')});
-      const { generate } = await import(${JSON.stringify(root + 'dist/bench/generate.js')});
+      const { generate } = await import(${JSON.stringify(root + 'dist/src/data/synthetic.js')});
       const data = await generate({ users: 3000, items: 2000, interactions: 150000, seed: 4 });
       const rss = () => { globalThis.gc(); globalThis.gc(); return process.memoryUsage().rss; };
       // Warm up allocators, then measure many rounds whose results are dropped.

@@ -1,7 +1,7 @@
 import { capabilities, Interactions, setSimdLevel, type SimdLevel } from '../src/index.js';
-import { Random } from '../src/random.js';
-import type { RefRow } from '../bench/reference.js';
-import type { SimilarityMatrix } from '../src/similarity.js';
+import { Random } from '../src/core/random.js';
+import type { RefRow } from './reference.js';
+import type { SimilarityMatrix } from '../src/models/similarity.js';
 import { expect } from 'vitest';
 
 /** Every SIMD level this CPU can run; tests loop over them. */

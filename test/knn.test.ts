@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Interactions, ItemKNN, UserKNN, AffinityError } from '../src/index.js';
-import { referenceSimilarity, referenceTwoHopScores } from '../bench/reference.js';
+import { referenceSimilarity, referenceTwoHopScores } from './reference.js';
 import { atEachLevel, randomInteractions } from './helpers.js';
 
 function csrOfRef(rows: { index: number; score: number }[][]) {

@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { similarity, capabilities, ItemKNN, setSimdLevel, AffinityError } from '../src/index.js';
-import { native } from '../bindings/native.js';
-import { generate } from '../bench/generate.js';
+import { native } from '../src/core/native.js';
+import { generate } from '../src/data/synthetic.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { ALS } from '../src/index.js';
 import { buildApp } from '../src/server/app.js';
-import { demoAnalytics, demoShop, type DemoShop } from '../src/server/demo.js';
+import { demoShop, type DemoShop } from '../src/data/synthetic.js';
+import { demoAnalytics } from '../src/server/demo.js';
 import { ModelRegistry } from '../src/server/registry.js';
 
 let app: FastifyInstance;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DenseSimilarity, similarity, SimilarityMatrix, type Measure } from '../src/index.js';
-import { referenceSimilarity, type RefSimilarityOptions } from '../bench/reference.js';
+import { referenceSimilarity, type RefSimilarityOptions } from './reference.js';
 import { atEachLevel, expectSameNeighbours, randomInteractions } from './helpers.js';
 
 const cases: { name: string; o: Omit<RefSimilarityOptions, 'axis'>; values?: 'ratings' | 'ones' | 'real' }[] = [

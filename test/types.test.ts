@@ -18,6 +18,7 @@ import {
   type Model,
   type Neighbor,
   type Recommendation,
+  type Recommender,
   type SimilarityOptions,
   capabilities,
 } from '../src/index.js';
@@ -32,7 +33,7 @@ describe('public types', () => {
     expectTypeOf<ALS['explain']>().returns.toEqualTypeOf<Explanation>();
     expectTypeOf<ItemKNN['similarItems']>().returns.toEqualTypeOf<Neighbor[]>();
     expectTypeOf<Recommendation['item']>().toEqualTypeOf<Id>();
-    expectTypeOf(loadModel).returns.resolves.toEqualTypeOf<Model>();
+    expectTypeOf(loadModel).returns.resolves.toEqualTypeOf<Recommender>();
   });
 
   it('entry points take typed options and return typed results', () => {

@@ -1,12 +1,12 @@
 // Churn labels from a time cutoff, standard customer features, and a propensity scorer for serving.
-import type { ALS } from '../als.js';
-import { AffinityError, ErrorCode, badInput } from '../errors.js';
-import { IdMap, type Id } from '../ids.js';
-import { numberOption } from '../jobs.js';
+import type { ALS } from '../models/als.js';
+import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
+import { IdMap, type Id } from '../data/ids.js';
+import { numberOption } from '../core/options.js';
 import { customerStats, factorRows, slog1p } from './features.js';
-import type { Matrix } from './kmeans.js';
+import type { Matrix } from '../data/matrix.js';
 import type { Attribution, LogisticRegression } from './logistic.js';
-import { SECONDS_PER_DAY, type Transactions } from './transactions.js';
+import { SECONDS_PER_DAY, type Transactions } from '../data/transactions.js';
 
 export interface ChurnOptions {
   /** Features use lines before the cutoff (unix seconds or Date). */

@@ -1,8 +1,8 @@
 // Per-customer features from transactions: RFM and friends, standardization, ALS factor lookup.
-import type { ALS } from '../als.js';
-import type { Id } from '../ids.js';
-import { SECONDS_PER_DAY, type Transactions } from './transactions.js';
-import type { Matrix } from './kmeans.js';
+import type { ALS } from '../models/als.js';
+import type { Id } from '../data/ids.js';
+import { SECONDS_PER_DAY, type Transactions } from '../data/transactions.js';
+import type { Matrix } from '../data/matrix.js';
 
 export interface CustomerStats {
   /** Customer indices (into tx.customers) of the customers with at least one line. */

@@ -1,9 +1,10 @@
 // Logistic regression (L2, L-BFGS, native) and the metrics of a binary classifier.
-import { native, type NativeFeatures } from '../../bindings/native.js';
-import { AffinityError, ErrorCode, badInput } from '../errors.js';
-import { intOption, numberOption, runJob, type JobOptions } from '../jobs.js';
+import { native, type NativeFeatures } from '../core/native.js';
+import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
+import { runJob, type JobOptions } from '../core/jobs.js';
+import { intOption, numberOption } from '../core/options.js';
 import { fitStandardizer, standardize, type Standardizer } from './features.js';
-import { toMatrix, type Matrix } from './kmeans.js';
+import { toMatrix, type Matrix } from '../data/matrix.js';
 
 /** Sparse features as CSR (SciPy's indptr/indices/data): rows x cols. */
 export interface SparseFeatures {

@@ -1,11 +1,12 @@
 // "Bought A, also bought B": pair rules per basket with support, confidence and lift, counted by the
 // native similarity kernels (co-occurrence is a dot product of binary item columns).
-import { badInput } from '../errors.js';
-import { checkId, type Id, type IdMap } from '../ids.js';
-import { Interactions } from '../interactions.js';
-import { intOption, numberOption, oneOf, type JobOptions } from '../jobs.js';
-import { similarity, SimilarityMatrix } from '../similarity.js';
-import { Transactions } from './transactions.js';
+import { badInput } from '../core/errors.js';
+import { checkId, type Id, type IdMap } from '../data/ids.js';
+import { Interactions } from '../data/interactions.js';
+import { type JobOptions } from '../core/jobs.js';
+import { intOption, numberOption, oneOf } from '../core/options.js';
+import { similarity, SimilarityMatrix } from '../models/similarity.js';
+import { Transactions } from '../data/transactions.js';
 
 export interface RuleOptions extends JobOptions {
   /** Baskets holding both items: a count (>= 1), or a fraction of all baskets when below 1 (default 2). */

@@ -1,11 +1,13 @@
 // Customer segmentation: RFM and/or ALS embeddings, standardized, clustered with k-means.
-import type { ALS } from '../als.js';
-import { badInput } from '../errors.js';
-import { IdMap, type Id } from '../ids.js';
-import { intOption, oneOf, type JobOptions } from '../jobs.js';
+import type { ALS } from '../models/als.js';
+import { badInput } from '../core/errors.js';
+import { IdMap, type Id } from '../data/ids.js';
+import { type JobOptions } from '../core/jobs.js';
+import { intOption, oneOf } from '../core/options.js';
 import { customerStats, factorRows, fitStandardizer, hstack, slog1p, standardize } from './features.js';
-import { kmeans, silhouetteScore, type KMeans, type Matrix } from './kmeans.js';
-import type { Transactions } from './transactions.js';
+import { kmeans, silhouetteScore, type KMeans } from './kmeans.js';
+import type { Matrix } from '../data/matrix.js';
+import type { Transactions } from '../data/transactions.js';
 
 export interface SegmentOptions extends JobOptions {
   /** 'rfm' (default), 'embedding' (ALS user factors) or 'both'. */

@@ -2,13 +2,16 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { capabilities } from '../index.js';
-import { AffinityError, ErrorCode } from '../errors.js';
+import { AffinityError, ErrorCode, httpStatusOf } from '../core/errors.js';
 import { Metrics } from './metrics.js';
+import { EngineGate, enginePlugin, type EngineDeps } from './plugins/engine.js';
 import { ModelRegistry } from './registry.js';
 import { recommendRoutes } from './routes/recommend.js';
 import { modelRoutes } from './routes/models.js';
 import { healthRoutes } from './routes/health.js';
 import { analyticsRoutes, type AnalyticsModels } from './routes/analytics.js';
+
+export { EngineGate } from './plugins/engine.js';
 
 export interface AppOptions {
   /** Models to serve. A registry you filled, or { name: path } to load. */
@@ -25,54 +28,6 @@ export interface AppOptions {
   /** Segments, propensity, co-purchase rules, content and hybrid models behind the /v1 analytics routes. */
   analytics?: AnalyticsModels;
 }
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    registry: ModelRegistry;
-    metrics: Metrics;
-    engine: EngineGate;
-    affinity: { closing: boolean; adminToken?: string };
-  }
-}
-
-/** Counts engine calls in flight; refuses new ones (503) past the limit, so work cannot pile up. */
-export class EngineGate {
-  inFlight = 0;
-  constructor(readonly limit: number, private readonly metrics: Metrics) {}
-  async run<T>(op: string, fn: () => Promise<T> | T): Promise<T> {
-    if (this.inFlight >= this.limit) throw new AffinityError('the engine is busy; retry shortly', ErrorCode.Busy);
-    this.inFlight++;
-    this.metrics.inFlight.set({}, this.inFlight);
-    const started = performance.now();
-    try {
-      return await fn();
-    } finally {
-      this.inFlight--;
-      this.metrics.inFlight.set({}, this.inFlight);
-      this.metrics.engine.observe({ op }, (performance.now() - started) / 1000);
-    }
-  }
-  /** Resolves once nothing runs (or after `ms`). */
-  async drain(ms: number): Promise<void> {
-    const until = Date.now() + ms;
-    while (this.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-const STATUS: Record<string, number> = {
-  [ErrorCode.BadInput]: 422,
-  [ErrorCode.DimMismatch]: 422,
-  [ErrorCode.Unsupported]: 422,
-  [ErrorCode.UnknownId]: 404,
-  [ErrorCode.UnknownModel]: 404,
-  [ErrorCode.Busy]: 503,
-  [ErrorCode.NotReady]: 503,
-  [ErrorCode.NotFitted]: 503,
-  [ErrorCode.Cancelled]: 503,
-  [ErrorCode.Unauthorized]: 401,
-  [ErrorCode.AdminDisabled]: 403,
-  [ErrorCode.CorruptFile]: 422,
-};
 
 export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -99,17 +54,19 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     else app.log.error({ model: e.name, err: e.error }, 'model reload failed; the previous version keeps serving');
   };
 
-  app.decorate('registry', registry);
-  app.decorate('metrics', metrics);
-  app.decorate('engine', new EngineGate(options.maxInFlight ?? 256, metrics));
-  app.decorate('affinity', { closing: false, adminToken: options.adminToken ?? process.env.AFFINITY_ADMIN_TOKEN ?? undefined });
+  const deps: EngineDeps = {
+    registry,
+    engine: new EngineGate(options.maxInFlight ?? 256, metrics),
+    state: { closing: false, adminToken: options.adminToken ?? process.env.AFFINITY_ADMIN_TOKEN ?? undefined },
+  };
+  await app.register(enginePlugin, { ...deps, metrics, drainMs: 10_000 });
 
   app.setErrorHandler((err: FastifyError & { code?: string }, request, reply) => {
     if (err.validation) {
       return reply.status(400).send({ statusCode: 400, code: 'FST_ERR_VALIDATION', error: 'Bad Request', message: err.message });
     }
     if (err instanceof AffinityError || (typeof err.code === 'string' && err.code.startsWith('ERR_AFFINITY_'))) {
-      const status = STATUS[err.code] ?? 500;
+      const status = httpStatusOf(err.code);
       if (err.code === ErrorCode.Cancelled) request.log.info({ code: err.code }, 'request cancelled');
       if (status === 503) reply.header('retry-after', '1');
       const message = status === 500 ? 'internal error' : err.message;
@@ -129,12 +86,6 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   app.addHook('onResponse', async (request, reply) => {
     metrics.http.observe({ route: request.routeOptions.url ?? 'unknown', method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
-  app.addHook('preClose', async () => {
-    app.affinity.closing = true; // readiness turns 503 first
-  });
-  app.addHook('onClose', async () => {
-    await app.engine.drain(10_000);
-  });
 
   if (options.docs !== false) {
     const { default: swagger } = await import('@fastify/swagger');
@@ -144,10 +95,10 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     });
     await app.register(swaggerUi, { routePrefix: '/docs' });
   }
-  await app.register(recommendRoutes, { prefix: '/v1' });
-  await app.register(analyticsRoutes(options.analytics ?? {}), { prefix: '/v1' });
-  await app.register(modelRoutes, { prefix: '/v1' });
-  await app.register(healthRoutes);
+  await app.register(recommendRoutes, { prefix: '/v1', ...deps });
+  await app.register(analyticsRoutes, { prefix: '/v1', ...deps, models: options.analytics ?? {} });
+  await app.register(modelRoutes, { prefix: '/v1', ...deps });
+  await app.register(healthRoutes, deps);
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     syncVersions();
     reply.type('text/plain; version=0.0.4');

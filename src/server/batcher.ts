@@ -3,10 +3,9 @@
 // single calls (same multiply-add chains; top-k of a larger k is cut by a total order). At most
 // `maxInFlight` batches run at once (one per core by default): more would only fight over the cores,
 // while requests that wait meanwhile join the next, larger batch.
-import type { ALS } from '../als.js';
 import { capabilities } from '../index.js';
-import type { Id } from '../ids.js';
-import type { Recommendation } from '../knn.js';
+import type { Id } from '../data/ids.js';
+import type { Recommendation, Recommender } from '../models/contract.js';
 
 interface Pending {
   user: Id;
@@ -21,7 +20,7 @@ export class RecommendBatcher {
   private running = 0;
 
   constructor(
-    private readonly model: ALS,
+    private readonly model: Pick<Recommender, 'recommendBatch'>,
     private readonly maxBatch = 64,
     private readonly maxInFlight = Math.max(1, capabilities().threads),
   ) {}
@@ -62,10 +61,10 @@ export class RecommendBatcher {
   }
 }
 
-const batchers = new WeakMap<ALS, RecommendBatcher>();
+const batchers = new WeakMap<object, RecommendBatcher>();
 
 /** One batcher per model object: a reloaded model gets a fresh one, the old drains with the old model. */
-export function batcherFor(model: ALS): RecommendBatcher {
+export function batcherFor(model: Pick<Recommender, 'recommendBatch'>): RecommendBatcher {
   let b = batchers.get(model);
   if (!b) batchers.set(model, (b = new RecommendBatcher(model)));
   return b;

@@ -1,40 +1,30 @@
 // The models a server holds, by name. Each name points at one immutable entry; a reload builds a new
 // entry off to the side, checks it, and swaps the pointer in one step. Requests keep the entry they
 // started with, so in-flight work finishes on the old model.
-import { ALS } from '../als.js';
-import { AffinityError, ErrorCode } from '../errors.js';
-import type { Id } from '../ids.js';
-import type { Interactions } from '../interactions.js';
-import { ItemKNN, UserKNN } from '../knn.js';
-import { loadModel, type Model } from '../modelfile.js';
+import { AffinityError, ErrorCode } from '../core/errors.js';
+import type { Recommender } from '../models/contract.js';
+import { loadModel } from '../models/files.js';
+import { MostPopular } from '../models/popular.js';
 
-export type ModelKind = 'als' | 'itemknn' | 'userknn';
+/** A model kind's name ('als', 'itemknn', ...): see MODEL_KINDS. */
+export type ModelKind = string;
 
 export interface ModelEntry {
   readonly name: string;
   readonly kind: ModelKind;
-  readonly model: Model;
-  readonly data: Interactions;
+  readonly model: Recommender;
   readonly version: number;
   readonly path?: string;
   readonly loadedAt: Date;
-  /** Most interacted-with items first: the fallback for unknown users. */
-  readonly popular: Id[];
+  /** The fallback for users the model does not know: the most popular items of its training data. */
+  readonly popular: Recommender;
 }
 
-function kindOf(model: Model): ModelKind {
-  if (model instanceof ALS) return 'als';
-  if (model instanceof ItemKNN) return 'itemknn';
-  if (model instanceof UserKNN) return 'userknn';
-  throw new AffinityError('unsupported model object', ErrorCode.Unsupported);
-}
-
-function dataOf(model: Model): Interactions {
-  return model instanceof ALS ? model.data : model.parts().data;
-}
-
-function popularItems(data: Interactions, limit = 1000): Id[] {
-  return Array.from(data.itemsByPopularity().subarray(0, limit), (i) => data.items.ids[i]);
+/** A most-popular model over the same users and items (the model itself when it is one). */
+function popularOf(model: Recommender): Recommender {
+  if (model.kind === MostPopular.kind) return model;
+  if (!model.data) throw new AffinityError(`model kind ${model.kind} keeps no training interactions to rank popular items by`, ErrorCode.Unsupported);
+  return MostPopular.of(model.data);
 }
 
 export interface ReloadEvent {
@@ -53,17 +43,17 @@ export class ModelRegistry {
   constructor(readonly defaultName?: string) {}
 
   /** Adds (or replaces) a model under a name; version counts up from 1. */
-  add(name: string, model: Model, path?: string): ModelEntry {
-    const data = dataOf(model);
+  add(name: string, model: Recommender, path?: string): ModelEntry {
+    if (model === null || typeof model !== 'object' || typeof model.recommend !== 'function' || typeof model.kind !== 'string')
+      throw new AffinityError('a served model must be an Affinity recommender', ErrorCode.Unsupported);
     const entry: ModelEntry = {
       name,
-      kind: kindOf(model),
+      kind: model.kind,
       model,
-      data,
       version: (this.entries.get(name)?.version ?? 0) + 1,
       path,
       loadedAt: new Date(),
-      popular: popularItems(data),
+      popular: popularOf(model),
     };
     this.entries.set(name, entry);
     return entry;
@@ -121,18 +111,7 @@ export class ModelRegistry {
  * Builds the model's scoring structures off the event loop, then runs a query against it before it serves:
  * a broken model fails here, not on a customer.
  */
-async function warmUp(model: Model): Promise<void> {
-  if (model instanceof ALS) await model.prepare();
-  const data = dataOf(model);
-  if (data.userCount > 0) model.recommend(data.users.ids[0], { k: 1 });
-}
-
-/**
- * Finds a caller's id in a model's id map. JSON cannot tell "42" from 42, so each falls back to the other
- * spelling. Returns undefined when neither is known.
- */
-export function resolveId(ids: { has(id: Id): boolean }, id: Id): Id | undefined {
-  if (ids.has(id)) return id;
-  const other = typeof id === 'number' ? String(id) : /^-?\d+(\.\d+)?$/.test(id) ? Number(id) : undefined;
-  return other !== undefined && ids.has(other) ? other : undefined;
+async function warmUp(model: Recommender): Promise<void> {
+  await model.prepare?.();
+  if (model.users.size > 0) model.recommend(model.users.ids[0], { k: 1 });
 }

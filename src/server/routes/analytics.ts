@@ -3,12 +3,12 @@
 // when the server was started without that model.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { PropensityScorer } from '../../analytics/churn.js';
-import type { ContentRecommender, HybridRecommender } from '../../analytics/content.js';
+import type { ContentRecommender, HybridRecommender } from '../../models/content.js';
 import type { CoPurchaseRules } from '../../analytics/rules.js';
 import type { Segmentation } from '../../analytics/segments.js';
-import { AffinityError, ErrorCode, badInput } from '../../errors.js';
-import type { Id, IdMap } from '../../ids.js';
-import { resolveId } from '../registry.js';
+import { AffinityError, ErrorCode, badInput } from '../../core/errors.js';
+import { resolveId, type Id, type IdMap } from '../../data/ids.js';
+import type { EngineDeps } from '../plugins/engine.js';
 import * as S from '../schemas.js';
 
 export interface AnalyticsModels {
@@ -43,48 +43,46 @@ function coldStartRequest(body: ColdStart, items: IdMap) {
   return { options, history };
 }
 
-export function analyticsRoutes(models: AnalyticsModels): FastifyPluginAsyncTypebox {
-  return async (app) => {
-    app.get('/segments/:user', { schema: { tags: ['analytics'], operationId: 'segmentOf', params: S.SegmentParams, response: S.replies(S.SegmentReply) } }, async (request) => {
-      const segments = need(models.segments, 'segments');
-      const user = known(segments.customers, request.params.user);
-      const { segment, profile } = segments.segmentOf(user);
-      return { model: 'segments', user, segment, profile };
-    });
+export const analyticsRoutes: FastifyPluginAsyncTypebox<EngineDeps & { models: AnalyticsModels }> = async (app, { engine, models }) => {
+  app.get('/segments/:user', { schema: { tags: ['analytics'], operationId: 'segmentOf', params: S.SegmentParams, response: S.replies(S.SegmentReply) } }, async (request) => {
+    const segments = need(models.segments, 'segments');
+    const user = known(segments.customers, request.params.user);
+    const { segment, profile } = segments.segmentOf(user);
+    return { model: 'segments', user, segment, profile };
+  });
 
-    app.post('/propensity', { schema: { tags: ['analytics'], operationId: 'propensity', body: S.PropensityBody, response: S.replies(S.PropensityReply) } }, async (request) => {
-      const scorer = need(models.propensity, 'propensity');
-      const customers = request.body.customers.map((c) => known(scorer.dataset.customers, c));
-      const results = await app.engine.run('propensity', () => scorer.score(customers, request.body.attributions ?? 5));
-      return { model: 'propensity', results };
-    });
+  app.post('/propensity', { schema: { tags: ['analytics'], operationId: 'propensity', body: S.PropensityBody, response: S.replies(S.PropensityReply) } }, async (request) => {
+    const scorer = need(models.propensity, 'propensity');
+    const customers = request.body.customers.map((c) => known(scorer.dataset.customers, c));
+    const results = await engine.run('propensity', () => scorer.score(customers, request.body.attributions ?? 5));
+    return { model: 'propensity', results };
+  });
 
-    app.post('/also-bought', { schema: { tags: ['analytics'], operationId: 'alsoBought', body: S.AlsoBoughtBody, response: S.replies(S.AlsoBoughtReply) } }, async (request) => {
-      const rules = need(models.rules, 'co-purchase rules');
-      const items = await app.engine.run('rules', () => rules.alsoBought(knownItems(rules.items, request.body.items)!, { k: request.body.k ?? 10 }));
-      return { model: 'rules', items };
-    });
+  app.post('/also-bought', { schema: { tags: ['analytics'], operationId: 'alsoBought', body: S.AlsoBoughtBody, response: S.replies(S.AlsoBoughtReply) } }, async (request) => {
+    const rules = need(models.rules, 'co-purchase rules');
+    const items = await engine.run('rules', () => rules.alsoBought(knownItems(rules.items, request.body.items)!, { k: request.body.k ?? 10 }));
+    return { model: 'rules', items };
+  });
 
-    app.post('/content/recommend', { schema: { tags: ['analytics'], operationId: 'contentRecommend', body: S.ColdStartBody, response: S.replies(S.ColdStartReply) } }, async (request) => {
-      const content = need(models.content, 'content');
-      const { options, history } = coldStartRequest(request.body, content.items);
-      const items = await app.engine.run('content.recommend', () =>
-        history ? content.recommendFor(history, options) : content.recommend(request.body.user!, options),
-      );
-      return { model: 'content', items };
-    });
+  app.post('/content/recommend', { schema: { tags: ['analytics'], operationId: 'contentRecommend', body: S.ColdStartBody, response: S.replies(S.ColdStartReply) } }, async (request) => {
+    const content = need(models.content, 'content');
+    const { options, history } = coldStartRequest(request.body, content.items);
+    const items = await engine.run('content.recommend', () =>
+      history ? content.recommendFor(history, options) : content.recommend(request.body.user!, options),
+    );
+    return { model: 'content', items };
+  });
 
-    app.post('/content/similar', { schema: { tags: ['analytics'], operationId: 'contentSimilar', body: S.ContentSimilarBody, response: S.replies(S.ContentSimilarReply) } }, async (request) => {
-      const content = need(models.content, 'content');
-      const neighbors = content.similarItems(known(content.items, request.body.item), { k: request.body.k ?? 10 });
-      return { model: 'content', neighbors };
-    });
+  app.post('/content/similar', { schema: { tags: ['analytics'], operationId: 'contentSimilar', body: S.ContentSimilarBody, response: S.replies(S.ContentSimilarReply) } }, async (request) => {
+    const content = need(models.content, 'content');
+    const neighbors = content.similarItems(known(content.items, request.body.item), { k: request.body.k ?? 10 });
+    return { model: 'content', neighbors };
+  });
 
-    app.post('/hybrid/recommend', { schema: { tags: ['analytics'], operationId: 'hybridRecommend', body: S.ColdStartBody, response: S.replies(S.ColdStartReply) } }, async (request) => {
-      const hybrid = need(models.hybrid, 'hybrid');
-      const { options, history } = coldStartRequest(request.body, hybrid.content.items);
-      const items = await app.engine.run('hybrid.recommend', () => (history ? hybrid.recommendFor(history, options) : hybrid.recommend(request.body.user!, options)));
-      return { model: 'hybrid', items };
-    });
-  };
-}
+  app.post('/hybrid/recommend', { schema: { tags: ['analytics'], operationId: 'hybridRecommend', body: S.ColdStartBody, response: S.replies(S.ColdStartReply) } }, async (request) => {
+    const hybrid = need(models.hybrid, 'hybrid');
+    const { options, history } = coldStartRequest(request.body, hybrid.content.items);
+    const items = await engine.run('hybrid.recommend', () => (history ? hybrid.recommendFor(history, options) : hybrid.recommend(request.body.user!, options)));
+    return { model: 'hybrid', items };
+  });
+};

@@ -1,7 +1,8 @@
 // /v1/models and the admin reload.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { AffinityError, ErrorCode } from '../../errors.js';
+import { AffinityError, ErrorCode } from '../../core/errors.js';
+import type { EngineDeps } from '../plugins/engine.js';
 import * as S from '../schemas.js';
 
 /** Constant-time comparison (hashing first, so the lengths leak nothing either). */
@@ -11,14 +12,14 @@ export function tokenMatches(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
+export const modelRoutes: FastifyPluginAsyncTypebox<EngineDeps> = async (app, { registry, state }) => {
   const info = () =>
-    app.registry.list().map((e) => ({
+    registry.list().map((e) => ({
       name: e.name,
       kind: e.kind,
       version: e.version,
-      users: e.data.userCount,
-      items: e.data.itemCount,
+      users: e.model.users.size,
+      items: e.model.items.size,
       loadedAt: e.loadedAt.toISOString(),
       reloadable: e.path !== undefined,
     }));
@@ -30,7 +31,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: { tags: ['models'], operationId: 'reloadModel', params: S.ReloadParams, response: S.replies(S.ModelInfo) },
       preHandler: async (request) => {
-        const expected = app.affinity.adminToken;
+        const expected = state.adminToken;
         if (!expected) throw new AffinityError('admin routes are disabled: set AFFINITY_ADMIN_TOKEN to enable them', ErrorCode.AdminDisabled);
         const header = request.headers.authorization ?? '';
         const given = header.startsWith('Bearer ') ? header.slice(7) : '';
@@ -38,8 +39,8 @@ export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      if (app.affinity.closing) throw new AffinityError('the server is shutting down', ErrorCode.NotReady);
-      await app.registry.reload(request.params.name);
+      if (state.closing) throw new AffinityError('the server is shutting down', ErrorCode.NotReady);
+      await registry.reload(request.params.name);
       return info().find((m) => m.name === request.params.name)!;
     },
   );

@@ -1,11 +1,27 @@
 // ALS: matrix factorization for implicit feedback (purchases, views) or explicit ratings.
-import { native, type NativeAlsFactors, type NativeAlsModel, type NativeAlsOptions } from '../bindings/native.js';
-import { AffinityError, ErrorCode, badInput } from './errors.js';
-import { checkId, IdMap, type Id } from './ids.js';
-import { Interactions } from './interactions.js';
-import { intOption, numberOption, oneOf, runJob, type JobOptions } from './jobs.js';
-import { BatchRecommendations, type BatchOptions, type Recommendation, type RecommendOptions } from './knn.js';
-import type { Neighbor } from './similarity.js';
+import { native, type NativeAlsFactors, type NativeAlsModel, type NativeAlsOptions } from '../core/native.js';
+import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
+import { runJob, type JobOptions } from '../core/jobs.js';
+import { intOption, numberOption, oneOf } from '../core/options.js';
+import { IdMap, type Id } from '../data/ids.js';
+import { Interactions } from '../data/interactions.js';
+import { writeModelFile, type ModelFile, type ModelParts } from '../io/modelfile.js';
+import {
+  BatchRecommendations,
+  itemIndices,
+  kOption,
+  notFitted,
+  recommendFilter,
+  userIndices,
+  type BatchOptions,
+  historyIndices,
+  type History,
+  type InteractionModel,
+  type Neighbor,
+  type Recommendation,
+  type RecommendOptions,
+} from './contract.js';
+import { fromFile, interactionParts, interactionsFromFile, optionsOf } from './parts.js';
 
 export interface AlsOptions {
   /** Latent dimensions (default 64). */
@@ -32,12 +48,6 @@ export interface AlsOptions {
 export interface FitOptions extends JobOptions {
   /** Called after each iteration with its training loss. */
   onIteration?: (iteration: number, loss: number) => void;
-}
-
-/** A visitor's history: items (known ids; unknown ones are ignored) and optional values (default 1). */
-export interface History {
-  items: Id[];
-  values?: number[];
 }
 
 export interface Explanation {
@@ -68,9 +78,9 @@ export function resolveAlsOptions(o: AlsOptions = {}): NativeAlsOptions {
   };
 }
 
-const MAX_K = 0x7ffffffe;
-
-export class ALS {
+export class ALS implements InteractionModel {
+  static readonly kind = 'als';
+  readonly kind = ALS.kind;
   readonly options: Readonly<NativeAlsOptions>;
   /** Training loss after each iteration of the last fit. */
   losses: number[] = [];
@@ -95,8 +105,44 @@ export class ALS {
 
   /** Writes the model to a file (atomically); `loadModel(path)` reads it back. */
   async save(path: string): Promise<void> {
-    const { saveModel } = await import('./modelfile.js');
-    await saveModel(this, path);
+    await writeModelFile(path, this.toParts());
+  }
+
+  toParts(): ModelParts {
+    const { data, factors: f } = this.s();
+    const { header, arrays } = interactionParts(data);
+    return {
+      kind: ALS.kind,
+      header: { ...header, options: { ...this.options }, als: { factors: f.factors, implicit: f.implicit, globalMean: f.globalMean } },
+      arrays: {
+        ...arrays,
+        userFactors: f.userFactors,
+        itemFactors: f.itemFactors,
+        ...(f.userBias && f.itemBias ? { userBias: f.userBias, itemBias: f.itemBias } : {}),
+      },
+    };
+  }
+
+  static async fromParts(file: ModelFile): Promise<ALS> {
+    const data = await interactionsFromFile(file);
+    const a = file.header.als as { factors?: unknown; implicit?: unknown; globalMean?: unknown } | null | undefined;
+    if (!a || typeof a !== 'object' || !Number.isInteger(a.factors) || (a.factors as number) < 1 || typeof a.implicit !== 'boolean' || !Number.isFinite(a.globalMean))
+      throw file.corrupt('ALS parameters missing');
+    const [users, items, f] = [data.userCount, data.itemCount, a.factors as number];
+    const factors: NativeAlsFactors = {
+      users,
+      items,
+      factors: f,
+      implicit: a.implicit,
+      globalMean: a.globalMean as number,
+      userFactors: file.f32('userFactors', users * f),
+      itemFactors: file.f32('itemFactors', items * f),
+      userBias: a.implicit ? null : file.f32('userBias', users),
+      itemBias: a.implicit ? null : file.f32('itemBias', items),
+    };
+    for (const k of ['userFactors', 'itemFactors', 'userBias', 'itemBias'] as const) if (factors[k]) await file.finite(factors[k]!, k);
+    const options = optionsOf(file);
+    return fromFile(file, () => ALS.fromFactors(options as AlsOptions, data, factors));
   }
 
   /** Builds a model from trained factors (model files, other tools), with `data` as the users' histories. */
@@ -116,8 +162,13 @@ export class ALS {
   }
 
   private s() {
-    if (!this.state) throw new AffinityError('call fit() first', ErrorCode.NotFitted);
+    if (!this.state) throw notFitted();
     return this.state;
+  }
+
+  /** Explicit models predict ratings: RMSE and MAE apply to score(). */
+  get predictsRatings(): boolean {
+    return this.options.feedback === 'explicit';
   }
 
   get users(): IdMap {
@@ -146,21 +197,19 @@ export class ALS {
   /** Top-k items for a known user, best first. Synchronous. */
   recommend(user: Id, options: RecommendOptions = {}): Recommendation[] {
     const { data, scorer } = this.s();
-    checkId(user, 'user');
     const u = data.users.indexOf(user);
-    const f = filterOf(data.items, options);
-    if (f.include !== null && f.include.length === 0) return [];
+    const f = recommendFilter(data.items, options);
+    if (f.empty) return [];
     return toList(data.items, scorer.recommend(u, f.k, f.filterSeen, f.exclude, f.include));
   }
 
   /** Top-k for many users on native threads. */
   async recommendBatch(users: Id[], options: BatchOptions = {}): Promise<BatchRecommendations> {
     const { data, scorer } = this.s();
-    if (!Array.isArray(users)) throw badInput('users must be an array of ids');
-    const idx = Int32Array.from(users, (u) => (checkId(u, 'users'), data.users.indexOf(u)));
-    const f = filterOf(data.items, options);
+    const idx = userIndices(data.users, users);
+    const f = recommendFilter(data.items, options);
     const k = Math.min(f.k, data.itemCount);
-    if (f.include !== null && f.include.length === 0) return new BatchRecommendations(0, users, new Int32Array(0), new Float32Array(0), data.items);
+    if (f.empty) return new BatchRecommendations(0, users, new Int32Array(0), new Float32Array(0), data.items);
     const threads = intOption(options.threads, 'threads', 0, 256, 0);
     const r = await runJob(options, (cancel, progress) => scorer.recommendBatch(idx, k, f.filterSeen, f.exclude, f.include, threads, cancel, progress));
     return new BatchRecommendations(k, users, r.items, r.scores, data.items);
@@ -169,25 +218,24 @@ export class ALS {
   /** The model's score for each given item (explicit models: the predicted rating). Unknown items throw. */
   score(user: Id, items: Id[]): number[] {
     const { data, scorer } = this.s();
-    checkId(user, 'user');
     return Array.from(scorer.score(data.users.indexOf(user), itemIndices(data.items, items)));
   }
 
   /** Recommendations for a visitor who is not in the model, from their interactions (fold-in). */
   recommendFor(history: History, options: RecommendOptions = {}): Recommendation[] {
     const { data, scorer } = this.s();
-    const h = historyOf(data.items, history);
-    const f = filterOf(data.items, options);
-    if (f.include !== null && f.include.length === 0) return [];
+    const h = historyIndices(data.items, history);
+    const f = recommendFilter(data.items, options);
+    if (f.empty) return [];
     return toList(data.items, scorer.recommendFor(h.items, h.values, f.k, f.filterSeen, f.exclude, f.include));
   }
 
   /** recommendFor() on native threads: for servers, where the catalogue scan should not hold the event loop. */
   async recommendForAsync(history: History, options: RecommendOptions & JobOptions = {}): Promise<Recommendation[]> {
     const { data, scorer } = this.s();
-    const h = historyOf(data.items, history);
-    const f = filterOf(data.items, options);
-    if (f.include !== null && f.include.length === 0) return [];
+    const h = historyIndices(data.items, history);
+    const f = recommendFilter(data.items, options);
+    if (f.empty) return [];
     const r = await runJob(options, (cancel) => scorer.recommendForAsync(h.items, h.values, f.k, f.filterSeen, f.exclude, f.include, cancel));
     return toList(data.items, r);
   }
@@ -195,41 +243,44 @@ export class ALS {
   /** Scores of candidate items for a visitor (fold-in). */
   scoreFor(history: History, candidates: Id[]): number[] {
     const { data, scorer } = this.s();
-    const h = historyOf(data.items, history);
+    const h = historyIndices(data.items, history);
     return Array.from(scorer.scoreFor(h.items, h.values, itemIndices(data.items, candidates)));
   }
 
   /** The factor vector (and explicit bias) of a visitor, solved with the training equations. */
   foldIn(history: History): { factors: Float32Array; bias: number } {
     const { data, scorer } = this.s();
-    const h = historyOf(data.items, history);
+    const h = historyIndices(data.items, history);
     return scorer.foldIn(h.items, h.values);
   }
 
   /** Most similar items by cosine in factor space. */
   similarItems(item: Id, options: { k?: number } = {}): Neighbor[] {
     const { data, scorer } = this.s();
-    checkId(item, 'item');
-    const r = scorer.similar(true, data.items.indexOf(item), Math.min(intOption(options.k, 'k', 0, Number.MAX_SAFE_INTEGER, 10), MAX_K));
-    return Array.from(r.items, (i, j) => ({ id: data.items.ids[i], score: r.scores[j] }));
+    return neighborsOf(data.items, scorer.similar(true, data.items.indexOf(item), kOption(options.k)));
   }
 
   /** Most similar users by cosine in factor space. */
   similarUsers(user: Id, options: { k?: number } = {}): Neighbor[] {
     const { data, scorer } = this.s();
-    checkId(user, 'user');
-    const r = scorer.similar(false, data.users.indexOf(user), Math.min(intOption(options.k, 'k', 0, Number.MAX_SAFE_INTEGER, 10), MAX_K));
-    return Array.from(r.items, (i, j) => ({ id: data.users.ids[i], score: r.scores[j] }));
+    return neighborsOf(data.users, scorer.similar(false, data.users.indexOf(user), kOption(options.k)));
   }
 
   /** similarItems() / similarUsers() on a worker thread (they scan every item or user): for servers. */
   async similarAsync(kind: 'items' | 'users', id: Id, options: { k?: number } & JobOptions = {}): Promise<Neighbor[]> {
     const { data, scorer } = this.s();
-    checkId(id, kind === 'items' ? 'item' : 'user');
     const ids = kind === 'items' ? data.items : data.users;
-    const k = Math.min(intOption(options.k, 'k', 0, Number.MAX_SAFE_INTEGER, 10), MAX_K);
-    const r = await runJob(options, (cancel) => scorer.similarAsync(kind === 'items', ids.indexOf(id), k, cancel));
-    return Array.from(r.items, (i, j) => ({ id: ids.ids[i], score: r.scores[j] }));
+    const row = ids.indexOf(id);
+    const k = kOption(options.k);
+    return neighborsOf(ids, await runJob(options, (cancel) => scorer.similarAsync(kind === 'items', row, k, cancel)));
+  }
+
+  similarItemsAsync(item: Id, options: { k?: number } & JobOptions = {}): Promise<Neighbor[]> {
+    return this.similarAsync('items', item, options);
+  }
+
+  similarUsersAsync(user: Id, options: { k?: number } & JobOptions = {}): Promise<Neighbor[]> {
+    return this.similarAsync('users', user, options);
   }
 
   /**
@@ -246,7 +297,6 @@ export class ALS {
   /** Which of the user's past items drive the score of `item` (through the user's weighted Gram matrix). */
   explain(user: Id, item: Id, options: { k?: number } = {}): Explanation {
     const { data } = this.s();
-    checkId(user, 'user');
     const history = data.itemsOf(user);
     return this.explainFor({ items: history.map((h) => h.item), values: history.map((h) => h.value) }, item, options);
   }
@@ -254,10 +304,10 @@ export class ALS {
   /** explain() for a visitor's history. */
   explainFor(history: History, item: Id, options: { k?: number } = {}): Explanation {
     const { data, scorer } = this.s();
-    checkId(item, 'item');
-    const h = historyOf(data.items, history);
-    const r = scorer.explain(h.items, h.values, data.items.indexOf(item));
-    const k = intOption(options.k, 'k', 0, Number.MAX_SAFE_INTEGER, 10);
+    const target = data.items.indexOf(item);
+    const h = historyIndices(data.items, history);
+    const r = scorer.explain(h.items, h.values, target);
+    const k = kOption(options.k);
     const contributions = Array.from(r.items.subarray(0, k), (i, j) => ({
       item: data.items.ids[i],
       contribution: r.scores[j],
@@ -293,7 +343,7 @@ export class ALS {
     const solve = async (byUsers: boolean, ids: Id[] | undefined) => {
       if (!ids?.length) return;
       const map = byUsers ? users : items;
-      const idx = Int32Array.from(ids, (id) => (checkId(id, byUsers ? 'users' : 'items'), map.indexOf(id)));
+      const idx = Int32Array.from(ids, (id) => map.indexOf(id, byUsers ? 'users' : 'items'));
       const csr = byUsers ? merged.csr : await merged.toCSC();
       next = await runJob(which, (cancel, progress) => native.alsSolveRows(csr, this.options, next, byUsers, idx, cancel, progress));
     };
@@ -336,44 +386,10 @@ function grow(f: NativeAlsFactors, users: number, items: number, seed: number): 
   };
 }
 
-function filterOf(items: IdMap, o: RecommendOptions) {
-  if (o === null || typeof o !== 'object') throw badInput('options must be an object');
-  if (o.filterSeen !== undefined && typeof o.filterSeen !== 'boolean') throw badInput('filterSeen must be a boolean');
-  return {
-    k: Math.min(intOption(o.k, 'k', 0, Number.MAX_SAFE_INTEGER, 10), MAX_K),
-    filterSeen: o.filterSeen ?? true,
-    exclude: items.knownIndices(o.exclude, 'exclude'),
-    include: items.knownIndices(o.include, 'include'),
-  };
-}
-
 function toList(items: IdMap, r: { items: Int32Array; scores: Float32Array }): Recommendation[] {
   return Array.from(r.items, (i, j) => ({ item: items.ids[i], score: r.scores[j] }));
 }
 
-function itemIndices(items: IdMap, ids: Id[]): Int32Array {
-  if (!Array.isArray(ids)) throw badInput('items must be an array of ids');
-  return Int32Array.from(ids, (i) => (checkId(i, 'items'), items.indexOf(i)));
-}
-
-/** The known items of a history as indices (unknown ids are ignored; the core sums duplicates). */
-function historyOf(items: IdMap, h: History): { items: Int32Array; values: Float32Array } {
-  if (h === null || typeof h !== 'object' || !Array.isArray(h.items)) throw badInput('history must be { items: Id[], values?: number[] }');
-  const values = h.values;
-  if (values !== undefined && (!Array.isArray(values) || values.length !== h.items.length))
-    throw new AffinityError('history.values must have one value per item', ErrorCode.DimMismatch);
-  const idx = new Int32Array(h.items.length);
-  const val = new Float32Array(h.items.length);
-  let n = 0;
-  for (let j = 0; j < h.items.length; j++) {
-    const id = h.items[j];
-    checkId(id, 'history.items');
-    const v = values ? values[j] : 1;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw badInput(`history.values[${j}] must be a finite number`);
-    const i = items.find(id);
-    if (i < 0) continue;
-    idx[n] = i;
-    val[n++] = v;
-  }
-  return { items: idx.subarray(0, n), values: val.subarray(0, n) };
+function neighborsOf(ids: IdMap, r: { items: Int32Array; scores: Float32Array }): Neighbor[] {
+  return Array.from(r.items, (i, j) => ({ id: ids.ids[i], score: r.scores[j] }));
 }

@@ -3,12 +3,13 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { join } from 'node:path';
-import { native, type NativeCsr } from '../bindings/native.js';
-import { AffinityError, ErrorCode, badInput } from './errors.js';
+import { native, type NativeCsr } from '../core/native.js';
+import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
 import { IdMap, internIds, type Id } from './ids.js';
-import { runJob, oneOf, intOption, type JobOptions } from './jobs.js';
-import { readNpy, writeNpy, toInt32, toFloat32 } from './npy.js';
-import { writeFileAtomic } from './files.js';
+import { runJob, type JobOptions } from '../core/jobs.js';
+import { oneOf, intOption } from '../core/options.js';
+import { readNpy, writeNpy, toInt32, toFloat32 } from '../io/npy.js';
+import { writeFileAtomic } from '../io/files.js';
 
 export type DuplicatePolicy = 'sum' | 'max' | 'last';
 const DUPLICATES: readonly DuplicatePolicy[] = ['sum', 'max', 'last'];

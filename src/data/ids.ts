@@ -1,5 +1,5 @@
 // Caller ids (strings or numbers) <-> dense indices.
-import { AffinityError, ErrorCode, badInput } from './errors.js';
+import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
 
 export type Id = string | number;
 
@@ -52,8 +52,9 @@ export class IdMap {
     return this.lookup().get(id) ?? -1;
   }
 
-  /** The dense index of an id; unknown ids throw ERR_AFFINITY_UNKNOWN_ID. */
-  indexOf(id: Id): number {
+  /** The dense index of an id; unknown ids throw ERR_AFFINITY_UNKNOWN_ID, values that are no id BAD_INPUT. */
+  indexOf(id: Id, what: string = this.kind): number {
+    checkId(id, what);
     const i = this.lookup().get(id);
     if (i === undefined) throw new AffinityError(`unknown ${this.kind} id ${JSON.stringify(id)}`, ErrorCode.UnknownId);
     return i;
@@ -97,4 +98,14 @@ export function internIds(values: ArrayLike<unknown>, what: string): { indices: 
     indices[i] = index;
   }
   return { indices, ids };
+}
+
+/**
+ * Finds a caller's id in an id map. JSON cannot tell "42" from 42, so each falls back to the other
+ * spelling. Returns undefined when neither is known.
+ */
+export function resolveId(ids: { has(id: Id): boolean }, id: Id): Id | undefined {
+  if (ids.has(id)) return id;
+  const other = typeof id === 'number' ? String(id) : /^-?\d+(\.\d+)?$/.test(id) ? Number(id) : undefined;
+  return other !== undefined && ids.has(other) ? other : undefined;
 }

@@ -1,6 +1,6 @@
 // NumPy .npy (format 1.0-3.0) for 1-D arrays: enough to exchange CSR matrices with SciPy and implicit.
 import { readFile } from 'node:fs/promises';
-import { AffinityError, ErrorCode } from './errors.js';
+import { AffinityError, ErrorCode } from '../core/errors.js';
 import { writeFileAtomic } from './files.js';
 
 export type NpyArray = Int32Array | Float32Array | Float64Array | BigInt64Array | Uint32Array | Uint8Array;

@@ -1,14 +1,29 @@
 // Content-based recommendations: TF-IDF vectors of item text and categories, user interest vectors, and a
 // hybrid that blends content and collaborative scores for users and items with little history.
-import { native, type NativeCsr, type NativeKnnModel } from '../../bindings/native.js';
-import { ALS } from '../als.js';
-import { AffinityError, ErrorCode, badInput } from '../errors.js';
-import { checkId, IdMap, type Id } from '../ids.js';
-import { Interactions } from '../interactions.js';
-import { intOption, numberOption, runJob, type JobOptions } from '../jobs.js';
-import { twoHopRecommend, type ItemKNN, type Recommendation, type RecommendOptions } from '../knn.js';
-import type { History } from '../als.js';
-import { similarity, SimilarityMatrix, type Neighbor } from '../similarity.js';
+import { native, type NativeCsr, type NativeKnnModel } from '../core/native.js';
+import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
+import { runJob, type JobOptions } from '../core/jobs.js';
+import { intOption, numberOption } from '../core/options.js';
+import { checkId, IdMap, type Id } from '../data/ids.js';
+import { Interactions } from '../data/interactions.js';
+import { csrArrays, writeModelFile, type ModelFile, type ModelParts } from '../io/modelfile.js';
+import {
+  BatchRecommendations,
+  historyIndices,
+  itemIndices,
+  kOption,
+  recommendFilter,
+  userIndices,
+  type BatchOptions,
+  type History,
+  type Neighbor,
+  type Recommendation,
+  type Recommender,
+  type RecommendOptions,
+} from './contract.js';
+import { twoHopRecommend } from './knn.js';
+import { fromFile, idMapOf, optionsOf } from './parts.js';
+import { similarity, SimilarityMatrix } from './similarity.js';
 
 // Scripts written without spaces between words (with the Japanese long-vowel and repetition marks, which
 // Unicode files under Common script): split into overlapping character bigrams.
@@ -79,13 +94,16 @@ export interface ContentOptions extends TokenizeOptions {
  * vector L2-normalized. A user's interest vector is the interaction-weighted sum of their items' vectors,
  * normalized; an item scores the cosine between it and that vector.
  */
-export class ContentRecommender {
+export class ContentRecommender implements Recommender {
+  static readonly kind = 'content';
+  readonly kind = ContentRecommender.kind;
   items = new IdMap([], 'item');
+  /** The users of the interactions given to fit (none without them). */
+  users = new IdMap([], 'user');
   vocabulary: string[] = [];
   private vectors?: NativeCsr; // items x terms
   private termItems?: NativeCsr; // terms x items
   private sim?: SimilarityMatrix;
-  private users?: IdMap;
   private history?: NativeCsr; // users x items (this model's item indices)
   private profiles?: NativeKnnModel;
   private readonly o: Required<Omit<ContentOptions, 'stopwords'>> & Pick<ContentOptions, 'stopwords'>;
@@ -157,19 +175,8 @@ export class ContentRecommender {
     const vectors = await runJob(options, (cancel, progress) =>
       native.buildCsr(Int32Array.from(rows), Int32Array.from(cols), Float32Array.from(values), null, n, vocabulary.length, 'sum', cancel, progress),
     );
-    const termItems = await native.transpose(vectors, null, null);
-    // Item-item cosine through the similarity kernels: the items are the columns of terms x items.
-    const sim = await similarity(Interactions.fromParts(new IdMap(vocabulary, 'user'), items, termItems), {
-      measure: 'cosine',
-      k: this.o.k,
-      threads: this.o.threads,
-      signal: options.signal,
-    });
-    if (!(sim instanceof SimilarityMatrix)) throw new AffinityError('expected a top-K similarity', ErrorCode.Internal);
-
-    let users: IdMap | undefined;
     let history: NativeCsr | undefined;
-    let profiles: NativeKnnModel | undefined;
+    let users: IdMap | undefined;
     if (interactions !== undefined) {
       if (!(interactions instanceof Interactions)) throw badInput('interactions must be an Interactions object');
       const map = Int32Array.from(interactions.items.ids, (id) => items.find(id));
@@ -186,14 +193,81 @@ export class ContentRecommender {
           v.push(csr.data[p]);
         }
       history = await native.buildCsr(Int32Array.from(r), Int32Array.from(c), Float32Array.from(v), null, csr.rows, n, 'sum', null, null);
-      const p = await runJob({ signal: options.signal }, (cancel) => native.multiply(history!, vectors, this.o.threads, cancel, null));
-      normalizeRows(p);
-      profiles = new native.KnnModel(p, termItems, history);
       users = interactions.users;
     }
-    Object.assign(this, { items, vocabulary, vectors, termItems, sim, users, history, profiles });
+    const termItems = await native.transpose(vectors, null, null);
+    // Item-item cosine through the similarity kernels: the items are the columns of terms x items.
+    const sim = await similarity(Interactions.fromParts(new IdMap(vocabulary, 'user'), items, termItems), {
+      measure: 'cosine',
+      k: this.o.k,
+      threads: this.o.threads,
+      signal: options.signal,
+    });
+    if (!(sim instanceof SimilarityMatrix)) throw new AffinityError('expected a top-K similarity', ErrorCode.Internal);
+    return this.install({ items, vocabulary, vectors, termItems, sim, users, history }, options);
+  }
+
+  /** Installs fitted or loaded parts, building the users' interest vectors from their histories. */
+  private async install(
+    parts: { items: IdMap; vocabulary: string[]; vectors: NativeCsr; termItems: NativeCsr; sim: SimilarityMatrix; users?: IdMap; history?: NativeCsr },
+    options: JobOptions = {},
+  ): Promise<this> {
+    let profiles: NativeKnnModel | undefined;
+    const { history, vectors, termItems } = parts;
+    if (history) {
+      const p = await runJob({ signal: options.signal }, (cancel) => native.multiply(history, vectors, this.o.threads, cancel, null));
+      normalizeRows(p);
+      profiles = new native.KnnModel(p, termItems, history);
+    }
+    Object.assign(this, { ...parts, users: parts.users ?? new IdMap([], 'user'), profiles });
     return this;
   }
+
+  async save(path: string): Promise<void> {
+    await writeModelFile(path, this.toParts());
+  }
+
+  toParts(): ModelParts {
+    const { vectors, sim } = this.state();
+    const { stopwords, ...options } = this.o;
+    return {
+      kind: ContentRecommender.kind,
+      header: {
+        options: { ...options, ...(stopwords ? { stopwords: [...stopwords] } : {}) },
+        items: this.items.size,
+        users: this.users.size,
+        terms: this.vocabulary.length,
+        ids: { items: [...this.items.ids], users: [...this.users.ids] },
+        vocabulary: this.vocabulary,
+      },
+      arrays: { ...csrArrays('vectors', vectors), ...csrArrays('similarity', sim), ...(this.history ? csrArrays('history', this.history) : {}) },
+    };
+  }
+
+  static async fromParts(file: ModelFile): Promise<ContentRecommender> {
+    const h = file.header as { items?: unknown; users?: unknown; terms?: unknown; ids?: { items?: unknown; users?: unknown }; vocabulary?: unknown };
+    const [n, u, t] = [h.items, h.users, h.terms];
+    if (![n, u, t].every((x) => Number.isInteger(x) && (x as number) >= 0)) throw file.corrupt('bad dimensions');
+    if (!Array.isArray(h.ids?.items) || h.ids.items.length !== n || !Array.isArray(h.ids?.users) || h.ids.users.length !== u) throw file.corrupt('id maps do not match the dimensions');
+    if (!Array.isArray(h.vocabulary) || h.vocabulary.length !== t || !h.vocabulary.every((w) => typeof w === 'string')) throw file.corrupt('vocabulary does not match the dimensions');
+    const raw = optionsOf(file);
+    const options = fromFile(file, () => new ContentRecommender({ ...raw, stopwords: Array.isArray(raw.stopwords) ? new Set(raw.stopwords as string[]) : undefined }));
+    const items = await idMapOf(file, h.ids.items, 'item');
+    const users = await idMapOf(file, h.ids.users, 'user');
+    const vectors = await file.csr('vectors', n as number, t as number);
+    const s = await file.csr('similarity', n as number, n as number);
+    const history = (u as number) > 0 ? await file.csr('history', u as number, n as number) : undefined;
+    return options.install({
+      items,
+      vocabulary: h.vocabulary as string[],
+      vectors,
+      termItems: await native.transpose(vectors, null, null),
+      sim: new SimilarityMatrix(items, s.indptr, s.indices, s.data),
+      users: history ? users : undefined,
+      history,
+    });
+  }
+
 
   get fitted(): boolean {
     return this.sim !== undefined;
@@ -206,21 +280,46 @@ export class ContentRecommender {
 
   /** True when the model has an interest vector for this user (it was in the interactions given to fit). */
   knowsUser(user: Id): boolean {
-    return this.users?.has(user) ?? false;
+    return this.users.has(user);
   }
 
   /** Top-k items for a user of the interactions given to fit, by the cosine with their interest vector. */
   recommend(user: Id, options: RecommendOptions = {}): Recommendation[] {
+    return twoHopRecommend(this.profilesOf(), this.users.indexOf(user), this.items, options);
+  }
+
+  private profilesOf(): NativeKnnModel {
     this.state();
-    if (!this.profiles || !this.users) throw new AffinityError('fit() was given no interactions: use recommendFor', ErrorCode.NotFitted);
-    checkId(user, 'user');
-    return twoHopRecommend(this.profiles, this.users.indexOf(user), this.items, options);
+    if (!this.profiles) throw new AffinityError('fit() was given no interactions: use recommendFor', ErrorCode.NotFitted);
+    return this.profiles;
+  }
+
+  /** Top-k for many users of the interactions given to fit. */
+  async recommendBatch(users: Id[], options: BatchOptions = {}): Promise<BatchRecommendations> {
+    const profiles = this.profilesOf();
+    const rows = userIndices(this.users, users);
+    const f = recommendFilter(this.items, options);
+    const k = Math.min(f.k, this.items.size);
+    if (f.empty) return new BatchRecommendations(0, users, new Int32Array(0), new Float32Array(0), this.items);
+    const threads = intOption(options.threads, 'threads', 0, 256, 0);
+    const r = await runJob(options, (cancel, progress) => profiles.recommendBatch(rows, k, f.filterSeen, f.exclude, f.include, threads, cancel, progress));
+    return new BatchRecommendations(k, users, r.items, r.scores, this.items);
+  }
+
+  /** The cosine of each given item with a known user's interest vector. */
+  score(user: Id, items: Id[]): number[] {
+    const profiles = this.profilesOf();
+    return Array.from(profiles.score(this.users.indexOf(user), itemIndices(this.items, items)));
+  }
+
+  async recommendForAsync(history: History, options: RecommendOptions & JobOptions = {}): Promise<Recommendation[]> {
+    return this.recommendFor(history, options); // sparse: the visitor's terms times their items, no catalogue scan
   }
 
   /** Top-k items for a visitor from the items they interacted with (cold start); unknown items are ignored. */
   recommendFor(history: History, options: RecommendOptions = {}): Recommendation[] {
     const { vectors, termItems } = this.state();
-    const { items, values } = this.historyIndices(history);
+    const { items, values } = historyIndices(this.items, history);
     const profile = new Map<number, number>();
     items.forEach((i, h) => {
       for (let p = vectors.indptr[i]; p < vectors.indptr[i + 1]; p++)
@@ -237,9 +336,7 @@ export class ContentRecommender {
 
   /** The items whose content is closest (cosine), best first. Works for items nobody interacted with yet. */
   similarItems(item: Id, options: { k?: number } = {}): Neighbor[] {
-    const { sim } = this.state();
-    checkId(item, 'item');
-    return sim.neighbors(item, intOption(options.k, 'k', 0, Number.MAX_SAFE_INTEGER, 10));
+    return this.state().sim.neighbors(item, kOption(options.k));
   }
 
   /** The weighted terms of an item, heaviest first. */
@@ -249,22 +346,6 @@ export class ContentRecommender {
     const out: { term: string; weight: number }[] = [];
     for (let p = vectors.indptr[i]; p < vectors.indptr[i + 1]; p++) out.push({ term: this.vocabulary[vectors.indices[p]], weight: vectors.data[p] });
     return out.sort((a, b) => b.weight - a.weight).slice(0, top);
-  }
-
-  private historyIndices(history: History): { items: number[]; values: number[] } {
-    if (history === null || typeof history !== 'object' || !Array.isArray(history.items)) throw badInput('history must be { items: Id[], values?: number[] }');
-    if (history.values !== undefined && (!Array.isArray(history.values) || history.values.length !== history.items.length))
-      throw new AffinityError('history.values must have one number per item', ErrorCode.DimMismatch);
-    const items: number[] = [];
-    const values: number[] = [];
-    history.items.forEach((id, h) => {
-      checkId(id, 'items');
-      const v = history.values?.[h] ?? 1;
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw badInput(`history.values[${h}] must be a finite number`);
-      const i = this.items.find(id);
-      if (i >= 0) items.push(i), values.push(v);
-    });
-    return { items, values };
   }
 }
 
@@ -302,7 +383,7 @@ export class HybridRecommender {
 
   constructor(
     readonly content: ContentRecommender,
-    readonly collaborative: ALS | ItemKNN,
+    readonly collaborative: Recommender,
     data: Interactions,
     options: HybridOptions = {},
   ) {
@@ -331,11 +412,11 @@ export class HybridRecommender {
     return this.blend(content, this.collaborative.recommend(user, pool), options.k ?? 10);
   }
 
-  /** For a visitor from their items: blended when the collaborative model can fold them in (ALS), else content. */
+  /** For a visitor from their items: blended when the collaborative model can take a history (ALS), else content. */
   recommendFor(history: History, options: RecommendOptions = {}): Recommendation[] {
     const pool = { ...options, k: this.pool(options) };
     const content = this.content.recommendFor(history, pool);
-    if (!(this.collaborative instanceof ALS) || history.items.length < this.o.minUserInteractions) return content.slice(0, options.k ?? 10);
+    if (!this.collaborative.recommendFor || history.items.length < this.o.minUserInteractions) return content.slice(0, options.k ?? 10);
     return this.blend(content, this.collaborative.recommendFor(history, pool), options.k ?? 10);
   }
 

@@ -1,7 +1,7 @@
 // Plain TypeScript reference implementations: straightforward sparse code in float64, written from the
 // textbook definitions. Tests hold the native kernels to these; the similarity bench races them.
 import type { NativeCsr } from '../bindings/native.js';
-import { Random } from '../src/random.js';
+import { Random } from '../src/core/random.js';
 
 export interface RefSimilarityOptions {
   axis: 'items' | 'users';

@@ -1,9 +1,11 @@
 // similarity(): item-item or user-user similarity matrices, top-K per row or dense.
-import { native } from '../bindings/native.js';
-import { AffinityError, ErrorCode, badInput } from './errors.js';
-import type { Id, IdMap } from './ids.js';
-import type { Interactions } from './interactions.js';
-import { intOption, numberOption, oneOf, runJob, type JobOptions } from './jobs.js';
+import { native } from '../core/native.js';
+import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
+import type { Id, IdMap } from '../data/ids.js';
+import type { Interactions } from '../data/interactions.js';
+import type { Neighbor } from './contract.js';
+import { runJob, type JobOptions } from '../core/jobs.js';
+import { intOption, numberOption, oneOf } from '../core/options.js';
 
 export type Measure = 'cosine' | 'pearson' | 'jaccard' | 'dot' | 'lift';
 export type Weighting = 'none' | 'tfidf' | 'bm25';
@@ -31,10 +33,7 @@ export interface SimilarityOptions extends JobOptions {
   threads?: number;
 }
 
-export interface Neighbor {
-  id: Id;
-  score: number;
-}
+export type { Neighbor } from './contract.js';
 
 /** Top-K neighbours per row as CSR; each row is ordered by descending similarity (ties: lower index first). */
 export class SimilarityMatrix {

@@ -2,7 +2,7 @@
 import { open, rename, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { AffinityError, ErrorCode } from './errors.js';
+import { AffinityError, ErrorCode } from '../core/errors.js';
 
 export async function writeFileAtomic(path: string, chunks: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);

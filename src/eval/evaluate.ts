@@ -1,11 +1,10 @@
 // Offline evaluation: train/test splits and ranking, classification and rating metrics.
-import { AffinityError, ErrorCode, badInput } from './errors.js';
-import type { Id } from './ids.js';
-import { Interactions } from './interactions.js';
-import { intOption, numberOption, oneOf } from './jobs.js';
-import { Random } from './random.js';
-import { ALS } from './als.js';
-import type { BatchRecommendations } from './knn.js';
+import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
+import type { Id } from '../data/ids.js';
+import { Interactions } from '../data/interactions.js';
+import { intOption, numberOption, oneOf } from '../core/options.js';
+import { Random } from '../core/random.js';
+import type { Recommender } from '../models/contract.js';
 
 export interface SplitOptions {
   /**
@@ -79,10 +78,7 @@ export type Metric = 'precision' | 'recall' | 'ndcg' | 'map' | 'mrr' | 'hitRate'
 export const ALL_METRICS: readonly Metric[] = ['precision', 'recall', 'ndcg', 'map', 'mrr', 'hitRate', 'auc', 'coverage', 'popularity', 'rmse', 'mae'];
 
 /** What evaluate() needs of a model: every recommender in this package has it. */
-export interface Evaluable {
-  recommendBatch(users: Id[], options: { k?: number; filterSeen?: boolean }): Promise<BatchRecommendations>;
-  score(user: Id, items: Id[]): number[];
-}
+export type Evaluable = Pick<Recommender, 'recommendBatch' | 'score' | 'predictsRatings'>;
 
 export interface EvaluateOptions {
   k?: number;
@@ -186,7 +182,7 @@ export async function evaluate(model: Evaluable, train: Interactions, test: Inte
     }
     out.auc = auc / n;
   }
-  if ((metrics.has('rmse') || metrics.has('mae')) && model instanceof ALS && model.options.feedback === 'explicit') {
+  if ((metrics.has('rmse') || metrics.has('mae')) && model.predictsRatings === true) {
     let se = 0, ae = 0, count = 0;
     for (const u of users) {
       const items = Array.from(tc.indices.subarray(tc.indptr[u], tc.indptr[u + 1]), (i) => test.items.ids[i]);

@@ -1,8 +1,8 @@
 // Transactions: purchase lines (customer, item, time, amount, basket), the input of segmentation,
 // churn features and co-purchase rules. Interactions merge repeated pairs; these keep every line.
-import { AffinityError, ErrorCode, badInput } from '../errors.js';
-import { IdMap, internIds, type Id } from '../ids.js';
-import { Interactions } from '../interactions.js';
+import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
+import { IdMap, internIds, type Id } from './ids.js';
+import { Interactions } from './interactions.js';
 
 export interface TransactionsInput {
   customers: ArrayLike<Id>;

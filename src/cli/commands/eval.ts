@@ -1,0 +1,25 @@
+import { parseArgs } from 'node:util';
+import { evaluate, split } from '../../eval/evaluate.js';
+import { MostPopular } from '../../models/popular.js';
+import { COMMON, loadData, num, TRAINING, trainModel, type Command } from '../common.js';
+
+export const evalCommand: Command = {
+  help: `usage: affinity eval --data FILE --model als|itemknn|userknn|popular [options]
+
+  --strategy random|leave-last-out|time   default random
+  --test-fraction X                        default 0.2
+  --k N                                    default 10
+  (and the training options of train)`,
+  async run(args) {
+    const { values } = parseArgs({ args, options: { ...COMMON, ...TRAINING, model: { type: 'string' }, strategy: { type: 'string' }, 'test-fraction': { type: 'string' }, k: { type: 'string' } } });
+    if (values.help) return console.log(this.help), 0;
+    const data = await loadData(values);
+    const { train, test } = await split(data, { strategy: values.strategy as 'random' | undefined, testFraction: num(values['test-fraction'], 'test-fraction'), seed: 42 });
+    const kind = values.model ?? 'als';
+    const model = kind === 'popular' ? await new MostPopular().fit(train) : await trainModel(kind, values, train);
+    const result = await evaluate(model, train, test, { k: num(values.k, 'k') ?? 10 });
+    console.log(`${kind} on ${train.size} training / ${test.size} test interactions (${values.strategy ?? 'random'} split, seed 42):`);
+    for (const [metric, value] of Object.entries(result)) console.log(`  ${metric.padEnd(18)} ${typeof value === 'number' && !Number.isInteger(value) ? value.toFixed(4) : value}`);
+    return 0;
+  },
+};

@@ -1,0 +1,84 @@
+// What several commands share: argument parsing helpers, reading a data file, training a model.
+import { AffinityError, ErrorCode } from '../core/errors.js';
+import { Interactions } from '../data/interactions.js';
+import { ALS } from '../models/als.js';
+import type { Recommender } from '../models/contract.js';
+import { ItemKNN, UserKNN } from '../models/knn.js';
+import type { Measure } from '../models/similarity.js';
+
+/** A command of the `affinity` CLI: its help text and what it does (the exit code). */
+export interface Command {
+  readonly help: string;
+  run(args: string[]): Promise<number>;
+}
+
+export function usage(message: string): AffinityError {
+  return new AffinityError(message, ErrorCode.BadInput);
+}
+
+export function progressBar(label: string): (f: number) => void {
+  if (!process.stderr.isTTY) return () => {};
+  return (f) => {
+    const width = 30;
+    const done = Math.round(f * width);
+    process.stderr.write(`\r${label} [${'#'.repeat(done)}${'.'.repeat(width - done)}] ${(f * 100).toFixed(0)}%${f >= 1 ? '\n' : ''}`);
+  };
+}
+
+export function num(v: unknown, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw usage(`--${name} must be a number`);
+  return n;
+}
+
+export const COMMON = {
+  help: { type: 'boolean' },
+  data: { type: 'string' },
+  columns: { type: 'string' },
+  header: { type: 'boolean' },
+  measure: { type: 'string' },
+  weighting: { type: 'string' },
+  threads: { type: 'string' },
+} as const;
+
+export const TRAINING = {
+  factors: { type: 'string' },
+  iterations: { type: 'string' },
+  regularization: { type: 'string' },
+  alpha: { type: 'string' },
+  feedback: { type: 'string' },
+  neighbours: { type: 'string' },
+} as const;
+
+export async function loadData(values: Record<string, unknown>): Promise<Interactions> {
+  const path = values.data as string | undefined;
+  if (!path) throw usage('--data is required');
+  if (!/\.(csv|tsv|data|txt)(\.gz)?$/i.test(path)) return Interactions.loadNpy(path);
+  const parts = values.columns ? String(values.columns).split(',') : undefined;
+  const col = (s: string | undefined) => (s === undefined ? undefined : /^\d+$/.test(s) ? Number(s) : s);
+  const columns = parts ? { user: col(parts[0])!, item: col(parts[1])!, value: col(parts[2]), timestamp: col(parts[3]) } : undefined;
+  return Interactions.fromFile(path, { columns, header: values.header ? true : undefined, onProgress: progressBar('reading') });
+}
+
+export async function trainModel(kind: string, values: Record<string, unknown>, data: Interactions): Promise<Recommender> {
+  const threads = num(values.threads, 'threads');
+  if (kind === 'als') {
+    const model = new ALS({
+      factors: num(values.factors, 'factors'),
+      iterations: num(values.iterations, 'iterations'),
+      regularization: num(values.regularization, 'regularization'),
+      alpha: num(values.alpha, 'alpha'),
+      feedback: values.feedback as 'implicit' | undefined,
+      threads,
+    });
+    return model.fit(data, {
+      onProgress: progressBar('als'),
+      onIteration: (i, loss) => console.error(`iteration ${i + 1}: loss ${loss.toExponential(4)}`),
+    });
+  }
+  if (kind !== 'itemknn' && kind !== 'userknn') throw usage(`unknown model kind '${kind}' (als, itemknn or userknn)`);
+  const options = { k: num(values.neighbours, 'neighbours'), measure: values.measure as Measure | undefined, threads };
+  const model = kind === 'userknn' ? new UserKNN(options) : new ItemKNN(options);
+  return model.fit(data, { onProgress: progressBar(kind) });
+}

@@ -1,0 +1,51 @@
+// The affinity command line: one module per command in commands/, dispatched here.
+import type { Command } from './common.js';
+import { demo } from './commands/demo.js';
+import { evalCommand } from './commands/eval.js';
+import { generate } from './commands/generate.js';
+import { info } from './commands/info.js';
+import { recommend } from './commands/recommend.js';
+import { serveCommand } from './commands/serve.js';
+import { similarity } from './commands/similarity.js';
+import { train } from './commands/train.js';
+
+const COMMANDS: Record<string, Command> = { info, generate, similarity, train, eval: evalCommand, recommend, serve: serveCommand, demo };
+
+const MAIN_HELP = `affinity: recommendations and similarity for Node.js, with a native SIMD core
+
+usage: affinity <command> [options]
+
+commands:
+  info          CPU features, SIMD level and threads in use
+  generate      write a synthetic power-law data set (small, medium, lastfm presets)
+  similarity    item-item or user-user similarity of an interactions file, written as .npy
+  train         train ALS, ItemKNN or UserKNN on a file and save the model
+  eval          split a data set, train, and print ranking metrics
+  recommend     recommendations from a model file (or a model trained on the spot)
+  serve         the HTTP scoring server for model files
+  demo          train models on a demo shop and serve them (npm start)
+
+Run \`affinity <command> --help\` for its options. Benchmarks live in the repository, not in the
+installed package: in a checkout, \`npm run bench:similarity\` (also als, http, quality, analytics).`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    const topic = args[0] === undefined ? undefined : COMMANDS[args[0]];
+    console.log(topic?.help ?? MAIN_HELP);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`affinity: unknown command '${name}'\n`);
+    console.error(MAIN_HELP);
+    return 2;
+  }
+  try {
+    return await command.run(args);
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    console.error(`affinity ${name}: ${e.message}${e.code ? ` (${e.code})` : ''}`);
+    return 1;
+  }
+}

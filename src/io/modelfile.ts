@@ -1,0 +1,185 @@
+// The model file codec: one binary format for every model kind. It knows no model classes; a kind hands
+// it parts (a JSON header and named arrays) and reads them back from a verified file.
+//
+//   0   "AFFINITY"             magic, 8 bytes
+//   8   u32 format version     (1)
+//   12  u32 reserved           (0)
+//   16  u64 header offset      JSON header position
+//   24  u64 header length
+//   32  zero padding to 64
+//   64  arrays, little-endian, each starting on a 64-byte boundary
+//   ..  JSON header (UTF-8): kind, the kind's own fields (options, dimensions, ids...), and
+//       arrays: { name: { dtype, offset, length } }
+//   end-16  u32 CRC-32 of every byte before it, u32 reserved, "AFFEND\0\0"
+//
+// Files are written to a temporary name and renamed. Loading maps the file (no copy), checks magic,
+// version, checksum, bounds and alignment; each array a kind asks for is checked against the file, and
+// CSR matrices and float arrays natively, before native code uses them.
+import { open } from 'node:fs/promises';
+import { AffinityError, ErrorCode } from '../core/errors.js';
+import { native, type NativeCsr } from '../core/native.js';
+import { writeFileAtomic } from './files.js';
+
+export const MODEL_FORMAT_VERSION = 1;
+const MAGIC = Buffer.from('AFFINITY', 'latin1');
+const END = Buffer.from('AFFEND\0\0', 'latin1');
+const ALIGN = 64;
+
+type Dtype = 'f32' | 'i32';
+interface ArrayEntry {
+  dtype: Dtype;
+  offset: number;
+  length: number;
+}
+
+export type ModelArray = Float32Array | Int32Array;
+
+/** What a model kind stores: its kind, JSON-safe fields, and named typed arrays. */
+export interface ModelParts {
+  kind: string;
+  header: Record<string, unknown>;
+  arrays: Record<string, ModelArray>;
+}
+
+/** A verified model file, read back: the header and typed views of its arrays (checked on access). */
+export interface ModelFile {
+  readonly path: string;
+  readonly kind: string;
+  readonly header: Record<string, unknown>;
+  f32(name: string, length?: number): Float32Array;
+  i32(name: string, length?: number): Int32Array;
+  /** A CSR matrix stored as `${prefix}.indptr|indices|data`, verified natively (sorted, in range). */
+  csr(prefix: string, rows: number, cols: number): Promise<NativeCsr>;
+  /** Rejects NaN and infinities in a float array. */
+  finite(values: Float32Array, what: string): Promise<void>;
+  /** The error for anything in the file a kind finds wrong. */
+  corrupt(why: string): AffinityError;
+}
+
+/** The arrays of a CSR matrix under one prefix, for ModelParts. */
+export function csrArrays(prefix: string, c: { indptr: Int32Array; indices: Int32Array; data: Float32Array }): Record<string, ModelArray> {
+  return { [`${prefix}.indptr`]: c.indptr, [`${prefix}.indices`]: c.indices, [`${prefix}.data`]: c.data };
+}
+
+function corrupt(path: string, why: string): AffinityError {
+  return new AffinityError(`${path}: not a valid Affinity model file: ${why}`, ErrorCode.CorruptFile);
+}
+
+/** Writes a model's parts atomically. */
+export async function writeModelFile(path: string, parts: ModelParts): Promise<void> {
+  // Lay out the arrays, then the header, then the trailer; CRC over everything before the trailer.
+  const entries: Record<string, ArrayEntry> = {};
+  const chunks: Uint8Array[] = [];
+  let offset = ALIGN;
+  for (const [name, a] of Object.entries(parts.arrays)) {
+    entries[name] = { dtype: a instanceof Float32Array ? 'f32' : 'i32', offset, length: a.length };
+    chunks.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    const padded = Math.ceil(a.byteLength / ALIGN) * ALIGN;
+    if (padded > a.byteLength) chunks.push(new Uint8Array(padded - a.byteLength));
+    offset += padded;
+  }
+  const json = Buffer.from(JSON.stringify({ kind: parts.kind, ...parts.header, arrays: entries }), 'utf8');
+  const prefix = Buffer.alloc(ALIGN);
+  MAGIC.copy(prefix, 0);
+  prefix.writeUInt32LE(MODEL_FORMAT_VERSION, 8);
+  prefix.writeBigUInt64LE(BigInt(offset), 16);
+  prefix.writeBigUInt64LE(BigInt(json.length), 24);
+  const body = [prefix, ...chunks, json];
+  let crc = 0;
+  for (const c of body) crc = await native.crc32(c, crc);
+  const trailer = Buffer.alloc(16);
+  trailer.writeUInt32LE(crc >>> 0, 0);
+  END.copy(trailer, 8);
+  await writeFileAtomic(path, [...body, trailer]);
+}
+
+export interface LoadOptions {
+  /**
+   * Map the file instead of reading it (default true): arrays are views of the page cache, not copies.
+   * A mapped file must be replaced by rename (as save() does), never rewritten in place: truncating a
+   * mapped file makes later reads fault. Servers that reload files an operator may `cp` over should
+   * pass false.
+   */
+  mmap?: boolean;
+}
+
+/** A file's bytes in an ArrayBuffer of its own (offset 0: array views need their alignment), read off the event loop. */
+async function readWhole(path: string): Promise<ArrayBuffer> {
+  const file = await open(path, 'r');
+  try {
+    const size = (await file.stat()).size;
+    const buffer = new ArrayBuffer(size);
+    for (let at = 0; at < size; ) {
+      const { bytesRead } = await file.read(new Uint8Array(buffer, at), 0, size - at, at);
+      if (bytesRead === 0) throw new Error(`file shrank while reading (${at} of ${size} bytes)`);
+      at += bytesRead;
+    }
+    return buffer;
+  } finally {
+    await file.close();
+  }
+}
+
+/** Reads and verifies a model file's frame (magic, version, checksum, header), whatever its kind. */
+export async function readModelFile(path: string, options: LoadOptions = {}): Promise<ModelFile> {
+  if (typeof path !== 'string' || path.length === 0) throw new AffinityError('path must be a non-empty string', ErrorCode.BadInput);
+  let buffer: ArrayBuffer;
+  try {
+    buffer = options.mmap ?? true ? native.mapFile(path) : await readWhole(path);
+  } catch (err) {
+    throw new AffinityError(`${path}: ${(err as Error).message}`, ErrorCode.Io, { cause: err });
+  }
+  const bytes = Buffer.from(buffer);
+  if (bytes.length < ALIGN + 16) throw corrupt(path, `too short (${bytes.length} bytes)`);
+  if (!bytes.subarray(0, 8).equals(MAGIC)) throw corrupt(path, 'wrong magic');
+  const version = bytes.readUInt32LE(8);
+  if (version !== MODEL_FORMAT_VERSION) throw corrupt(path, `format version ${version} is not supported (this build reads ${MODEL_FORMAT_VERSION})`);
+  const trailerAt = bytes.length - 16;
+  if (!bytes.subarray(trailerAt + 8).equals(END)) throw corrupt(path, 'missing end marker (truncated?)');
+  // Checked on a worker thread: a model file can be hundreds of MB and servers reload them live.
+  if ((await native.crc32(bytes.subarray(0, trailerAt))) >>> 0 !== bytes.readUInt32LE(trailerAt)) throw corrupt(path, 'checksum mismatch');
+  const headerOffset = Number(bytes.readBigUInt64LE(16));
+  const headerLength = Number(bytes.readBigUInt64LE(24));
+  if (headerOffset < ALIGN || headerOffset + headerLength !== trailerAt) throw corrupt(path, 'header out of bounds');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.subarray(headerOffset, headerOffset + headerLength).toString('utf8'));
+  } catch {
+    throw corrupt(path, 'header is not JSON');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw corrupt(path, 'header is not a JSON object');
+  const { kind, arrays, ...header } = parsed as { kind?: unknown; arrays?: unknown } & Record<string, unknown>;
+  if (typeof kind !== 'string') throw corrupt(path, 'header names no model kind');
+  if (arrays === null || typeof arrays !== 'object') throw corrupt(path, 'header lists no arrays');
+  await new Promise((resolve) => setImmediate(resolve)); // the parse and what the kind builds next are separate stretches of the event loop
+  const entries = arrays as Record<string, ArrayEntry | undefined>;
+
+  const view = (name: string, dtype: Dtype, length?: number): ArrayBuffer => {
+    const e = Object.hasOwn(entries, name) ? entries[name] : undefined;
+    if (!e || e.dtype !== dtype || !Number.isInteger(e.offset) || !Number.isInteger(e.length) || e.length < 0) throw corrupt(path, `array ${name} missing or malformed`);
+    if (e.offset % ALIGN !== 0 || e.offset < ALIGN || e.offset + e.length * 4 > headerOffset) throw corrupt(path, `array ${name} out of bounds`);
+    if (length !== undefined && e.length !== length) throw corrupt(path, `array ${name} has ${e.length} entries, expected ${length}`);
+    return buffer;
+  };
+  const file: ModelFile = {
+    path,
+    kind,
+    header,
+    f32: (name, length) => new Float32Array(view(name, 'f32', length), entries[name]!.offset, entries[name]!.length),
+    i32: (name, length) => new Int32Array(view(name, 'i32', length), entries[name]!.offset, entries[name]!.length),
+    async csr(prefix, rows, cols) {
+      const m: NativeCsr = { rows, cols, indptr: file.i32(`${prefix}.indptr`, rows + 1), indices: file.i32(`${prefix}.indices`), data: file.f32(`${prefix}.data`) };
+      if (m.indices.length !== m.data.length || m.indptr[rows] !== m.indices.length) throw corrupt(path, `${prefix} has inconsistent lengths`);
+      await native.verifyCsr(m, null, null).catch((e: Error) => {
+        throw corrupt(path, `${prefix}: ${e.message}`);
+      });
+      return m;
+    },
+    finite: (values, what) =>
+      native.verifyFinite(values, what).catch((e: Error) => {
+        throw corrupt(path, e.message);
+      }),
+    corrupt: (why) => corrupt(path, why),
+  };
+  return file;
+}

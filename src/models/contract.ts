@@ -1,0 +1,182 @@
+// The model contract: what every model kind offers, the shared option parsing and result types, and the
+// parts a model file stores. Servers, the CLI and evaluation dispatch on these capabilities, never on
+// model classes (implicit's RecommenderBase plays this role there).
+import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
+import { boolOption, intOption } from '../core/options.js';
+import type { JobOptions } from '../core/jobs.js';
+import { checkId, type Id, type IdMap } from '../data/ids.js';
+import type { Interactions } from '../data/interactions.js';
+import type { ModelFile, ModelParts } from '../io/modelfile.js';
+
+/** The largest k any scan accepts (the native side counts in int32). */
+export const MAX_K = 0x7ffffffe;
+
+export interface RecommendOptions {
+  /** How many items (default 10). Larger than the catalogue is fine: you get every candidate. */
+  k?: number;
+  /** Leave out items the user already interacted with (default true). */
+  filterSeen?: boolean;
+  /** Never return these items (unknown ids are ignored). */
+  exclude?: Id[];
+  /** Only return these items (unknown ids are ignored). */
+  include?: Id[];
+}
+
+export interface BatchOptions extends RecommendOptions, JobOptions {
+  threads?: number;
+}
+
+export interface Recommendation {
+  item: Id;
+  score: number;
+}
+
+export interface Neighbor {
+  id: Id;
+  score: number;
+}
+
+/** A visitor's history: items (known ids; unknown ones are ignored) and optional values (default 1). */
+export interface History {
+  items: Id[];
+  values?: number[];
+}
+
+/** k recommendations per user, row-major. `items` holds item indices (-1 where a user has fewer than k). */
+export class BatchRecommendations {
+  constructor(
+    readonly k: number,
+    readonly users: readonly Id[],
+    readonly items: Int32Array,
+    readonly scores: Float32Array,
+    private readonly itemIds: IdMap,
+  ) {}
+  /** The recommendations of the row-th user of the batch, with ids. */
+  get(row: number): Recommendation[] {
+    const out: Recommendation[] = [];
+    for (let r = 0; r < this.k; r++) {
+      const item = this.items[row * this.k + r];
+      if (item < 0) break;
+      out.push({ item: this.itemIds.ids[item], score: this.scores[row * this.k + r] });
+    }
+    return out;
+  }
+}
+
+/** RecommendOptions checked once and turned into what the scans take. */
+export interface RecommendFilter {
+  k: number;
+  filterSeen: boolean;
+  exclude: Int32Array | null;
+  include: Int32Array | null;
+  /** An include list naming no known item: the answer is empty without a scan. */
+  empty: boolean;
+}
+
+/** The one parser of k / filterSeen / exclude / include, for every model. */
+export function recommendFilter(items: IdMap, options: RecommendOptions | undefined): RecommendFilter {
+  if (options === undefined) options = {};
+  if (options === null || typeof options !== 'object') throw badInput('options must be an object');
+  const include = items.knownIndices(options.include, 'include');
+  return {
+    k: Math.min(kOption(options.k), MAX_K),
+    filterSeen: boolOption(options.filterSeen, 'filterSeen', true),
+    exclude: items.knownIndices(options.exclude, 'exclude'),
+    include,
+    empty: include !== null && include.length === 0,
+  };
+}
+
+/** k of a top-k request: an integer >= 0, default 10 (huge values mean "all"). */
+export function kOption(k: unknown, fallback = 10): number {
+  return Math.min(intOption(k, 'k', 0, Number.MAX_SAFE_INTEGER, fallback), MAX_K);
+}
+
+/** The users of a batch as indices; unknown ids throw ERR_AFFINITY_UNKNOWN_ID. */
+export function userIndices(users: IdMap, ids: unknown): Int32Array {
+  if (!Array.isArray(ids)) throw badInput('users must be an array of ids');
+  return Int32Array.from(ids as Id[], (u) => users.indexOf(u, 'users'));
+}
+
+/** Candidate items as indices; unknown ids throw ERR_AFFINITY_UNKNOWN_ID. */
+export function itemIndices(items: IdMap, ids: unknown): Int32Array {
+  if (!Array.isArray(ids)) throw badInput('items must be an array of ids');
+  return Int32Array.from(ids as Id[], (i) => items.indexOf(i, 'items'));
+}
+
+/** The known items of a history as indices (unknown ids are ignored; the core sorts them and sums duplicates). */
+export function historyIndices(items: IdMap, h: History): { items: Int32Array; values: Float32Array } {
+  if (h === null || typeof h !== 'object' || !Array.isArray(h.items)) throw badInput('history must be { items: Id[], values?: number[] }');
+  const values = h.values;
+  if (values !== undefined && (!Array.isArray(values) || values.length !== h.items.length))
+    throw new AffinityError('history.values must have one value per item', ErrorCode.DimMismatch);
+  const idx = new Int32Array(h.items.length);
+  const val = new Float32Array(h.items.length);
+  let n = 0;
+  for (let j = 0; j < h.items.length; j++) {
+    const id = h.items[j];
+    checkId(id, 'history.items');
+    const v = values ? values[j] : 1;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw badInput(`history.values[${j}] must be a finite number`);
+    const i = items.find(id);
+    if (i < 0) continue;
+    idx[n] = i;
+    val[n++] = v;
+  }
+  return { items: idx.subarray(0, n), values: val.subarray(0, n) };
+}
+
+export function notFitted(): AffinityError {
+  return new AffinityError('call fit() first', ErrorCode.NotFitted);
+}
+
+/** Every model: a kind (its name in model files and on the server), and its parts for a file. */
+export interface Model {
+  /** 'als', 'itemknn', 'userknn', 'popular', 'content'. */
+  readonly kind: string;
+  readonly fitted: boolean;
+  /** What a model file stores (see io/modelfile.ts); the kind's `fromParts` reads it back. */
+  toParts(): ModelParts;
+  /** Writes the model to a file atomically; `loadModel(path)` reads it back. */
+  save(path: string): Promise<void>;
+}
+
+/**
+ * A model that ranks items for users. The optional members are capabilities: a caller checks for the
+ * method, not for a class.
+ */
+export interface Recommender extends Model {
+  /** The users it can recommend for, and the items it can recommend. */
+  readonly users: IdMap;
+  readonly items: IdMap;
+  /** The training interactions (users' histories), where the model keeps them. */
+  readonly data?: Interactions;
+  /** Top-k items for a known user, best first. Synchronous: for cheap models, or a scan of microseconds. */
+  recommend(user: Id, options?: RecommendOptions): Recommendation[];
+  /** Top-k for many users, off the event loop. */
+  recommendBatch(users: Id[], options?: BatchOptions): Promise<BatchRecommendations>;
+  /** The model's score of each given item for a known user. Unknown ids throw. */
+  score(user: Id, items: Id[]): number[];
+  /** Recommendations for someone the model was not trained on, from their history (fold-in, content). */
+  recommendFor?(history: History, options?: RecommendOptions): Recommendation[];
+  /** recommendFor off the event loop. */
+  recommendForAsync?(history: History, options?: RecommendOptions & JobOptions): Promise<Recommendation[]>;
+  /** Most similar items / users (these may scan the catalogue, hence async). */
+  similarItemsAsync?(item: Id, options?: { k?: number } & JobOptions): Promise<Neighbor[]>;
+  similarUsersAsync?(user: Id, options?: { k?: number } & JobOptions): Promise<Neighbor[]>;
+  /** Builds scoring structures off the event loop before the model takes requests. */
+  prepare?(options?: JobOptions): Promise<unknown>;
+  /** True when score() predicts ratings (explicit feedback), so RMSE and MAE mean something. */
+  readonly predictsRatings?: boolean;
+}
+
+/** A recommender trained on interactions alone (the kinds `affinity train` builds). */
+export interface InteractionModel extends Recommender {
+  fit(data: Interactions, options?: JobOptions): Promise<this>;
+}
+
+/** How a model file finds the class of its kind. */
+export interface ModelKind {
+  readonly kind: string;
+  fromParts(file: ModelFile): Promise<Model>;
+}

@@ -1,0 +1,192 @@
+// ItemKNN and UserKNN: neighbourhood recommenders on top of similarity().
+import { AffinityError, ErrorCode } from '../core/errors.js';
+import { runJob, type JobOptions } from '../core/jobs.js';
+import { native, type NativeCsr, type NativeKnnModel } from '../core/native.js';
+import { intOption } from '../core/options.js';
+import type { Id, IdMap } from '../data/ids.js';
+import type { Interactions } from '../data/interactions.js';
+import { csrArrays, writeModelFile, type ModelFile, type ModelParts } from '../io/modelfile.js';
+import {
+  BatchRecommendations,
+  itemIndices,
+  kOption,
+  notFitted,
+  recommendFilter,
+  userIndices,
+  type BatchOptions,
+  type InteractionModel,
+  type Neighbor,
+  type Recommendation,
+  type RecommendOptions,
+} from './contract.js';
+import { fromFile, interactionParts, interactionsFromFile, optionsOf } from './parts.js';
+import { resolveSimilarityOptions, similarity, SimilarityMatrix, type SimilarityOptions } from './similarity.js';
+
+export interface KnnOptions extends Omit<SimilarityOptions, 'axis' | 'dense' | 'signal' | 'onProgress'> {}
+
+abstract class NeighbourhoodModel implements InteractionModel {
+  abstract readonly kind: string;
+  protected trained?: Interactions;
+  protected model?: NativeKnnModel;
+  protected sim?: SimilarityMatrix;
+  protected readonly options: KnnOptions;
+
+  constructor(
+    private readonly axis: 'items' | 'users',
+    options: KnnOptions,
+  ) {
+    resolveSimilarityOptions({ ...options, axis }); // fail fast on bad options
+    this.options = { ...options };
+  }
+
+  protected abstract twoHop(data: Interactions, sim: SimilarityMatrix): NativeKnnModel;
+
+  /** Computes the neighbourhoods. Runs on native threads; supports onProgress and signal. */
+  async fit(data: Interactions, options: JobOptions = {}): Promise<this> {
+    const sim = await similarity(data, { ...this.options, axis: this.axis, dense: false, ...pickJob(options) });
+    if (!(sim instanceof SimilarityMatrix)) throw new AffinityError('expected a top-K similarity', ErrorCode.Internal);
+    // Installed together, after success: a cancelled or failed fit leaves the previous model in place.
+    return this.install(data, sim);
+  }
+
+  get fitted(): boolean {
+    return this.model !== undefined;
+  }
+
+  get users(): IdMap {
+    return this.state().data.users;
+  }
+  get items(): IdMap {
+    return this.state().data.items;
+  }
+  /** The training interactions (the histories filterSeen uses). */
+  get data(): Interactions {
+    return this.state().data;
+  }
+
+  toParts(): ModelParts {
+    const { data, sim } = this.state();
+    const { header, arrays } = interactionParts(data);
+    return { kind: this.kind, header: { ...header, options: { ...this.options } }, arrays: { ...arrays, ...csrArrays('similarity', sim) } };
+  }
+
+  /** @internal Installs verified parts (model files). */
+  protected install(data: Interactions, sim: SimilarityMatrix): this {
+    this.trained = data;
+    this.sim = sim;
+    this.model = this.twoHop(data, sim);
+    return this;
+  }
+
+  /** Writes the model to a file (atomically); `loadModel(path)` reads it back. */
+  async save(path: string): Promise<void> {
+    await writeModelFile(path, this.toParts());
+  }
+
+  protected state(): { data: Interactions; model: NativeKnnModel; sim: SimilarityMatrix } {
+    if (!this.trained || !this.model || !this.sim) throw notFitted();
+    return { data: this.trained, model: this.model, sim: this.sim };
+  }
+
+  /** The similarity matrix the model uses. */
+  get similarity(): SimilarityMatrix {
+    return this.state().sim;
+  }
+
+  /** Top-k items for a known user, best first. Synchronous: microseconds per call. */
+  recommend(user: Id, options: RecommendOptions = {}): Recommendation[] {
+    const { data, model } = this.state();
+    return twoHopRecommend(model, data.users.indexOf(user), data.items, options);
+  }
+
+  /** Top-k items for many users on native threads. */
+  async recommendBatch(users: Id[], options: BatchOptions = {}): Promise<BatchRecommendations> {
+    const { data, model } = this.state();
+    const indices = userIndices(data.users, users);
+    const f = recommendFilter(data.items, options);
+    const k = Math.min(f.k, data.itemCount);
+    const threads = intOption(options.threads, 'threads', 0, 256, 0);
+    if (f.empty) return new BatchRecommendations(0, users, new Int32Array(0), new Float32Array(0), data.items);
+    const r = await runJob(options, (cancel, progress) => model.recommendBatch(indices, k, f.filterSeen, f.exclude, f.include, threads, cancel, progress));
+    return new BatchRecommendations(k, users, r.items, r.scores, data.items);
+  }
+
+  /** The model's score for each of the given items (0 where no neighbour links them). Unknown items throw. */
+  score(user: Id, items: Id[]): number[] {
+    const { data, model } = this.state();
+    return Array.from(model.score(data.users.indexOf(user), itemIndices(data.items, items)));
+  }
+}
+
+/** @internal Top-k of one row of a two-hop model (KNN, content), with the options checked and ids mapped back. */
+export function twoHopRecommend(model: NativeKnnModel, row: number, items: IdMap, options: RecommendOptions): Recommendation[] {
+  const f = recommendFilter(items, options);
+  if (f.empty) return [];
+  const r = model.recommend(row, f.k, f.filterSeen, f.exclude, f.include);
+  return Array.from(r.items, (item, i) => ({ item: items.ids[item], score: r.scores[i] }));
+}
+
+function pickJob(o: JobOptions): JobOptions {
+  return { signal: o.signal, onProgress: o.onProgress };
+}
+
+function csrOf(sim: SimilarityMatrix): NativeCsr {
+  return { rows: sim.size, cols: sim.size, indptr: sim.indptr, indices: sim.indices, data: sim.data };
+}
+
+/**
+ * Item-based collaborative filtering: score(u, i) = Σ_{j ∈ items(u)} r_uj · sim(j, i), where sim(j, ·) holds the
+ * k nearest neighbours of j.
+ */
+export class ItemKNN extends NeighbourhoodModel {
+  static readonly kind = 'itemknn';
+  readonly kind = ItemKNN.kind;
+  constructor(options: KnnOptions = {}) {
+    super('items', options);
+  }
+  static async fromParts(file: ModelFile): Promise<ItemKNN> {
+    const { data, sim, options } = await neighbourhoodParts(file, 'items');
+    return fromFile(file, () => new ItemKNN(options).install(data, sim));
+  }
+  protected twoHop(data: Interactions, sim: SimilarityMatrix): NativeKnnModel {
+    return new native.KnnModel(data.csr, csrOf(sim), data.csr);
+  }
+  /** The most similar items to an item, best first. */
+  similarItems(item: Id, options: { k?: number } = {}): Neighbor[] {
+    return this.state().sim.neighbors(item, kOption(options.k));
+  }
+  async similarItemsAsync(item: Id, options: { k?: number } = {}): Promise<Neighbor[]> {
+    return this.similarItems(item, options); // a few neighbour lists: no scan to move off the event loop
+  }
+}
+
+/** User-based collaborative filtering: score(u, i) = Σ_{v ∈ kNN(u)} sim(u, v) · r_vi. */
+export class UserKNN extends NeighbourhoodModel {
+  static readonly kind = 'userknn';
+  readonly kind = UserKNN.kind;
+  constructor(options: KnnOptions = {}) {
+    super('users', options);
+  }
+  static async fromParts(file: ModelFile): Promise<UserKNN> {
+    const { data, sim, options } = await neighbourhoodParts(file, 'users');
+    return fromFile(file, () => new UserKNN(options).install(data, sim));
+  }
+  protected twoHop(data: Interactions, sim: SimilarityMatrix): NativeKnnModel {
+    return new native.KnnModel(csrOf(sim), data.csr, data.csr);
+  }
+  /** The most similar users to a user, best first. */
+  similarUsers(user: Id, options: { k?: number } = {}): Neighbor[] {
+    return this.state().sim.neighbors(user, kOption(options.k));
+  }
+  async similarUsersAsync(user: Id, options: { k?: number } = {}): Promise<Neighbor[]> {
+    return this.similarUsers(user, options);
+  }
+}
+
+/** What both neighbourhood kinds read from a file: interactions, the similarity of one axis, options. */
+async function neighbourhoodParts(file: ModelFile, axis: 'items' | 'users') {
+  const data = await interactionsFromFile(file);
+  const ids = axis === 'items' ? data.items : data.users;
+  const s = await file.csr('similarity', ids.size, ids.size);
+  return { data, sim: new SimilarityMatrix(ids, s.indptr, s.indices, s.data), options: optionsOf(file) as KnnOptions };
+}

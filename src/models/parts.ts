@@ -1,0 +1,46 @@
+// The parts every interaction-trained model stores the same way: its training interactions with their id
+// maps, and its constructor options.
+import { IdMap, type Id } from '../data/ids.js';
+import { Interactions } from '../data/interactions.js';
+import { csrArrays, type ModelArray, type ModelFile } from '../io/modelfile.js';
+
+export function interactionParts(data: Interactions): { header: Record<string, unknown>; arrays: Record<string, ModelArray> } {
+  return {
+    header: { users: data.userCount, items: data.itemCount, ids: { users: [...data.users.ids], items: [...data.items.ids] } },
+    arrays: csrArrays('interactions', data.csr),
+  };
+}
+
+/** The interactions of a model file, with id maps checked for shape and duplicates. */
+export async function interactionsFromFile(file: ModelFile): Promise<Interactions> {
+  const { users, items, ids } = file.header as { users?: unknown; items?: unknown; ids?: { users?: unknown; items?: unknown } };
+  if (!Number.isInteger(users) || !Number.isInteger(items) || (users as number) < 0 || (items as number) < 0) throw file.corrupt('bad dimensions');
+  if (!Array.isArray(ids?.users) || ids.users.length !== users || !Array.isArray(ids?.items) || ids.items.length !== items)
+    throw file.corrupt('id maps do not match the dimensions');
+  const userIds = await idMapOf(file, ids.users, 'user');
+  const itemIds = await idMapOf(file, ids.items, 'item');
+  return Interactions.fromParts(userIds, itemIds, await file.csr('interactions', users as number, items as number));
+}
+
+export async function idMapOf(file: ModelFile, ids: unknown[], kind: 'user' | 'item'): Promise<IdMap> {
+  const map = new IdMap(ids as Id[], kind);
+  await map.buildIndex();
+  if (map.hasDuplicates()) throw file.corrupt(`duplicate ${kind} ids`);
+  return map;
+}
+
+/** The options object a model was built with. */
+export function optionsOf(file: ModelFile): Record<string, unknown> {
+  const o = file.header.options;
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) throw file.corrupt('options missing');
+  return o as Record<string, unknown>;
+}
+
+/** Runs a kind's constructor on file contents: any rejection is the file's fault. */
+export function fromFile<T>(file: ModelFile, build: () => T): T {
+  try {
+    return build();
+  } catch (err) {
+    throw file.corrupt((err as Error).message);
+  }
+}

@@ -1,0 +1,123 @@
+// MostPopular: the baseline every recommender must beat, and the fallback for users a model does not know.
+// Scores an item by how many users interacted with it.
+import type { JobOptions } from '../core/jobs.js';
+import type { Id, IdMap } from '../data/ids.js';
+import type { Interactions } from '../data/interactions.js';
+import { writeModelFile, type ModelFile, type ModelParts } from '../io/modelfile.js';
+import {
+  BatchRecommendations,
+  historyIndices,
+  itemIndices,
+  notFitted,
+  recommendFilter,
+  userIndices,
+  type BatchOptions,
+  type History,
+  type InteractionModel,
+  type Recommendation,
+  type RecommendOptions,
+} from './contract.js';
+import { interactionParts, interactionsFromFile } from './parts.js';
+
+export class MostPopular implements InteractionModel {
+  static readonly kind = 'popular';
+  readonly kind = MostPopular.kind;
+  private state?: { data: Interactions; order: Int32Array; counts: Float64Array }; // order: by descending count, ties by index
+
+  async fit(data: Interactions): Promise<this> {
+    this.state = { data, order: data.itemsByPopularity(), counts: data.itemCounts() };
+    return this;
+  }
+
+  /** fit() without the Promise: one count and one sort of the items. */
+  static of(data: Interactions): MostPopular {
+    const model = new MostPopular();
+    model.state = { data, order: data.itemsByPopularity(), counts: data.itemCounts() };
+    return model;
+  }
+
+  get fitted(): boolean {
+    return this.state !== undefined;
+  }
+
+  private s() {
+    if (!this.state) throw notFitted();
+    return this.state;
+  }
+
+  get data(): Interactions {
+    return this.s().data;
+  }
+  get users(): IdMap {
+    return this.s().data.users;
+  }
+  get items(): IdMap {
+    return this.s().data.items;
+  }
+
+  recommend(user: Id, options: RecommendOptions = {}): Recommendation[] {
+    const { data } = this.s();
+    const u = data.users.indexOf(user);
+    return this.top(data.csr.indices.subarray(data.csr.indptr[u], data.csr.indptr[u + 1]), options);
+  }
+
+  /** For someone the model has not seen: the most popular items, without those in their history when filterSeen. */
+  recommendFor(history: History, options: RecommendOptions = {}): Recommendation[] {
+    return this.top(historyIndices(this.s().data.items, history).items, options);
+  }
+
+  async recommendForAsync(history: History, options: RecommendOptions & JobOptions = {}): Promise<Recommendation[]> {
+    return this.recommendFor(history, options); // a walk down a sorted list until k items pass the filters
+  }
+
+  private top(seenItems: ArrayLike<number>, options: RecommendOptions): Recommendation[] {
+    const { data, order, counts } = this.s();
+    const f = recommendFilter(data.items, options);
+    if (f.empty) return [];
+    const seen = new Set(f.filterSeen ? Array.from(seenItems) : []);
+    const exclude = new Set(f.exclude ?? []);
+    const allowed = f.include ? new Set(f.include) : null;
+    const out: Recommendation[] = [];
+    for (const i of order) {
+      if (out.length >= f.k) break;
+      if (seen.has(i) || exclude.has(i) || (allowed && !allowed.has(i))) continue;
+      out.push({ item: data.items.ids[i], score: counts[i] });
+    }
+    return out;
+  }
+
+  async recommendBatch(users: Id[], options: BatchOptions = {}): Promise<BatchRecommendations> {
+    const { data } = this.s();
+    const rows = userIndices(data.users, users);
+    const f = recommendFilter(data.items, options);
+    const k = Math.min(f.k, data.itemCount);
+    const items = new Int32Array(users.length * k).fill(-1);
+    const scores = new Float32Array(users.length * k);
+    rows.forEach((_, row) =>
+      this.recommend(users[row], { ...options, k }).forEach((r, j) => {
+        items[row * k + j] = data.items.indexOf(r.item);
+        scores[row * k + j] = r.score;
+      }),
+    );
+    return new BatchRecommendations(k, users, items, scores, data.items);
+  }
+
+  score(user: Id, items: Id[]): number[] {
+    const { data, counts } = this.s();
+    data.users.indexOf(user);
+    return Array.from(itemIndices(data.items, items), (i) => counts[i]);
+  }
+
+  async save(path: string): Promise<void> {
+    await writeModelFile(path, this.toParts());
+  }
+
+  toParts(): ModelParts {
+    const { header, arrays } = interactionParts(this.s().data);
+    return { kind: MostPopular.kind, header: { ...header, options: {} }, arrays };
+  }
+
+  static async fromParts(file: ModelFile): Promise<MostPopular> {
+    return new MostPopular().fit(await interactionsFromFile(file));
+  }
+}

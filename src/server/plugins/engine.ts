@@ -1,0 +1,77 @@
+// The engine plugin: the model registry, metrics, the concurrency gate and the server's state, declared
+// once as decorators (fastify-plugin, so they reach the root), with the shutdown hooks that belong to them.
+import fp from 'fastify-plugin';
+import { AffinityError, ErrorCode } from '../../core/errors.js';
+import type { Metrics } from '../metrics.js';
+import type { ModelRegistry } from '../registry.js';
+
+/** Counts engine calls in flight; refuses new ones (503) past the limit, so work cannot pile up. */
+export class EngineGate {
+  inFlight = 0;
+  constructor(
+    readonly limit: number,
+    private readonly metrics: Metrics,
+  ) {}
+  async run<T>(op: string, fn: () => Promise<T> | T): Promise<T> {
+    if (this.inFlight >= this.limit) throw new AffinityError('the engine is busy; retry shortly', ErrorCode.Busy);
+    this.inFlight++;
+    this.metrics.inFlight.set({}, this.inFlight);
+    const started = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.inFlight--;
+      this.metrics.inFlight.set({}, this.inFlight);
+      this.metrics.engine.observe({ op }, (performance.now() - started) / 1000);
+    }
+  }
+  /** Resolves once nothing runs (or after `ms`). */
+  async drain(ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    while (this.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** What the server knows of itself: shutting down, and the admin token (admin routes are off without one). */
+export interface ServerState {
+  closing: boolean;
+  readonly adminToken?: string;
+}
+
+/** What route modules are given through `register` options. */
+export interface EngineDeps {
+  registry: ModelRegistry;
+  engine: EngineGate;
+  state: ServerState;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    registry: ModelRegistry;
+    metrics: Metrics;
+    engine: EngineGate;
+    affinity: ServerState;
+  }
+}
+
+export interface EnginePluginOptions extends EngineDeps {
+  metrics: Metrics;
+  /** How long shutdown waits for engine calls in flight (ms). */
+  drainMs: number;
+}
+
+export const enginePlugin = fp<EnginePluginOptions>(
+  async (app, { registry, metrics, engine, state, drainMs }) => {
+    app.decorate('registry', registry);
+    app.decorate('metrics', metrics);
+    app.decorate('engine', engine);
+    app.decorate('affinity', state);
+    app.addHook('preClose', async () => {
+      state.closing = true; // readiness turns 503 first
+    });
+    app.addHook('onClose', async () => {
+      await engine.drain(drainMs);
+    });
+  },
+  { name: 'affinity-engine', fastify: '5.x', decorators: {} },
+);
