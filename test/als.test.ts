@@ -314,13 +314,24 @@ describe('ALS scoring', () => {
     expect(e.contributions.length).toBe(h.length);
   });
 
-  it('partialFit adds new users and items', async () => {
-    const base = await Interactions.fromArrays({ users: ['a', 'a', 'b', 'c'], items: ['x', 'y', 'x', 'z'] });
-    const m = await new ALS({ factors: 4, iterations: 2 }).fit(base);
-    const more = await Interactions.fromArrays({ users: ['a', 'a', 'b', 'c', 'd', 'd'], items: ['x', 'y', 'x', 'z', 'x', 'w'] });
-    await m.partialFit(more, { users: ['d'], items: ['w'] });
+  it('partialFit adds new users and items and solves exactly the rows it is given', async () => {
+    const base = await Interactions.fromArrays({ users: ['a', 'a', 'b', 'c', 'c'], items: ['x', 'y', 'x', 'z', 'y'] });
+    const m = await new ALS({ factors: 4, iterations: 3, solver: 'cholesky', regularization: 0.1 }).fit(base);
+    const more = await Interactions.fromArrays({ users: ['a', 'a', 'b', 'c', 'c', 'd', 'd'], items: ['x', 'y', 'x', 'z', 'y', 'x', 'w'] });
+    const users = Float32Array.from(m.userFactors);
+    await m.partialFit(more, { users: ['d'] });
     expect(m.users.ids).toEqual(['a', 'b', 'c', 'd']);
     expect(m.items.ids).toEqual(['x', 'y', 'z', 'w']);
+    expect(Array.from(m.userFactors.subarray(0, users.length))).toEqual(Array.from(users)); // other users untouched
+    // d's row is the exact least-squares solution against the item factors: what fold-in of d's history gives.
+    const d = m.userFactors.subarray(3 * 4, 4 * 4);
+    m.foldIn({ items: ['x', 'w'] }).factors.forEach((v, a) => expect(d[a]).toBeCloseTo(v, 4));
+    expect(Math.max(...Array.from(d, Math.abs))).toBeGreaterThan(0.05); // not the small random start (< 0.01)
+    const items = Float32Array.from(m.itemFactors);
+    await m.partialFit(more, { items: ['w'] });
+    expect(Array.from(m.itemFactors.subarray(0, 3 * 4))).toEqual(Array.from(items.subarray(0, 3 * 4)));
+    const w = m.itemFactors.subarray(3 * 4, 4 * 4);
+    expect(Math.max(...Array.from(w, (v, a) => Math.abs(v - items[3 * 4 + a])))).toBeGreaterThan(0.05);
     expect(m.recommend('d', { k: 10 }).map((r) => r.item)).not.toContain('x');
   });
 });

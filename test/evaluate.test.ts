@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ALS, BatchRecommendations, Interactions, MostPopular, aucOf, evaluate, split, type Evaluable, type Id } from '../src/index.js';
+import { ALS, BatchRecommendations, Interactions, MostPopular, aucOf, evaluate, split, type Evaluable, type Id, type Metric } from '../src/index.js';
+import { Random } from '../src/core/random.js';
 import { IdMap } from '../src/data/ids.js';
 import { randomInteractions } from './helpers.js';
 
@@ -81,13 +82,30 @@ describe('split', () => {
 
 describe('evaluate real models', () => {
   it('ALS beats most-popular on structured data; explicit ALS reports RMSE', async () => {
-    const data = await randomInteractions({ users: 200, items: 100, density: 0.08, seed: 4 });
+    // Planted taste groups: 5 groups of users, each buying mostly from its own block of 20 items (plus a
+    // little noise). Popularity cannot see the groups; a working factorization must, by a wide margin.
+    const rng = new Random(4);
+    const users: number[] = [];
+    const items: number[] = [];
+    for (let u = 0; u < 200; u++) {
+      const group = u % 5;
+      const picked = new Set<number>();
+      while (picked.size < 10) picked.add(group * 20 + rng.int(20));
+      for (let n = 0; n < 2; n++) picked.add(rng.int(100));
+      for (const i of picked) users.push(u), items.push(i);
+    }
+    const data = await Interactions.fromArrays({ users, items });
     const { train, test } = await split(data, { seed: 1 });
-    const als = await evaluate(await new ALS({ factors: 8, iterations: 5 }).fit(train), train, test, { k: 10, metrics: ['precision', 'ndcg', 'coverage'] });
-    const pop = await evaluate(await new MostPopular().fit(train), train, test, { k: 10, metrics: ['precision', 'ndcg', 'coverage'] });
+    const metrics: Metric[] = ['precision', 'ndcg', 'coverage'];
+    const als = await evaluate(await new ALS({ factors: 8, iterations: 5 }).fit(train), train, test, { k: 10, metrics });
+    const pop = await evaluate(await new MostPopular().fit(train), train, test, { k: 10, metrics });
     expect(als.users).toBe(pop.users);
+    expect(als.ndcg!).toBeGreaterThan(0.3);
+    expect(als.ndcg!).toBeGreaterThan(2 * pop.ndcg!);
+    expect(als.precision!).toBeGreaterThan(2 * pop.precision!);
     expect(als.coverage!).toBeGreaterThan(pop.coverage!);
-    const explicit = await evaluate(await new ALS({ factors: 4, iterations: 5, feedback: 'explicit' }).fit(train), train, test, { metrics: ['rmse', 'mae'] });
+    const rated = await split(await randomInteractions({ users: 200, items: 100, density: 0.08, seed: 4 }), { seed: 1 });
+    const explicit = await evaluate(await new ALS({ factors: 4, iterations: 5, feedback: 'explicit' }).fit(rated.train), rated.train, rated.test, { metrics: ['rmse', 'mae'] });
     expect(explicit.rmse).toBeGreaterThan(0);
     expect(explicit.mae!).toBeLessThanOrEqual(explicit.rmse!);
   });

@@ -161,31 +161,65 @@ describe('admin and reload', () => {
 });
 
 describe('load and shutdown', () => {
+  /** An ALS model whose batch recommendations wait until released: engine work held in flight on purpose. */
+  async function heldModel() {
+    const model = await new ALS({ factors: 8, iterations: 2 }).fit(data);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const started = { count: 0 };
+    const real = model.recommendBatch.bind(model);
+    model.recommendBatch = async (users, options) => {
+      started.count++;
+      await held;
+      return real(users, options);
+    };
+    return { model, release, started };
+  }
+
+  const untilStarted = async (started: { count: number }, n: number) => {
+    while (started.count < n) await new Promise((r) => setTimeout(r, 1));
+  };
+
   it('answers 503 with Retry-After when the engine gate is full', async () => {
+    const { model, release, started } = await heldModel();
     const registry = new ModelRegistry();
-    registry.add('als', await new ALS({ factors: 8, iterations: 2 }).fit(data));
+    registry.add('als', model);
     const small = await buildApp({ registry, maxInFlight: 1, docs: false });
-    const replies = await Promise.all(Array.from({ length: 8 }, () => small.inject({ method: 'POST', url: '/v1/recommend/batch', payload: { users: Array.from({ length: 60 }, (_, i) => `u${i}`) } })));
-    const codes = replies.map((r) => r.statusCode);
-    expect(codes).toContain(200);
-    const busy = replies.find((r) => r.statusCode === 503);
-    if (busy) {
-      expect(busy.headers['retry-after']).toBe('1');
-      expect(busy.json().code).toBe('ERR_AFFINITY_BUSY');
-    }
+    const batch = { method: 'POST' as const, url: '/v1/recommend/batch', payload: { users: ['u1', 'u2'] } };
+    const first = small.inject(batch);
+    await untilStarted(started, 1); // the gate's one slot is taken
+    const refused = await small.inject(batch);
+    expect(refused.statusCode).toBe(503);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(refused.json().code).toBe('ERR_AFFINITY_BUSY');
+    expect(started.count).toBe(1); // refused before any engine work
+    release();
+    expect((await first).statusCode).toBe(200);
+    expect((await small.inject(batch)).statusCode).toBe(200); // the slot is free again
     await small.close();
   });
 
-  it('shutdown: readiness turns 503, in-flight requests finish', async () => {
+  it('shutdown: readiness turns 503 while in-flight requests finish', async () => {
+    const { model, release, started } = await heldModel();
     const registry = new ModelRegistry();
-    registry.add('als', await new ALS({ factors: 8, iterations: 2 }).fit(data));
+    registry.add('als', model);
     const s = await buildApp({ registry, docs: false });
+    expect((await s.inject({ url: '/health/ready' })).statusCode).toBe(200);
     const inFlight = s.inject({ method: 'POST', url: '/v1/recommend/batch', payload: { users: ['u1', 'u2', 'u3'] } });
+    await untilStarted(started, 1);
+    // Readiness follows the server's state; close() sets it (preClose), serve() sets it unreadyMs earlier.
+    s.affinity.closing = true;
+    const ready = await s.inject({ url: '/health/ready' });
+    expect(ready.statusCode).toBe(503);
+    expect(ready.headers['retry-after']).toBe('1');
+    expect(ready.json()).toEqual({ status: 'closing', models: 1 });
+    s.affinity.closing = false;
     const closing = s.close();
-    const done = await inFlight;
-    expect(done.statusCode).toBe(200);
-    await closing;
+    await new Promise((r) => setTimeout(r, 20));
     expect(s.affinity.closing).toBe(true);
+    release();
+    expect((await inFlight).statusCode).toBe(200);
+    await closing;
   });
 
   it('over real sockets, finished request bodies do not cancel the work (only a gone client does)', async () => {

@@ -8,6 +8,12 @@ export interface ServeOptions extends AppOptions {
   host?: string;
   /** How long in-flight requests get to finish on shutdown (ms, default 10000). */
   graceMs?: number;
+  /**
+   * On SIGTERM/SIGINT, how long /health/ready answers 503 while the server still serves, before it stops
+   * accepting connections (ms, default 0): give it the load balancer's probe interval so no request is
+   * routed to a closed port.
+   */
+  unreadyMs?: number;
 }
 
 export async function serve(options: ServeOptions = {}): Promise<FastifyInstance> {
@@ -17,6 +23,8 @@ export async function serve(options: ServeOptions = {}): Promise<FastifyInstance
   closeWithGrace({ delay: options.graceMs ?? 10_000, skip: ['SIGHUP'] }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
     else app.log.info({ signal }, 'shutting down: draining requests');
+    app.affinity.closing = true;
+    if (options.unreadyMs) await new Promise((r) => setTimeout(r, options.unreadyMs));
     await app.close();
   });
   process.on('SIGHUP', () => {
