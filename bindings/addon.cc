@@ -10,7 +10,7 @@
 
 namespace affinity::glue {
 
-Napi::Function initCsvReader(Napi::Env env, AddonData* data);
+Napi::Function initCsvReader(Napi::Env env);
 Napi::Function initKnnModel(Napi::Env env);
 void initAls(Napi::Env env, Napi::Object exports);
 void initFiles(Napi::Env env, Napi::Object exports);
@@ -59,7 +59,7 @@ DuplicatePolicy policyArg(const Napi::Value& v) {
   if (p == "sum") return DuplicatePolicy::Sum;
   if (p == "max") return DuplicatePolicy::Max;
   if (p == "last") return DuplicatePolicy::Last;
-  throw Napi::RangeError::New(v.Env(), "duplicates must be 'sum', 'max' or 'last'");
+  fail(code::kBadInput, "duplicates must be 'sum', 'max' or 'last', got '" + p + "'");
 }
 
 // buildCsr(rows, cols, values|null, timestamps|null, nRows, nCols, duplicates, cancel, onProgress)
@@ -130,7 +130,7 @@ Napi::Value multiplyJs(const Napi::CallbackInfo& info) {
 SimilarityOptions similarityOptions(const Napi::Object& o) {
   SimilarityOptions s;
   std::string axis = stringArg(o.Get("axis"), "axis");
-  if (axis != "items" && axis != "users") throw Napi::RangeError::New(o.Env(), "axis must be 'items' or 'users'");
+  require(axis == "items" || axis == "users", code::kBadInput, "axis must be 'items' or 'users', got '" + axis + "'");
   s.axis = axis == "items" ? Axis::Items : Axis::Users;
   s.measure = parseMeasure(stringArg(o.Get("measure"), "measure"));
   s.weighting = parseWeighting(stringArg(o.Get("weighting"), "weighting"));
@@ -165,6 +165,16 @@ Napi::Value similarityJs(const Napi::CallbackInfo& info) {
       });
 }
 
+// injectFault(site: 'call' | 'job', fault: 'bad_alloc' | 'core' | 'std'): arms one fault (tests only).
+Napi::Value injectFaultJs(const Napi::CallbackInfo& info) {
+  const std::string site = stringArg(info[0], "site"), fault = stringArg(info[1], "fault");
+  require(site == "call" || site == "job", code::kBadInput, "site must be 'call' or 'job'");
+  require(fault == "bad_alloc" || fault == "core" || fault == "std", code::kBadInput, "fault must be 'bad_alloc', 'core' or 'std'");
+  armFault(site == "call" ? FaultSite::Call : FaultSite::Job,
+           fault == "bad_alloc" ? Fault::BadAlloc : fault == "core" ? Fault::CoreError : Fault::StdException);
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
@@ -175,22 +185,23 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   } catch (const Error& e) {
     throw makeError(env, e.code(), e.what());
   }
-  exports.Set("capabilities", Napi::Function::New(env, capabilities, "capabilities"));
-  exports.Set("setSimdLevel", Napi::Function::New(env, setSimd, "setSimdLevel"));
-  exports.Set("setThreads", Napi::Function::New(env, setThreads, "setThreads"));
-  exports.Set("setErrorClass", Napi::Function::New(env, setErrorClass, "setErrorClass"));
-  exports.Set("buildCsr", Napi::Function::New(env, buildCsrJs, "buildCsr"));
-  exports.Set("canonicalCsr", Napi::Function::New(env, canonicalCsrJs, "canonicalCsr"));
-  exports.Set("transpose", Napi::Function::New(env, transposeJs, "transpose"));
-  exports.Set("multiply", Napi::Function::New(env, multiplyJs, "multiply"));
-  exports.Set("columnCounts", Napi::Function::New(env, columnCountsJs, "columnCounts"));
-  exports.Set("orderByCount", Napi::Function::New(env, orderByCountJs, "orderByCount"));
-  exports.Set("similarity", Napi::Function::New(env, similarityJs, "similarity"));
+  exports.Set("capabilities", fn<capabilities>(env, "capabilities"));
+  exports.Set("setSimdLevel", fn<setSimd>(env, "setSimdLevel"));
+  exports.Set("setThreads", fn<setThreads>(env, "setThreads"));
+  exports.Set("setErrorClass", fn<setErrorClass>(env, "setErrorClass"));
+  exports.Set("buildCsr", fn<buildCsrJs>(env, "buildCsr"));
+  exports.Set("canonicalCsr", fn<canonicalCsrJs>(env, "canonicalCsr"));
+  exports.Set("transpose", fn<transposeJs>(env, "transpose"));
+  exports.Set("multiply", fn<multiplyJs>(env, "multiply"));
+  exports.Set("columnCounts", fn<columnCountsJs>(env, "columnCounts"));
+  exports.Set("orderByCount", fn<orderByCountJs>(env, "orderByCount"));
+  exports.Set("similarity", fn<similarityJs>(env, "similarity"));
   exports.Set("KnnModel", initKnnModel(env));
   initAls(env, exports);
   initFiles(env, exports);
   initAnalytics(env, exports);
-  exports.Set("CsvReader", initCsvReader(env, data));
+  exports.Set("CsvReader", initCsvReader(env));
+  exports.Set("injectFault", fn<injectFaultJs>(env, "injectFault"));
   return exports;
 }
 

@@ -23,8 +23,8 @@ AlsOptions alsOptions(const Napi::Value& v) {
   a.iterations = int32Arg(o.Get("iterations"), "iterations", 0, 100000);
   a.regularization = static_cast<float>(numberArg(o.Get("regularization"), "regularization"));
   a.alpha = static_cast<float>(numberArg(o.Get("alpha"), "alpha"));
-  a.implicit = stringArg(o.Get("feedback"), "feedback") == "implicit";
-  a.solver = stringArg(o.Get("solver"), "solver") == "cholesky" ? AlsSolver::Cholesky : AlsSolver::CG;
+  a.implicit = parseAlsImplicit(stringArg(o.Get("feedback"), "feedback"));
+  a.solver = parseAlsSolver(stringArg(o.Get("solver"), "solver"));
   a.cgSteps = int32Arg(o.Get("cgSteps"), "cgSteps", 1, 1000);
   a.scaleRegularization = boolArg(o.Get("scaleRegularization"), "scaleRegularization");
   a.seed = static_cast<uint64_t>(numberArg(o.Get("seed"), "seed"));
@@ -116,22 +116,22 @@ Napi::Value alsSolveRowsJs(const Napi::CallbackInfo& info) {
       [model](Napi::Env env) -> Napi::Value { return modelToJs(env, std::move(*model)); });
 }
 
-class AlsModelWrap : public Napi::ObjectWrap<AlsModelWrap> {
+class AlsModelWrap : public Wrap<AlsModelWrap> {
  public:
   static Napi::Function define(Napi::Env env) {
     return DefineClass(env, "AlsModel",
-                       {InstanceMethod("recommend", &AlsModelWrap::recommend), InstanceMethod("recommendFor", &AlsModelWrap::recommendFor),
-                        InstanceMethod("foldIn", &AlsModelWrap::foldIn), InstanceMethod("score", &AlsModelWrap::score),
-                        InstanceMethod("scoreFor", &AlsModelWrap::scoreFor), InstanceMethod("similar", &AlsModelWrap::similar),
-                        InstanceMethod("explain", &AlsModelWrap::explain),
-                        InstanceMethod("recommendBatch", &AlsModelWrap::recommendBatch),
-                        InstanceMethod("recommendForAsync", &AlsModelWrap::recommendForAsync),
-                        InstanceMethod("similarAsync", &AlsModelWrap::similarAsync),
-                        InstanceMethod("prepareAsync", &AlsModelWrap::prepareAsync)});
+                       {method<&AlsModelWrap::recommend>("recommend"), method<&AlsModelWrap::recommendFor>("recommendFor"),
+                        method<&AlsModelWrap::foldIn>("foldIn"), method<&AlsModelWrap::score>("score"),
+                        method<&AlsModelWrap::scoreFor>("scoreFor"), method<&AlsModelWrap::similar>("similar"),
+                        method<&AlsModelWrap::explain>("explain"),
+                        method<&AlsModelWrap::recommendBatch>("recommendBatch"),
+                        method<&AlsModelWrap::recommendForAsync>("recommendForAsync"),
+                        method<&AlsModelWrap::similarAsync>("similarAsync"),
+                        method<&AlsModelWrap::prepareAsync>("prepareAsync")});
   }
 
   // new AlsModel(model, seen csr, options)
-  explicit AlsModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AlsModelWrap>(info) {
+  explicit AlsModelWrap(const Napi::CallbackInfo& info) : Wrap<AlsModelWrap>(info) {
     guard(info, [&] {
       model_ = alsViewArg(info[0]);
       seen_ = csrArg(info[1], "seen");
@@ -199,28 +199,8 @@ class AlsModelWrap : public Napi::ObjectWrap<AlsModelWrap> {
     float bias = 0;
     std::vector<int32_t> items;
   };
-  // Duplicate items are summed first, as training merges repeated interactions.
-  struct History {
-    std::vector<int32_t> items;
-    std::vector<float> values;
-  };
-  static History merged(const Napi::Value& items, const Napi::Value& values) {
-    auto idx = typedArray<int32_t>(items, "items");
-    auto val = typedArray<float>(values, "values");
-    if (idx.size() != val.size()) throw makeError(items.Env(), code::kDimMismatch, "items and values have different lengths");
-    std::vector<std::pair<int32_t, float>> pairs(idx.size());
-    for (size_t j = 0; j < idx.size(); ++j) pairs[j] = {idx[j], val[j]};
-    std::sort(pairs.begin(), pairs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    History h;
-    for (const auto& [i, v] : pairs) {
-      if (!h.items.empty() && h.items.back() == i) {
-        h.values.back() += v;
-      } else {
-        h.items.push_back(i);
-        h.values.push_back(v);
-      }
-    }
-    return h;
+  History merged(const Napi::Value& items, const Napi::Value& values) {
+    return alsHistory(typedArray<int32_t>(items, "items"), typedArray<float>(values, "values"), model_.items);
   }
   Folded fold(const Napi::Value& items, const Napi::Value& values) {
     History h = merged(items, values);
@@ -354,8 +334,8 @@ class AlsModelWrap : public Napi::ObjectWrap<AlsModelWrap> {
 }  // namespace
 
 void initAls(Napi::Env env, Napi::Object exports) {
-  exports.Set("alsFit", Napi::Function::New(env, alsFitJs, "alsFit"));
-  exports.Set("alsSolveRows", Napi::Function::New(env, alsSolveRowsJs, "alsSolveRows"));
+  exports.Set("alsFit", fn<alsFitJs>(env, "alsFit"));
+  exports.Set("alsSolveRows", fn<alsSolveRowsJs>(env, "alsSolveRows"));
   exports.Set("AlsModel", AlsModelWrap::define(env));
 }
 

@@ -117,10 +117,10 @@ Napi::Value logisticFitJs(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void initAnalytics(Napi::Env env, Napi::Object exports) {
-  exports.Set("kmeans", Napi::Function::New(env, kmeansJs, "kmeans"));
-  exports.Set("nearestCentroid", Napi::Function::New(env, nearestCentroidJs, "nearestCentroid"));
-  exports.Set("silhouette", Napi::Function::New(env, silhouetteJs, "silhouette"));
-  exports.Set("logisticFit", Napi::Function::New(env, logisticFitJs, "logisticFit"));
+  exports.Set("kmeans", fn<kmeansJs>(env, "kmeans"));
+  exports.Set("nearestCentroid", fn<nearestCentroidJs>(env, "nearestCentroid"));
+  exports.Set("silhouette", fn<silhouetteJs>(env, "silhouette"));
+  exports.Set("logisticFit", fn<logisticFitJs>(env, "logisticFit"));
 }
 
 }  // namespace affinity::glue

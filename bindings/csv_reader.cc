@@ -21,15 +21,15 @@ CsvColumn columnArg(const Napi::Object& columns, const char* role) {
   return c;
 }
 
-class CsvReaderWrap : public Napi::ObjectWrap<CsvReaderWrap> {
+class CsvReaderWrap : public Wrap<CsvReaderWrap> {
  public:
   static Napi::Function define(Napi::Env env) {
     return DefineClass(env, "CsvReader",
-                       {InstanceMethod("push", &CsvReaderWrap::push), InstanceMethod("finish", &CsvReaderWrap::finish)});
+                       {method<&CsvReaderWrap::push>("push"), method<&CsvReaderWrap::finish>("finish")});
   }
 
   // new CsvReader({ delimiter, header, skipInvalid, columns: { user, item, value?, timestamp? } })
-  explicit CsvReaderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CsvReaderWrap>(info) {
+  explicit CsvReaderWrap(const Napi::CallbackInfo& info) : Wrap<CsvReaderWrap>(info) {
     guard(info, [&] {
       if (!info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "options must be an object");
       Napi::Object o = info[0].As<Napi::Object>();
@@ -69,7 +69,7 @@ class CsvReaderWrap : public Napi::ObjectWrap<CsvReaderWrap> {
         [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
   }
 
-  // finish() -> { rows, cols, values|null, timestamps|null, userIds, itemIds, skipped, firstSkippedLine }
+  // finish() -> { rows, cols, values|null, timestamps|null, userIds, itemIds, skipped }
   Napi::Value finish(const Napi::CallbackInfo& info) {
     return guard(info, [&] {
       Napi::Env env = info.Env();
@@ -88,7 +88,6 @@ class CsvReaderWrap : public Napi::ObjectWrap<CsvReaderWrap> {
       o.Set("userIds", ids(reader_->users));
       o.Set("itemIds", ids(reader_->items));
       o.Set("skipped", static_cast<double>(reader_->skipped));
-      o.Set("firstSkippedLine", static_cast<double>(reader_->firstSkippedLine));
       return o;
     });
   }
@@ -99,10 +98,6 @@ class CsvReaderWrap : public Napi::ObjectWrap<CsvReaderWrap> {
 
 }  // namespace
 
-Napi::Function initCsvReader(Napi::Env env, AddonData* data) {
-  Napi::Function cls = CsvReaderWrap::define(env);
-  data->csvReader = Napi::Persistent(cls);
-  return cls;
-}
+Napi::Function initCsvReader(Napi::Env env) { return CsvReaderWrap::define(env); }
 
 }  // namespace affinity::glue

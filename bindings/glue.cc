@@ -4,7 +4,9 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <atomic>
 #include <new>
+#include <stdexcept>
 
 namespace affinity::glue {
 
@@ -19,13 +21,37 @@ Napi::Error makeError(Napi::Env env, const std::string& code, const std::string&
   return err;
 }
 
+namespace {
+std::atomic<Fault> armedCall{Fault::None}, armedJob{Fault::None};
+}
+
+void armFault(FaultSite site, Fault fault) { (site == FaultSite::Call ? armedCall : armedJob).store(fault); }
+
+void throwArmedFault(FaultSite site) {
+  switch ((site == FaultSite::Call ? armedCall : armedJob).exchange(Fault::None)) {
+    case Fault::None:
+      return;
+    case Fault::BadAlloc:
+      throw std::bad_alloc();
+    case Fault::CoreError:
+      fail(code::kBadInput, "injected core error");
+    case Fault::StdException:
+      throw std::runtime_error("injected std::exception");
+  }
+}
+
 Napi::Value guard(const Napi::CallbackInfo& info, const std::function<Napi::Value()>& fn) {
   try {
+    throwArmedFault(FaultSite::Call);
     return fn();
+  } catch (const Napi::Error&) {
+    throw;  // already a JS error (TypeError from argument checks, or one of ours)
   } catch (const Error& e) {
     throw makeError(info.Env(), e.code(), e.what());
   } catch (const std::bad_alloc&) {
     throw makeError(info.Env(), code::kOutOfMemory, "out of memory");
+  } catch (const std::exception& e) {
+    throw makeError(info.Env(), code::kInternal, e.what());
   }
 }
 
@@ -165,6 +191,7 @@ class Job : public Napi::AsyncWorker {
  protected:
   void Execute() override {
     try {
+      throwArmedFault(FaultSite::Job);
       compute_(*control_);
     } catch (const Error& e) {
       code_ = e.code();

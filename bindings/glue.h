@@ -19,13 +19,48 @@ namespace affinity::glue {
 // One per environment (main thread and each worker thread): the JS AffinityError class.
 struct AddonData {
   Napi::FunctionReference errorClass;
-  Napi::FunctionReference csvReader;
 };
 
 Napi::Error makeError(Napi::Env env, const std::string& code, const std::string& message);
 
-// Runs fn and turns core errors into AffinityError, std::bad_alloc into ERR_AFFINITY_OOM.
+// Runs fn and turns core errors into AffinityError with their code, std::bad_alloc into ERR_AFFINITY_OOM
+// and any other std::exception into ERR_AFFINITY_INTERNAL. Entry points get it by registration (fn<> and
+// Wrap::method<> below), so a new method cannot forget it.
 Napi::Value guard(const Napi::CallbackInfo& info, const std::function<Napi::Value()>& fn);
+
+// Fault injection for the tests that prove every entry point is guarded: the next guarded call (site
+// Call) or the next job's compute (site Job) throws the armed exception instead of running.
+enum class FaultSite { Call, Job };
+enum class Fault { None, BadAlloc, CoreError, StdException };
+void armFault(FaultSite site, Fault fault);
+void throwArmedFault(FaultSite site);
+
+// A module function whose every call runs inside guard().
+template <Napi::Value (*F)(const Napi::CallbackInfo&)>
+Napi::Value guardedCall(const Napi::CallbackInfo& info) {
+  return guard(info, [&] { return F(info); });
+}
+template <Napi::Value (*F)(const Napi::CallbackInfo&)>
+Napi::Function fn(Napi::Env env, const char* name) {
+  return Napi::Function::New(env, guardedCall<F>, name);
+}
+
+// Base of every ObjectWrap: methods registered through method<&T::m>(name) run inside guard().
+template <class T>
+class Wrap : public Napi::ObjectWrap<T> {
+ public:
+  using Napi::ObjectWrap<T>::ObjectWrap;
+  using Method = Napi::Value (T::*)(const Napi::CallbackInfo&);
+
+  template <Method M>
+  Napi::Value guarded(const Napi::CallbackInfo& info) {
+    return guard(info, [&] { return (static_cast<T*>(this)->*M)(info); });
+  }
+  template <Method M>
+  static Napi::ClassPropertyDescriptor<T> method(const char* name) {
+    return Napi::ObjectWrap<T>::InstanceMethod(name, static_cast<Method>(&Wrap<T>::template guarded<M>));
+  }
+};
 
 template <class T>
 struct TypedArrayTraits;

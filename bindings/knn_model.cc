@@ -13,16 +13,16 @@ namespace {
 
 constexpr int32_t kMaxDim = std::numeric_limits<int32_t>::max() - 1;
 
-class KnnModelWrap : public Napi::ObjectWrap<KnnModelWrap> {
+class KnnModelWrap : public Wrap<KnnModelWrap> {
  public:
   static Napi::Function define(Napi::Env env) {
     return DefineClass(env, "KnnModel",
-                       {InstanceMethod("recommend", &KnnModelWrap::recommend), InstanceMethod("score", &KnnModelWrap::score),
-                        InstanceMethod("recommendBatch", &KnnModelWrap::recommendBatch)});
+                       {method<&KnnModelWrap::recommend>("recommend"), method<&KnnModelWrap::score>("score"),
+                        method<&KnnModelWrap::recommendBatch>("recommendBatch")});
   }
 
   // new KnnModel(first, second, seen): CSR objects; see native/core/knn.h for their roles.
-  explicit KnnModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<KnnModelWrap>(info) {
+  explicit KnnModelWrap(const Napi::CallbackInfo& info) : Wrap<KnnModelWrap>(info) {
     guard(info, [&] {
       model_ = TwoHop{csrArg(info[0], "first"), csrArg(info[1], "second"), csrArg(info[2], "seen")};
       if (model_.first.cols != model_.second.rows || model_.seen.rows != model_.first.rows || model_.seen.cols != model_.second.cols)

@@ -112,10 +112,10 @@ Napi::Value crc32Js(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void initFiles(Napi::Env env, Napi::Object exports) {
-  exports.Set("mapFile", Napi::Function::New(env, mapFileJs, "mapFile"));
-  exports.Set("verifyCsr", Napi::Function::New(env, verifyCsrJs, "verifyCsr"));
-  exports.Set("verifyFinite", Napi::Function::New(env, verifyFiniteJs, "verifyFinite"));
-  exports.Set("crc32", Napi::Function::New(env, crc32Js, "crc32"));
+  exports.Set("mapFile", fn<mapFileJs>(env, "mapFile"));
+  exports.Set("verifyCsr", fn<verifyCsrJs>(env, "verifyCsr"));
+  exports.Set("verifyFinite", fn<verifyFiniteJs>(env, "verifyFinite"));
+  exports.Set("crc32", fn<crc32Js>(env, "crc32"));
 }
 
 }  // namespace affinity::glue

@@ -78,7 +78,6 @@ export interface NativeCsvResult {
   userIds: string[];
   itemIds: string[];
   skipped: number;
-  firstSkippedLine: number;
 }
 
 export interface NativeCsvReader {
@@ -266,6 +265,8 @@ export interface NativeBinding {
   verifyCsr(csr: NativeCsr, cancel: Int32Array | null, onProgress: ProgressCallback): Promise<void>;
   verifyFinite(values: Float32Array, what: string): Promise<void>;
   crc32(bytes: Uint8Array, previous?: number): Promise<number>;
+  /** Tests only: the next guarded call ('call') or job ('job') throws the given fault instead of running. */
+  injectFault(site: 'call' | 'job', fault: 'bad_alloc' | 'core' | 'std'): void;
 }
 
 function packageRoot(): string {

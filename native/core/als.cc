@@ -629,4 +629,36 @@ std::vector<Contribution> alsExplain(const AlsView& m, const AlsOptions& o, std:
   return out;
 }
 
+AlsSolver parseAlsSolver(const std::string& name) {
+  if (name == "cg") return AlsSolver::CG;
+  if (name == "cholesky") return AlsSolver::Cholesky;
+  fail(code::kBadInput, "solver must be 'cg' or 'cholesky', got '" + name + "'");
+}
+
+bool parseAlsImplicit(const std::string& feedback) {
+  if (feedback == "implicit") return true;
+  if (feedback == "explicit") return false;
+  fail(code::kBadInput, "feedback must be 'implicit' or 'explicit', got '" + feedback + "'");
+}
+
+History alsHistory(std::span<const int32_t> items, std::span<const float> values, int32_t itemCount) {
+  require(items.size() == values.size(), code::kDimMismatch, "history items and values have different lengths");
+  std::vector<std::pair<int32_t, float>> pairs(items.size());
+  for (size_t j = 0; j < items.size(); ++j) {
+    require(items[j] >= 0 && items[j] < itemCount, code::kBadInput, "history item index out of range");
+    pairs[j] = {items[j], values[j]};
+  }
+  std::sort(pairs.begin(), pairs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  History h;
+  for (const auto& [i, v] : pairs) {
+    if (!h.items.empty() && h.items.back() == i) {
+      h.values.back() += v;
+    } else {
+      h.items.push_back(i);
+      h.values.push_back(v);
+    }
+  }
+  return h;
+}
+
 }  // namespace affinity

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "aligned.h"
@@ -15,6 +16,10 @@
 namespace affinity {
 
 enum class AlsSolver { CG, Cholesky };
+
+// The option strings of the API, parsed once here: anything else is ERR_AFFINITY_BAD_INPUT.
+AlsSolver parseAlsSolver(const std::string& name);    // "cg" | "cholesky"
+bool parseAlsImplicit(const std::string& feedback);   // "implicit" | "explicit"
 
 struct AlsOptions {
   int32_t factors = 64;
@@ -78,7 +83,15 @@ void alsSolveRows(const CsrView& rows, const AlsOptions& o, AlsModel& model, boo
 // Y'Y of the item factors (f x f): cached by callers that fold in often.
 std::vector<float> alsItemGram(const AlsView& model);
 
-// The factor of a user outside the model from (item, value) pairs, by the training equations solved
+// A visitor's history as fold-in and explanations need it: items ascending, repeated items summed (as
+// training merges repeated interactions). Items must lie in [0, items).
+struct History {
+  std::vector<int32_t> items;
+  std::vector<float> values;
+};
+History alsHistory(std::span<const int32_t> items, std::span<const float> values, int32_t itemCount);
+
+// The factor of a user outside the model from (item, value) pairs of an alsHistory, by the training equations solved
 // exactly (Cholesky). For explicit models `bias` receives the user's bias.
 std::vector<float> alsFoldIn(const AlsView& model, const AlsOptions& o, std::span<const int32_t> items,
                              std::span<const float> values, float* bias);

@@ -142,7 +142,7 @@ void CsvReader::error(const std::string& message) const { fail(code::kParse, "li
 
 bool CsvReader::reject(const std::string& message) {
   if (!o_.skipInvalid) error(message);
-  if (skipped++ == 0) firstSkippedLine = recordLine_;
+  ++skipped;
   fields_.clear();
   return false;
 }

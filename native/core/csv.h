@@ -52,7 +52,6 @@ class CsvReader {
   std::vector<float> values;       // empty when no value column
   std::vector<double> timestamps;  // empty when no timestamp column
   int64_t skipped = 0;
-  int64_t firstSkippedLine = 0;
 
  private:
   void endField();

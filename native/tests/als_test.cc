@@ -54,3 +54,18 @@ TEST(als, wide_factors_with_copied_rows) {
   CHECK(models[0].itemFactors == models[1].itemFactors);
   CHECK(losses[0] == losses[1]);
 }
+
+TEST(als, history_is_sorted_and_merged_in_the_core) {
+  std::vector<int32_t> items{5, 2, 5, 0, 2};
+  std::vector<float> values{1, 2, 3, 4, 0.5f};
+  History h = alsHistory(items, values, 6);
+  CHECK((h.items == std::vector<int32_t>{0, 2, 5}));
+  CHECK((h.values == std::vector<float>{4, 2.5f, 4}));
+  std::vector<int32_t> bad{1, 6};
+  std::vector<float> two{1, 1};
+  CHECK_THROWS_CODE(alsHistory(bad, two, 6), code::kBadInput);
+  CHECK_THROWS_CODE(alsHistory(items, two, 6), code::kDimMismatch);
+  CHECK_THROWS_CODE(parseAlsSolver("lbfgs"), code::kBadInput);
+  CHECK_THROWS_CODE(parseAlsImplicit("Implicit"), code::kBadInput);
+  CHECK(parseAlsSolver("cholesky") == AlsSolver::Cholesky && !parseAlsImplicit("explicit"));
+}

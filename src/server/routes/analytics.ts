@@ -37,7 +37,7 @@ type ColdStart = { user?: Id; items?: Id[]; values?: number[]; k?: number; filte
 
 function coldStartRequest(body: ColdStart, items: IdMap) {
   if ((body.user === undefined) === (body.items === undefined)) throw badInput('give exactly one of user or items');
-  if (body.values !== undefined && body.values.length !== body.items?.length) throw badInput('values must have one number per item');
+  if (body.values !== undefined && body.values.length !== body.items?.length) throw new AffinityError('values must have one entry per item', ErrorCode.DimMismatch);
   const options = { k: body.k ?? 10, filterSeen: body.filterSeen ?? true, exclude: knownItems(items, body.exclude), include: knownItems(items, body.include) };
   const history = body.items ? { items: knownItems(items, body.items)!, values: body.values } : undefined;
   return { options, history };
