@@ -18,8 +18,6 @@ void initAnalytics(Napi::Env env, Napi::Object exports);
 
 namespace {
 
-constexpr int32_t kMaxDim = std::numeric_limits<int32_t>::max() - 1;
-
 Napi::Value capabilities(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const CpuFeatures& cpu = cpuFeatures();

@@ -13,8 +13,6 @@
 namespace affinity::glue {
 namespace {
 
-constexpr int32_t kMaxDim = std::numeric_limits<int32_t>::max() - 1;
-
 AlsOptions alsOptions(const Napi::Value& v) {
   if (!v.IsObject()) throw Napi::TypeError::New(v.Env(), "options must be an object");
   Napi::Object o = v.As<Napi::Object>();

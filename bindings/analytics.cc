@@ -11,8 +11,6 @@
 namespace affinity::glue {
 namespace {
 
-constexpr int32_t kMaxDim = std::numeric_limits<int32_t>::max() - 1;
-
 // (values: Float32Array, rows, dims) at info[at..at+2].
 DenseRows denseArg(const Napi::CallbackInfo& info, size_t at, const char* what) {
   DenseRows x{typedArray<float>(info[at], what), int32Arg(info[at + 1], "rows", 0, kMaxDim),

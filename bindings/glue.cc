@@ -83,8 +83,8 @@ CsrView csrArg(const Napi::Value& v, const char* what) {
   if (!v.IsObject()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a CSR object");
   Napi::Object o = v.As<Napi::Object>();
   CsrView m;
-  m.rows = int32Arg(o.Get("rows"), "rows", 0, std::numeric_limits<int32_t>::max() - 1);
-  m.cols = int32Arg(o.Get("cols"), "cols", 0, std::numeric_limits<int32_t>::max() - 1);
+  m.rows = int32Arg(o.Get("rows"), "rows", 0, kMaxDim);
+  m.cols = int32Arg(o.Get("cols"), "cols", 0, kMaxDim);
   m.indptr = typedArray<int32_t>(o.Get("indptr"), "indptr");
   m.indices = typedArray<int32_t>(o.Get("indices"), "indices");
   m.data = typedArray<float>(o.Get("data"), "data");
@@ -117,7 +117,7 @@ RecommendFilter filterArg(const Napi::CallbackInfo& info, size_t at) {
 
 Napi::Value runRecommendBatch(const Napi::CallbackInfo& info, BatchCompute compute) {
   auto users = typedArray<int32_t>(info[0], "users");
-  int32_t k = int32Arg(info[1], "k", 0, std::numeric_limits<int32_t>::max() - 1);
+  int32_t k = int32Arg(info[1], "k", 0, kMaxDim);
   RecommendFilter filter = filterArg(info, 2);
   int threads = int32Arg(info[5], "threads", 0, 256);
   auto result = std::make_shared<BatchResult>();

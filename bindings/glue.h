@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <span>
 #include <string>
 #include <vector>
@@ -15,6 +16,9 @@
 #include "../native/core/topk.h"
 
 namespace affinity::glue {
+
+// The largest dimension, index or k the core takes: int32 counts, with one value left for end markers.
+inline constexpr int32_t kMaxDim = std::numeric_limits<int32_t>::max() - 1;
 
 // One per environment (main thread and each worker thread): the JS AffinityError class.
 struct AddonData {

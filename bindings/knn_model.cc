@@ -11,8 +11,6 @@
 namespace affinity::glue {
 namespace {
 
-constexpr int32_t kMaxDim = std::numeric_limits<int32_t>::max() - 1;
-
 class KnnModelWrap : public Wrap<KnnModelWrap> {
  public:
   static Napi::Function define(Napi::Env env) {

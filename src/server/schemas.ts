@@ -1,5 +1,13 @@
 // Request and response schemas (TypeBox). Unknown fields are rejected, sizes are capped.
-import { Type } from 'typebox';
+//
+// Replies are serialized through their schemas (fast-json-stringify drops what a schema does not name), so
+// a field added to a domain type would vanish from responses. Each reply schema is therefore tied to the
+// domain type it carries: `Same<Static<schema>, DomainType>` below fails to compile when the two differ.
+import { Type, type Static } from 'typebox';
+import type { Recommendation, Neighbor } from '../models/contract.js';
+import type { AlsoBought } from '../analytics/rules.js';
+import type { PropensityResult } from '../analytics/churn.js';
+import type { SegmentProfile } from '../analytics/segments.js';
 
 export const LIMITS = { k: 1000, batchUsers: 1000, listItems: 1000, idLength: 256 } as const;
 
@@ -15,7 +23,8 @@ export const ErrorResponse = Type.Object({
   message: Type.String(),
 });
 
-const Item = Type.Object({ item: Id, score: Type.Number() });
+export const Item = Type.Object({ item: Id, score: Type.Number() });
+export const NeighborSchema = Type.Object({ id: Id, score: Type.Number() });
 const Served = { model: Type.String(), version: Type.Integer() };
 
 export const RecommendBody = Type.Object(
@@ -58,7 +67,7 @@ export const ScoreReply = Type.Object({ ...Served, user: Id, scores: Type.Array(
 
 export const SimilarItemsBody = Type.Object({ model: Type.Optional(ModelName), item: Id, k: Type.Optional(K) }, { additionalProperties: false });
 export const SimilarUsersBody = Type.Object({ model: Type.Optional(ModelName), user: Id, k: Type.Optional(K) }, { additionalProperties: false });
-export const SimilarReply = Type.Object({ ...Served, neighbors: Type.Array(Type.Object({ id: Id, score: Type.Number() })) });
+export const SimilarReply = Type.Object({ ...Served, neighbors: Type.Array(NeighborSchema) });
 
 export const ModelInfo = Type.Object({
   name: Type.String(),
@@ -81,20 +90,21 @@ export function replies<T>(ok: T) {
 // Marketing analytics.
 export const SegmentParams = Type.Object({ user: Type.String({ minLength: 1, maxLength: LIMITS.idLength }) });
 const Ranked = Type.Array(Type.Object({ item: Id, customers: Type.Integer() }));
+export const SegmentProfileSchema = Type.Object({
+  segment: Type.Integer(),
+  size: Type.Integer(),
+  share: Type.Number(),
+  recencyDays: Type.Number(),
+  frequency: Type.Number(),
+  monetary: Type.Number(),
+  topItems: Ranked,
+  topCategories: Type.Array(Type.Object({ category: Type.String(), share: Type.Number() })),
+});
 export const SegmentReply = Type.Object({
   model: Type.String(),
   user: Id,
   segment: Type.Integer(),
-  profile: Type.Object({
-    segment: Type.Integer(),
-    size: Type.Integer(),
-    share: Type.Number(),
-    recencyDays: Type.Number(),
-    frequency: Type.Number(),
-    monetary: Type.Number(),
-    topItems: Ranked,
-    topCategories: Type.Array(Type.Object({ category: Type.String(), share: Type.Number() })),
-  }),
+  profile: SegmentProfileSchema,
 });
 
 export const PropensityBody = Type.Object(
@@ -104,27 +114,19 @@ export const PropensityBody = Type.Object(
   },
   { additionalProperties: false },
 );
-export const PropensityReply = Type.Object({
-  model: Type.String(),
-  results: Type.Array(
-    Type.Object({
-      customer: Id,
-      probability: Type.Number(),
-      attributions: Type.Array(Type.Object({ feature: Type.String(), contribution: Type.Number() })),
-    }),
-  ),
+export const PropensityResultSchema = Type.Object({
+  customer: Id,
+  probability: Type.Number(),
+  attributions: Type.Array(Type.Object({ feature: Type.String(), contribution: Type.Number() })),
 });
+export const PropensityReply = Type.Object({ model: Type.String(), results: Type.Array(PropensityResultSchema) });
 
 export const AlsoBoughtBody = Type.Object(
   { items: Type.Array(Id, { minItems: 1, maxItems: LIMITS.listItems }), k: Type.Optional(K) },
   { additionalProperties: false },
 );
-export const AlsoBoughtReply = Type.Object({
-  model: Type.String(),
-  items: Type.Array(
-    Type.Object({ item: Id, score: Type.Number(), confidence: Type.Number(), lift: Type.Number(), support: Type.Number(), because: Id }),
-  ),
-});
+export const AlsoBoughtSchema = Type.Object({ item: Id, score: Type.Number(), confidence: Type.Number(), lift: Type.Number(), support: Type.Number(), because: Id });
+export const AlsoBoughtReply = Type.Object({ model: Type.String(), items: Type.Array(AlsoBoughtSchema) });
 
 /** A known user, or a visitor described by the items they interacted with: exactly one of the two. */
 export const ColdStartBody = Type.Object(
@@ -140,5 +142,16 @@ export const ColdStartBody = Type.Object(
   { additionalProperties: false },
 );
 export const ColdStartReply = Type.Object({ model: Type.String(), items: Type.Array(Item) });
-export const ContentSimilarReply = Type.Object({ model: Type.String(), neighbors: Type.Array(Type.Object({ id: Id, score: Type.Number() })) });
+export const ContentSimilarReply = Type.Object({ model: Type.String(), neighbors: Type.Array(NeighborSchema) });
 export const ContentSimilarBody = Type.Object({ item: Id, k: Type.Optional(K) }, { additionalProperties: false });
+
+/** True only when A and B are the same type (each assignable to the other, property by property). */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Check<T extends true> = T;
+export type ReplyTypesMatchDomain = [
+  Check<Same<Static<typeof Item>, Recommendation>>,
+  Check<Same<Static<typeof NeighborSchema>, Neighbor>>,
+  Check<Same<Static<typeof SegmentProfileSchema>, SegmentProfile>>,
+  Check<Same<Static<typeof PropensityResultSchema>, PropensityResult>>,
+  Check<Same<Static<typeof AlsoBoughtSchema>, AlsoBought>>,
+];
