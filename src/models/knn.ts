@@ -70,6 +70,15 @@ abstract class NeighbourhoodModel implements InteractionModel {
     return { kind: this.kind, header: { ...header, options: { ...this.options } }, arrays: { ...arrays, ...csrArrays('similarity', sim) } };
   }
 
+  /** Reads a model file of this kind: interactions, the similarity of its axis, options. */
+  static async fromParts<T extends NeighbourhoodModel>(this: new (options: KnnOptions) => T, file: ModelFile): Promise<T> {
+    const data = await interactionsFromFile(file);
+    const model = fromFile(file, () => new this(optionsOf(file) as KnnOptions));
+    const ids = model.axis === 'items' ? data.items : data.users;
+    const s = await file.csr('similarity', ids.size, ids.size);
+    return fromFile(file, () => model.install(data, new SimilarityMatrix(ids, s.indptr, s.indices, s.data)));
+  }
+
   /** @internal Installs verified parts (model files). */
   protected install(data: Interactions, sim: SimilarityMatrix): this {
     this.trained = data;
@@ -144,10 +153,6 @@ export class ItemKNN extends NeighbourhoodModel {
   constructor(options: KnnOptions = {}) {
     super('items', options);
   }
-  static async fromParts(file: ModelFile): Promise<ItemKNN> {
-    const { data, sim, options } = await neighbourhoodParts(file, 'items');
-    return fromFile(file, () => new ItemKNN(options).install(data, sim));
-  }
   protected twoHop(data: Interactions, sim: SimilarityMatrix): NativeKnnModel {
     return new native.KnnModel(data.csr, csrOf(sim), data.csr);
   }
@@ -167,10 +172,6 @@ export class UserKNN extends NeighbourhoodModel {
   constructor(options: KnnOptions = {}) {
     super('users', options);
   }
-  static async fromParts(file: ModelFile): Promise<UserKNN> {
-    const { data, sim, options } = await neighbourhoodParts(file, 'users');
-    return fromFile(file, () => new UserKNN(options).install(data, sim));
-  }
   protected twoHop(data: Interactions, sim: SimilarityMatrix): NativeKnnModel {
     return new native.KnnModel(csrOf(sim), data.csr, data.csr);
   }
@@ -183,10 +184,3 @@ export class UserKNN extends NeighbourhoodModel {
   }
 }
 
-/** What both neighbourhood kinds read from a file: interactions, the similarity of one axis, options. */
-async function neighbourhoodParts(file: ModelFile, axis: 'items' | 'users') {
-  const data = await interactionsFromFile(file);
-  const ids = axis === 'items' ? data.items : data.users;
-  const s = await file.csr('similarity', ids.size, ids.size);
-  return { data, sim: new SimilarityMatrix(ids, s.indptr, s.indices, s.data), options: optionsOf(file) as KnnOptions };
-}
