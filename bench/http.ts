@@ -60,7 +60,7 @@ if (argv.includes('--bare')) {
   };
 
   const alsServer = await start(['bin/affinity.js', 'serve', '--model', `als=${modelPath}`, '--port', '18080', '--host', '127.0.0.1'], 18080);
-  const bare = await start(['--import', 'tsx', fileURLToPath(import.meta.url), '--bare', '--port', '18081'], 18081); // this script runs under tsx
+  const bare = await start([...process.execArgv, fileURLToPath(import.meta.url), '--bare', '--port', '18081'], 18081); // with this process's loader flags (tsx)
   const line = (label: string, r: autocannon.Result) =>
     `| ${label} | ${Math.round(r.requests.average)} | ${r.latency.p50} | ${r.latency.p99} | ${r.requests.total} | ${r.non2xx + r.errors} |`;
   console.log(`| route | requests/s | p50 (ms) | p99 (ms) | requests | non-2xx + errors |`);

@@ -76,7 +76,7 @@ async function main(argv: string[]): Promise<void> {
     const cases = threads.map((t) => `${data}:affinity:${t}`);
     if (!argv.includes('--no-reference')) cases.push(`${data}:reference:1`);
     for (const c of cases) {
-      const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--case', c], { encoding: 'utf8', maxBuffer: 1 << 24 });
+      const out = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--case', c], { encoding: 'utf8', maxBuffer: 1 << 24 });
       const r = JSON.parse(out.trim().split('\n').pop()!) as Record<string, unknown>;
       results.push(r);
       console.log(JSON.stringify(r));
