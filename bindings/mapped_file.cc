@@ -35,12 +35,13 @@ Napi::Value mapFileJs(const Napi::CallbackInfo& info) {
   auto arr = toTypedArray(env, std::move(bytes)).As<Napi::TypedArray>();
   return arr.ArrayBuffer();
 #else
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, on the JS thread.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw makeError(env, code::kIo, "cannot open " + path + ": " + std::strerror(errno));
   struct stat st {};
-  if (::fstat(fd, &st) != 0) {
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
-    throw makeError(env, code::kIo, "cannot stat " + path);
+    throw makeError(env, code::kIo, path + " is not a regular file");
   }
   const size_t size = static_cast<size_t>(st.st_size);
   if (size == 0) {
@@ -76,23 +77,28 @@ Napi::Value mapFileJs(const Napi::CallbackInfo& info) {
 #endif
 }
 
-// verifyCsr(csr, cancel, onProgress) -> Promise<void>: shape, monotone indptr, indices in range, finite data.
+// verifyCsr(csr, sortedRows, cancel, onProgress) -> Promise<void>: shape, monotone indptr, indices in
+// range, finite data; with sortedRows, each row's columns strictly increasing (interaction matrices).
 Napi::Value verifyCsrJs(const Napi::CallbackInfo& info) {
   CsrView m = csrArg(info[0], "csr");
+  const bool sortedRows = boolArg(info[1], "sortedRows");
   return runJob(
-      info, {info[0]}, info[1], info[2], [m](Control&) { validateCsr(m); },
+      info, {info[0]}, info[2], info[3], [m, sortedRows](Control&) { sortedRows ? validateCanonicalCsr(m) : validateCsr(m); },
       [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
 }
 
-// verifyFinite(array: Float32Array, what) -> Promise<void>
+// verifyFinite(array: Float32Array, what, maxAbs = Infinity) -> Promise<void>: every value finite and
+// within ±maxAbs (factors beyond that overflow dot products into NaN scores).
 Napi::Value verifyFiniteJs(const Napi::CallbackInfo& info) {
   auto values = typedArray<float>(info[0], "array");
   std::string what = stringArg(info[1], "what");
+  const double maxAbs = info[2].IsUndefined() ? HUGE_VAL : numberArg(info[2], "maxAbs");
   return runJob(
       info, {info[0]}, info.Env().Null(), info.Env().Null(),
-      [values, what](Control&) {
+      [values, what, maxAbs](Control&) {
         for (size_t i = 0; i < values.size(); ++i)
-          if (!std::isfinite(values[i])) fail(code::kBadInput, what + "[" + std::to_string(i) + "] is not finite");
+          if (!std::isfinite(values[i]) || std::abs(values[i]) > maxAbs)
+            fail(code::kBadInput, what + "[" + std::to_string(i) + "] is not a finite number within ±" + std::to_string(maxAbs));
       },
       [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
 }

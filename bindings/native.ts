@@ -262,8 +262,8 @@ export interface NativeBinding {
   ): Promise<NativeAlsFactors>;
   AlsModel: new (model: NativeAlsFactors, seen: NativeCsr, options: NativeAlsOptions) => NativeAlsModel;
   mapFile(path: string): ArrayBuffer;
-  verifyCsr(csr: NativeCsr, cancel: Int32Array | null, onProgress: ProgressCallback): Promise<void>;
-  verifyFinite(values: Float32Array, what: string): Promise<void>;
+  verifyCsr(csr: NativeCsr, sortedRows: boolean, cancel: Int32Array | null, onProgress: ProgressCallback): Promise<void>;
+  verifyFinite(values: Float32Array, what: string, maxAbs?: number): Promise<void>;
   crc32(bytes: Uint8Array, previous?: number): Promise<number>;
   /** Tests only: the next guarded call ('call') or job ('job') throws the given fault instead of running. */
   injectFault(site: 'call' | 'job', fault: 'bad_alloc' | 'core' | 'std'): void;

@@ -116,6 +116,14 @@ void validateCsr(const CsrView& m) {
   }
 }
 
+void validateCanonicalCsr(const CsrView& m) {
+  validateCsr(m);
+  for (int32_t r = 0; r < m.rows; ++r)
+    for (int32_t p = m.indptr[r] + 1; p < m.indptr[r + 1]; ++p)
+      require(m.indices[p - 1] < m.indices[p], code::kBadInput,
+              "row " + std::to_string(r) + " has unsorted or repeated columns");
+}
+
 std::vector<int32_t> columnCounts(const CsrView& m) { return countColumns(m.indices, m.cols); }
 
 std::vector<int32_t> orderByCount(std::span<const int32_t> counts) {

@@ -50,6 +50,9 @@ Csr buildCsr(const Coo& coo, DuplicatePolicy policy);
 
 // Checks a caller-supplied CSR: shape, monotone indptr, indices in range, finite data.
 void validateCsr(const CsrView& m);
+// validateCsr, and each row's columns strictly increasing (sorted, no duplicates): what the scans assume
+// of stored matrices (model files), where a caller's matrix would first go through buildCsr.
+void validateCanonicalCsr(const CsrView& m);
 
 // Stored entries per column (items' interaction counts). Indices out of range are an error.
 std::vector<int32_t> columnCounts(const CsrView& m);

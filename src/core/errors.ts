@@ -13,7 +13,7 @@ export const ERRORS = {
   Parse: { code: 'ERR_AFFINITY_PARSE', status: 422 },
   TooLarge: { code: 'ERR_AFFINITY_TOO_LARGE', status: 413 },
   NotFitted: { code: 'ERR_AFFINITY_NOT_FITTED', status: 503 },
-  Io: { code: 'ERR_AFFINITY_IO', status: 500 },
+  Io: { code: 'ERR_AFFINITY_IO', status: 422 },
   CorruptFile: { code: 'ERR_AFFINITY_CORRUPT_FILE', status: 422 },
   Internal: { code: 'ERR_AFFINITY_INTERNAL', status: 500 },
   UnknownModel: { code: 'ERR_AFFINITY_UNKNOWN_MODEL', status: 404 },

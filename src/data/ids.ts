@@ -74,10 +74,24 @@ export class IdMap {
   }
 }
 
+/** The longest string id, in UTF-16 code units: URLs and SKUs fit; the HTTP schemas accept the same. */
+export const MAX_ID_LENGTH = 1024;
+
+/** Why a value is not an id (strings of 1 to MAX_ID_LENGTH characters, or finite numbers), or undefined when it is one. */
+export function idProblem(id: unknown): string | undefined {
+  if (typeof id === 'string') {
+    if (id.length === 0) return 'ids must not be empty';
+    if (id.length > MAX_ID_LENGTH) return `ids are at most ${MAX_ID_LENGTH} characters, got one of ${id.length}`;
+    return undefined;
+  }
+  if (typeof id === 'number' && Number.isFinite(id)) return undefined;
+  return `ids must be strings or finite numbers, got ${typeof id === 'number' ? String(id) : id === null ? 'null' : typeof id}`;
+}
+
+/** The one id rule, for every id a caller gives: ERR_AFFINITY_BAD_INPUT otherwise. */
 export function checkId(id: unknown, what: string): asserts id is Id {
-  if (typeof id === 'string') return;
-  if (typeof id === 'number' && Number.isFinite(id)) return;
-  throw badInput(`${what}: ids must be strings or finite numbers, got ${typeof id === 'number' ? String(id) : typeof id}`);
+  const problem = idProblem(id);
+  if (problem !== undefined) throw badInput(`${what}: ${problem}`);
 }
 
 /** Maps ids to dense indices in order of first appearance. */
@@ -89,8 +103,7 @@ export function internIds(values: ArrayLike<unknown>, what: string): { indices: 
     const id = values[i];
     let index = map.get(id as Id);
     if (index === undefined) {
-      if (typeof id !== 'string' && !(typeof id === 'number' && Number.isFinite(id)))
-        throw badInput(`${what}[${i}] must be a string or a finite number, got ${typeof id === 'number' ? String(id) : typeof id}`);
+      checkId(id, `${what}[${i}]`);
       index = ids.length;
       map.set(id, index);
       ids.push(id);

@@ -5,7 +5,7 @@ import { createGunzip } from 'node:zlib';
 import { join } from 'node:path';
 import { native, type NativeCsr } from '../core/native.js';
 import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
-import { IdMap, internIds, type Id } from './ids.js';
+import { checkId, idProblem, IdMap, internIds, type Id } from './ids.js';
 import { runJob, type JobOptions } from '../core/jobs.js';
 import { oneOf, intOption } from '../core/options.js';
 import { readNpy, writeNpy, toInt32, toFloat32 } from '../io/npy.js';
@@ -226,7 +226,7 @@ export class Interactions {
     } catch (err) {
       (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
       const e = err as Error & { code?: string };
-      if (e instanceof AffinityError && e.code !== ErrorCode.Parse) throw e;
+      if (e instanceof AffinityError && e.code === ErrorCode.Cancelled) throw e;
       if (e instanceof AffinityError) throw new AffinityError(`${path}: ${e.message}`, e.code, { cause: err });
       const code = e.code === 'Z_DATA_ERROR' || e.code === 'Z_BUF_ERROR' ? ErrorCode.Parse : ErrorCode.Io;
       throw new AffinityError(`${path}: ${e.message}`, code, { cause: err });
@@ -238,6 +238,16 @@ export class Interactions {
    * from a directory: the layout `saveNpy` writes and `scipy.sparse.csr_matrix((data, indices, indptr))` reads.
    */
   static async loadNpy(dir: string, options: BuildOptions & { shape?: [number, number] } = {}): Promise<Interactions> {
+    try {
+      return await Interactions.readNpyDir(dir, options);
+    } catch (err) {
+      // Every error names the directory (the .npy reader names its file; content checks name only the array).
+      if (!(err instanceof AffinityError) || err.code === ErrorCode.Cancelled || err.message.startsWith(dir)) throw err;
+      throw new AffinityError(`${dir}: ${err.message}`, err.code, { cause: err });
+    }
+  }
+
+  private static async readNpyDir(dir: string, options: BuildOptions & { shape?: [number, number] }): Promise<Interactions> {
     const [indptr, indices, data] = await Promise.all(['indptr', 'indices', 'data'].map((n) => readNpy(join(dir, `${n}.npy`))));
     let shape = options.shape;
     if (!shape) {
@@ -310,6 +320,7 @@ function idsFor(ids: readonly Id[] | undefined, n: number, what: string): readon
   if (ids === undefined) return Array.from({ length: n }, (_, i) => i);
   if (!Array.isArray(ids) || ids.length !== n)
     throw new AffinityError(`${what} must be an array of ${n} ids`, ErrorCode.DimMismatch);
+  ids.forEach((id, i) => checkId(id, `${what}[${i}]`));
   if (new Set(ids).size !== ids.length) throw badInput(`${what} contains duplicates`);
   return ids;
 }
@@ -360,5 +371,9 @@ async function readIds(path: string): Promise<Id[] | undefined> {
     throw new AffinityError(`${path}: ${(err as Error).message}`, ErrorCode.Parse, { cause: err });
   }
   if (!Array.isArray(ids)) throw new AffinityError(`${path} must hold a JSON array of ids`, ErrorCode.Parse);
+  ids.forEach((id, i) => {
+    const problem = idProblem(id);
+    if (problem !== undefined) throw new AffinityError(`${path}: entry ${i}: ${problem}`, ErrorCode.Parse);
+  });
   return ids as Id[];
 }

@@ -1,11 +1,52 @@
 // Atomic file writes: a crash or a full disk never leaves a half-written file under the final name.
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AffinityError, ErrorCode } from '../core/errors.js';
 
+/** The temporary name a write goes to before its rename: `.NAME.<12 hex>.tmp` beside the target. */
+function tempName(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+function isTempOf(path: string, candidate: string): boolean {
+  const prefix = `.${basename(path)}.`;
+  return candidate.startsWith(prefix) && /^[0-9a-f]{12}\.tmp$/.test(candidate.slice(prefix.length));
+}
+
+/** Temporary files of writes that never finished (the process was killed) older than this are removed. */
+const STALE_MS = 10 * 60 * 1000;
+
+/**
+ * Removes what killed writes of `path` left behind: its temporary files older than ten minutes (a younger
+ * one may belong to a write in progress in another process). Errors are ignored: this is housekeeping.
+ */
+export async function removeStaleTemps(path: string, now = Date.now()): Promise<number> {
+  let removed = 0;
+  const dir = dirname(path);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!isTempOf(path, name)) continue;
+    const full = join(dir, name);
+    const info = await stat(full).catch(() => null);
+    if (info?.isFile() && now - info.mtimeMs > STALE_MS && (await unlink(full).then(() => true, () => false))) removed++;
+  }
+  return removed;
+}
+
+/** Makes a rename durable: the directory entry is on disk once this returns (where the OS allows opening directories). */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r').catch(() => null); // Windows cannot open directories
+  if (!handle) return;
+  try {
+    await handle.sync().catch(() => {});
+  } finally {
+    await handle.close();
+  }
+}
+
 export async function writeFileAtomic(path: string, chunks: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = tempName(path);
   let handle;
   try {
     handle = await open(temp, 'wx');
@@ -18,9 +59,11 @@ export async function writeFileAtomic(path: string, chunks: Uint8Array | Iterabl
     await handle.close();
     handle = undefined;
     await rename(temp, path);
+    await syncDirectory(dirname(path));
   } catch (err) {
     await handle?.close().catch(() => {});
     await unlink(temp).catch(() => {});
     throw new AffinityError(`cannot write ${path}: ${(err as Error).message}`, ErrorCode.Io, { cause: err });
   }
+  await removeStaleTemps(path);
 }

@@ -15,7 +15,7 @@
 // Files are written to a temporary name and renamed. Loading maps the file (no copy), checks magic,
 // version, checksum, bounds and alignment; each array a kind asks for is checked against the file, and
 // CSR matrices and float arrays natively, before native code uses them.
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { AffinityError, ErrorCode } from '../core/errors.js';
 import { native, type NativeCsr } from '../core/native.js';
 import { writeFileAtomic } from './files.js';
@@ -48,10 +48,13 @@ export interface ModelFile {
   readonly header: Record<string, unknown>;
   f32(name: string, length?: number): Float32Array;
   i32(name: string, length?: number): Int32Array;
-  /** A CSR matrix stored as `${prefix}.indptr|indices|data`, verified natively (sorted, in range). */
-  csr(prefix: string, rows: number, cols: number): Promise<NativeCsr>;
-  /** Rejects NaN and infinities in a float array. */
-  finite(values: Float32Array, what: string): Promise<void>;
+  /**
+   * A CSR matrix stored as `${prefix}.indptr|indices|data`, verified natively (in range, finite; with
+   * sortedRows, each row's columns strictly increasing, as interaction matrices must be).
+   */
+  csr(prefix: string, rows: number, cols: number, options?: { sortedRows?: boolean }): Promise<NativeCsr>;
+  /** Rejects NaN, infinities and values beyond ±maxAbs in a float array. */
+  finite(values: Float32Array, what: string, maxAbs?: number): Promise<void>;
   /** The error for anything in the file a kind finds wrong. */
   corrupt(why: string): AffinityError;
 }
@@ -103,6 +106,9 @@ export interface LoadOptions {
   mmap?: boolean;
 }
 
+/** The largest single read: Node asserts on lengths past 2³¹ − 1, so files of 2 GiB and more are read in parts. */
+const READ_CHUNK = 1 << 30;
+
 /** A file's bytes in an ArrayBuffer of its own (offset 0: array views need their alignment), read off the event loop. */
 async function readWhole(path: string): Promise<ArrayBuffer> {
   const file = await open(path, 'r');
@@ -110,7 +116,7 @@ async function readWhole(path: string): Promise<ArrayBuffer> {
     const size = (await file.stat()).size;
     const buffer = new ArrayBuffer(size);
     for (let at = 0; at < size; ) {
-      const { bytesRead } = await file.read(new Uint8Array(buffer, at), 0, size - at, at);
+      const { bytesRead } = await file.read(new Uint8Array(buffer, at, Math.min(READ_CHUNK, size - at)), 0, Math.min(READ_CHUNK, size - at), at);
       if (bytesRead === 0) throw new Error(`file shrank while reading (${at} of ${size} bytes)`);
       at += bytesRead;
     }
@@ -125,9 +131,14 @@ export async function readModelFile(path: string, options: LoadOptions = {}): Pr
   if (typeof path !== 'string' || path.length === 0) throw new AffinityError('path must be a non-empty string', ErrorCode.BadInput);
   let buffer: ArrayBuffer;
   try {
+    // stat() does not open: a FIFO or a device at the path is refused before anything could block on it.
+    const info = await stat(path);
+    if (!info.isFile()) throw new Error('not a regular file');
     buffer = options.mmap ?? true ? native.mapFile(path) : await readWhole(path);
   } catch (err) {
-    throw new AffinityError(`${path}: ${(err as Error).message}`, ErrorCode.Io, { cause: err });
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.message;
+    throw new AffinityError(`${path}: ${why}`, ErrorCode.Io, { cause: err });
   }
   const bytes = Buffer.from(buffer);
   if (bytes.length < ALIGN + 16) throw corrupt(path, `too short (${bytes.length} bytes)`);
@@ -143,9 +154,12 @@ export async function readModelFile(path: string, options: LoadOptions = {}): Pr
   if (headerOffset < ALIGN || headerOffset + headerLength !== trailerAt) throw corrupt(path, 'header out of bounds');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(bytes.subarray(headerOffset, headerOffset + headerLength).toString('utf8'));
-  } catch {
-    throw corrupt(path, 'header is not JSON');
+    parsed = JSON.parse(bytes.subarray(headerOffset, headerOffset + headerLength).toString('utf8'), (key, value) => {
+      if (key === '__proto__') throw new Error('__proto__ key');
+      return value;
+    });
+  } catch (err) {
+    throw corrupt(path, (err as Error).message === '__proto__ key' ? 'header has a __proto__ key' : 'header is not JSON');
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw corrupt(path, 'header is not a JSON object');
   const { kind, arrays, ...header } = parsed as { kind?: unknown; arrays?: unknown } & Record<string, unknown>;
@@ -167,16 +181,16 @@ export async function readModelFile(path: string, options: LoadOptions = {}): Pr
     header,
     f32: (name, length) => new Float32Array(view(name, 'f32', length), entries[name]!.offset, entries[name]!.length),
     i32: (name, length) => new Int32Array(view(name, 'i32', length), entries[name]!.offset, entries[name]!.length),
-    async csr(prefix, rows, cols) {
+    async csr(prefix, rows, cols, options = {}) {
       const m: NativeCsr = { rows, cols, indptr: file.i32(`${prefix}.indptr`, rows + 1), indices: file.i32(`${prefix}.indices`), data: file.f32(`${prefix}.data`) };
       if (m.indices.length !== m.data.length || m.indptr[rows] !== m.indices.length) throw corrupt(path, `${prefix} has inconsistent lengths`);
-      await native.verifyCsr(m, null, null).catch((e: Error) => {
+      await native.verifyCsr(m, options.sortedRows ?? false, null, null).catch((e: Error) => {
         throw corrupt(path, `${prefix}: ${e.message}`);
       });
       return m;
     },
-    finite: (values, what) =>
-      native.verifyFinite(values, what).catch((e: Error) => {
+    finite: (values, what, maxAbs) =>
+      native.verifyFinite(values, what, maxAbs).catch((e: Error) => {
         throw corrupt(path, e.message);
       }),
     corrupt: (why) => corrupt(path, why),

@@ -21,7 +21,10 @@ import {
   type Recommendation,
   type RecommendOptions,
 } from './contract.js';
-import { fromFile, interactionParts, interactionsFromFile, optionsOf } from './parts.js';
+import { fromFile, interactionDims, interactionParts, interactionsFromFile, optionsOf } from './parts.js';
+
+/** The largest factor or bias a model file may hold: beyond it, dot products of up to 1024 factors overflow float32 into NaN scores. */
+const MAX_FACTOR = 1e9;
 
 export interface AlsOptions {
   /** Latent dimensions (default 64). */
@@ -124,11 +127,12 @@ export class ALS implements InteractionModel {
   }
 
   static async fromParts(file: ModelFile): Promise<ALS> {
-    const data = await interactionsFromFile(file);
+    const { users, items } = interactionDims(file);
     const a = file.header.als as { factors?: unknown; implicit?: unknown; globalMean?: unknown } | null | undefined;
     if (!a || typeof a !== 'object' || !Number.isInteger(a.factors) || (a.factors as number) < 1 || typeof a.implicit !== 'boolean' || !Number.isFinite(a.globalMean))
       throw file.corrupt('ALS parameters missing');
-    const [users, items, f] = [data.userCount, data.itemCount, a.factors as number];
+    const f = a.factors as number;
+    // Array lengths first (O(1)): a file whose header promises more than it holds fails before any O(n) work.
     const factors: NativeAlsFactors = {
       users,
       items,
@@ -140,7 +144,8 @@ export class ALS implements InteractionModel {
       userBias: a.implicit ? null : file.f32('userBias', users),
       itemBias: a.implicit ? null : file.f32('itemBias', items),
     };
-    for (const k of ['userFactors', 'itemFactors', 'userBias', 'itemBias'] as const) if (factors[k]) await file.finite(factors[k]!, k);
+    for (const k of ['userFactors', 'itemFactors', 'userBias', 'itemBias'] as const) if (factors[k]) await file.finite(factors[k]!, k, MAX_FACTOR);
+    const data = await interactionsFromFile(file);
     const options = optionsOf(file);
     return fromFile(file, () => ALS.fromFactors(options as AlsOptions, data, factors));
   }

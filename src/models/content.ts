@@ -254,9 +254,9 @@ export class ContentRecommender implements Recommender {
     const options = fromFile(file, () => new ContentRecommender({ ...raw, stopwords: Array.isArray(raw.stopwords) ? new Set(raw.stopwords as string[]) : undefined }));
     const items = await idMapOf(file, h.ids.items, 'item');
     const users = await idMapOf(file, h.ids.users, 'user');
-    const vectors = await file.csr('vectors', n as number, t as number);
+    const vectors = await file.csr('vectors', n as number, t as number, { sortedRows: true });
     const s = await file.csr('similarity', n as number, n as number);
-    const history = (u as number) > 0 ? await file.csr('history', u as number, n as number) : undefined;
+    const history = (u as number) > 0 ? await file.csr('history', u as number, n as number, { sortedRows: true }) : undefined;
     return options.install({
       items,
       vocabulary: h.vocabulary as string[],

@@ -1,6 +1,6 @@
 // The parts every interaction-trained model stores the same way: its training interactions with their id
 // maps, and its constructor options.
-import { IdMap, type Id } from '../data/ids.js';
+import { idProblem, IdMap, type Id } from '../data/ids.js';
 import { Interactions } from '../data/interactions.js';
 import { csrArrays, type ModelArray, type ModelFile } from '../io/modelfile.js';
 
@@ -11,18 +11,32 @@ export function interactionParts(data: Interactions): { header: Record<string, u
   };
 }
 
-/** The interactions of a model file, with id maps checked for shape and duplicates. */
-export async function interactionsFromFile(file: ModelFile): Promise<Interactions> {
+/**
+ * The dimensions of the stored interactions, checked against their id lists and array lengths: O(1) checks
+ * a kind runs before anything that costs time in the size of the file (id maps, matrix verification).
+ */
+export function interactionDims(file: ModelFile): { users: number; items: number } {
   const { users, items, ids } = file.header as { users?: unknown; items?: unknown; ids?: { users?: unknown; items?: unknown } };
   if (!Number.isInteger(users) || !Number.isInteger(items) || (users as number) < 0 || (items as number) < 0) throw file.corrupt('bad dimensions');
   if (!Array.isArray(ids?.users) || ids.users.length !== users || !Array.isArray(ids?.items) || ids.items.length !== items)
     throw file.corrupt('id maps do not match the dimensions');
-  const userIds = await idMapOf(file, ids.users, 'user');
-  const itemIds = await idMapOf(file, ids.items, 'item');
-  return Interactions.fromParts(userIds, itemIds, await file.csr('interactions', users as number, items as number));
+  file.i32('interactions.indptr', (users as number) + 1);
+  return { users: users as number, items: items as number };
+}
+
+/** The interactions of a model file, with id maps checked for shape, the id rule and duplicates. */
+export async function interactionsFromFile(file: ModelFile): Promise<Interactions> {
+  const { users, items } = interactionDims(file);
+  const ids = file.header.ids as { users: unknown[]; items: unknown[] };
+  const csr = await file.csr('interactions', users, items, { sortedRows: true });
+  return Interactions.fromParts(await idMapOf(file, ids.users, 'user'), await idMapOf(file, ids.items, 'item'), csr);
 }
 
 export async function idMapOf(file: ModelFile, ids: unknown[], kind: 'user' | 'item'): Promise<IdMap> {
+  for (let i = 0; i < ids.length; i++) {
+    const problem = idProblem(ids[i]);
+    if (problem !== undefined) throw file.corrupt(`${kind} id ${i}: ${problem}`);
+  }
   const map = new IdMap(ids as Id[], kind);
   await map.buildIndex();
   if (map.hasDuplicates()) throw file.corrupt(`duplicate ${kind} ids`);

@@ -3,6 +3,8 @@
 // started with, so in-flight work finishes on the old model.
 import { AffinityError, ErrorCode } from '../core/errors.js';
 import type { Recommender } from '../models/contract.js';
+import { basename } from 'node:path';
+import { removeStaleTemps } from '../io/files.js';
 import { loadModel } from '../models/files.js';
 import { MostPopular } from '../models/popular.js';
 
@@ -40,7 +42,14 @@ export class ModelRegistry {
   readonly reloadFailures = new Map<string, number>();
   onReload?: (e: ReloadEvent) => void;
 
-  constructor(readonly defaultName?: string) {}
+  /**
+   * @param defaultName the model requests without a name get
+   * @param reloadTimeoutMs how long a load or reload may take before it is given up (default 120 s)
+   */
+  constructor(
+    readonly defaultName?: string,
+    readonly reloadTimeoutMs = 120_000,
+  ) {}
 
   /** Adds (or replaces) a model under a name; version counts up from 1. */
   add(name: string, model: Recommender, path?: string): ModelEntry {
@@ -64,9 +73,31 @@ export class ModelRegistry {
    * an operator may overwrite a served file in place, which would fault a mapping.
    */
   async load(name: string, path: string): Promise<ModelEntry> {
-    const model = await loadModel(path, { mmap: false });
-    await warmUp(model);
+    await removeStaleTemps(path); // what saves killed mid-write (kill -9) left beside the file
+    const model = await this.read(name, path);
     return this.add(name, model, path);
+  }
+
+  /**
+   * Reads and warms up a model file within the reload timeout. Errors name the model and the file's base
+   * name, never the server's directory layout (clients see these messages).
+   */
+  private async read(name: string, path: string): Promise<Recommender> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new AffinityError(`model ${name}: reading ${basename(path)} did not finish within ${this.reloadTimeoutMs / 1000} s`, ErrorCode.Busy)),
+        this.reloadTimeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([loadModel(path, { mmap: false }).then(async (m) => (await warmUp(m), m)), timeout]);
+    } catch (err) {
+      if (!(err instanceof AffinityError)) throw err;
+      throw new AffinityError(`model ${name}: ${err.message.split(path).join(basename(path))}`, err.code, { cause: err });
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   get size(): number {
@@ -91,8 +122,7 @@ export class ModelRegistry {
     if (this.reloading.has(name)) throw new AffinityError(`model ${name} is already reloading`, ErrorCode.Busy);
     this.reloading.add(name);
     try {
-      const model = await loadModel(current.path, { mmap: false });
-      await warmUp(model);
+      const model = await this.read(name, current.path);
       if (this.entries.get(name) !== current) throw new AffinityError(`model ${name} changed during the reload`, ErrorCode.Busy);
       const entry = this.add(name, model, current.path);
       this.onReload?.({ name, ok: true, version: entry.version });
