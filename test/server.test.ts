@@ -95,7 +95,7 @@ describe('scoring endpoints', () => {
       { user: 'u1', bogus: true },
       { user: null },
       { user: 'u1', exclude: Array.from({ length: 1001 }, (_, i) => `p${i}`) },
-      { user: 'x'.repeat(300) },
+      { user: 'x'.repeat(1025) },
       { user: 'u1', fallback: 'random' },
     ];
     for (const body of bad) {

@@ -376,7 +376,7 @@ void solveRow(const SweepSide& s, const AlsOptions& o, const AlsModel& m, int32_
     const float lambda = o.regularization * (o.scaleRegularization ? static_cast<float>(idx.size()) : 1.0f);
     explicitSystem(s.other, s.otherBias, m.globalMean, lambda, f, idx, val, w);
     if (!choleskySolve(w.a.data(), w.b.data(), w.tmp.data(), f + 1, w.work))
-      fail(code::kInternal, "ALS system is not positive definite (regularization must be > 0)");
+      fail(code::kBadInput, "ALS system is not positive definite: the values are too extreme for float precision (or regularization is not > 0)");
     std::copy(w.tmp.begin(), w.tmp.begin() + f, x);
     s.myBias[row] = w.tmp[f];
     return;
@@ -387,7 +387,7 @@ void solveRow(const SweepSide& s, const AlsOptions& o, const AlsModel& m, int32_
   }
   implicitSystem(s.gram->full.data(), 0.0f, s.other, o, f, idx, val, w);
   if (!choleskySolve(w.a.data(), w.b.data(), x, f, w.work))
-    fail(code::kInternal, "ALS system is not positive definite (regularization must be > 0)");
+    fail(code::kBadInput, "ALS system is not positive definite: the values are too extreme for float precision (or regularization is not > 0)");
 }
 
 // This row's share of the training objective, taken right after it is solved with the other side fixed,
@@ -592,7 +592,7 @@ std::vector<float> alsFoldIn(const AlsView& m, const AlsOptions& o, std::span<co
   if (m.implicit && m.itemGram.empty()) computed = alsItemGram(m);
   const int32_t d = userSystem(m, o, m.itemGram.empty() ? std::span<const float>(computed) : m.itemGram, items, values, w);
   std::vector<float> x(static_cast<size_t>(d));
-  if (!choleskySolve(w.a.data(), w.b.data(), x.data(), d, w.work)) fail(code::kInternal, "fold-in system is not positive definite");
+  if (!choleskySolve(w.a.data(), w.b.data(), x.data(), d, w.work)) fail(code::kBadInput, "fold-in system is not positive definite: the history values are too extreme for float precision");
   if (bias != nullptr) *bias = m.implicit ? 0.0f : x[m.factors];
   x.resize(static_cast<size_t>(m.factors));
   return x;
@@ -610,7 +610,7 @@ std::vector<Contribution> alsExplain(const AlsView& m, const AlsOptions& o, std:
   // score = q' A^-1 b with b = sum_j w_j q_j: solve A z = q once, then contribution_j = w_j (z . q_j).
   std::vector<float> q(static_cast<size_t>(d), 1.0f), z(static_cast<size_t>(d));
   std::copy(m.item(item), m.item(item) + f, q.begin());
-  if (!choleskySolve(w.a.data(), q.data(), z.data(), d, w.work)) fail(code::kInternal, "explain system is not positive definite");
+  if (!choleskySolve(w.a.data(), q.data(), z.data(), d, w.work)) fail(code::kBadInput, "explain system is not positive definite: the history values are too extreme for float precision");
   const KernelTable& k = activeKernels();
   std::vector<Contribution> out;
   std::vector<float> qj(static_cast<size_t>(d), 1.0f);

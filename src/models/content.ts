@@ -320,10 +320,12 @@ export class ContentRecommender implements Recommender {
   recommendFor(history: History, options: RecommendOptions = {}): Recommendation[] {
     const { vectors, termItems } = this.state();
     const { items, values } = historyIndices(this.items, history);
+    // The profile is normalized below, so scaling the values changes nothing but keeps sums of huge values finite.
+    const scale = 1 / Math.max(1e-30, ...Array.from(values, Math.abs));
     const profile = new Map<number, number>();
     items.forEach((i, h) => {
       for (let p = vectors.indptr[i]; p < vectors.indptr[i + 1]; p++)
-        profile.set(vectors.indices[p], (profile.get(vectors.indices[p]) ?? 0) + values[h] * vectors.data[p]);
+        profile.set(vectors.indices[p], (profile.get(vectors.indices[p]) ?? 0) + values[h] * scale * vectors.data[p]);
     });
     const terms = Int32Array.from(profile.keys()).sort();
     const weights = Float32Array.from(terms, (t) => profile.get(t)!);

@@ -117,7 +117,7 @@ export function historyIndices(items: IdMap, h: History): { items: Int32Array; v
     const id = h.items[j];
     checkId(id, 'history.items');
     const v = values ? values[j] : 1;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw badInput(`history.values[${j}] must be a finite number`);
+    if (typeof v !== 'number' || !Number.isFinite(Math.fround(v))) throw badInput(`history.values[${j}] must be a finite number within float range, got ${String(v)}`);
     const i = items.find(id);
     if (i < 0) continue;
     idx[n] = i;

@@ -1,11 +1,12 @@
 // buildApp(): the scoring service as a Fastify instance (listen it yourself, or inject in tests).
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { capabilities } from '../index.js';
 import { AffinityError, ErrorCode, httpStatusOf } from '../core/errors.js';
 import { Metrics } from './metrics.js';
 import { EngineGate, enginePlugin, type EngineDeps } from './plugins/engine.js';
 import { ModelRegistry } from './registry.js';
+import { LIMITS } from './schemas.js';
 import { recommendRoutes } from './routes/recommend.js';
 import { modelRoutes } from './routes/models.js';
 import { healthRoutes } from './routes/health.js';
@@ -27,6 +28,17 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Segments, propensity, co-purchase rules, content and hybrid models behind the /v1 analytics routes. */
   analytics?: AnalyticsModels;
+  /** Result slots (users × k) that large answers may hold at once, from the engine call to the written reply (default 2,000,000). */
+  maxInFlightCost?: number;
+  /**
+   * Load shedding (@fastify/under-pressure): past these limits every route but /health/live answers 503
+   * with Retry-After. Defaults: event-loop delay 200 ms, utilization 0.98; heap and RSS limits off (a large
+   * model's native memory counts in RSS). false turns it off.
+   */
+  pressure?: false | { maxEventLoopDelay?: number; maxEventLoopUtilization?: number; maxHeapUsedBytes?: number; maxRssBytes?: number };
+  /** Time a client gets to send a whole request, and an idle connection to stay open (ms; default 30 s and 75 s). */
+  requestTimeout?: number;
+  keepAliveTimeout?: number;
 }
 
 export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
@@ -36,6 +48,25 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     // Reject unknown fields instead of silently dropping them; coerce nothing in bodies.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     return503OnClosing: true,
+    // A client that never finishes its body must not hold a connection (and its buffers) for ever.
+    requestTimeout: options.requestTimeout ?? 30_000,
+    keepAliveTimeout: options.keepAliveTimeout ?? 75_000,
+    // Ids travel in paths too (/v1/segments/:user): room for the longest id, percent-encoded.
+    routerOptions: { maxParamLength: 3 * LIMITS.idLength + 16 },
+    // The router's rejections (over-long parameters, malformed URLs) in our shape; Fastify's own repeats the URL.
+    frameworkErrors: (err, _request, reply) => {
+      const status = err.statusCode ?? 400;
+      const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : err.code === 'FST_ERR_BAD_URL' ? 'malformed URL' : 'bad request';
+      (reply as unknown as FastifyReply).status(status).send({ statusCode: status, code: err.code, error: httpName(status), message });
+    },
+    // The HTTP parser's own rejections (431 headers too large, 400 malformed requests) in the same shape
+    // as every other error, with the parser's code.
+    clientErrorHandler: (err: NodeJS.ErrnoException & { bytesParsed?: number }, socket) => {
+      if (!socket.writable) return socket.destroy();
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      const body = JSON.stringify({ statusCode: status, code: err.code ?? 'ERR_CLIENT', error: httpName(status), message: status === 431 ? 'request headers are too large' : 'malformed HTTP request' });
+      socket.end(`HTTP/1.1 ${status} ${httpName(status)}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const metrics = new Metrics();
@@ -56,10 +87,21 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
 
   const deps: EngineDeps = {
     registry,
-    engine: new EngineGate(options.maxInFlight ?? 256, metrics),
+    engine: new EngineGate(options.maxInFlight ?? 256, metrics, options.maxInFlightCost ?? 2_000_000),
     state: { closing: false, adminToken: options.adminToken ?? process.env.AFFINITY_ADMIN_TOKEN ?? undefined },
   };
   await app.register(enginePlugin, { ...deps, metrics, drainMs: 10_000 });
+  if (options.pressure !== false) {
+    const { default: underPressure } = await import('@fastify/under-pressure');
+    await app.register(underPressure, {
+      maxEventLoopDelay: options.pressure?.maxEventLoopDelay ?? 200,
+      maxEventLoopUtilization: options.pressure?.maxEventLoopUtilization ?? 0.98,
+      maxHeapUsedBytes: options.pressure?.maxHeapUsedBytes ?? 0,
+      maxRssBytes: options.pressure?.maxRssBytes ?? 0,
+      retryAfter: 1,
+      customError: AffinityError.bind(null, 'the server is overloaded; retry shortly', ErrorCode.Busy) as unknown as new () => Error,
+    });
+  }
 
   app.setErrorHandler((err: FastifyError & { code?: string }, request, reply) => {
     if (err.validation) {
@@ -73,14 +115,16 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
       if (status === 500) request.log.error({ err }, 'engine error');
       return reply.status(status).send({ statusCode: status, code: err.code, error: httpName(status), message });
     }
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : err.statusCode === 503 ? 503 : 500;
     if (status === 500) request.log.error({ err }, 'unhandled error');
-    return reply.status(status).send({
-      statusCode: status,
-      code: err.code ?? (status === 500 ? 'ERR_INTERNAL' : 'ERR_REQUEST'),
-      error: httpName(status),
-      message: status === 500 ? 'internal error' : err.message,
-    });
+    if (status === 503) reply.header('retry-after', '1');
+    const message = status === 500 ? 'internal error' : err.message;
+    return reply.status(status).send({ statusCode: status, code: err.code ?? (status === 500 ? 'ERR_INTERNAL' : 'ERR_REQUEST'), error: httpName(status), message });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const route = `${request.method} ${request.url.length > 200 ? request.url.slice(0, 200) + '…' : request.url}`;
+    return reply.status(404).send({ statusCode: 404, code: 'FST_ERR_NOT_FOUND', error: 'Not Found', message: `no route ${route}` });
   });
 
   app.addHook('onResponse', async (request, reply) => {
@@ -110,7 +154,21 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
 
 function httpName(status: number): string {
   return (
-    { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity', 503: 'Service Unavailable' }[status] ??
+    (
+      {
+        400: 'Bad Request',
+        401: 'Unauthorized',
+        403: 'Forbidden',
+        404: 'Not Found',
+        408: 'Request Timeout',
+        413: 'Payload Too Large',
+        414: 'URI Too Long',
+        415: 'Unsupported Media Type',
+        422: 'Unprocessable Entity',
+        431: 'Request Header Fields Too Large',
+        503: 'Service Unavailable',
+      } as Record<number, string>
+    )[status] ??
     'Internal Server Error'
   );
 }

@@ -4,16 +4,20 @@
 // a field added to a domain type would vanish from responses. Each reply schema is therefore tied to the
 // domain type it carries: `Same<Static<schema>, DomainType>` below fails to compile when the two differ.
 import { Type, type Static } from 'typebox';
+import { MAX_ID_LENGTH } from '../data/ids.js';
 import type { Recommendation, Neighbor } from '../models/contract.js';
 import type { AlsoBought } from '../analytics/rules.js';
 import type { PropensityResult } from '../analytics/churn.js';
 import type { SegmentProfile } from '../analytics/segments.js';
 
-export const LIMITS = { k: 1000, batchUsers: 1000, listItems: 1000, idLength: 256 } as const;
+/** Request caps. Ids follow the engine's one id rule (data/ids.ts), so every id a model holds can be asked about and answered. */
+export const LIMITS = { k: 1000, batchUsers: 1000, listItems: 1000, idLength: MAX_ID_LENGTH, value: 1e6 } as const;
 
 export const Id = Type.Union([Type.String({ minLength: 1, maxLength: LIMITS.idLength }), Type.Number()], { description: 'A user or item id' });
 const IdList = Type.Array(Id, { maxItems: LIMITS.listItems });
 const K = Type.Integer({ minimum: 1, maximum: LIMITS.k, default: 10 });
+/** A visitor's interaction weight: the same bounds on every route that takes a history. */
+const Value = Type.Number({ minimum: 0, maximum: LIMITS.value, description: 'Interaction weight (count, rating, confidence)' });
 const ModelName = Type.String({ minLength: 1, maxLength: 128, description: 'Model name (default: the first model)' });
 
 export const ErrorResponse = Type.Object({
@@ -51,7 +55,7 @@ export const AnonymousBody = Type.Object(
   {
     model: Type.Optional(ModelName),
     items: Type.Array(Id, { minItems: 1, maxItems: LIMITS.listItems }),
-    values: Type.Optional(Type.Array(Type.Number(), { maxItems: LIMITS.listItems })),
+    values: Type.Optional(Type.Array(Value, { maxItems: LIMITS.listItems })),
     k: Type.Optional(K),
     exclude: Type.Optional(IdList),
   },
@@ -133,7 +137,7 @@ export const ColdStartBody = Type.Object(
   {
     user: Type.Optional(Id),
     items: Type.Optional(Type.Array(Id, { minItems: 1, maxItems: LIMITS.listItems })),
-    values: Type.Optional(Type.Array(Type.Number(), { maxItems: LIMITS.listItems })),
+    values: Type.Optional(Type.Array(Value, { maxItems: LIMITS.listItems })),
     k: Type.Optional(K),
     filterSeen: Type.Optional(Type.Boolean({ default: true })),
     exclude: Type.Optional(IdList),

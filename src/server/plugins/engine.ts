@@ -5,13 +5,33 @@ import { AffinityError, ErrorCode } from '../../core/errors.js';
 import type { Metrics } from '../metrics.js';
 import type { ModelRegistry } from '../registry.js';
 
-/** Counts engine calls in flight; refuses new ones (503) past the limit, so work cannot pile up. */
+/**
+ * Counts engine calls in flight and refuses new ones (503) past the limit, so work cannot pile up. Large
+ * answers also hold a cost (result slots: users × k) from before the engine call until their reply is
+ * written, so a few maximum-size batches cannot take the memory and the event loop of all the others.
+ */
 export class EngineGate {
   inFlight = 0;
+  inFlightCost = 0;
   constructor(
     readonly limit: number,
     private readonly metrics: Metrics,
+    readonly costLimit = 2_000_000,
   ) {}
+
+  /** Reserves `cost` result slots; the returned release frees them (once). Always admits one request alone. */
+  reserve(cost: number): () => void {
+    if (this.inFlightCost > 0 && this.inFlightCost + cost > this.costLimit)
+      throw new AffinityError('the engine is busy with large requests; retry shortly', ErrorCode.Busy);
+    this.inFlightCost += cost;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.inFlightCost -= cost;
+    };
+  }
+
   async run<T>(op: string, fn: () => Promise<T> | T): Promise<T> {
     if (this.inFlight >= this.limit) throw new AffinityError('the engine is busy; retry shortly', ErrorCode.Busy);
     this.inFlight++;

@@ -5,7 +5,8 @@ import * as S from '../schemas.js';
 
 export const healthRoutes: FastifyPluginAsyncTypebox<EngineDeps> = async (app, { registry, state }) => {
   const schema = { tags: ['health'], response: { 200: S.HealthReply, 503: S.HealthReply } };
-  app.get('/health/live', { schema: { ...schema, operationId: 'live' } }, async () => ({ status: 'ok' }));
+  // Liveness answers under pressure too: an overloaded process is alive, and restarting it would not help.
+  app.get('/health/live', { schema: { ...schema, operationId: 'live' }, config: { pressureHandler: () => undefined } }, async () => ({ status: 'ok' }));
   app.get('/health/ready', { schema: { ...schema, operationId: 'ready' } }, async (_request, reply) => {
     const ready = !state.closing && registry.size > 0;
     reply.status(ready ? 200 : 503);

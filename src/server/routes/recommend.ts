@@ -2,8 +2,10 @@
 // Routes ask a model for a capability (a method of the contract), never for its class.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
+import { Readable } from 'node:stream';
 import { AffinityError, ErrorCode } from '../../core/errors.js';
 import { resolveId, type Id, type IdMap } from '../../data/ids.js';
+import type { BatchRecommendations } from '../../models/contract.js';
 import { batcherFor } from '../batcher.js';
 import type { EngineDeps } from '../plugins/engine.js';
 import type { ModelEntry } from '../registry.js';
@@ -36,6 +38,21 @@ function unsupported(entry: ModelEntry, what: string): AffinityError {
   return new AffinityError(`model ${entry.name} (${entry.kind}) ${what}`, ErrorCode.Unsupported);
 }
 
+/** The BatchReply JSON of a batch, produced a slice of users at a time (the schema's shape, field for field). */
+async function* batchJson(served: { model: string; version: number }, users: Id[], batch: BatchRecommendations, signal: AbortSignal): AsyncGenerator<string> {
+  yield `{"model":${JSON.stringify(served.model)},"version":${served.version},"results":[`;
+  const slice = 32;
+  for (let row = 0; row < users.length; row += slice) {
+    if (signal.aborted) return;
+    const end = Math.min(users.length, row + slice);
+    const parts: string[] = [];
+    for (let r = row; r < end; r++) parts.push(JSON.stringify({ user: users[r], items: batch.get(r) }));
+    yield (row > 0 ? ',' : '') + parts.join(',');
+    if (end < users.length) await new Promise((resolve) => setImmediate(resolve));
+  }
+  yield ']}';
+}
+
 export const recommendRoutes: FastifyPluginAsyncTypebox<EngineDeps> = async (app, { registry, engine }) => {
   const served = (e: ModelEntry) => ({ model: e.name, version: e.version });
 
@@ -65,8 +82,21 @@ export const recommendRoutes: FastifyPluginAsyncTypebox<EngineDeps> = async (app
   app.post('/recommend/batch', { schema: { tags: ['recommend'], operationId: 'recommendBatch', body: S.BatchBody, response: S.replies(S.BatchReply) } }, async (request, reply) => {
     const entry = registry.get(request.body.model);
     const users = request.body.users.map((u) => known(entry, entry.model.users, 'user', u));
-    const batch = await engine.run(`${entry.kind}.batch`, () => entry.model.recommendBatch(users, { k: request.body.k ?? 10, signal: clientGone(reply) }));
-    return { ...served(entry), results: request.body.users.map((user, row) => ({ user, items: batch.get(row) })) };
+    const k = request.body.k ?? 10;
+    // The reservation lasts until the reply is written or the client is gone: serialization is part of the cost.
+    const release = engine.reserve(users.length * Math.min(k, entry.model.items.size));
+    reply.raw.once('close', release);
+    reply.raw.once('finish', release);
+    try {
+      const signal = clientGone(reply);
+      const batch = await engine.run(`${entry.kind}.batch`, () => entry.model.recommendBatch(users, { k, signal }));
+      // Streamed in slices with the event loop free between them; a closed socket ends the stream.
+      reply.type('application/json');
+      return reply.send(Readable.from(batchJson(served(entry), request.body.users, batch, signal)) as never); // a stream bypasses the serializer: batchJson writes the schema's shape
+    } catch (err) {
+      release();
+      throw err;
+    }
   });
 
   app.post('/recommend/anonymous', { schema: { tags: ['recommend'], operationId: 'recommendAnonymous', body: S.AnonymousBody, response: S.replies(S.AnonymousReply) } }, async (request, reply) => {
