@@ -140,6 +140,19 @@ describe('ids and numbers the engine accepts, the server answers', () => {
     await expect(Interactions.fromFile(csv)).rejects.toThrow(expect.objectContaining({ code: 'ERR_AFFINITY_BAD_INPUT', message: expect.stringContaining(csv) }));
   });
 
+  it('CSV quirks: a BOM is stripped, invalid UTF-8 and impossible dates are errors naming file and line', async () => {
+    const csv = join(dir, 'quirks.csv');
+    await writeFile(csv, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('customer,product,when\nc1,p1,2024-02-29\n')]));
+    const data = await Interactions.fromFile(csv, { columns: { user: 'customer', item: 'product', timestamp: 'when' } });
+    expect(data.users.ids).toEqual(['c1']);
+    await writeFile(csv, Buffer.concat([Buffer.from('c1,p1,1\nc2,'), Buffer.from([0x70, 0xff]), Buffer.from(',1\n')]));
+    await expect(Interactions.fromFile(csv)).rejects.toThrow(expect.objectContaining({ code: 'ERR_AFFINITY_PARSE', message: expect.stringMatching(/quirks\.csv: line 2: the item id is not valid UTF-8/) }));
+    await writeFile(csv, 'u,i,t\nc1,p1,2024-02-31\n');
+    await expect(Interactions.fromFile(csv, { columns: { user: 'u', item: 'i', timestamp: 't' } })).rejects.toThrow(expect.objectContaining({ message: expect.stringMatching(/line 2: timestamp '2024-02-31'/) }));
+    await writeFile(csv, 'u,i,t\nc1,p1,12345678901234567890\n');
+    await expect(Interactions.fromFile(csv, { columns: { user: 'u', item: 'i', timestamp: 't' } })).rejects.toThrow(code('ERR_AFFINITY_PARSE'));
+  });
+
   it('long ids (a product URL) are answered on every route, not a 500', async () => {
     const post = (u: string, body: object) => app.inject({ method: 'POST', url: u, payload: body });
     expect((await post('/v1/similar/items', { item: url })).statusCode).toBe(200);

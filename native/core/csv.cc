@@ -49,9 +49,46 @@ int64_t daysFromCivil(int64_t y, int m, int d) {
   return era * 146097 + doe - 719468;
 }
 
+int daysInMonth(int y, int m) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return m == 2 && leap ? 29 : kDays[m - 1];
+}
+
+// A real calendar date and clock time: 2024-02-31 is refused, not rolled over to March.
 bool validDate(int y, int m, int d, int hh, int mm, int ss) {
-  (void)y;
-  return m >= 1 && m <= 12 && d >= 1 && d <= 31 && hh >= 0 && hh <= 23 && mm >= 0 && mm <= 59 && ss >= 0 && ss <= 60;
+  return m >= 1 && m <= 12 && d >= 1 && d <= daysInMonth(y, m) && hh >= 0 && hh <= 23 && mm >= 0 && mm <= 59 && ss >= 0 && ss <= 60;
+}
+
+// Seconds of 9999-12-31T23:59:59Z: a larger number is not a time in seconds (milliseconds, or garbage).
+constexpr double kMaxTimestamp = 253402300799.0;
+
+// Strict UTF-8 (no overlongs, no surrogates, nothing past U+10FFFF): ids that are not would be replaced
+// by U+FFFD in JavaScript, and two different ids could then collide.
+bool validUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    int n = 0;
+    uint32_t cp = 0;
+    if (c >= 0xC2 && c <= 0xDF) n = 1, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF) n = 2, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4) n = 3, cp = c & 0x07;
+    else return false;
+    for (int k = 1; k <= n; ++k) {
+      if (i + k >= s.size()) return false;
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += static_cast<size_t>(n) + 1;
+  }
+  return true;
 }
 
 bool parseClock(std::string_view& s, int& hh, int& mm, int& ss) {
@@ -71,7 +108,7 @@ bool parseClock(std::string_view& s, int& hh, int& mm, int& ss) {
 
 bool parseTimestamp(std::string_view text, double& seconds) {
   text = trim(text);
-  if (parseNumber(text, seconds)) return std::isfinite(seconds);
+  if (parseNumber(text, seconds)) return std::isfinite(seconds) && std::fabs(seconds) <= kMaxTimestamp;
   int y = 0, m = 0, d = 0, hh = 0, mm = 0, ss = 0;
   std::string_view s = text;
   if (readInt(s, 4, 4, y) && expect(s, '-')) {
@@ -188,11 +225,13 @@ void CsvReader::endRecord() {
   std::string_view user = trim(fields_[userCol_]), item = trim(fields_[itemCol_]);
   if (user.empty()) return (void)reject("empty user id");
   if (item.empty()) return (void)reject("empty item id");
+  if (!validUtf8(user)) return (void)reject("the user id is not valid UTF-8");
+  if (!validUtf8(item)) return (void)reject("the item id is not valid UTF-8");
   double v = 1, t = 0;
   if (valueCol_ >= 0 && (!parseNumber(fields_[valueCol_], v) || !std::isfinite(v) || std::fabs(v) > 3.0e38))
     return (void)reject("value '" + fields_[valueCol_] + "' is not a finite number");
   if (timeCol_ >= 0 && !parseTimestamp(fields_[timeCol_], t))
-    return (void)reject("timestamp '" + fields_[timeCol_] + "' is not a number or a date");
+    return (void)reject("timestamp '" + fields_[timeCol_] + "' is not seconds (up to year 9999) or a real date");
   if (valueCol_ >= 0) values.push_back(static_cast<float>(v));
   if (timeCol_ >= 0) timestamps.push_back(t);
   rows.push_back(users.intern(user));
@@ -201,6 +240,19 @@ void CsvReader::endRecord() {
 }
 
 void CsvReader::push(std::string_view chunk) {
+  // A UTF-8 byte order mark (spreadsheet exports) is not part of the first header name or id. It may
+  // arrive split over chunks, so its bytes are matched one at a time.
+  static constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  while (bomMatched_ < 3 && !chunk.empty()) {
+    if (chunk.front() != kBom[bomMatched_]) {
+      const std::string partial(kBom.substr(0, bomMatched_));
+      bomMatched_ = 3;
+      if (!partial.empty()) push(partial);  // what looked like a BOM was data
+      break;
+    }
+    chunk.remove_prefix(1);
+    ++bomMatched_;
+  }
   for (char ch : chunk) {
     switch (state_) {
       case State::FieldStart:
@@ -256,6 +308,11 @@ void CsvReader::push(std::string_view chunk) {
 }
 
 void CsvReader::finish() {
+  if (bomMatched_ > 0 && bomMatched_ < 3) {  // the file was only the start of a byte order mark: data after all
+    const std::string partial = std::string("\xEF\xBB\xBF").substr(0, bomMatched_);
+    bomMatched_ = 3;
+    push(partial);
+  }
   if (state_ == State::Quoted) error("a quoted field is not closed at the end of the file");
   if (state_ != State::FieldStart || !fields_.empty()) {
     if (!field_.empty() && field_.back() == '\r') field_.pop_back();

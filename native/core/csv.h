@@ -67,6 +67,7 @@ class CsvReader {
   int64_t line_ = 1;        // line of the current physical position
   int64_t recordLine_ = 1;  // line where the current record started
   bool headerPending_;
+  int bomMatched_ = 0;  // bytes of a leading byte order mark seen so far; 3 once past the start
   bool resolved_ = false;
   int32_t userCol_ = -1, itemCol_ = -1, valueCol_ = -1, timeCol_ = -1;
 };

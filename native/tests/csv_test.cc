@@ -55,3 +55,52 @@ TEST(csv, parses_timestamps) {
   CHECK(!parseTimestamp("2010-13-01", t));
   CHECK(!parseTimestamp("", t));
 }
+
+namespace {
+std::string firstError(const std::string& text, CsvOptions o = options()) {
+  try {
+    CsvReader r(std::move(o));
+    r.push(text);
+    r.finish();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(csv, a_byte_order_mark_is_not_part_of_the_header_in_any_chunk_split) {
+  const std::string text = "\xEF\xBB\xBFu,i,v\nalice,x,1\n";
+  for (size_t cut = 0; cut <= 4; ++cut) {
+    CsvReader r(options());
+    r.push(std::string_view(text).substr(0, cut));
+    r.push(std::string_view(text).substr(cut));
+    r.finish();
+    CHECK(r.rows.size() == 1 && r.users.ids()[0] == "alice");
+  }
+  CsvOptions positional;  // no header: the BOM would otherwise stick to the first id
+  positional.header = false;
+  positional.user.index = 0;
+  positional.item.index = 1;
+  CsvReader r(positional);
+  r.push("\xEF\xBB\xBF" "bob,y\n");
+  r.finish();
+  CHECK(r.users.ids()[0] == "bob");
+  CsvReader data(positional);  // bytes that only start like a BOM are data: U+FF21 is EF BC A1
+  data.push("\xEF");
+  data.push("\xBC\xA1" "z,w\n");
+  data.finish();
+  CHECK(data.users.ids()[0] == "\xEF\xBC\xA1" "z");
+}
+
+TEST(csv, ids_must_be_valid_utf8_and_dates_real) {
+  CHECK(firstError("u,i,v\nok,\xC3\xA9t\xC3\xA9,1\n").empty());  // "été"
+  CHECK(firstError("u,i,v\nok,bad\xFF,1\n").find("line 2: the item id is not valid UTF-8") != std::string::npos);
+  CHECK(firstError("u,i,v\n\xC0\xAF,x,1\n").find("user id is not valid UTF-8") != std::string::npos);  // overlong '/'
+  CHECK(firstError("u,i,v\n\xED\xA0\x80,x,1\n").find("not valid UTF-8") != std::string::npos);       // a surrogate
+  CHECK(firstError("u,i,v\nx\xE2\x82,x,1\n").find("not valid UTF-8") != std::string::npos);          // truncated
+  double t = 0;
+  CHECK(parseTimestamp("2024-02-29", t) && !parseTimestamp("2023-02-29", t) && !parseTimestamp("2024-02-31", t));
+  CHECK(!parseTimestamp("2024-04-31T10:00", t) && parseTimestamp("2000-02-29 23:59:59", t) && !parseTimestamp("1900-02-29", t));
+  CHECK(!parseTimestamp("12345678901234567890", t) && parseTimestamp("1700000000", t) && !parseTimestamp("1700000000000", t));
+}
