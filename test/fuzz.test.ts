@@ -1,0 +1,114 @@
+// Seeded mutation fuzzing of the TypeScript parsers (.npy and the model-file loader), bounded for the test
+// suite. The native parsers get coverage-guided fuzzing with libFuzzer (scripts/fuzz.sh); these two are
+// TypeScript over native checks, so mutated inputs are pushed through them here: every input must load
+// or fail with an AffinityError carrying a code, never another exception or a crash.
+import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AffinityError, ALS, ContentRecommender, encodeNpy, ItemKNN, loadModel, MostPopular, parseNpy, UserKNN, type Recommender } from '../src/index.js';
+import { Random } from '../src/core/random.js';
+import { randomInteractions } from './helpers.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'affinity-fuzz-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** One random mutation: flip bits, overwrite bytes with boundary values, truncate, splice or repeat. */
+function mutate(rng: Random, input: Buffer): Buffer {
+  const b = Buffer.from(input);
+  switch (rng.int(5)) {
+    case 0:
+      for (let n = 1 + rng.int(8); n > 0; n--) b[rng.int(b.length)] ^= 1 << rng.int(8);
+      return b;
+    case 1: {
+      const at = rng.int(Math.max(1, b.length - 4));
+      const v = [0, 1, 0x7f, 0x80, 0xff, 0x7fffffff, 0xffffffff, 0x80000000][rng.int(8)];
+      b.writeUInt32LE(v >>> 0, at);
+      return b;
+    }
+    case 2:
+      return b.subarray(0, rng.int(b.length));
+    case 3: {
+      const from = rng.int(b.length);
+      const to = rng.int(b.length);
+      return Buffer.concat([b.subarray(0, to), b.subarray(from, from + rng.int(64)), b.subarray(to)]);
+    }
+    default: {
+      const at = rng.int(b.length);
+      return Buffer.concat([b.subarray(0, at), Buffer.alloc(rng.int(16), rng.int(256)), b.subarray(at)]);
+    }
+  }
+}
+
+/** The model file with its checksum made valid again, so mutations reach the structural checks. */
+function withValidCrc(b: Buffer): Buffer {
+  if (b.length < 80) return b;
+  const out = Buffer.from(b);
+  out.writeUInt32LE(crc32(out.subarray(0, out.length - 16)) >>> 0, out.length - 16);
+  return out;
+}
+
+function expectCoded(err: unknown, what: string): void {
+  expect(err, what).toBeInstanceOf(AffinityError);
+  expect((err as AffinityError).code, what).toMatch(/^ERR_AFFINITY_/);
+}
+
+describe('mutation fuzzing', () => {
+  it('.npy: every mutated file parses or is ERR_AFFINITY_PARSE', () => {
+    const rng = new Random(1);
+    const seeds = [encodeNpy(Int32Array.of(0, 2, 5, 9)), encodeNpy(Float32Array.of(1.5, -2, 3)), encodeNpy(BigInt64Array.of(3n, 4n)), encodeNpy(new Float64Array(100).fill(0.25))];
+    let rejected = 0;
+    for (let n = 0; n < 3000; n++) {
+      const input = mutate(rng, Buffer.from(seeds[n % seeds.length]));
+      try {
+        const a = parseNpy(input, `case ${n}`);
+        expect(a.length).toBeGreaterThanOrEqual(0);
+      } catch (err) {
+        expectCoded(err, `case ${n}`);
+        rejected++;
+      }
+    }
+    expect(rejected).toBeGreaterThan(100);
+  });
+
+  it('model files of every kind: mutated (checksum recomputed or not), each loads or is rejected with a code', async () => {
+    const data = await randomInteractions({ users: 25, items: 15, density: 0.3, seed: 2 });
+    const models: Recommender[] = [
+      await new ALS({ factors: 4, iterations: 1 }).fit(data),
+      await new ALS({ factors: 3, iterations: 1, feedback: 'explicit' }).fit(data),
+      await new ItemKNN({ k: 5 }).fit(data),
+      await new UserKNN({ k: 5 }).fit(data),
+      await new MostPopular().fit(data),
+      await new ContentRecommender({ maxDf: 1 }).fit(
+        data.items.ids.map((id, i) => ({ id, text: `w${i % 5} w${i % 3}` })),
+        data,
+      ),
+    ];
+    const seeds: Buffer[] = [];
+    for (const [i, m] of models.entries()) {
+      await m.save(join(dir, `seed${i}.affinity`));
+      seeds.push(await readFile(join(dir, `seed${i}.affinity`)));
+    }
+    const rng = new Random(3);
+    const path = join(dir, 'case.affinity');
+    let loaded = 0;
+    for (let n = 0; n < 2400; n++) {
+      const seed = seeds[n % seeds.length];
+      const mutated = mutate(rng, seed);
+      await writeFile(path, n % 2 === 0 ? withValidCrc(mutated) : mutated);
+      try {
+        const model = await loadModel(path, { mmap: n % 3 !== 0 });
+        // Whatever loads must serve without crashing: a recommendation for its first user, if any.
+        if (model.users.size > 0) model.recommend(model.users.ids[0], { k: 3 });
+        loaded++;
+      } catch (err) {
+        expectCoded(err, `case ${n}`);
+      }
+    }
+    expect(loaded).toBeLessThan(2400); // mutations do get rejected
+  }, 120_000);
+});
