@@ -19,6 +19,11 @@ export class EngineGate {
     readonly costLimit = 2_000_000,
   ) {}
 
+  /** Throws Busy when the cost budget is spent: no request that reserves slots could be admitted now. */
+  checkCost(): void {
+    if (this.inFlightCost >= this.costLimit) throw new AffinityError('the engine is busy with large requests; retry shortly', ErrorCode.Busy);
+  }
+
   /** Reserves `cost` result slots; the returned release frees them (once). Always admits one request alone. */
   reserve(cost: number): () => void {
     if (this.inFlightCost > 0 && this.inFlightCost + cost > this.costLimit)

@@ -38,16 +38,38 @@ function unsupported(entry: ModelEntry, what: string): AffinityError {
   return new AffinityError(`model ${entry.name} (${entry.kind}) ${what}`, ErrorCode.Unsupported);
 }
 
-/** The BatchReply JSON of a batch, produced a slice of users at a time (the schema's shape, field for field). */
-async function* batchJson(served: { model: string; version: number }, users: Id[], batch: BatchRecommendations, signal: AbortSignal): AsyncGenerator<string> {
+/** Item ids as JSON strings, encoded once per id list (a model's catalogue) rather than once per answer. */
+const encodedIds = new WeakMap<readonly Id[], string[]>();
+function encoded(ids: readonly Id[]): string[] {
+  let out = encodedIds.get(ids);
+  if (!out) encodedIds.set(ids, (out = ids.map((id) => JSON.stringify(id))));
+  return out;
+}
+
+/**
+ * The BatchReply JSON of a batch, produced a few thousand items at a time with the event loop free between
+ * slices (the schema's shape, field for field: the serializer does not see streams). A client that is
+ * gone ends it.
+ */
+async function* batchJson(served: { model: string; version: number }, users: Id[], batch: BatchRecommendations, itemIds: readonly Id[], signal: AbortSignal): AsyncGenerator<string> {
   yield `{"model":${JSON.stringify(served.model)},"version":${served.version},"results":[`;
-  const slice = 32;
-  for (let row = 0; row < users.length; row += slice) {
+  const ids = encoded(itemIds);
+  const { k, items, scores } = batch;
+  const rowsPerSlice = Math.max(1, Math.floor(4096 / Math.max(1, k)));
+  for (let row = 0; row < users.length; row += rowsPerSlice) {
     if (signal.aborted) return;
-    const end = Math.min(users.length, row + slice);
-    const parts: string[] = [];
-    for (let r = row; r < end; r++) parts.push(JSON.stringify({ user: users[r], items: batch.get(r) }));
-    yield (row > 0 ? ',' : '') + parts.join(',');
+    const end = Math.min(users.length, row + rowsPerSlice);
+    let out = '';
+    for (let r = row; r < end; r++) {
+      out += `${r > 0 ? ',' : ''}{"user":${JSON.stringify(users[r])},"items":[`;
+      for (let j = 0; j < k; j++) {
+        const item = items[r * k + j];
+        if (item < 0) break;
+        out += `${j > 0 ? ',' : ''}{"item":${ids[item]},"score":${scores[r * k + j]}}`;
+      }
+      out += ']}';
+    }
+    yield out;
     if (end < users.length) await new Promise((resolve) => setImmediate(resolve));
   }
   yield ']}';
@@ -79,25 +101,33 @@ export const recommendRoutes: FastifyPluginAsyncTypebox<EngineDeps> = async (app
     return { ...served(entry), user: body.user, fallback: false, items };
   });
 
-  app.post('/recommend/batch', { schema: { tags: ['recommend'], operationId: 'recommendBatch', body: S.BatchBody, response: S.replies(S.BatchReply) } }, async (request, reply) => {
-    const entry = registry.get(request.body.model);
-    const users = request.body.users.map((u) => known(entry, entry.model.users, 'user', u));
-    const k = request.body.k ?? 10;
-    // The reservation lasts until the reply is written or the client is gone: serialization is part of the cost.
-    const release = engine.reserve(users.length * Math.min(k, entry.model.items.size));
-    reply.raw.once('close', release);
-    reply.raw.once('finish', release);
-    try {
-      const signal = clientGone(reply);
-      const batch = await engine.run(`${entry.kind}.batch`, () => entry.model.recommendBatch(users, { k, signal }));
-      // Streamed in slices with the event loop free between them; a closed socket ends the stream.
-      reply.type('application/json');
-      return reply.send(Readable.from(batchJson(served(entry), request.body.users, batch, signal)) as never); // a stream bypasses the serializer: batchJson writes the schema's shape
-    } catch (err) {
-      release();
-      throw err;
-    }
-  });
+  app.post(
+    '/recommend/batch',
+    {
+      schema: { tags: ['recommend'], operationId: 'recommendBatch', body: S.BatchBody, response: S.replies(S.BatchReply) },
+      // Refused before its body is read or parsed when no batch could fit: overload costs the server little.
+      preParsing: async () => engine.checkCost(),
+    },
+    async (request, reply) => {
+      const entry = registry.get(request.body.model);
+      const users = request.body.users.map((u) => known(entry, entry.model.users, 'user', u));
+      const k = request.body.k ?? 10;
+      // The reservation lasts until the reply is written or the client is gone: serialization is part of the cost.
+      const release = engine.reserve(users.length * Math.min(k, entry.model.items.size));
+      reply.raw.once('close', release);
+      reply.raw.once('finish', release);
+      try {
+        const signal = clientGone(reply);
+        const batch = await engine.run(`${entry.kind}.batch`, () => entry.model.recommendBatch(users, { k, signal }));
+        // Streamed in slices with the event loop free between them; a closed socket ends the stream.
+        reply.type('application/json');
+        return reply.send(Readable.from(batchJson(served(entry), request.body.users, batch, entry.model.items.ids, signal)) as never); // a stream bypasses the serializer: batchJson writes the schema's shape
+      } catch (err) {
+        release();
+        throw err;
+      }
+    },
+  );
 
   app.post('/recommend/anonymous', { schema: { tags: ['recommend'], operationId: 'recommendAnonymous', body: S.AnonymousBody, response: S.replies(S.AnonymousReply) } }, async (request, reply) => {
     const body = request.body;
