@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AffinityError, ALS, ContentRecommender, encodeNpy, ItemKNN, loadModel, MostPopular, parseNpy, UserKNN, type Recommender } from '../src/index.js';
 import { Random } from '../src/core/random.js';
 import { randomInteractions } from './helpers.js';
+import { topLevelRanges } from '../src/io/modelfile.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -56,6 +57,36 @@ function expectCoded(err: unknown, what: string): void {
   expect(err, what).toBeInstanceOf(AffinityError);
   expect((err as AffinityError).code, what).toMatch(/^ERR_AFFINITY_/);
 }
+
+describe('the header scanner', () => {
+  it('finds every top-level value of random JSON objects exactly as JSON.parse sees it, and refuses non-objects', () => {
+    const rng = new Random(5);
+    const value = (depth: number): unknown => {
+      switch (rng.int(depth > 2 ? 4 : 6)) {
+        case 0:
+          return rng.int(1e6) - 5e5 + rng.next();
+        case 1:
+          return ['', 'a"b', 'c\\d', '{[,]}', 'é😀', '\\"'][rng.int(6)] + String(rng.int(100));
+        case 2:
+          return [true, false, null][rng.int(3)];
+        case 3:
+          return -1 - rng.int(10);
+        case 4:
+          return Array.from({ length: rng.int(5) }, () => value(depth + 1));
+        default:
+          return Object.fromEntries(Array.from({ length: rng.int(4) }, (_, i) => [`k${i}"}`, value(depth + 1)]));
+      }
+    };
+    for (let n = 0; n < 500; n++) {
+      const object = Object.fromEntries(Array.from({ length: rng.int(6) }, (_, i) => [`key ${i},"x"`, value(0)]));
+      const text = Buffer.from(n % 2 ? JSON.stringify(object) : JSON.stringify(object, null, 2));
+      const ranges = topLevelRanges(text)!;
+      expect([...ranges.keys()]).toEqual(Object.keys(object));
+      for (const [key, [from, to]] of ranges) expect(JSON.parse(text.subarray(from, to).toString())).toEqual(object[key]);
+    }
+    for (const bad of ['null', '[1,2]', '"x"', '{"a":1', '{"a" 1}', '{"a":1}x', '{"a":"unterminated}']) expect(topLevelRanges(Buffer.from(bad)), bad).toBeNull();
+  });
+});
 
 describe('mutation fuzzing', () => {
   it('.npy: every mutated file parses or is ERR_AFFINITY_PARSE', () => {

@@ -45,6 +45,12 @@ export interface ModelParts {
 export interface ModelFile {
   readonly path: string;
   readonly kind: string;
+  /**
+   * The header's small top-level fields (each under 64 KiB of JSON: dimensions, options, parameters),
+   * parsed without parsing the rest. Kinds check them against the array table (O(1)) first.
+   */
+  readonly fields: Record<string, unknown>;
+  /** The whole header, parsed on first access: id lists can be most of a file, so read it after the O(1) checks. */
   readonly header: Record<string, unknown>;
   f32(name: string, length?: number): Float32Array;
   i32(name: string, length?: number): Int32Array;
@@ -66,6 +72,77 @@ export function csrArrays(prefix: string, c: { indptr: Int32Array; indices: Int3
 
 function corrupt(path: string, why: string): AffinityError {
   return new AffinityError(`${path}: not a valid Affinity model file: ${why}`, ErrorCode.CorruptFile);
+}
+
+/** Top-level fields at most this long (bytes of JSON) are parsed eagerly into ModelFile.fields. */
+const SMALL_FIELD = 64 * 1024;
+
+/**
+ * The byte range of each top-level value of a JSON object, found by a scan that tracks strings and nesting
+ * without building anything; null when the text is not a JSON object (the full parse then says why).
+ */
+export function topLevelRanges(json: Buffer): Map<string, [number, number]> | null {
+  const QUOTE = 0x22, BACKSLASH = 0x5c, COLON = 0x3a, COMMA = 0x2c;
+  const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+  const ranges = new Map<string, [number, number]>();
+  let i = 0;
+  const n = json.length;
+  const skipSpace = () => {
+    while (i < n && isSpace(json[i])) i++;
+  };
+  const skipString = (): boolean => {
+    // json[i] is the opening quote
+    for (i++; i < n; i++) {
+      if (json[i] === BACKSLASH) i++;
+      else if (json[i] === QUOTE) return (i++, true);
+    }
+    return false;
+  };
+  skipSpace();
+  if (json[i] !== 0x7b) return null;
+  i++;
+  skipSpace();
+  if (json[i] === 0x7d) return ranges;
+  for (;;) {
+    skipSpace();
+    if (json[i] !== QUOTE) return null;
+    const keyStart = i;
+    if (!skipString()) return null;
+    let key: unknown;
+    try {
+      key = JSON.parse(json.subarray(keyStart, i).toString('utf8'));
+    } catch {
+      return null;
+    }
+    skipSpace();
+    if (json[i] !== COLON) return null;
+    i++;
+    skipSpace();
+    const from = i;
+    let depth = 0;
+    for (; i < n; i++) {
+      const c = json[i];
+      if (c === QUOTE) {
+        if (!skipString()) return null;
+        i--;
+      } else if (c === 0x7b || c === 0x5b) depth++;
+      else if (c === 0x7d || c === 0x5d) {
+        if (depth === 0) break;
+        depth--;
+      } else if (c === COMMA && depth === 0) break;
+    }
+    if (i >= n) return null;
+    let to = i;
+    while (to > from && isSpace(json[to - 1])) to--;
+    ranges.set(String(key), [from, to]);
+    if (json[i] === COMMA) {
+      i++;
+      continue;
+    }
+    i++; // the closing brace
+    skipSpace();
+    return i === n ? ranges : null;
+  }
 }
 
 /** Writes a model's parts atomically. */
@@ -152,20 +229,42 @@ export async function readModelFile(path: string, options: LoadOptions = {}): Pr
   const headerOffset = Number(bytes.readBigUInt64LE(16));
   const headerLength = Number(bytes.readBigUInt64LE(24));
   if (headerOffset < ALIGN || headerOffset + headerLength !== trailerAt) throw corrupt(path, 'header out of bounds');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(bytes.subarray(headerOffset, headerOffset + headerLength).toString('utf8'), (key, value) => {
-      if (key === '__proto__') throw new Error('__proto__ key');
-      return value;
-    });
-  } catch (err) {
-    throw corrupt(path, (err as Error).message === '__proto__ key' ? 'header has a __proto__ key' : 'header is not JSON');
+  // The top level of the header, located without parsing it: a crafted file whose id lists are 100 MB
+  // but whose arrays do not match its dimensions is refused before those lists are parsed.
+  const json = bytes.subarray(headerOffset, headerOffset + headerLength);
+  const parse = (text: Buffer): unknown => {
+    try {
+      return JSON.parse(text.toString('utf8'), (key, value) => {
+        if (key === '__proto__') throw new Error('__proto__ key');
+        return value;
+      });
+    } catch (err) {
+      throw corrupt(path, (err as Error).message === '__proto__ key' ? 'header has a __proto__ key' : 'header is not JSON');
+    }
+  };
+  const ranges = topLevelRanges(json);
+  if (ranges === null) {
+    const whole = parse(json); // not an object: say what it is
+    throw corrupt(path, whole === null || typeof whole !== 'object' || Array.isArray(whole) ? 'header is not a JSON object' : 'header is not JSON');
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw corrupt(path, 'header is not a JSON object');
-  const { kind, arrays, ...header } = parsed as { kind?: unknown; arrays?: unknown } & Record<string, unknown>;
+  if (ranges.has('__proto__')) throw corrupt(path, 'header has a __proto__ key');
+  const fields: Record<string, unknown> = {};
+  for (const [key, [from, to]] of ranges) if (to - from < SMALL_FIELD && key !== 'arrays') fields[key] = parse(json.subarray(from, to));
+  const kind = fields.kind;
+  const arraysRange = ranges.get('arrays');
+  const arrays = arraysRange ? parse(json.subarray(arraysRange[0], arraysRange[1])) : undefined;
   if (typeof kind !== 'string') throw corrupt(path, 'header names no model kind');
   if (arrays === null || typeof arrays !== 'object') throw corrupt(path, 'header lists no arrays');
-  await new Promise((resolve) => setImmediate(resolve)); // the parse and what the kind builds next are separate stretches of the event loop
+  delete fields.kind;
+  let header: Record<string, unknown> | undefined;
+  const fullHeader = () => {
+    if (!header) {
+      const { kind: _, arrays: __, ...rest } = parse(json) as Record<string, unknown>;
+      header = rest;
+    }
+    return header;
+  };
+  await new Promise((resolve) => setImmediate(resolve)); // the checks and what the kind builds next are separate stretches of the event loop
   const entries = arrays as Record<string, ArrayEntry | undefined>;
 
   const view = (name: string, dtype: Dtype, length?: number): ArrayBuffer => {
@@ -178,7 +277,10 @@ export async function readModelFile(path: string, options: LoadOptions = {}): Pr
   const file: ModelFile = {
     path,
     kind,
-    header,
+    fields,
+    get header() {
+      return fullHeader();
+    },
     f32: (name, length) => new Float32Array(view(name, 'f32', length), entries[name]!.offset, entries[name]!.length),
     i32: (name, length) => new Int32Array(view(name, 'i32', length), entries[name]!.offset, entries[name]!.length),
     async csr(prefix, rows, cols, options = {}) {

@@ -128,7 +128,7 @@ export class ALS implements InteractionModel {
 
   static async fromParts(file: ModelFile): Promise<ALS> {
     const { users, items } = interactionDims(file);
-    const a = file.header.als as { factors?: unknown; implicit?: unknown; globalMean?: unknown } | null | undefined;
+    const a = file.fields.als as { factors?: unknown; implicit?: unknown; globalMean?: unknown } | null | undefined;
     if (!a || typeof a !== 'object' || !Number.isInteger(a.factors) || (a.factors as number) < 1 || typeof a.implicit !== 'boolean' || !Number.isFinite(a.globalMean))
       throw file.corrupt('ALS parameters missing');
     const f = a.factors as number;

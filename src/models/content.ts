@@ -245,9 +245,11 @@ export class ContentRecommender implements Recommender {
   }
 
   static async fromParts(file: ModelFile): Promise<ContentRecommender> {
-    const h = file.header as { items?: unknown; users?: unknown; terms?: unknown; ids?: { items?: unknown; users?: unknown }; vocabulary?: unknown };
-    const [n, u, t] = [h.items, h.users, h.terms];
+    const [n, u, t] = [file.fields.items, file.fields.users, file.fields.terms];
     if (![n, u, t].every((x) => Number.isInteger(x) && (x as number) >= 0)) throw file.corrupt('bad dimensions');
+    file.i32('vectors.indptr', (n as number) + 1); // O(1) checks before the id lists are parsed
+    if ((u as number) > 0) file.i32('history.indptr', (u as number) + 1);
+    const h = file.header as { ids?: { items?: unknown; users?: unknown }; vocabulary?: unknown };
     if (!Array.isArray(h.ids?.items) || h.ids.items.length !== n || !Array.isArray(h.ids?.users) || h.ids.users.length !== u) throw file.corrupt('id maps do not match the dimensions');
     if (!Array.isArray(h.vocabulary) || h.vocabulary.length !== t || !h.vocabulary.every((w) => typeof w === 'string')) throw file.corrupt('vocabulary does not match the dimensions');
     const raw = optionsOf(file);

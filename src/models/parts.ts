@@ -16,18 +16,24 @@ export function interactionParts(data: Interactions): { header: Record<string, u
  * a kind runs before anything that costs time in the size of the file (id maps, matrix verification).
  */
 export function interactionDims(file: ModelFile): { users: number; items: number } {
-  const { users, items, ids } = file.header as { users?: unknown; items?: unknown; ids?: { users?: unknown; items?: unknown } };
+  const { users, items } = file.fields;
   if (!Number.isInteger(users) || !Number.isInteger(items) || (users as number) < 0 || (items as number) < 0) throw file.corrupt('bad dimensions');
-  if (!Array.isArray(ids?.users) || ids.users.length !== users || !Array.isArray(ids?.items) || ids.items.length !== items)
-    throw file.corrupt('id maps do not match the dimensions');
   file.i32('interactions.indptr', (users as number) + 1);
   return { users: users as number, items: items as number };
+}
+
+/** The id lists of the header (parsing it whole), checked against the dimensions. */
+export function idListsOf(file: ModelFile, users: number, items: number): { users: unknown[]; items: unknown[] } {
+  const ids = file.header.ids as { users?: unknown; items?: unknown } | undefined;
+  if (!Array.isArray(ids?.users) || ids.users.length !== users || !Array.isArray(ids?.items) || ids.items.length !== items)
+    throw file.corrupt('id maps do not match the dimensions');
+  return ids as { users: unknown[]; items: unknown[] };
 }
 
 /** The interactions of a model file, with id maps checked for shape, the id rule and duplicates. */
 export async function interactionsFromFile(file: ModelFile): Promise<Interactions> {
   const { users, items } = interactionDims(file);
-  const ids = file.header.ids as { users: unknown[]; items: unknown[] };
+  const ids = idListsOf(file, users, items);
   const csr = await file.csr('interactions', users, items, { sortedRows: true });
   return Interactions.fromParts(await idMapOf(file, ids.users, 'user'), await idMapOf(file, ids.items, 'item'), csr);
 }
@@ -45,7 +51,7 @@ export async function idMapOf(file: ModelFile, ids: unknown[], kind: 'user' | 'i
 
 /** The options object a model was built with. */
 export function optionsOf(file: ModelFile): Record<string, unknown> {
-  const o = file.header.options;
+  const o = file.fields.options;
   if (o === null || typeof o !== 'object' || Array.isArray(o)) throw file.corrupt('options missing');
   return o as Record<string, unknown>;
 }
