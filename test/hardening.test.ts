@@ -248,6 +248,29 @@ describe('overload and error shapes', () => {
     await app.close();
   });
 
+  it('clients that never finish their body are answered 408 and dropped after requestTimeout', async () => {
+    const app = await buildApp({ docs: false, requestTimeout: 1000 });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (app.server.address() as { port: number }).port;
+    const started = Date.now();
+    const closed = await Promise.all(
+      Array.from(
+        { length: 200 },
+        () =>
+          new Promise<{ after: number; reply: string }>((resolve) => {
+            let reply = '';
+            const s = net.connect(port, '127.0.0.1', () => s.write('POST /v1/recommend HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"user":'));
+            s.on('data', (d) => (reply += d));
+            s.on('close', () => resolve({ after: Date.now() - started, reply }));
+          }),
+      ),
+    );
+    expect(Math.max(...closed.map((c) => c.after))).toBeLessThan(10_000); // was: held open for 600 s and more
+    expect(closed[0].reply).toMatch(/^HTTP\/1.1 408/);
+    expect(JSON.parse(closed[0].reply.slice(closed[0].reply.indexOf('{'))).code).toBe('ERR_HTTP_REQUEST_TIMEOUT');
+    await app.close();
+  });
+
   it('every rejection has the Fastify shape with a code: 404, 414, 431, parser errors, reload errors', async () => {
     const registry = new ModelRegistry();
     const path = join(dir, 'served.affinity');
