@@ -19,21 +19,25 @@ export class EngineGate {
     readonly costLimit = 2_000_000,
   ) {}
 
-  /** Throws Busy when the cost budget is spent: no request that reserves slots could be admitted now. */
-  checkCost(): void {
-    if (this.inFlightCost >= this.costLimit) throw new AffinityError('the engine is busy with large requests; retry shortly', ErrorCode.Busy);
-  }
-
-  /** Reserves `cost` result slots; the returned release frees them (once). Always admits one request alone. */
-  reserve(cost: number): () => void {
+  /**
+   * Reserves `cost` result slots, or throws Busy when they do not fit (one request alone is always admitted).
+   * The reservation can shrink once the exact cost is known, and is released once, however often asked.
+   */
+  reserve(cost: number): Reservation {
     if (this.inFlightCost > 0 && this.inFlightCost + cost > this.costLimit)
       throw new AffinityError('the engine is busy with large requests; retry shortly', ErrorCode.Busy);
     this.inFlightCost += cost;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.inFlightCost -= cost;
+    let held = cost;
+    return {
+      shrink: (to: number) => {
+        const next = Math.min(held, Math.max(0, to));
+        this.inFlightCost -= held - next;
+        held = next;
+      },
+      release: () => {
+        this.inFlightCost -= held;
+        held = 0;
+      },
     };
   }
 
@@ -55,6 +59,12 @@ export class EngineGate {
     const until = Date.now() + ms;
     while (this.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+export interface Reservation {
+  /** Lowers the reservation to the exact cost, once the request is parsed. */
+  shrink(cost: number): void;
+  release(): void;
 }
 
 /** What the server knows of itself: shutting down, and the admin token (admin routes are off without one). */

@@ -7,7 +7,7 @@ import { AffinityError, ErrorCode } from '../../core/errors.js';
 import { resolveId, type Id, type IdMap } from '../../data/ids.js';
 import type { BatchRecommendations } from '../../models/contract.js';
 import { batcherFor } from '../batcher.js';
-import type { EngineDeps } from '../plugins/engine.js';
+import type { EngineDeps, Reservation } from '../plugins/engine.js';
 import type { ModelEntry } from '../registry.js';
 import * as S from '../schemas.js';
 
@@ -101,31 +101,32 @@ export const recommendRoutes: FastifyPluginAsyncTypebox<EngineDeps> = async (app
     return { ...served(entry), user: body.user, fallback: false, items };
   });
 
+  // A batch reserves the most its body could ask for before the body is read (from its length: at least
+  // two bytes an id), so a burst of large batches is refused unread; once parsed, the exact cost.
+  const reservations = new WeakMap<object, Reservation>();
   app.post(
     '/recommend/batch',
     {
       schema: { tags: ['recommend'], operationId: 'recommendBatch', body: S.BatchBody, response: S.replies(S.BatchReply) },
-      // Refused before its body is read or parsed when no batch could fit: overload costs the server little.
-      preParsing: async () => engine.checkCost(),
+      preParsing: async (request, reply) => {
+        const bytes = Number(request.headers['content-length'] ?? S.LIMITS.batchUsers * 2);
+        const bound = Math.min(S.LIMITS.batchUsers, Math.ceil((Number.isFinite(bytes) ? bytes : Infinity) / 2)) * S.LIMITS.k;
+        const reservation = engine.reserve(bound);
+        reservations.set(request, reservation);
+        reply.raw.once('close', reservation.release); // the reply is written or the client is gone
+        reply.raw.once('finish', reservation.release);
+      },
     },
     async (request, reply) => {
       const entry = registry.get(request.body.model);
-      const users = request.body.users.map((u) => known(entry, entry.model.users, 'user', u));
       const k = request.body.k ?? 10;
-      // The reservation lasts until the reply is written or the client is gone: serialization is part of the cost.
-      const release = engine.reserve(users.length * Math.min(k, entry.model.items.size));
-      reply.raw.once('close', release);
-      reply.raw.once('finish', release);
-      try {
-        const signal = clientGone(reply);
-        const batch = await engine.run(`${entry.kind}.batch`, () => entry.model.recommendBatch(users, { k, signal }));
-        // Streamed in slices with the event loop free between them; a closed socket ends the stream.
-        reply.type('application/json');
-        return reply.send(Readable.from(batchJson(served(entry), request.body.users, batch, entry.model.items.ids, signal)) as never); // a stream bypasses the serializer: batchJson writes the schema's shape
-      } catch (err) {
-        release();
-        throw err;
-      }
+      reservations.get(request)?.shrink(request.body.users.length * Math.min(k, entry.model.items.size));
+      const users = request.body.users.map((u) => known(entry, entry.model.users, 'user', u));
+      const signal = clientGone(reply);
+      const batch = await engine.run(`${entry.kind}.batch`, () => entry.model.recommendBatch(users, { k, signal }));
+      // Streamed in slices with the event loop free between them; a closed socket ends the stream.
+      reply.type('application/json');
+      return reply.send(Readable.from(batchJson(served(entry), request.body.users, batch, entry.model.items.ids, signal)) as never); // a stream bypasses the serializer: batchJson writes the schema's shape
     },
   );
 
