@@ -18,15 +18,14 @@ export interface ModelEntry {
   readonly version: number;
   readonly path?: string;
   readonly loadedAt: Date;
-  /** The fallback for users the model does not know: the most popular items of its training data. */
-  readonly popular: Recommender;
+  /** The fallback for users the model does not know: the most popular items of its training data (none when it keeps no interactions). */
+  readonly popular?: Recommender;
 }
 
 /** A most-popular model over the same users and items (the model itself when it is one). */
-function popularOf(model: Recommender): Recommender {
+function popularOf(model: Recommender): Recommender | undefined {
   if (model.kind === MostPopular.kind) return model;
-  if (!model.data) throw new AffinityError(`model kind ${model.kind} keeps no training interactions to rank popular items by`, ErrorCode.Unsupported);
-  return MostPopular.of(model.data);
+  return model.data ? MostPopular.of(model.data) : undefined;
 }
 
 export interface ReloadEvent {

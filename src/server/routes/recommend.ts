@@ -86,7 +86,9 @@ export const recommendRoutes: FastifyPluginAsyncTypebox<EngineDeps> = async (app
     const user = resolveId(entry.model.users, body.user);
     if (user === undefined) {
       if (body.fallback !== 'popular') throw new AffinityError(`unknown user ${JSON.stringify(body.user)} in model ${entry.name}`, ErrorCode.UnknownId);
-      const items = await engine.run('popular.recommend', () => entry.popular.recommendForAsync!({ items: [] }, options));
+      const popular = entry.popular;
+      if (!popular?.recommendForAsync) throw unsupported(entry, 'keeps no interactions to rank popular items by');
+      const items = await engine.run('popular.recommend', () => popular.recommendForAsync!({ items: [] }, options));
       return { ...served(entry), user: body.user, fallback: true, items };
     }
     const model = entry.model;
