@@ -1,7 +1,10 @@
 // Errors in one place: the native codes are the table's codes; every native entry point is guarded, so a
 // bad_alloc, a core error or any std::exception becomes an AffinityError with a code (never a crash); errors
 // from asynchronous work carry the caller's stack.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AffinityError, ALS, Interactions, ItemKNN, similarity } from '../src/index.js';
 import { ERRORS, ErrorCode, httpStatusOf } from '../src/core/errors.js';
@@ -33,6 +36,7 @@ describe('the error table', () => {
 });
 
 describe('every native entry point is guarded', () => {
+  // (The async test below runs every job of the addon; a job that is added must be added there.)
   it('module functions turn bad_alloc, core errors and std::exception into AffinityErrors', () => {
     const functions = Object.entries(native).filter(([name, v]) => typeof v === 'function' && /^[a-z]/.test(name) && name !== 'injectFault');
     expect(functions.length).toBeGreaterThan(15);
@@ -84,6 +88,10 @@ describe('every native entry point is guarded', () => {
   it('asynchronous work rejects with a code and the stack of its caller', async () => {
     const data = await randomInteractions({ users: 20, items: 15, density: 0.3, seed: 2 });
     const als = await new ALS({ factors: 4, iterations: 1 }).fit(data);
+    const csc = await data.toCSC();
+    const csvPath = join(await mkdtemp(join(tmpdir(), 'affinity-errors-')), 'x.csv');
+    writeFileSync(csvPath, 'a,b,1\n');
+    const vectors = Float32Array.of(0, 0, 0, 1, 1, 0, 5, 5, 5, 6, 6, 5);
     const jobs: Record<string, () => Promise<unknown>> = {
       buildCsr: () => Interactions.fromArrays({ users: ['a', 'b'], items: ['x', 'y'] }),
       transpose: () => native.transpose(data.csr, null, null),
@@ -93,6 +101,18 @@ describe('every native entry point is guarded', () => {
       recommendForAsync: () => als.recommendForAsync({ items: [0, 1] }),
       prepare: () => als.prepare(),
       crc32: () => native.crc32(new Uint8Array(10)),
+      canonicalCsr: () => native.canonicalCsr(data.csr, 'sum', null, null),
+      multiply: () => native.multiply(data.csr, csc, 0, null, null),
+      verifyCsr: () => native.verifyCsr(data.csr, true, null, null),
+      verifyFinite: () => native.verifyFinite(new Float32Array(4), 'x'),
+      alsSolveRows: () => native.alsSolveRows(data.csr, als.options, als.factors, true, Int32Array.of(0, 1), null, null),
+      similarAsync: () => als.similarItemsAsync(0, { k: 3 }),
+      csvPush: () => Interactions.fromFile(csvPath),
+      kmeans: () => native.kmeans(vectors, 6, 2, { k: 2, iterations: 5, tolerance: 0, seed: 1, threads: 0 }, null, null, null),
+      nearestCentroid: () => native.nearestCentroid(vectors, 6, 2, vectors.subarray(0, 4), 2, 0, null, null),
+      silhouette: () => native.silhouette(vectors, 6, 2, Int32Array.of(0, 0, 0, 1, 1, 1), 0, null, null),
+      logisticFit: () =>
+        native.logisticFit({ dense: vectors, rows: 6, dims: 2 }, Float32Array.of(0, 0, 0, 1, 1, 1), null, { l2: 1, fitIntercept: true, maxIterations: 5, tolerance: 1e-6, memory: 5, threads: 0 }, null, null, null),
     };
     expect.assertions(Object.keys(jobs).length * FAULTS.length * 3);
     for (const [name, job] of Object.entries(jobs)) {

@@ -206,7 +206,7 @@ export class Interactions {
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         if (options.signal?.aborted) throw new AffinityError('the operation was cancelled', ErrorCode.Cancelled, { cause: options.signal.reason });
-        await reader.push(chunk);
+        await runJob(undefined, () => reader.push(chunk)); // a native job: its errors get the caller's stack
       }
       const parsed = reader.finish();
       const result = await Interactions.fromIndices(
