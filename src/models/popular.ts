@@ -25,15 +25,17 @@ export class MostPopular implements InteractionModel {
   private state?: { data: Interactions; order: Int32Array; counts: Float64Array }; // order: by descending count, ties by index
 
   async fit(data: Interactions): Promise<this> {
-    this.state = { data, order: data.itemsByPopularity(), counts: data.itemCounts() };
-    return this;
+    return this.count(data);
   }
 
   /** fit() without the Promise: one count and one sort of the items. */
   static of(data: Interactions): MostPopular {
-    const model = new MostPopular();
-    model.state = { data, order: data.itemsByPopularity(), counts: data.itemCounts() };
-    return model;
+    return new MostPopular().count(data);
+  }
+
+  private count(data: Interactions): this {
+    this.state = { data, order: data.itemsByPopularity(), counts: data.itemCounts() };
+    return this;
   }
 
   get fitted(): boolean {
