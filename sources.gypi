@@ -9,6 +9,7 @@
       'native/core/kmeans.cc',
       'native/core/knn.cc',
       'native/core/logreg.cc',
+      'native/core/recommend.cc',
       'native/core/similarity.cc',
       'native/core/sparse.cc',
       'native/core/threadpool.cc',

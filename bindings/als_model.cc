@@ -276,24 +276,26 @@ class AlsModelWrap : public Wrap<AlsModelWrap> {
     });
   }
 
-  // similar(byItems, row, k) -> { items, scores }
+  // similar(byItems, row, k, allowed|null) -> { items, scores }
   Napi::Value similar(const Napi::CallbackInfo& info) {
     return guard(info, [&]() -> Napi::Value {
       bool byItems = boolArg(info[0], "byItems");
-      return scoredToJs(info.Env(), alsSimilar(model_, byItems, int32Arg(info[1], "row", 0, kMaxDim), int32Arg(info[2], "k", 0, kMaxDim)));
+      return scoredToJs(info.Env(), alsSimilar(model_, byItems, int32Arg(info[1], "row", 0, kMaxDim), int32Arg(info[2], "k", 0, kMaxDim),
+                                               typedArray<uint32_t>(info[3], "allowed", true)));
     });
   }
 
-  // similarAsync(byItems, row, k, cancel) -> Promise<{ items, scores }>: the same scan on a worker thread.
+  // similarAsync(byItems, row, k, allowed|null, cancel) -> Promise<{ items, scores }>: the same scan on a worker thread.
   Napi::Value similarAsync(const Napi::CallbackInfo& info) {
     bool byItems = boolArg(info[0], "byItems");
     int32_t row = int32Arg(info[1], "row", 0, kMaxDim);
     int32_t k = int32Arg(info[2], "k", 0, kMaxDim);
+    auto allowed = typedArray<uint32_t>(info[3], "allowed", true);
     AlsView view = model_;
     auto result = std::make_shared<std::vector<Scored>>();
     return runJob(
-        info, {info.This()}, info[3], info.Env().Null(),
-        [view, byItems, row, k, result](Control&) { *result = alsSimilar(view, byItems, row, k); },
+        info, {info.This(), info[3]}, info[4], info.Env().Null(),
+        [view, byItems, row, k, allowed, result](Control&) { *result = alsSimilar(view, byItems, row, k, allowed); },
         [result](Napi::Env env) -> Napi::Value { return scoredToJs(env, *result); });
   }
 

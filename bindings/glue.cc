@@ -111,7 +111,12 @@ RecommendFilter filterArg(const Napi::CallbackInfo& info, size_t at) {
   RecommendFilter f;
   f.filterSeen = boolArg(info[at], "filterSeen");
   f.exclude = typedArray<int32_t>(info[at + 1], "exclude", true);
-  f.include = typedArray<int32_t>(info[at + 2], "include", true);
+  // The candidates slot holds either an item list (Int32Array) or a bit per item (Uint32Array).
+  const Napi::Value candidates = info[at + 2];
+  if (candidates.IsTypedArray() && candidates.As<Napi::TypedArray>().TypedArrayType() == napi_uint32_array)
+    f.allowed = typedArray<uint32_t>(candidates, "allowed");
+  else
+    f.include = typedArray<int32_t>(candidates, "include", true);
   return f;
 }
 

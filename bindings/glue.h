@@ -84,6 +84,11 @@ struct TypedArrayTraits<double> {
   static constexpr const char* name = "Float64Array";
 };
 template <>
+struct TypedArrayTraits<uint32_t> {
+  static constexpr napi_typedarray_type type = napi_uint32_array;
+  static constexpr const char* name = "Uint32Array";
+};
+template <>
 struct TypedArrayTraits<uint8_t> {
   static constexpr napi_typedarray_type type = napi_uint8_array;
   static constexpr const char* name = "Uint8Array";

@@ -43,7 +43,7 @@ export type NativeRecommendBatch = (
   k: number,
   filterSeen: boolean,
   exclude: Int32Array | null,
-  include: Int32Array | null,
+  candidates: Int32Array | Uint32Array | null,
   threads: number,
   cancel: Int32Array | null,
   onProgress: ProgressCallback,
@@ -51,7 +51,7 @@ export type NativeRecommendBatch = (
 
 /** A neighbourhood model: first = the user's row, second = where each middle entry leads (see knn.h). */
 export interface NativeKnnModel {
-  recommend(user: number, k: number, filterSeen: boolean, exclude: Int32Array | null, include: Int32Array | null): NativeScored;
+  recommend(user: number, k: number, filterSeen: boolean, exclude: Int32Array | null, candidates: Int32Array | Uint32Array | null): NativeScored;
   score(user: number, items: Int32Array): Float32Array;
   recommendBatch: NativeRecommendBatch;
 }
@@ -111,14 +111,14 @@ export interface NativeAlsFactors {
 }
 
 export interface NativeAlsModel {
-  recommend(user: number, k: number, filterSeen: boolean, exclude: Int32Array | null, include: Int32Array | null): NativeScored;
+  recommend(user: number, k: number, filterSeen: boolean, exclude: Int32Array | null, candidates: Int32Array | Uint32Array | null): NativeScored;
   recommendFor(
     items: Int32Array,
     values: Float32Array,
     k: number,
     filterSeen: boolean,
     exclude: Int32Array | null,
-    include: Int32Array | null,
+    candidates: Int32Array | Uint32Array | null,
   ): NativeScored;
   foldIn(items: Int32Array, values: Float32Array): { factors: Float32Array; bias: number };
   recommendForAsync(
@@ -127,13 +127,14 @@ export interface NativeAlsModel {
     k: number,
     filterSeen: boolean,
     exclude: Int32Array | null,
-    include: Int32Array | null,
+    candidates: Int32Array | Uint32Array | null,
     cancel: Int32Array | null,
   ): Promise<NativeScored>;
   score(user: number, items: Int32Array): Float32Array;
   scoreFor(items: Int32Array, values: Float32Array, candidates: Int32Array): Float32Array;
-  similar(byItems: boolean, row: number, k: number): NativeScored;
-  similarAsync(byItems: boolean, row: number, k: number, cancel: Int32Array | null): Promise<NativeScored>;
+  /** allowed: a bit per item (item neighbours only), or null. */
+  similar(byItems: boolean, row: number, k: number, allowed: Uint32Array | null): NativeScored;
+  similarAsync(byItems: boolean, row: number, k: number, allowed: Uint32Array | null, cancel: Int32Array | null): Promise<NativeScored>;
   prepareAsync(cancel: Int32Array | null): Promise<void>;
   explain(items: Int32Array, values: Float32Array, item: number): NativeScored & { total: number };
   recommendBatch: NativeRecommendBatch;

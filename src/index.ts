@@ -12,7 +12,7 @@ export type { Measure, Neighbor, SimilarityOptions, Weighting } from './models/s
 export { ItemKNN, UserKNN } from './models/knn.js';
 export type { KnnOptions } from './models/knn.js';
 export { BatchRecommendations, MAX_K } from './models/contract.js';
-export type { BatchOptions, History, InteractionModel, Model, Recommendation, Recommender, RecommendOptions } from './models/contract.js';
+export type { BatchOptions, History, InteractionModel, Model, Neighbor as ItemNeighbor, NeighborOptions, Recommendation, Recommender, RecommendOptions } from './models/contract.js';
 export { readNpy, writeNpy, parseNpy, encodeNpy } from './io/npy.js';
 export { ALS } from './models/als.js';
 export { MostPopular } from './models/popular.js';
@@ -69,3 +69,9 @@ export { tokenize, ContentRecommender, HybridRecommender } from './models/conten
 export type { CatalogItem, ContentOptions, HybridOptions, TokenizeOptions } from './models/content.js';
 export { coPurchaseRules, CoPurchaseRules } from './analytics/rules.js';
 export type { AlsoBought, Rule, RuleOptions } from './analytics/rules.js';
+
+// The product catalogue and its filters.
+export { Catalog } from './data/catalog.js';
+export type { AttributeValue, CatalogColumns, CatalogFileOptions, CatalogInput } from './data/catalog.js';
+export { ItemFilter, FILTER_LIMITS } from './data/filter.js';
+export type { Condition, FilterSpec, Literal } from './data/filter.js';

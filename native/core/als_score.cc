@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <string>
 
 #include "../simd/dispatch.h"
@@ -86,7 +87,7 @@ void scanGroup(const AlsView& m, const UserQuery* q, size_t users, const Recomme
             const float s = tile[r * kPanelItems + t];
             if (position >= packed.order.size() || s < thr[u]) continue;  // padding, or raised meanwhile
             const int32_t i = packed.order[position];
-            if (excluded && excluded->test(i)) continue;
+            if ((excluded && excluded->test(i)) || !f.allows(i)) continue;
             if (f.filterSeen && std::binary_search(q[u].seen.begin(), q[u].seen.end(), i)) continue;
             tops[u].push(i, s);
             if (tops[u].full()) thr[u] = tops[u].admissionThreshold(-std::numeric_limits<float>::infinity());
@@ -98,9 +99,26 @@ void scanGroup(const AlsView& m, const UserQuery* q, size_t users, const Recomme
   }
 }
 
-void selectIncluded(const AlsView& m, const UserQuery& q, const RecommendFilter& f, TopK& top) {
+// A mask keeping at most this share of the catalogue is scored item by item: the scan would go deep
+// (only allowed items raise its threshold) over panels that hold few of them.
+constexpr int64_t kGatherBelow = 8;  // 1/8 of the items
+
+// The items to score one by one, when the request names them (include, within the mask) or its mask is
+// selective; nullopt when a scan of the catalogue is cheaper.
+std::optional<std::vector<int32_t>> listedCandidates(const AlsView& m, const RecommendFilter& f) {
+  if (!f.include.empty()) {
+    std::vector<int32_t> out;
+    for (int32_t i : f.include)
+      if (f.allows(i)) out.push_back(i);
+    return out;
+  }
+  if (!f.allowed.empty() && allowedCount(f.allowed, m.items) * kGatherBelow <= m.items) return allowedItems(f.allowed, m.items);
+  return std::nullopt;
+}
+
+void selectListed(const AlsView& m, const UserQuery& q, const RecommendFilter& f, std::span<const int32_t> list, TopK& top) {
   const KernelTable& k = activeKernels();
-  for (int32_t i : f.include) {
+  for (int32_t i : list) {
     if ((f.filterSeen && std::binary_search(q.seen.begin(), q.seen.end(), i)) ||
         std::find(f.exclude.begin(), f.exclude.end(), i) != f.exclude.end())
       continue;
@@ -150,10 +168,11 @@ ItemPanels alsPackItems(const AlsView& m) {
 std::vector<Scored> alsRecommend(const AlsView& m, const UserQuery& q, int32_t k, const RecommendFilter& filter) {
   checkItems(m, filter.exclude, "excluded");
   checkItems(m, filter.include, "included");
+  checkAllowed(filter.allowed, m.items);
   require(k >= 0, code::kBadInput, "k must be non-negative");
   TopK top(static_cast<size_t>(std::min(k, m.items)));
-  if (!filter.include.empty()) {
-    selectIncluded(m, q, filter, top);
+  if (const auto listed = listedCandidates(m, filter)) {
+    selectListed(m, q, filter, *listed, top);
   } else {
     requirePanels(m);
     BitSet excluded;
@@ -172,8 +191,10 @@ BatchResult alsRecommendBatch(const AlsView& m, const CsrView& seen, std::span<c
   checkItems(m, filter.include, "included");
   require(k >= 0, code::kBadInput, "k must be non-negative");
   require(seen.rows == m.users && seen.cols == m.items, code::kDimMismatch, "interactions do not match the model");
+  checkAllowed(filter.allowed, m.items);
   for (int32_t u : users) require(u >= 0 && u < m.users, code::kUnknownId, "user index " + std::to_string(u) + " is out of range");
-  if (filter.include.empty()) requirePanels(m);
+  const auto listed = listedCandidates(m, filter);
+  if (!listed) requirePanels(m);
   const int32_t kk = std::min(k, m.items);
   BatchResult out;
   out.items.assign(users.size() * static_cast<size_t>(kk), -1);
@@ -195,10 +216,10 @@ BatchResult alsRecommendBatch(const AlsView& m, const CsrView& seen, std::span<c
           const int32_t u = users[r];
           q.push_back({m.user(u), m.implicit ? 0.0f : m.userBias[u], seen.rowIndices(u)});
         }
-        if (filter.include.empty())
+        if (!listed)
           scanGroup(m, q.data(), q.size(), filter, filter.exclude.empty() ? nullptr : &excluded, tops.data());
         else
-          for (size_t r = 0; r < q.size(); ++r) selectIncluded(m, q[r], filter, tops[r]);
+          for (size_t r = 0; r < q.size(); ++r) selectListed(m, q[r], filter, *listed, tops[r]);
         for (size_t r = begin; r < end; ++r) {
           const auto& best = tops[r - begin].sorted();
           for (size_t j = 0; j < best.size(); ++j) {
@@ -220,8 +241,12 @@ std::vector<float> alsScore(const AlsView& m, const UserQuery& q, std::span<cons
   return out;
 }
 
-std::vector<Scored> alsSimilar(const AlsView& m, bool byItems, int32_t row, int32_t k) {
+std::vector<Scored> alsSimilar(const AlsView& m, bool byItems, int32_t row, int32_t k, std::span<const uint32_t> allowed) {
   const int32_t n = byItems ? m.items : m.users;
+  require(byItems || allowed.empty(), code::kBadInput, "an item mask filters item neighbours only");
+  checkAllowed(allowed, n);
+  RecommendFilter mask;
+  mask.allowed = allowed;
   require(row >= 0 && row < n, code::kUnknownId, "index " + std::to_string(row) + " is out of range");
   require(k >= 0, code::kBadInput, "k must be non-negative");
   const float* rows = byItems ? m.itemFactors.data() : m.userFactors.data();
@@ -232,7 +257,7 @@ std::vector<Scored> alsSimilar(const AlsView& m, bool byItems, int32_t row, int3
   const float self = std::sqrt(kt.dot(x, x, m.factors));
   TopK top(static_cast<size_t>(std::min(k, std::max(n - 1, 0))));
   for (int32_t j = 0; j < n; ++j) {
-    if (j == row) continue;
+    if (j == row || !mask.allows(j)) continue;
     const float* y = rows + static_cast<size_t>(j) * m.factors;
     const float norm = std::sqrt(kt.dot(y, y, m.factors));
     if (norm == 0 || self == 0) continue;

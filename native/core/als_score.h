@@ -39,6 +39,7 @@ BatchResult alsRecommendBatch(const AlsView& m, const CsrView& seen, std::span<c
 std::vector<float> alsScore(const AlsView& m, const UserQuery& q, std::span<const int32_t> items);
 
 // Cosine similarity in factor space between one row and all others (items when byItems, else users).
-std::vector<Scored> alsSimilar(const AlsView& m, bool byItems, int32_t row, int32_t k);
+// allowed: a bit per item (see RecommendFilter), for item neighbours; empty allows all.
+std::vector<Scored> alsSimilar(const AlsView& m, bool byItems, int32_t row, int32_t k, std::span<const uint32_t> allowed = {});
 
 }  // namespace affinity

@@ -100,7 +100,7 @@ void selectInto(const TwoHop& m, int32_t user, const RecommendFilter& f, Scratch
   const bool allowList = !f.include.empty();
   accumulate(m, user, s);
   for (int32_t item : s.touched()) {
-    if (s.banned(item) || (allowList && !s.allowed(item))) continue;
+    if (s.banned(item) || (allowList && !s.allowed(item)) || !f.allows(item)) continue;
     top.push(item, s.score(item));
   }
 }
@@ -112,6 +112,7 @@ std::vector<Scored> recommend(const TwoHop& model, int32_t user, int32_t k, cons
   checkUser(model, user);
   checkItems(model, filter.exclude, "excluded");
   checkItems(model, filter.include, "included");
+  checkAllowed(filter.allowed, model.second.cols);
   require(k >= 0, code::kBadInput, "k must be non-negative");
   TopK top(static_cast<size_t>(std::min(k, model.second.cols)));
   selectInto(model, user, filter, threadScratch(), top);
@@ -136,6 +137,7 @@ BatchResult recommendBatch(const TwoHop& model, std::span<const int32_t> users, 
   for (int32_t u : users) checkUser(model, u);
   checkItems(model, filter.exclude, "excluded");
   checkItems(model, filter.include, "included");
+  checkAllowed(filter.allowed, model.second.cols);
   require(k >= 0, code::kBadInput, "k must be non-negative");
   const int32_t kk = std::min(k, model.second.cols);
   BatchResult out;

@@ -17,6 +17,7 @@ export const ERRORS = {
   CorruptFile: { code: 'ERR_AFFINITY_CORRUPT_FILE', status: 422 },
   Internal: { code: 'ERR_AFFINITY_INTERNAL', status: 500 },
   UnknownModel: { code: 'ERR_AFFINITY_UNKNOWN_MODEL', status: 404 },
+  UnknownAttribute: { code: 'ERR_AFFINITY_UNKNOWN_ATTRIBUTE', status: 400 },
   Unsupported: { code: 'ERR_AFFINITY_UNSUPPORTED', status: 422 },
   Busy: { code: 'ERR_AFFINITY_BUSY', status: 503 },
   NotReady: { code: 'ERR_AFFINITY_NOT_READY', status: 503 },

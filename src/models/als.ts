@@ -8,16 +8,18 @@ import { Interactions } from '../data/interactions.js';
 import { writeModelFile, type ModelFile, type ModelParts } from '../io/modelfile.js';
 import {
   BatchRecommendations,
+  historyIndices,
   itemIndices,
   kOption,
+  maskOf,
   notFitted,
   recommendFilter,
   userIndices,
   type BatchOptions,
-  historyIndices,
   type History,
   type InteractionModel,
   type Neighbor,
+  type NeighborOptions,
   type Recommendation,
   type RecommendOptions,
 } from './contract.js';
@@ -205,7 +207,7 @@ export class ALS implements InteractionModel {
     const u = data.users.indexOf(user);
     const f = recommendFilter(data.items, options);
     if (f.empty) return [];
-    return toList(data.items, scorer.recommend(u, f.k, f.filterSeen, f.exclude, f.include));
+    return toList(data.items, scorer.recommend(u, f.k, f.filterSeen, f.exclude, f.candidates));
   }
 
   /** Top-k for many users on native threads. */
@@ -216,7 +218,7 @@ export class ALS implements InteractionModel {
     const k = Math.min(f.k, data.itemCount);
     if (f.empty) return new BatchRecommendations(0, users, new Int32Array(0), new Float32Array(0), data.items);
     const threads = intOption(options.threads, 'threads', 0, 256, 0);
-    const r = await runJob(options, (cancel, progress) => scorer.recommendBatch(idx, k, f.filterSeen, f.exclude, f.include, threads, cancel, progress));
+    const r = await runJob(options, (cancel, progress) => scorer.recommendBatch(idx, k, f.filterSeen, f.exclude, f.candidates, threads, cancel, progress));
     return new BatchRecommendations(k, users, r.items, r.scores, data.items);
   }
 
@@ -232,7 +234,7 @@ export class ALS implements InteractionModel {
     const h = historyIndices(data.items, history);
     const f = recommendFilter(data.items, options);
     if (f.empty) return [];
-    return toList(data.items, scorer.recommendFor(h.items, h.values, f.k, f.filterSeen, f.exclude, f.include));
+    return toList(data.items, scorer.recommendFor(h.items, h.values, f.k, f.filterSeen, f.exclude, f.candidates));
   }
 
   /** recommendFor() on native threads: for servers, where the catalogue scan should not hold the event loop. */
@@ -241,7 +243,7 @@ export class ALS implements InteractionModel {
     const h = historyIndices(data.items, history);
     const f = recommendFilter(data.items, options);
     if (f.empty) return [];
-    const r = await runJob(options, (cancel) => scorer.recommendForAsync(h.items, h.values, f.k, f.filterSeen, f.exclude, f.include, cancel));
+    const r = await runJob(options, (cancel) => scorer.recommendForAsync(h.items, h.values, f.k, f.filterSeen, f.exclude, f.candidates, cancel));
     return toList(data.items, r);
   }
 
@@ -260,27 +262,29 @@ export class ALS implements InteractionModel {
   }
 
   /** Most similar items by cosine in factor space. */
-  similarItems(item: Id, options: { k?: number } = {}): Neighbor[] {
+  similarItems(item: Id, options: NeighborOptions = {}): Neighbor[] {
     const { data, scorer } = this.s();
-    return neighborsOf(data.items, scorer.similar(true, data.items.indexOf(item), kOption(options.k)));
+    return neighborsOf(data.items, scorer.similar(true, data.items.indexOf(item), kOption(options.k), maskOf(data.items, options.filter)));
   }
 
   /** Most similar users by cosine in factor space. */
   similarUsers(user: Id, options: { k?: number } = {}): Neighbor[] {
     const { data, scorer } = this.s();
-    return neighborsOf(data.users, scorer.similar(false, data.users.indexOf(user), kOption(options.k)));
+    return neighborsOf(data.users, scorer.similar(false, data.users.indexOf(user), kOption(options.k), null));
   }
 
   /** similarItems() / similarUsers() on a worker thread (they scan every item or user): for servers. */
-  async similarAsync(kind: 'items' | 'users', id: Id, options: { k?: number } & JobOptions = {}): Promise<Neighbor[]> {
+  async similarAsync(kind: 'items' | 'users', id: Id, options: NeighborOptions & JobOptions = {}): Promise<Neighbor[]> {
     const { data, scorer } = this.s();
     const ids = kind === 'items' ? data.items : data.users;
     const row = ids.indexOf(id);
     const k = kOption(options.k);
-    return neighborsOf(ids, await runJob(options, (cancel) => scorer.similarAsync(kind === 'items', row, k, cancel)));
+    if (kind === 'users' && options.filter !== undefined) throw badInput('a catalogue filter applies to item neighbours only');
+    const allowed = maskOf(ids, options.filter);
+    return neighborsOf(ids, await runJob(options, (cancel) => scorer.similarAsync(kind === 'items', row, k, allowed, cancel)));
   }
 
-  similarItemsAsync(item: Id, options: { k?: number } & JobOptions = {}): Promise<Neighbor[]> {
+  similarItemsAsync(item: Id, options: NeighborOptions & JobOptions = {}): Promise<Neighbor[]> {
     return this.similarAsync('items', item, options);
   }
 

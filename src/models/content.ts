@@ -9,14 +9,17 @@ import { Interactions } from '../data/interactions.js';
 import { csrArrays, writeModelFile, type ModelFile, type ModelParts } from '../io/modelfile.js';
 import {
   BatchRecommendations,
+  candidateTest,
   historyIndices,
   itemIndices,
   kOption,
+  maskOf,
   recommendFilter,
   userIndices,
   type BatchOptions,
   type History,
   type Neighbor,
+  type NeighborOptions,
   type Recommendation,
   type Recommender,
   type RecommendOptions,
@@ -304,7 +307,7 @@ export class ContentRecommender implements Recommender {
     const k = Math.min(f.k, this.items.size);
     if (f.empty) return new BatchRecommendations(0, users, new Int32Array(0), new Float32Array(0), this.items);
     const threads = intOption(options.threads, 'threads', 0, 256, 0);
-    const r = await runJob(options, (cancel, progress) => profiles.recommendBatch(rows, k, f.filterSeen, f.exclude, f.include, threads, cancel, progress));
+    const r = await runJob(options, (cancel, progress) => profiles.recommendBatch(rows, k, f.filterSeen, f.exclude, f.candidates, threads, cancel, progress));
     return new BatchRecommendations(k, users, r.items, r.scores, this.items);
   }
 
@@ -339,8 +342,8 @@ export class ContentRecommender implements Recommender {
   }
 
   /** The items whose content is closest (cosine), best first. Works for items nobody interacted with yet. */
-  similarItems(item: Id, options: { k?: number } = {}): Neighbor[] {
-    return this.state().sim.neighbors(item, kOption(options.k));
+  similarItems(item: Id, options: NeighborOptions = {}): Neighbor[] {
+    return this.state().sim.neighbors(item, kOption(options.k), candidateTest(maskOf(this.items, options.filter)));
   }
 
   /** The weighted terms of an item, heaviest first. */

@@ -6,6 +6,7 @@ import { boolOption, intOption } from '../core/options.js';
 import type { JobOptions } from '../core/jobs.js';
 import { checkId, type Id, type IdMap } from '../data/ids.js';
 import type { Interactions } from '../data/interactions.js';
+import { ItemFilter, maskHas } from '../data/filter.js';
 import type { ModelFile, ModelParts } from '../io/modelfile.js';
 
 /** The largest k any scan accepts (the native side counts in int32). */
@@ -20,6 +21,11 @@ export interface RecommendOptions {
   exclude?: Id[];
   /** Only return these items (unknown ids are ignored). */
   include?: Id[];
+  /**
+   * Only return items of the catalogue that pass this filter: `catalog.filter({ category: { in: ['tea'] },
+   * price: { lte: 20 }, inStock: true })`. Applied inside the scan, so k items come back whenever k qualify.
+   */
+  filter?: ItemFilter;
 }
 
 export interface BatchOptions extends RecommendOptions, JobOptions {
@@ -29,6 +35,13 @@ export interface BatchOptions extends RecommendOptions, JobOptions {
 export interface Recommendation {
   item: Id;
   score: number;
+}
+
+/** Options of a neighbour query: how many, and (item neighbours) a catalogue filter. */
+export interface NeighborOptions {
+  k?: number;
+  /** Item neighbours only: keep those passing this catalogue filter. Models that store top-K lists filter those lists. */
+  filter?: ItemFilter;
 }
 
 export interface Neighbor {
@@ -68,23 +81,45 @@ export interface RecommendFilter {
   k: number;
   filterSeen: boolean;
   exclude: Int32Array | null;
-  include: Int32Array | null;
-  /** An include list naming no known item: the answer is empty without a scan. */
+  /**
+   * The items that may be returned: a list of indices (include, within the filter), a bit per item (a
+   * catalogue filter: what the native scans test), or null for all.
+   */
+  candidates: Int32Array | Uint32Array | null;
+  /** Nothing can qualify (an include list naming no known item, a filter no item passes): empty without a scan. */
   empty: boolean;
 }
 
-/** The one parser of k / filterSeen / exclude / include, for every model. */
+/** The one parser of k / filterSeen / exclude / include / filter, for every model. */
 export function recommendFilter(items: IdMap, options: RecommendOptions | undefined): RecommendFilter {
   if (options === undefined) options = {};
   if (options === null || typeof options !== 'object') throw badInput('options must be an object');
-  const include = items.knownIndices(options.include, 'include');
+  const mask = maskOf(items, options.filter);
+  let include = items.knownIndices(options.include, 'include');
+  if (include && mask) include = include.filter((i) => maskHas(mask, i));
+  const candidates = include ?? mask;
   return {
     k: Math.min(kOption(options.k), MAX_K),
     filterSeen: boolOption(options.filterSeen, 'filterSeen', true),
     exclude: items.knownIndices(options.exclude, 'exclude'),
-    include,
-    empty: include !== null && include.length === 0,
+    candidates,
+    empty: candidates !== null && (candidates instanceof Int32Array ? candidates.length === 0 : !candidates.some((w) => w !== 0)),
   };
+}
+
+/** The item mask of a catalogue filter for a model's items (cached with the filter), or null without one. */
+export function maskOf(items: IdMap, filter: ItemFilter | undefined): Uint32Array | null {
+  if (filter === undefined) return null;
+  if (!(filter instanceof ItemFilter)) throw badInput('filter must be made by catalog.filter({ ... })');
+  return filter.maskFor(items);
+}
+
+/** A test for "may this item index be returned" from candidates (all when null). */
+export function candidateTest(candidates: Int32Array | Uint32Array | null): (item: number) => boolean {
+  if (candidates === null) return () => true;
+  if (candidates instanceof Uint32Array) return (i) => maskHas(candidates, i);
+  const set = new Set(candidates);
+  return (i) => set.has(i);
 }
 
 /** k of a top-k request: an integer >= 0, default 10 (huge values mean "all"). */
@@ -162,7 +197,7 @@ export interface Recommender extends Model {
   /** recommendFor off the event loop. */
   recommendForAsync?(history: History, options?: RecommendOptions & JobOptions): Promise<Recommendation[]>;
   /** Most similar items / users (these may scan the catalogue, hence async). */
-  similarItemsAsync?(item: Id, options?: { k?: number } & JobOptions): Promise<Neighbor[]>;
+  similarItemsAsync?(item: Id, options?: NeighborOptions & JobOptions): Promise<Neighbor[]>;
   similarUsersAsync?(user: Id, options?: { k?: number } & JobOptions): Promise<Neighbor[]>;
   /** Builds scoring structures off the event loop before the model takes requests. */
   prepare?(options?: JobOptions): Promise<unknown>;

@@ -8,14 +8,17 @@ import type { Interactions } from '../data/interactions.js';
 import { csrArrays, writeModelFile, type ModelFile, type ModelParts } from '../io/modelfile.js';
 import {
   BatchRecommendations,
+  candidateTest,
   itemIndices,
   kOption,
+  maskOf,
   notFitted,
   recommendFilter,
   userIndices,
   type BatchOptions,
   type InteractionModel,
   type Neighbor,
+  type NeighborOptions,
   type Recommendation,
   type RecommendOptions,
 } from './contract.js';
@@ -116,7 +119,7 @@ abstract class NeighbourhoodModel implements InteractionModel {
     const k = Math.min(f.k, data.itemCount);
     const threads = intOption(options.threads, 'threads', 0, 256, 0);
     if (f.empty) return new BatchRecommendations(0, users, new Int32Array(0), new Float32Array(0), data.items);
-    const r = await runJob(options, (cancel, progress) => model.recommendBatch(indices, k, f.filterSeen, f.exclude, f.include, threads, cancel, progress));
+    const r = await runJob(options, (cancel, progress) => model.recommendBatch(indices, k, f.filterSeen, f.exclude, f.candidates, threads, cancel, progress));
     return new BatchRecommendations(k, users, r.items, r.scores, data.items);
   }
 
@@ -131,7 +134,7 @@ abstract class NeighbourhoodModel implements InteractionModel {
 export function twoHopRecommend(model: NativeKnnModel, row: number, items: IdMap, options: RecommendOptions): Recommendation[] {
   const f = recommendFilter(items, options);
   if (f.empty) return [];
-  const r = model.recommend(row, f.k, f.filterSeen, f.exclude, f.include);
+  const r = model.recommend(row, f.k, f.filterSeen, f.exclude, f.candidates);
   return Array.from(r.items, (item, i) => ({ item: items.ids[item], score: r.scores[i] }));
 }
 
@@ -157,10 +160,10 @@ export class ItemKNN extends NeighbourhoodModel {
     return new native.KnnModel(data.csr, csrOf(sim), data.csr);
   }
   /** The most similar items to an item, best first. */
-  similarItems(item: Id, options: { k?: number } = {}): Neighbor[] {
-    return this.state().sim.neighbors(item, kOption(options.k));
+  similarItems(item: Id, options: NeighborOptions = {}): Neighbor[] {
+    return this.state().sim.neighbors(item, kOption(options.k), candidateTest(maskOf(this.items, options.filter)));
   }
-  async similarItemsAsync(item: Id, options: { k?: number } = {}): Promise<Neighbor[]> {
+  async similarItemsAsync(item: Id, options: NeighborOptions = {}): Promise<Neighbor[]> {
     return this.similarItems(item, options); // a few neighbour lists: no scan to move off the event loop
   }
 }

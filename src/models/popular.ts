@@ -6,6 +6,7 @@ import type { Interactions } from '../data/interactions.js';
 import { writeModelFile, type ModelFile, type ModelParts } from '../io/modelfile.js';
 import {
   BatchRecommendations,
+  candidateTest,
   historyIndices,
   itemIndices,
   notFitted,
@@ -78,11 +79,11 @@ export class MostPopular implements InteractionModel {
     if (f.empty) return [];
     const seen = new Set(f.filterSeen ? Array.from(seenItems) : []);
     const exclude = new Set(f.exclude ?? []);
-    const allowed = f.include ? new Set(f.include) : null;
+    const allowed = candidateTest(f.candidates);
     const out: Recommendation[] = [];
     for (const i of order) {
       if (out.length >= f.k) break;
-      if (seen.has(i) || exclude.has(i) || (allowed && !allowed.has(i))) continue;
+      if (seen.has(i) || exclude.has(i) || !allowed(i)) continue;
       out.push({ item: data.items.ids[i], score: counts[i] });
     }
     return out;

@@ -47,11 +47,12 @@ export class SimilarityMatrix {
   get size(): number {
     return this.ids.size;
   }
-  neighbors(id: Id, k = Infinity): Neighbor[] {
+  /** The stored neighbours of an id, best first; `allowed` keeps those whose index passes. */
+  neighbors(id: Id, k = Infinity, allowed?: (index: number) => boolean): Neighbor[] {
     const row = this.ids.indexOf(id);
     const out: Neighbor[] = [];
     for (let p = this.indptr[row]; p < this.indptr[row + 1] && out.length < k; p++)
-      out.push({ id: this.ids.ids[this.indices[p]], score: this.data[p] });
+      if (!allowed || allowed(this.indices[p])) out.push({ id: this.ids.ids[this.indices[p]], score: this.data[p] });
     return out;
   }
 }
