@@ -190,7 +190,7 @@ describe('filtered recommendations are the top k of the filtered catalogue', asy
 
   const models: [string, () => Promise<Recommender>][] = [
     ['ALS implicit', () => new ALS({ factors: 24, iterations: 4, seed: 3 }).fit(data)],
-    ['ALS explicit', () => new ALS({ factors: 16, iterations: 4, seed: 3, implicit: false }).fit(data)],
+    ['ALS explicit', () => new ALS({ factors: 16, iterations: 4, seed: 3, feedback: 'explicit' }).fit(data)],
     ['ItemKNN', () => new ItemKNN({ k: 40 }).fit(data)],
     ['UserKNN', () => new UserKNN({ k: 30 }).fit(data)],
     ['MostPopular', () => new MostPopular().fit(data)],

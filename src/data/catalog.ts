@@ -255,7 +255,7 @@ function* csvRecords(text: string, where: string, options: CatalogFileOptions): 
   const head = rows.next();
   if (head.done) throw new AffinityError(`${where}: empty file`, ErrorCode.Parse);
   const header = head.value.fields.map((h) => h.trim());
-  const names: Record<string, string> = Object.fromEntries(['id', ...STANDARD].map((a) => [a, options.columns?.[a] ?? a]));
+  const names: Record<string, string> = Object.fromEntries(['id', ...STANDARD].map((a) => [a, options.columns?.[a as keyof CatalogColumns] ?? a]));
   if (!header.includes(names.id)) throw new AffinityError(`${where}:1: no ${JSON.stringify(names.id)} column (the header has ${header.join(', ')})`, ErrorCode.Parse);
   const kindOf = new Map<string, string>(Object.entries(names).map(([standard, source]) => [source, standard]));
   const separator = options.categorySeparator ?? '|';
