@@ -4,7 +4,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ALS, ContentRecommender, ItemKNN, loadModel, MostPopular, UserKNN, type Interactions, type Recommender } from '../src/index.js';
+import { ALS, ContentRecommender, ItemKNN, loadModel, loadRecommender, MostPopular, UserKNN, type Interactions, type Recommender } from '../src/index.js';
 import { randomInteractions } from './helpers.js';
 
 const WORDS = ['tea', 'green', 'black', 'coffee', 'beans', 'mug', 'pot', 'honey', 'jam', 'bread', 'oat', 'rye'];
@@ -108,7 +108,7 @@ for (const [name, make] of Object.entries(KINDS)) {
     it('saves and loads to the same model', async () => {
       const path = join(dir, `${name.replace(' ', '-')}.affinity`);
       await model.save(path);
-      const back = await loadModel(path);
+      const back = await loadRecommender(path);
       expect(back.kind).toBe(model.kind);
       expect(back.constructor).toBe(model.constructor);
       for (let u = 0; u < data.userCount; u += 7) {

@@ -3,7 +3,7 @@ import { mkdtemp, rm, readFile, writeFile, readdir } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ALS, ItemKNN, UserKNN, loadModel } from '../src/index.js';
+import { ALS, ItemKNN, UserKNN, loadModel, loadRecommender } from '../src/index.js';
 import { randomInteractions } from './helpers.js';
 
 let dir: string;
@@ -26,7 +26,7 @@ describe('model files', () => {
     for (const [n, m] of models.entries()) {
       const path = join(dir, `m${n}.affinity`);
       await m.save(path);
-      const back = await loadModel(path);
+      const back = await loadRecommender(path);
       expect(back.constructor).toBe(m.constructor);
       for (let u = 0; u < 60; u += 7) expect(back.recommend(u, { k: 10 })).toEqual(m.recommend(u, { k: 10 }));
     }
@@ -74,7 +74,7 @@ describe('model files', () => {
     const data = await randomInteractions({ users: 20, items: 10, density: 0.3, seed: 8 });
     const path = join(dir, 'inplace.affinity');
     await (await new ALS({ factors: 4, iterations: 1 }).fit(data)).save(path);
-    const model = await loadModel(path, { mmap: false });
+    const model = await loadRecommender(path, { mmap: false });
     const before = model.recommend(0, { k: 3 });
     await writeFile(path, 'x'); // truncates the same inode, as `cp` would
     expect(model.recommend(0, { k: 3 })).toEqual(before);

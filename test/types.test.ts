@@ -8,6 +8,8 @@ import {
   ItemKNN,
   UserKNN,
   loadModel,
+  loadRecommender,
+  type AnyModel,
   similarity,
   split,
   evaluate,
@@ -33,7 +35,8 @@ describe('public types', () => {
     expectTypeOf<ALS['explain']>().returns.toEqualTypeOf<Explanation>();
     expectTypeOf<ItemKNN['similarItems']>().returns.toEqualTypeOf<Neighbor[]>();
     expectTypeOf<Recommendation['item']>().toEqualTypeOf<Id>();
-    expectTypeOf(loadModel).returns.resolves.toEqualTypeOf<Recommender>();
+    expectTypeOf(loadModel).returns.resolves.toEqualTypeOf<AnyModel>();
+    expectTypeOf(loadRecommender).returns.resolves.toEqualTypeOf<Recommender>();
   });
 
   it('entry points take typed options and return typed results', () => {

@@ -1,12 +1,15 @@
 // Churn labels from a time cutoff, standard customer features, and a propensity scorer for serving.
 import type { ALS } from '../models/als.js';
 import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
-import { IdMap, type Id } from '../data/ids.js';
+import { checkId, IdMap, type Id } from '../data/ids.js';
 import { numberOption } from '../core/options.js';
 import { customerStats, factorRows, slog1p } from './features.js';
 import type { Matrix } from '../data/matrix.js';
-import type { Attribution, LogisticRegression } from './logistic.js';
-import { SECONDS_PER_DAY, type Transactions } from '../data/transactions.js';
+import { LogisticRegression, type Attribution } from './logistic.js';
+import { SECONDS_PER_DAY, Transactions } from '../data/transactions.js';
+import type { ModelFile, ModelParts } from '../io/modelfile.js';
+import type { PartLoader, TrainingMetadata } from '../models/contract.js';
+import { fromFile, idMapOf, partsWithMeta, saveParts } from '../models/parts.js';
 
 export interface ChurnOptions {
   /** Features use lines before the cutoff (unix seconds or Date). */
@@ -26,6 +29,21 @@ export interface CustomerDataset {
   features: Matrix;
   /** 1 = churned (no purchase within the horizon after the cutoff). Empty when nothing follows the cutoff. */
   labels: Uint8Array;
+  /** How the rows were computed, so a saved model computes new customers' rows the same way. */
+  recipe: FeatureRecipe;
+}
+
+/** What turns a customer's lines into a feature row: everything churnDataset was given, as data. */
+export interface FeatureRecipe {
+  /** The cutoff the rows were computed at (unix seconds). */
+  cutoff: number;
+  horizonDays: number;
+  /** The category-mix columns, in order. */
+  categories: string[];
+  /** [item, category] for every item of the data in one of those categories (categoryOf, as a table). */
+  itemCategories: [Id, string][];
+  /** ALS factor columns at the end of the row (0 without ALS). */
+  factors: number;
 }
 
 const BASE_FEATURES = ['recencyDays', 'log_frequency', 'log_monetary', 'tenureDays', 'log_basketValue', 'basketSize', 'log_distinctItems', 'baskets30d', 'baskets90d'];
@@ -89,7 +107,15 @@ export function churnDataset(tx: Transactions, options: ChurnOptions): CustomerD
     }
   }
   const labels = after ? Uint8Array.from(active, (a) => 1 - a) : new Uint8Array(0);
-  return { customers: new IdMap(ids, 'user'), featureNames: names, features: { values, rows: ids.length, dims }, labels };
+  const wanted = new Set(categories);
+  const itemCategories: [Id, string][] = [];
+  if (categories.length > 0)
+    for (const item of tx.items.ids) {
+      const c = options.categoryOf!(item);
+      if (c !== undefined && wanted.has(c)) itemCategories.push([item, c]);
+    }
+  const recipe: FeatureRecipe = { cutoff, horizonDays: horizon / SECONDS_PER_DAY, categories, itemCategories, factors: f?.dims ?? 0 };
+  return { customers: new IdMap(ids, 'user'), featureNames: names, features: { values, rows: ids.length, dims }, labels, recipe };
 }
 
 export interface PropensityResult {
@@ -98,14 +124,91 @@ export interface PropensityResult {
   attributions: Attribution[];
 }
 
+/** One purchase line of a customer the scorer has no row for. */
+export interface PurchaseLine {
+  item: Id;
+  /** Unix seconds or a Date. */
+  time: number | Date;
+  amount?: number;
+  /** Lines of one basket share it (default: one basket per distinct time). */
+  basket?: Id;
+}
+
 /** A fitted model plus current feature rows: scores customers by id, for the server. */
 export class PropensityScorer {
+  static readonly kind = 'propensity';
+  readonly kind = PropensityScorer.kind;
+  readonly fitted = true;
+  metadata?: TrainingMetadata;
+
   constructor(
     readonly model: LogisticRegression,
     readonly dataset: CustomerDataset,
   ) {
-    if (!model.fitted) throw new AffinityError('the propensity model is not fitted', ErrorCode.NotFitted);
+    if (!(model instanceof LogisticRegression) || !model.fitted) throw new AffinityError('the propensity model is not fitted', ErrorCode.NotFitted);
     if (dataset.features.dims !== model.coefficients.length) throw new AffinityError('the dataset does not fit the model', ErrorCode.DimMismatch);
+    this.metadata = model.metadata && { ...model.metadata, data: { ...model.metadata.data, customers: dataset.customers.size } };
+  }
+
+  /**
+   * Scores customers from their purchase lines, computing their rows with the recipe the model was trained
+   * on (as of `asOf`, default now): for customers who are not in the scorer's rows, or whose rows are stale.
+   */
+  scoreLines(customers: { customer: Id; lines: PurchaseLine[] }[], options: { asOf?: number | Date; top?: number } = {}): PropensityResult[] {
+    const r = this.dataset.recipe;
+    if (r.factors > 0) throw new AffinityError('this model uses ALS factors, which need the ALS model: score known customers by id', ErrorCode.Unsupported);
+    if (!Array.isArray(customers)) throw badInput('customers must be an array of { customer, lines }');
+    const asOf = options.asOf === undefined ? Date.now() / 1000 : options.asOf instanceof Date ? options.asOf.getTime() / 1000 : options.asOf;
+    const rows: Id[] = [], items: Id[] = [], times: (number | Date)[] = [], amounts: number[] = [], baskets: Id[] = [];
+    for (const [n, c] of customers.entries()) {
+      if (c === null || typeof c !== 'object' || !Array.isArray(c.lines) || c.lines.length === 0) throw badInput(`customers[${n}] needs a customer id and at least one line`);
+      checkId(c.customer, `customers[${n}].customer`);
+      for (const line of c.lines) {
+        if (line === null || typeof line !== 'object') throw badInput(`customers[${n}].lines holds a non-object`);
+        const t = line.time instanceof Date ? line.time.getTime() / 1000 : line.time;
+        if (typeof t !== 'number' || !Number.isFinite(t) || t >= asOf) throw badInput(`customers[${n}]: every line needs a time before asOf`);
+        rows.push(c.customer);
+        items.push(line.item);
+        times.push(t);
+        amounts.push(line.amount ?? 0);
+        baskets.push(line.basket ?? `${String(c.customer)}@${t}`);
+      }
+    }
+    const tx = Transactions.fromArrays({ customers: rows, items, timestamps: times, amounts, baskets });
+    const table = new Map(r.itemCategories);
+    const ds = churnDataset(tx, { cutoff: asOf, horizonDays: r.horizonDays, categories: r.categories, categoryOf: (item) => table.get(item) });
+    return new PropensityScorer(this.model, ds).score(customers.map((c) => c.customer), options.top ?? 5);
+  }
+
+  async save(path: string): Promise<void> {
+    await saveParts(this, path);
+  }
+
+  toParts(): ModelParts {
+    const { customers, featureNames, features, recipe } = this.dataset;
+    return {
+      kind: PropensityScorer.kind,
+      header: { customers: customers.size, features: features.dims, featureNames, recipe, ids: { customers: [...customers.ids] } },
+      arrays: { rows: features.values },
+      parts: { model: partsWithMeta(this.model) },
+    };
+  }
+
+  static async fromParts(file: ModelFile, loadPart: PartLoader): Promise<PropensityScorer> {
+    const { customers: n, features: d, featureNames, recipe } = file.fields;
+    if (![n, d].every((x) => Number.isInteger(x) && (x as number) >= 0)) throw file.corrupt('bad dimensions');
+    const values = file.f32('rows', (n as number) * (d as number));
+    await file.finite(values, 'feature rows');
+    if (!Array.isArray(featureNames) || featureNames.length !== d || !featureNames.every((x) => typeof x === 'string')) throw file.corrupt('feature names do not match the rows');
+    const r = recipe as FeatureRecipe | undefined;
+    if (r === null || typeof r !== 'object' || !Number.isFinite(r.cutoff) || !(r.horizonDays > 0) || !Array.isArray(r.categories) || !Array.isArray(r.itemCategories) || !Number.isInteger(r.factors))
+      throw file.corrupt('feature recipe missing or malformed');
+    const ids = (file.header.ids as { customers?: unknown } | undefined)?.customers;
+    if (!Array.isArray(ids) || ids.length !== n) throw file.corrupt('id maps do not match the dimensions');
+    const model = await loadPart(file.part('model'));
+    if (!(model instanceof LogisticRegression)) throw file.corrupt(`part model holds a ${model.kind} model`);
+    const dataset: CustomerDataset = { customers: await idMapOf(file, ids, 'user'), featureNames: featureNames as string[], features: { values, rows: n as number, dims: d as number }, labels: new Uint8Array(0), recipe: r };
+    return fromFile(file, () => new PropensityScorer(model, dataset));
   }
 
   /** Probabilities (and the `top` largest attributions) for known customers; unknown ids throw. */

@@ -5,6 +5,9 @@ import { runJob, type JobOptions } from '../core/jobs.js';
 import { intOption, numberOption } from '../core/options.js';
 import { fitStandardizer, standardize, type Standardizer } from './features.js';
 import { toMatrix, type Matrix } from '../data/matrix.js';
+import type { ModelFile, ModelParts } from '../io/modelfile.js';
+import { trainingMetadata, type TrainingMetadata } from '../models/contract.js';
+import { finite64, fromFile, optionsOf, saveParts } from '../models/parts.js';
 
 /** Sparse features as CSR (SciPy's indptr/indices/data): rows x cols. */
 export interface SparseFeatures {
@@ -58,6 +61,9 @@ function isSparse(x: Features): x is SparseFeatures {
  *   minimize (1/S) Σ s_i [log(1 + e^{z_i}) - y_i z_i] + (l2/2) |w|²,  z_i = x_i·w + b
  */
 export class LogisticRegression {
+  static readonly kind = 'logistic';
+  readonly kind = LogisticRegression.kind;
+  metadata?: TrainingMetadata;
   coefficients: Float64Array = new Float64Array(0);
   intercept = 0;
   report?: ConvergenceReport;
@@ -120,7 +126,44 @@ export class LogisticRegression {
     this.scaler = scaler;
     this.report = { iterations: r.iterations, converged: r.converged, loss: r.loss, gradientNorm: r.gradientNorm };
     this.featureNames = this.o.featureNames?.length === dims ? [...this.o.featureNames] : Array.from({ length: dims }, (_, d) => `x${d}`);
+    const { featureNames: _, ...trained } = this.o;
+    this.metadata = { ...trainingMetadata({ rows, features: dims, positives }, trained), quality: { loss: r.loss, iterations: r.iterations } };
     return this;
+  }
+
+  async save(path: string): Promise<void> {
+    await saveParts(this, path);
+  }
+
+  toParts(): ModelParts {
+    if (!this.report) throw new AffinityError('call fit() first', ErrorCode.NotFitted);
+    const { featureNames: _, ...options } = this.o;
+    return {
+      kind: LogisticRegression.kind,
+      header: { options, features: this.coefficients.length, intercept: this.intercept, featureNames: this.featureNames, report: this.report, standardized: this.scaler !== undefined },
+      arrays: { coefficients: this.coefficients, ...(this.scaler ? { 'scaler.mean': this.scaler.mean, 'scaler.std': this.scaler.std } : {}) },
+    };
+  }
+
+  static async fromParts(file: ModelFile): Promise<LogisticRegression> {
+    const { features, intercept, featureNames, report, standardized } = file.fields;
+    if (!Number.isInteger(features) || (features as number) < 0) throw file.corrupt('bad dimensions');
+    const d = features as number;
+    if (typeof intercept !== 'number' || !Number.isFinite(intercept)) throw file.corrupt('intercept is not a finite number');
+    if (!Array.isArray(featureNames) || featureNames.length !== d || !featureNames.every((n) => typeof n === 'string')) throw file.corrupt('feature names do not match the coefficients');
+    const r = report as ConvergenceReport | undefined;
+    if (r === null || typeof r !== 'object' || typeof r.iterations !== 'number' || typeof r.converged !== 'boolean') throw file.corrupt('convergence report missing');
+    const model = fromFile(file, () => new LogisticRegression(optionsOf(file) as LogisticOptions));
+    model.coefficients = finite64(file, 'coefficients', d);
+    model.intercept = intercept;
+    model.featureNames = featureNames as string[];
+    if (standardized === true) {
+      const std = finite64(file, 'scaler.std', d);
+      if (std.some((s) => !(s > 0))) throw file.corrupt('a standard deviation is not positive');
+      model.scaler = { mean: finite64(file, 'scaler.mean', d), std };
+    }
+    model.report = { iterations: r.iterations, converged: r.converged, loss: r.loss, gradientNorm: r.gradientNorm };
+    return model;
   }
 
   /** P(y = 1) per row. */

@@ -7,6 +7,10 @@ import { type JobOptions } from '../core/jobs.js';
 import { intOption, numberOption, oneOf } from '../core/options.js';
 import { similarity, SimilarityMatrix } from '../models/similarity.js';
 import { Transactions } from '../data/transactions.js';
+import type { ModelFile, ModelParts } from '../io/modelfile.js';
+import { candidateTest, maskOf, trainingMetadata, type TrainingMetadata } from '../models/contract.js';
+import type { ItemFilter } from '../data/filter.js';
+import { finite64, idMapOf, saveParts } from '../models/parts.js';
 
 export interface RuleOptions extends JobOptions {
   /** Baskets holding both items: a count (>= 1), or a fraction of all baskets when below 1 (default 2). */
@@ -46,6 +50,11 @@ export interface AlsoBought {
 }
 
 export class CoPurchaseRules {
+  static readonly kind = 'rules';
+  readonly kind = CoPurchaseRules.kind;
+  readonly fitted = true;
+  metadata?: TrainingMetadata;
+
   constructor(
     readonly items: IdMap,
     readonly basketCount: number,
@@ -61,6 +70,42 @@ export class CoPurchaseRules {
   /** Number of rules. */
   get size(): number {
     return this.consequents.length;
+  }
+
+  async save(path: string): Promise<void> {
+    await saveParts(this, path);
+  }
+
+  toParts(): ModelParts {
+    return {
+      kind: CoPurchaseRules.kind,
+      header: { items: this.items.size, rules: this.size, baskets: this.basketCount, rankBy: this.rankBy, ids: { items: [...this.items.ids] } },
+      arrays: { itemCounts: this.itemCounts, indptr: this.indptr, consequents: this.consequents, counts: this.counts },
+    };
+  }
+
+  static async fromParts(file: ModelFile): Promise<CoPurchaseRules> {
+    const { items: n, rules: r, baskets, rankBy } = file.fields;
+    if (!Number.isInteger(n) || !Number.isInteger(r) || (n as number) < 0 || (r as number) < 0 || !Number.isInteger(baskets) || (baskets as number) < 1) throw file.corrupt('bad dimensions');
+    if (rankBy !== 'lift' && rankBy !== 'confidence') throw file.corrupt('rankBy must be lift or confidence');
+    const indptr = file.i32('indptr', (n as number) + 1);
+    const consequents = file.i32('consequents', r as number);
+    const itemCounts = finite64(file, 'itemCounts', n as number);
+    const counts = finite64(file, 'counts', r as number);
+    if (indptr[0] !== 0 || indptr[n as number] !== r) throw file.corrupt('rule offsets do not match the rule count');
+    for (let a = 0; a < (n as number); a++) {
+      if (indptr[a + 1] < indptr[a]) throw file.corrupt('rule offsets decrease');
+      if (itemCounts[a] < 0 || itemCounts[a] > (baskets as number)) throw file.corrupt(`item ${a} is in ${itemCounts[a]} of ${baskets as number} baskets`);
+      for (let p = indptr[a]; p < indptr[a + 1]; p++) {
+        const b = consequents[p];
+        // A rule's count is at most the baskets of either item, so confidence and lift stay finite.
+        if (b < 0 || b >= (n as number) || b === a) throw file.corrupt(`rule ${p} names item ${b}`);
+        if (!(counts[p] >= 1 && counts[p] <= Math.min(itemCounts[a], itemCounts[b]))) throw file.corrupt(`rule ${p} counts ${counts[p]} baskets`);
+      }
+    }
+    const ids = (file.header.ids as { items?: unknown } | undefined)?.items;
+    if (!Array.isArray(ids) || ids.length !== n) throw file.corrupt('id maps do not match the dimensions');
+    return new CoPurchaseRules(await idMapOf(file, ids, 'item'), baskets as number, itemCounts, indptr, consequents, counts, rankBy);
   }
 
   private rule(a: number, p: number): Rule {
@@ -96,9 +141,10 @@ export class CoPurchaseRules {
   }
 
   /** Items bought with any of the given ones (a basket or a product page), best rule first; unknown ids are ignored. */
-  alsoBought(items: Id[], options: { k?: number } = {}): AlsoBought[] {
+  alsoBought(items: Id[], options: { k?: number; filter?: ItemFilter } = {}): AlsoBought[] {
     if (!Array.isArray(items)) throw badInput('items must be an array of ids');
     const k = intOption(options.k, 'k', 0, Number.MAX_SAFE_INTEGER, 10);
+    const allowed = candidateTest(maskOf(this.items, options.filter));
     const given = new Set<number>();
     for (const id of items) {
       checkId(id, 'items');
@@ -108,7 +154,7 @@ export class CoPurchaseRules {
     const best = new Map<Id, AlsoBought>();
     for (const a of given)
       for (let p = this.indptr[a]; p < this.indptr[a + 1]; p++) {
-        if (given.has(this.consequents[p])) continue;
+        if (given.has(this.consequents[p]) || !allowed(this.consequents[p])) continue;
         const r = this.rule(a, p);
         const score = this.rankBy === 'lift' ? r.lift : r.confidence;
         const old = best.get(r.consequent);
@@ -164,5 +210,7 @@ export async function coPurchaseRules(data: Transactions | Interactions, options
     }
     indptr[a + 1] = consequents.length;
   }
-  return new CoPurchaseRules(baskets.items, n, itemCounts, indptr, Int32Array.from(consequents), Float64Array.from(counts), rankBy);
+  const rules = new CoPurchaseRules(baskets.items, n, itemCounts, indptr, Int32Array.from(consequents), Float64Array.from(counts), rankBy);
+  rules.metadata = trainingMetadata({ baskets: n, items: baskets.itemCount, rules: rules.size }, { minSupport: minCount, minConfidence, minLift, k, rankBy });
+  return rules;
 }

@@ -1,6 +1,9 @@
 // Customer segmentation: RFM and/or ALS embeddings, standardized, clustered with k-means.
 import type { ALS } from '../models/als.js';
-import { badInput } from '../core/errors.js';
+import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
+import type { ModelFile, ModelParts } from '../io/modelfile.js';
+import { trainingMetadata, type TrainingMetadata } from '../models/contract.js';
+import { finite64, idMapOf, saveParts } from '../models/parts.js';
 import { IdMap, type Id } from '../data/ids.js';
 import { type JobOptions } from '../core/jobs.js';
 import { intOption, oneOf } from '../core/options.js';
@@ -45,7 +48,23 @@ export interface KDiagnostic {
   silhouette: number;
 }
 
+/** How raw feature rows become the clustered vectors: (x - mean) / std per column (std carries each block's weight). */
+export interface SegmentSpace {
+  features: 'rfm' | 'embedding' | 'both';
+  /** The reference time recency was measured from (unix seconds). */
+  asOf: number;
+  /** k x dims, in segment order. */
+  centroids: Float32Array;
+  mean: Float64Array;
+  std: Float64Array;
+}
+
 export class Segmentation {
+  static readonly kind = 'segments';
+  readonly kind = Segmentation.kind;
+  readonly fitted = true;
+  metadata?: TrainingMetadata;
+
   constructor(
     readonly k: number,
     readonly customers: IdMap,
@@ -56,6 +75,7 @@ export class Segmentation {
     readonly silhouette: number,
     readonly diagnostics: KDiagnostic[],
     readonly featureNames: string[],
+    readonly space: SegmentSpace,
   ) {}
 
   /** The segment of a customer and its profile; unknown customers throw ERR_AFFINITY_UNKNOWN_ID. */
@@ -63,6 +83,72 @@ export class Segmentation {
     const segment = this.assignments[this.customers.indexOf(customer)];
     return { segment, profile: this.profiles[segment] };
   }
+
+  /** The nearest segment of a raw feature row (featureNames order: RFM as days, baskets and spend; then ALS factors). */
+  assign(row: ArrayLike<number>): number {
+    const { centroids, mean, std } = this.space;
+    const d = this.featureNames.length;
+    if (row.length !== d) throw new AffinityError(`the row has ${row.length} features, the model ${d}`, ErrorCode.DimMismatch);
+    const z = Array.from({ length: d }, (_, j) => (rfmTransform(this.featureNames[j], Number(row[j])) - mean[j]) / std[j]);
+    if (z.some((v) => !Number.isFinite(v))) throw badInput('the row must hold finite numbers');
+    let best = 0;
+    let bestDistance = Infinity;
+    for (let c = 0; c < this.k; c++) {
+      let distance = 0;
+      for (let j = 0; j < d; j++) distance += (z[j] - centroids[c * d + j]) ** 2;
+      if (distance < bestDistance) (best = c), (bestDistance = distance);
+    }
+    return best;
+  }
+
+  async save(path: string): Promise<void> {
+    await saveParts(this, path);
+  }
+
+  toParts(): ModelParts {
+    const { centroids, mean, std, ...spec } = this.space;
+    return {
+      kind: Segmentation.kind,
+      header: {
+        k: this.k,
+        customers: this.customers.size,
+        dims: this.featureNames.length,
+        featureNames: this.featureNames,
+        space: spec,
+        inertia: this.inertia,
+        silhouette: this.silhouette,
+        diagnostics: this.diagnostics,
+        profiles: this.profiles,
+        ids: { customers: [...this.customers.ids] },
+      },
+      arrays: { assignments: this.assignments, centroids, mean, std },
+    };
+  }
+
+  static async fromParts(file: ModelFile): Promise<Segmentation> {
+    const { k, customers: n, dims: d, featureNames, space, inertia, silhouette, diagnostics, profiles } = file.fields;
+    if (![k, n, d].every((x) => Number.isInteger(x) && (x as number) >= 0) || (k as number) < 1) throw file.corrupt('bad dimensions');
+    const assignments = file.i32('assignments', n as number);
+    for (let i = 0; i < assignments.length; i++) if (assignments[i] < 0 || assignments[i] >= (k as number)) throw file.corrupt(`customer ${i} is in segment ${assignments[i]} of ${k as number}`);
+    const centroids = file.f32('centroids', (k as number) * (d as number));
+    await file.finite(centroids, 'centroids');
+    const std = finite64(file, 'std', d as number);
+    if (std.some((s) => !(s > 0))) throw file.corrupt('a standard deviation is not positive');
+    const s = space as { features?: unknown; asOf?: unknown } | undefined;
+    if (s === null || typeof s !== 'object' || !FEATURES.includes(s.features as never) || typeof s.asOf !== 'number') throw file.corrupt('feature space missing or malformed');
+    if (!Array.isArray(featureNames) || featureNames.length !== d || !featureNames.every((x) => typeof x === 'string')) throw file.corrupt('feature names do not match the dimensions');
+    if (!Array.isArray(profiles) || profiles.length !== k || !profiles.every((p, i) => p !== null && typeof p === 'object' && (p as SegmentProfile).segment === i)) throw file.corrupt('profiles do not match the segments');
+    if (typeof inertia !== 'number' || typeof silhouette !== 'number' || !Array.isArray(diagnostics)) throw file.corrupt('fit figures missing');
+    const ids = (file.header.ids as { customers?: unknown } | undefined)?.customers;
+    if (!Array.isArray(ids) || ids.length !== n) throw file.corrupt('id maps do not match the dimensions');
+    const space_: SegmentSpace = { features: s.features as SegmentSpace['features'], asOf: s.asOf, centroids, mean: finite64(file, 'mean', d as number), std };
+    return new Segmentation(k as number, await idMapOf(file, ids, 'user'), assignments, profiles as SegmentProfile[], inertia, silhouette, diagnostics as KDiagnostic[], featureNames as string[], space_);
+  }
+}
+
+/** RFM columns are clustered as log1p(days), log1p(baskets) and signed log1p(spend); factors as they are. */
+function rfmTransform(feature: string, x: number): number {
+  return feature === 'recency' || feature === 'frequency' ? Math.log1p(x) : feature === 'monetary' ? slog1p(x) : x;
 }
 
 const FEATURES = ['rfm', 'embedding', 'both'] as const;
@@ -92,17 +178,25 @@ export async function segmentCustomers(tx: Transactions, options: SegmentOptions
   }
   const blocks: Matrix[] = [];
   const names: string[] = [];
+  const mean: number[] = [];
+  const std: number[] = [];
   if (features !== 'embedding') {
-    blocks.push(standardize(rfm, fitStandardizer(rfm)));
+    const s = fitStandardizer(rfm);
+    blocks.push(standardize(rfm, s));
     names.push('recency', 'frequency', 'monetary');
+    mean.push(...s.mean);
+    std.push(...s.std);
   }
   if (features !== 'rfm') {
     const f = factorRows(options.als!, ids);
-    const z = standardize(f, fitStandardizer(f));
+    const s = fitStandardizer(f);
+    const z = standardize(f, s);
     const scale = features === 'both' ? Math.sqrt(3 / f.dims) : 1;
     for (let i = 0; i < z.values.length; i++) z.values[i] *= scale;
     blocks.push(z);
     for (let d = 0; d < f.dims; d++) names.push(`factor${d}`);
+    mean.push(...s.mean);
+    std.push(...Array.from(s.std, (x) => x / scale));
   }
   const x = hstack(blocks);
 
@@ -134,8 +228,14 @@ export async function segmentCustomers(tx: Transactions, options: SegmentOptions
   order.forEach((c, i) => (relabel[c] = i));
   const assignments = Int32Array.from(model.assignments, (c) => relabel[c]);
   const profiles = buildProfiles(tx, stats, assignments, k, options.categoryOf);
+  const dims = names.length;
+  const centroids = new Float32Array(k * dims);
+  for (let c = 0; c < k; c++) centroids.set(model.centroids.subarray(c * dims, (c + 1) * dims), relabel[c] * dims);
+  const space: SegmentSpace = { features, asOf, centroids, mean: Float64Array.from(mean), std: Float64Array.from(std) };
   options.onProgress?.(1);
-  return new Segmentation(k, new IdMap(ids, 'user'), assignments, profiles, model.inertia, silhouette, diagnostics, names);
+  const segmentation = new Segmentation(k, new IdMap(ids, 'user'), assignments, profiles, model.inertia, silhouette, diagnostics, names, space);
+  segmentation.metadata = trainingMetadata({ lines: tx.size, customers: ids.length, items: tx.items.size }, { features, k, kRange: options.kRange ?? null, asOf, seed });
+  return segmentation;
 }
 
 function buildProfiles(

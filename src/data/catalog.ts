@@ -5,17 +5,14 @@ import { extname } from 'node:path';
 import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
 import { parseCsv, sniffDelimiter } from '../io/csv.js';
 import { checkId, idProblem, IdMap, resolveId, type Id } from './ids.js';
-import { compileFilter, type FilterSpec, type ItemFilter } from './filter.js';
+import { compileFilter, unknownAttribute, type Column, type FilterSpec, type ItemFilter } from './filter.js';
 
 /** A scalar attribute value; missing values are null. Categories are lists of strings. */
 export type AttributeValue = string | number | boolean | null;
 
-/** One column: numbers (NaN where missing), booleans, strings, or lists of strings (categories). */
-export type Column =
-  | { type: 'number'; values: Float64Array }
-  | { type: 'boolean'; values: (boolean | null)[] }
-  | { type: 'string'; values: (string | null)[] }
-  | { type: 'strings'; values: string[][] };
+/** Some attributes of one product, by name. */
+export type Attributes = Record<string, AttributeValue | string[]>;
+
 
 /** Arrays of equal length, one entry per product. `category` entries may be lists (several categories). */
 export interface CatalogInput {
@@ -151,13 +148,13 @@ export class Catalog {
   }
 
   /** The given attributes of a product (all when none are named); undefined when the catalogue lacks it. */
-  attributesOf(id: Id, fields?: readonly string[]): Record<string, AttributeValue | string[]> | undefined {
+  attributesOf(id: Id, fields?: readonly string[]): Attributes | undefined {
     const row = this.rowOf(id);
     return row < 0 ? undefined : this.attributesAt(row, fields ?? this.attributes);
   }
 
-  attributesAt(row: number, fields: readonly string[]): Record<string, AttributeValue | string[]> {
-    const out: Record<string, AttributeValue | string[]> = {};
+  attributesAt(row: number, fields: readonly string[]): Attributes {
+    const out: Attributes = {};
     for (const f of fields) {
       const c = this.columns.get(f);
       if (!c) throw unknownAttribute(f, this.attributes);
@@ -206,9 +203,6 @@ export class Catalog {
 /** Compiled filters kept per catalogue. */
 const FILTER_CACHE = 1024;
 
-export function unknownAttribute(name: string, known: string[]): AffinityError {
-  return new AffinityError(`unknown catalogue attribute ${JSON.stringify(name)} (the catalogue has ${known.join(', ') || 'no attributes'})`, ErrorCode.UnknownAttribute);
-}
 
 function canonical(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'undefined';

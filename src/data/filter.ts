@@ -2,9 +2,26 @@
 // A filter is evaluated once over the catalogue; each model it is used with gets a bit per item (its item
 // order), cached, which the native scans test while they rank: k results whenever k items qualify.
 import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
-import type { Catalog, Column } from './catalog.js';
-import { unknownAttribute } from './catalog.js';
 import type { IdMap } from './ids.js';
+
+/** One catalogue column: numbers (NaN where missing), booleans, strings, or lists of strings (categories). */
+export type Column =
+  | { type: 'number'; values: Float64Array }
+  | { type: 'boolean'; values: (boolean | null)[] }
+  | { type: 'string'; values: (string | null)[] }
+  | { type: 'strings'; values: string[][] };
+
+/** What a filter needs of a catalogue (Catalog in catalog.ts). */
+export interface FilterableCatalog {
+  readonly size: number;
+  readonly attributes: string[];
+  column(attribute: string): Column | undefined;
+  alignTo(items: IdMap): { rows: Int32Array; missing: number };
+}
+
+export function unknownAttribute(name: string, known: string[]): AffinityError {
+  return new AffinityError(`unknown catalogue attribute ${JSON.stringify(name)} (the catalogue has ${known.join(', ') || 'no attributes'})`, ErrorCode.UnknownAttribute);
+}
 
 export type Literal = string | number | boolean;
 
@@ -32,7 +49,7 @@ export class ItemFilter {
   private readonly masks = new WeakMap<IdMap, Uint32Array>();
 
   constructor(
-    readonly catalog: Catalog,
+    readonly catalog: FilterableCatalog,
     /** 1 for each catalogue row that passes. */
     readonly matches: Uint8Array,
     /** Rows that pass. */
@@ -57,7 +74,7 @@ export function maskHas(mask: Uint32Array, i: number): boolean {
   return ((mask[i >>> 5] >>> (i & 31)) & 1) === 1;
 }
 
-export function compileFilter(catalog: Catalog, spec: FilterSpec): ItemFilter {
+export function compileFilter(catalog: FilterableCatalog, spec: FilterSpec): ItemFilter {
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) throw badInput('filter must be an object of attribute conditions');
   const entries = Object.entries(spec);
   if (entries.length > FILTER_LIMITS.attributes) throw badInput(`a filter names at most ${FILTER_LIMITS.attributes} attributes`);

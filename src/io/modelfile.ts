@@ -2,14 +2,15 @@
 // it parts (a JSON header and named arrays) and reads them back from a verified file.
 //
 //   0   "AFFINITY"             magic, 8 bytes
-//   8   u32 format version     (1)
+//   8   u32 format version     (2; version 1 files, which hold f32/i32 arrays and no parts, still load)
 //   12  u32 reserved           (0)
 //   16  u64 header offset      JSON header position
 //   24  u64 header length
 //   32  zero padding to 64
 //   64  arrays, little-endian, each starting on a 64-byte boundary
-//   ..  JSON header (UTF-8): kind, the kind's own fields (options, dimensions, ids...), and
-//       arrays: { name: { dtype, offset, length } }
+//   ..  JSON header (UTF-8): kind, the kind's own fields (options, dimensions, ids...), meta (how
+//       and on what it was trained), parts: { name: { kind, fields... } } for models made of models,
+//       and arrays: { name: { dtype: f32|i32|f64|u8, offset, length } } (a part's arrays are "part/name")
 //   end-16  u32 CRC-32 of every byte before it, u32 reserved, "AFFEND\0\0"
 //
 // Files are written to a temporary name and renamed. Loading maps the file (no copy), checks magic,
@@ -20,31 +21,57 @@ import { AffinityError, ErrorCode } from '../core/errors.js';
 import { native, type NativeCsr } from '../core/native.js';
 import { writeFileAtomic } from './files.js';
 
-export const MODEL_FORMAT_VERSION = 1;
+export const MODEL_FORMAT_VERSION = 2;
+/** The versions this build reads. */
+const READABLE_VERSIONS = new Set([1, 2]);
 const MAGIC = Buffer.from('AFFINITY', 'latin1');
 const END = Buffer.from('AFFEND\0\0', 'latin1');
 const ALIGN = 64;
 
-type Dtype = 'f32' | 'i32';
+type Dtype = 'f32' | 'i32' | 'f64' | 'u8';
+const BYTES: Record<Dtype, number> = { f32: 4, i32: 4, f64: 8, u8: 1 };
+const VIEWS = { f32: Float32Array, i32: Int32Array, f64: Float64Array, u8: Uint8Array } as const;
 interface ArrayEntry {
   dtype: Dtype;
   offset: number;
   length: number;
 }
 
-export type ModelArray = Float32Array | Int32Array;
+export type ModelArray = Float32Array | Int32Array | Float64Array | Uint8Array;
 
-/** What a model kind stores: its kind, JSON-safe fields, and named typed arrays. */
+/** What a model kind stores: its kind, JSON-safe fields, named typed arrays, and the models it is made of. */
 export interface ModelParts {
   kind: string;
   header: Record<string, unknown>;
   arrays: Record<string, ModelArray>;
+  /** How and on what the model was trained (see TrainingMetadata); stored as the header's `meta`. */
+  meta?: Record<string, unknown>;
+  /** Whole models inside this one (a hybrid's content and collaborative models), each read back with file.part(name). */
+  parts?: Record<string, ModelParts>;
+}
+
+/** An array as the file lists it. */
+export interface ArrayInfo {
+  dtype: Dtype;
+  length: number;
 }
 
 /** A verified model file, read back: the header and typed views of its arrays (checked on access). */
 export interface ModelFile {
   readonly path: string;
   readonly kind: string;
+  /** The format version the file was written in. */
+  readonly version: number;
+  /** The file's size in bytes. */
+  readonly bytes: number;
+  /** The training metadata stored with the model (undefined in files without it). */
+  readonly meta: Record<string, unknown> | undefined;
+  /** The arrays this model (not its parts) stores, by name. */
+  arrays(): Record<string, ArrayInfo>;
+  /** The names of the models stored inside this one. */
+  partNames(): string[];
+  /** A model stored inside this one, read like a file of its own. */
+  part(name: string): ModelFile;
   /**
    * The header's small top-level fields (each under 64 KiB of JSON: dimensions, options, parameters),
    * parsed without parsing the rest. Kinds check them against the array table (O(1)) first.
@@ -54,6 +81,8 @@ export interface ModelFile {
   readonly header: Record<string, unknown>;
   f32(name: string, length?: number): Float32Array;
   i32(name: string, length?: number): Int32Array;
+  f64(name: string, length?: number): Float64Array;
+  u8(name: string, length?: number): Uint8Array;
   /**
    * A CSR matrix stored as `${prefix}.indptr|indices|data`, verified natively (in range, finite; with
    * sortedRows, each row's columns strictly increasing, as interaction matrices must be).
@@ -146,19 +175,37 @@ export function topLevelRanges(json: Buffer): Map<string, [number, number]> | nu
 }
 
 /** Writes a model's parts atomically. */
+/** A part's arrays, flattened under "part/": the header of each part, without arrays. */
+function flatten(parts: ModelParts, prefix: string, arrays: [string, ModelArray][]): Record<string, unknown> {
+  for (const [name, a] of Object.entries(parts.arrays)) arrays.push([prefix + name, a]);
+  const nested = Object.entries(parts.parts ?? {}).map(([name, p]) => {
+    if (name.includes('/')) throw new AffinityError(`part name ${name} must not contain "/"`, ErrorCode.BadInput);
+    return [name, flatten(p, `${prefix}${name}/`, arrays)] as const;
+  });
+  return {
+    kind: parts.kind,
+    ...parts.header,
+    ...(parts.meta ? { meta: parts.meta } : {}),
+    ...(nested.length > 0 ? { parts: Object.fromEntries(nested) } : {}),
+  };
+}
+
 export async function writeModelFile(path: string, parts: ModelParts): Promise<void> {
   // Lay out the arrays, then the header, then the trailer; CRC over everything before the trailer.
   const entries: Record<string, ArrayEntry> = {};
   const chunks: Uint8Array[] = [];
   let offset = ALIGN;
-  for (const [name, a] of Object.entries(parts.arrays)) {
-    entries[name] = { dtype: a instanceof Float32Array ? 'f32' : 'i32', offset, length: a.length };
+  const arrays: [string, ModelArray][] = [];
+  const header = flatten(parts, '', arrays);
+  for (const [name, a] of arrays) {
+    const dtype: Dtype = a instanceof Float32Array ? 'f32' : a instanceof Int32Array ? 'i32' : a instanceof Float64Array ? 'f64' : 'u8';
+    entries[name] = { dtype, offset, length: a.length };
     chunks.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
     const padded = Math.ceil(a.byteLength / ALIGN) * ALIGN;
     if (padded > a.byteLength) chunks.push(new Uint8Array(padded - a.byteLength));
     offset += padded;
   }
-  const json = Buffer.from(JSON.stringify({ kind: parts.kind, ...parts.header, arrays: entries }), 'utf8');
+  const json = Buffer.from(JSON.stringify({ ...header, arrays: entries }), 'utf8');
   const prefix = Buffer.alloc(ALIGN);
   MAGIC.copy(prefix, 0);
   prefix.writeUInt32LE(MODEL_FORMAT_VERSION, 8);
@@ -221,7 +268,7 @@ export async function readModelFile(path: string, options: LoadOptions = {}): Pr
   if (bytes.length < ALIGN + 16) throw corrupt(path, `too short (${bytes.length} bytes)`);
   if (!bytes.subarray(0, 8).equals(MAGIC)) throw corrupt(path, 'wrong magic');
   const version = bytes.readUInt32LE(8);
-  if (version !== MODEL_FORMAT_VERSION) throw corrupt(path, `format version ${version} is not supported (this build reads ${MODEL_FORMAT_VERSION})`);
+  if (!READABLE_VERSIONS.has(version)) throw corrupt(path, `format version ${version} is not supported (this build reads ${[...READABLE_VERSIONS].join(' and ')})`);
   const trailerAt = bytes.length - 16;
   if (!bytes.subarray(trailerAt + 8).equals(END)) throw corrupt(path, 'missing end marker (truncated?)');
   // Checked on a worker thread: a model file can be hundreds of MB and servers reload them live.
@@ -267,35 +314,58 @@ export async function readModelFile(path: string, options: LoadOptions = {}): Pr
   await new Promise((resolve) => setImmediate(resolve)); // the checks and what the kind builds next are separate stretches of the event loop
   const entries = arrays as Record<string, ArrayEntry | undefined>;
 
-  const view = (name: string, dtype: Dtype, length?: number): ArrayBuffer => {
+  const view = (name: string, dtype: Dtype, length?: number) => {
     const e = Object.hasOwn(entries, name) ? entries[name] : undefined;
-    if (!e || e.dtype !== dtype || !Number.isInteger(e.offset) || !Number.isInteger(e.length) || e.length < 0) throw corrupt(path, `array ${name} missing or malformed`);
-    if (e.offset % ALIGN !== 0 || e.offset < ALIGN || e.offset + e.length * 4 > headerOffset) throw corrupt(path, `array ${name} out of bounds`);
+    if (!e || e.dtype !== dtype || !Number.isInteger(e.offset) || !Number.isInteger(e.length) || e.length < 0 || (version === 1 && dtype !== 'f32' && dtype !== 'i32'))
+      throw corrupt(path, `array ${name} missing or malformed`);
+    if (e.offset % ALIGN !== 0 || e.offset < ALIGN || e.offset + e.length * BYTES[dtype] > headerOffset) throw corrupt(path, `array ${name} out of bounds`);
     if (length !== undefined && e.length !== length) throw corrupt(path, `array ${name} has ${e.length} entries, expected ${length}`);
-    return buffer;
+    return new VIEWS[dtype](buffer, e.offset, e.length);
   };
-  const file: ModelFile = {
-    path,
-    kind,
-    fields,
-    get header() {
-      return fullHeader();
-    },
-    f32: (name, length) => new Float32Array(view(name, 'f32', length), entries[name]!.offset, entries[name]!.length),
-    i32: (name, length) => new Int32Array(view(name, 'i32', length), entries[name]!.offset, entries[name]!.length),
-    async csr(prefix, rows, cols, options = {}) {
-      const m: NativeCsr = { rows, cols, indptr: file.i32(`${prefix}.indptr`, rows + 1), indices: file.i32(`${prefix}.indices`), data: file.f32(`${prefix}.data`) };
-      if (m.indices.length !== m.data.length || m.indptr[rows] !== m.indices.length) throw corrupt(path, `${prefix} has inconsistent lengths`);
-      await native.verifyCsr(m, options.sortedRows ?? false, null, null).catch((e: Error) => {
-        throw corrupt(path, `${prefix}: ${e.message}`);
-      });
-      return m;
-    },
-    finite: (values, what, maxAbs) =>
-      native.verifyFinite(values, what, maxAbs).catch((e: Error) => {
-        throw corrupt(path, e.message);
-      }),
-    corrupt: (why) => corrupt(path, why),
+  const make = (prefix: string, kind: string, fields: Record<string, unknown>, header: () => Record<string, unknown>): ModelFile => {
+    const meta = fields.meta;
+    const own = () => Object.fromEntries(Object.entries(entries).filter(([n]) => n.startsWith(prefix) && !n.slice(prefix.length).includes('/')).map(([n, e]) => [n.slice(prefix.length), { dtype: e!.dtype, length: e!.length }]));
+    const partsOf = () => {
+      const p = header().parts;
+      return p !== null && typeof p === 'object' && !Array.isArray(p) ? (p as Record<string, unknown>) : {};
+    };
+    const file: ModelFile = {
+      path,
+      kind,
+      version,
+      bytes: bytes.length,
+      meta: meta !== null && typeof meta === 'object' && !Array.isArray(meta) ? (meta as Record<string, unknown>) : undefined,
+      fields,
+      get header() {
+        return header();
+      },
+      arrays: own,
+      partNames: () => Object.keys(partsOf()),
+      part(name) {
+        const p = Object.hasOwn(partsOf(), name) ? partsOf()[name] : undefined;
+        if (p === null || typeof p !== 'object' || Array.isArray(p) || typeof (p as { kind?: unknown }).kind !== 'string') throw corrupt(path, `part ${name} missing or malformed`);
+        const { kind: partKind, ...rest } = p as Record<string, unknown>;
+        return make(`${prefix}${name}/`, partKind as string, rest, () => rest);
+      },
+      f32: (name, length) => view(prefix + name, 'f32', length) as Float32Array,
+      i32: (name, length) => view(prefix + name, 'i32', length) as Int32Array,
+      f64: (name, length) => view(prefix + name, 'f64', length) as Float64Array,
+      u8: (name, length) => view(prefix + name, 'u8', length) as Uint8Array,
+      async csr(name, rows, cols, options = {}) {
+        const m: NativeCsr = { rows, cols, indptr: file.i32(`${name}.indptr`, rows + 1), indices: file.i32(`${name}.indices`), data: file.f32(`${name}.data`) };
+        if (m.indices.length !== m.data.length || m.indptr[rows] !== m.indices.length) throw corrupt(path, `${prefix}${name} has inconsistent lengths`);
+        await native.verifyCsr(m, options.sortedRows ?? false, null, null).catch((e: Error) => {
+          throw corrupt(path, `${prefix}${name}: ${e.message}`);
+        });
+        return m;
+      },
+      finite: (values, what, maxAbs) =>
+        native.verifyFinite(values, what, maxAbs).catch((e: Error) => {
+          throw corrupt(path, e.message);
+        }),
+      corrupt: (why) => corrupt(path, prefix ? `${prefix.slice(0, -1)}: ${why}` : why),
+    };
+    return file;
   };
-  return file;
+  return make('', kind, fields, fullHeader);
 }

@@ -5,15 +5,17 @@ import { runJob, type JobOptions } from '../core/jobs.js';
 import { intOption, numberOption, oneOf } from '../core/options.js';
 import { IdMap, type Id } from '../data/ids.js';
 import { Interactions } from '../data/interactions.js';
-import { writeModelFile, type ModelFile, type ModelParts } from '../io/modelfile.js';
+import type { ModelFile, ModelParts } from '../io/modelfile.js';
 import {
   BatchRecommendations,
   historyIndices,
+  interactionSizes,
   itemIndices,
   kOption,
   maskOf,
   notFitted,
   recommendFilter,
+  trainingMetadata,
   userIndices,
   type BatchOptions,
   type History,
@@ -22,8 +24,9 @@ import {
   type NeighborOptions,
   type Recommendation,
   type RecommendOptions,
+  type TrainingMetadata,
 } from './contract.js';
-import { fromFile, interactionDims, interactionParts, interactionsFromFile, optionsOf } from './parts.js';
+import { fromFile, saveParts, interactionDims, interactionParts, interactionsFromFile, optionsOf } from './parts.js';
 
 /** The largest factor or bias a model file may hold: beyond it, dot products of up to 1024 factors overflow float32 into NaN scores. */
 const MAX_FACTOR = 1e9;
@@ -87,6 +90,7 @@ export class ALS implements InteractionModel {
   static readonly kind = 'als';
   readonly kind = ALS.kind;
   readonly options: Readonly<NativeAlsOptions>;
+  metadata?: TrainingMetadata;
   /** Training loss after each iteration of the last fit. */
   losses: number[] = [];
   private state?: { data: Interactions; factors: NativeAlsFactors; scorer: NativeAlsModel };
@@ -105,12 +109,13 @@ export class ALS implements InteractionModel {
     );
     this.losses = Array.from(result.losses);
     this.adopt(data, result);
+    this.metadata = { ...trainingMetadata(interactionSizes(data), this.options), quality: { finalLoss: this.losses.at(-1) ?? NaN } };
     return this;
   }
 
   /** Writes the model to a file (atomically); `loadModel(path)` reads it back. */
   async save(path: string): Promise<void> {
-    await writeModelFile(path, this.toParts());
+    await saveParts(this, path);
   }
 
   toParts(): ModelParts {

@@ -6,7 +6,7 @@ import { runJob, type JobOptions } from '../core/jobs.js';
 import { intOption, numberOption } from '../core/options.js';
 import { checkId, IdMap, type Id } from '../data/ids.js';
 import { Interactions } from '../data/interactions.js';
-import { csrArrays, writeModelFile, type ModelFile, type ModelParts } from '../io/modelfile.js';
+import { csrArrays, type ModelFile, type ModelParts } from '../io/modelfile.js';
 import {
   BatchRecommendations,
   candidateTest,
@@ -15,6 +15,7 @@ import {
   kOption,
   maskOf,
   recommendFilter,
+  trainingMetadata,
   userIndices,
   type BatchOptions,
   type History,
@@ -23,9 +24,10 @@ import {
   type Recommendation,
   type Recommender,
   type RecommendOptions,
+  type TrainingMetadata,
 } from './contract.js';
 import { twoHopRecommend } from './knn.js';
-import { fromFile, idMapOf, optionsOf } from './parts.js';
+import { fromFile, idMapOf, optionsOf, saveParts } from './parts.js';
 import { similarity, SimilarityMatrix } from './similarity.js';
 
 // Scripts written without spaces between words (with the Japanese long-vowel and repetition marks, which
@@ -100,6 +102,7 @@ export interface ContentOptions extends TokenizeOptions {
 export class ContentRecommender implements Recommender {
   static readonly kind = 'content';
   readonly kind = ContentRecommender.kind;
+  metadata?: TrainingMetadata;
   items = new IdMap([], 'item');
   /** The users of the interactions given to fit (none without them). */
   users = new IdMap([], 'user');
@@ -207,7 +210,10 @@ export class ContentRecommender implements Recommender {
       signal: options.signal,
     });
     if (!(sim instanceof SimilarityMatrix)) throw new AffinityError('expected a top-K similarity', ErrorCode.Internal);
-    return this.install({ items, vocabulary, vectors, termItems, sim, users, history }, options);
+    await this.install({ items, vocabulary, vectors, termItems, sim, users, history }, options);
+    const { stopwords, ...o } = this.o;
+    this.metadata = trainingMetadata({ items: items.size, terms: vocabulary.length, users: users?.size ?? 0, interactions: history?.indices.length ?? 0 }, { ...o, stopwords: stopwords?.size ?? 0 });
+    return this;
   }
 
   /** Installs fitted or loaded parts, building the users' interest vectors from their histories. */
@@ -227,7 +233,7 @@ export class ContentRecommender implements Recommender {
   }
 
   async save(path: string): Promise<void> {
-    await writeModelFile(path, this.toParts());
+    await saveParts(this, path);
   }
 
   toParts(): ModelParts {
@@ -364,91 +370,4 @@ function normalizeRows(m: NativeCsr): void {
     const inv = 1 / Math.sqrt(norm);
     for (let p = m.indptr[r]; p < m.indptr[r + 1]; p++) m.data[p] *= inv;
   }
-}
-
-export interface HybridOptions {
-  /** Share of the content score in the blend, in [0, 1] (default 0.3). */
-  contentWeight?: number;
-  /** Users with fewer interactions get content recommendations only (default 3). */
-  minUserInteractions?: number;
-  /** Items with fewer interactions are scored by content alone (default 5). */
-  minItemInteractions?: number;
-  /** Candidates taken from each model before blending, beyond k (default 100). */
-  candidates?: number;
-}
-
-/**
- * Blends a content model with a collaborative one (ALS or ItemKNN). Each model's candidate scores are
- * min-max normalized to [0, 1]; score = w·content + (1 - w)·collaborative, except that items with few
- * interactions keep their content score (the collaborative one is noise there) and users with few
- * interactions get content alone.
- */
-export class HybridRecommender {
-  private readonly itemCounts: Map<Id, number>;
-  private readonly userCounts: Map<Id, number>;
-  private readonly o: Required<HybridOptions>;
-
-  constructor(
-    readonly content: ContentRecommender,
-    readonly collaborative: Recommender,
-    data: Interactions,
-    options: HybridOptions = {},
-  ) {
-    const w = numberOption(options.contentWeight, 'contentWeight', 0.3, 0);
-    if (w > 1) throw badInput('contentWeight must be in [0, 1]');
-    this.o = {
-      contentWeight: w,
-      minUserInteractions: intOption(options.minUserInteractions, 'minUserInteractions', 0, 0x7ffffffe, 3),
-      minItemInteractions: intOption(options.minItemInteractions, 'minItemInteractions', 0, 0x7ffffffe, 5),
-      candidates: intOption(options.candidates, 'candidates', 1, 100_000, 100),
-    };
-    this.itemCounts = new Map();
-    this.userCounts = new Map();
-    data.itemCounts().forEach((c, i) => this.itemCounts.set(data.items.ids[i], c));
-    for (let u = 0; u < data.userCount; u++) this.userCounts.set(data.users.ids[u], data.csr.indptr[u + 1] - data.csr.indptr[u]);
-  }
-
-  /** For a known user: blended, or content alone when the user has few interactions. */
-  recommend(user: Id, options: RecommendOptions = {}): Recommendation[] {
-    checkId(user, 'user');
-    const count = this.userCounts.get(user);
-    if (count === undefined) throw new AffinityError(`unknown user ${JSON.stringify(user)}`, ErrorCode.UnknownId);
-    const pool = { ...options, k: this.pool(options) };
-    const content = this.content.knowsUser(user) ? this.content.recommend(user, pool) : [];
-    if (count < this.o.minUserInteractions) return content.slice(0, options.k ?? 10);
-    return this.blend(content, this.collaborative.recommend(user, pool), options.k ?? 10);
-  }
-
-  /** For a visitor from their items: blended when the collaborative model can take a history (ALS), else content. */
-  recommendFor(history: History, options: RecommendOptions = {}): Recommendation[] {
-    const pool = { ...options, k: this.pool(options) };
-    const content = this.content.recommendFor(history, pool);
-    if (!this.collaborative.recommendFor || history.items.length < this.o.minUserInteractions) return content.slice(0, options.k ?? 10);
-    return this.blend(content, this.collaborative.recommendFor(history, pool), options.k ?? 10);
-  }
-
-  private pool(options: RecommendOptions): number {
-    return intOption(options.k, 'k', 0, 100_000, 10) + this.o.candidates;
-  }
-
-  private blend(content: Recommendation[], collaborative: Recommendation[], k: number): Recommendation[] {
-    const c = normalized(content);
-    const f = normalized(collaborative);
-    const w = this.o.contentWeight;
-    const out: Recommendation[] = [];
-    for (const item of new Set([...c.keys(), ...f.keys()])) {
-      const cs = c.get(item) ?? 0;
-      const cold = (this.itemCounts.get(item) ?? 0) < this.o.minItemInteractions;
-      out.push({ item, score: cold ? cs : w * cs + (1 - w) * (f.get(item) ?? 0) });
-    }
-    return out.sort((a, b) => b.score - a.score || String(a.item).localeCompare(String(b.item))).slice(0, k);
-  }
-}
-
-function normalized(list: Recommendation[]): Map<Id, number> {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const r of list) (lo = Math.min(lo, r.score)), (hi = Math.max(hi, r.score));
-  const span = hi - lo;
-  return new Map(list.map((r) => [r.item, span > 0 ? (r.score - lo) / span : 1]));
 }

@@ -3,6 +3,7 @@
 // model classes (implicit's RecommenderBase plays this role there).
 import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
 import { boolOption, intOption } from '../core/options.js';
+import { VERSION } from '../core/version.js';
 import type { JobOptions } from '../core/jobs.js';
 import { checkId, type Id, type IdMap } from '../data/ids.js';
 import type { Interactions } from '../data/interactions.js';
@@ -165,11 +166,39 @@ export function notFitted(): AffinityError {
   return new AffinityError('call fit() first', ErrorCode.NotFitted);
 }
 
+/** How and on what a model was trained: stored in its file, shown by describeModel, `affinity inspect` and GET /v1/models. */
+export interface TrainingMetadata {
+  /** ISO 8601 time the fit finished. */
+  trainedAt: string;
+  /** The library version that trained it. */
+  library: string;
+  /** Sizes of the training data (interactions, users, items, customers, baskets, lines...). */
+  data: Record<string, number>;
+  /** The options it was trained with. */
+  options: Record<string, unknown>;
+  /** The input file, when it was trained from one (the CLI fills this in). */
+  input?: { file: string; bytes: number; sha256: string };
+  /** Quality figures measured when it was trained or evaluated (ROC AUC, precision@k, ...). */
+  quality?: Record<string, number>;
+}
+
+/** Metadata for a model that has just been fitted. */
+export function trainingMetadata(data: Record<string, number>, options: object): TrainingMetadata {
+  return { trainedAt: new Date().toISOString(), library: VERSION, data, options: JSON.parse(JSON.stringify(options)) as Record<string, unknown> };
+}
+
+/** The sizes of interaction data, for metadata. */
+export function interactionSizes(data: Interactions): Record<string, number> {
+  return { interactions: data.csr.indices.length, users: data.userCount, items: data.itemCount };
+}
+
 /** Every model: a kind (its name in model files and on the server), and its parts for a file. */
 export interface Model {
-  /** 'als', 'itemknn', 'userknn', 'popular', 'content'. */
+  /** 'als', 'itemknn', 'userknn', 'popular', 'content', 'hybrid', 'segments', 'propensity', 'rules', 'logistic'. */
   readonly kind: string;
   readonly fitted: boolean;
+  /** Set by fit() and kept in the model's file; callers may add `input` and `quality` before saving. */
+  metadata?: TrainingMetadata;
   /** What a model file stores (see io/modelfile.ts); the kind's `fromParts` reads it back. */
   toParts(): ModelParts;
   /** Writes the model to a file atomically; `loadModel(path)` reads it back. */
@@ -210,8 +239,17 @@ export interface InteractionModel extends Recommender {
   fit(data: Interactions, options?: JobOptions): Promise<this>;
 }
 
+/** Reads the models stored inside a model file (a hybrid's parts), whatever their kind. */
+export type PartLoader = (file: ModelFile) => Promise<Model>;
+
 /** How a model file finds the class of its kind. */
 export interface ModelKind {
   readonly kind: string;
-  fromParts(file: ModelFile): Promise<Model>;
+  fromParts(file: ModelFile, loadPart: PartLoader): Promise<Model>;
+}
+
+/** True when a model ranks items for users (the /v1/recommend routes serve it). */
+export function isRecommender(model: Model): model is Recommender {
+  const m = model as Partial<Recommender>;
+  return typeof m.recommend === 'function' && typeof m.recommendBatch === 'function' && typeof m.score === 'function' && m.users !== undefined && m.items !== undefined;
 }

@@ -5,15 +5,17 @@ import { native, type NativeCsr, type NativeKnnModel } from '../core/native.js';
 import { intOption } from '../core/options.js';
 import type { Id, IdMap } from '../data/ids.js';
 import type { Interactions } from '../data/interactions.js';
-import { csrArrays, writeModelFile, type ModelFile, type ModelParts } from '../io/modelfile.js';
+import { csrArrays, type ModelFile, type ModelParts } from '../io/modelfile.js';
 import {
   BatchRecommendations,
   candidateTest,
+  interactionSizes,
   itemIndices,
   kOption,
   maskOf,
   notFitted,
   recommendFilter,
+  trainingMetadata,
   userIndices,
   type BatchOptions,
   type InteractionModel,
@@ -21,8 +23,15 @@ import {
   type NeighborOptions,
   type Recommendation,
   type RecommendOptions,
+  type TrainingMetadata,
 } from './contract.js';
-import { fromFile, interactionParts, interactionsFromFile, optionsOf } from './parts.js';
+import {
+  fromFile,
+  interactionParts,
+  interactionsFromFile,
+  optionsOf,
+  saveParts,
+} from './parts.js';
 import { resolveSimilarityOptions, similarity, SimilarityMatrix, type SimilarityOptions } from './similarity.js';
 
 export interface KnnOptions extends Omit<SimilarityOptions, 'axis' | 'dense' | 'signal' | 'onProgress'> {}
@@ -33,6 +42,7 @@ abstract class NeighbourhoodModel implements InteractionModel {
   protected model?: NativeKnnModel;
   protected sim?: SimilarityMatrix;
   protected readonly options: KnnOptions;
+  metadata?: TrainingMetadata;
 
   constructor(
     private readonly axis: 'items' | 'users',
@@ -49,7 +59,9 @@ abstract class NeighbourhoodModel implements InteractionModel {
     const sim = await similarity(data, { ...this.options, axis: this.axis, dense: false, ...pickJob(options) });
     if (!(sim instanceof SimilarityMatrix)) throw new AffinityError('expected a top-K similarity', ErrorCode.Internal);
     // Installed together, after success: a cancelled or failed fit leaves the previous model in place.
-    return this.install(data, sim);
+    this.install(data, sim);
+    this.metadata = trainingMetadata({ ...interactionSizes(data), neighbours: sim.indices.length }, this.options);
+    return this;
   }
 
   get fitted(): boolean {
@@ -92,7 +104,7 @@ abstract class NeighbourhoodModel implements InteractionModel {
 
   /** Writes the model to a file (atomically); `loadModel(path)` reads it back. */
   async save(path: string): Promise<void> {
-    await writeModelFile(path, this.toParts());
+    await saveParts(this, path);
   }
 
   protected state(): { data: Interactions; model: NativeKnnModel; sim: SimilarityMatrix } {

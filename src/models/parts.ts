@@ -2,7 +2,8 @@
 // maps, and its constructor options.
 import { idProblem, IdMap, type Id } from '../data/ids.js';
 import { Interactions } from '../data/interactions.js';
-import { csrArrays, type ModelArray, type ModelFile } from '../io/modelfile.js';
+import { csrArrays, writeModelFile, type ModelArray, type ModelFile, type ModelParts } from '../io/modelfile.js';
+import type { Model } from './contract.js';
 
 export function interactionParts(data: Interactions): { header: Record<string, unknown>; arrays: Record<string, ModelArray> } {
   return {
@@ -63,4 +64,21 @@ export function fromFile<T>(file: ModelFile, build: () => T): T {
   } catch (err) {
     throw file.corrupt((err as Error).message);
   }
+}
+
+/** A model's parts with its training metadata: what a file stores and a hybrid embeds. */
+export function partsWithMeta(model: Model): ModelParts {
+  return { ...model.toParts(), ...(model.metadata ? { meta: model.metadata as unknown as Record<string, unknown> } : {}) };
+}
+
+/** Writes a model to a file atomically, with its metadata (each kind's save()). */
+export async function saveParts(model: Model, path: string): Promise<void> {
+  await writeModelFile(path, partsWithMeta(model));
+}
+
+/** A Float64Array of the file, checked finite (float64 arrays are small: coefficients, counts, scales). */
+export function finite64(file: ModelFile, name: string, length?: number): Float64Array {
+  const a = file.f64(name, length);
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw file.corrupt(`${name}[${i}] is not finite`);
+  return a;
 }

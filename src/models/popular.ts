@@ -3,30 +3,36 @@
 import type { JobOptions } from '../core/jobs.js';
 import type { Id, IdMap } from '../data/ids.js';
 import type { Interactions } from '../data/interactions.js';
-import { writeModelFile, type ModelFile, type ModelParts } from '../io/modelfile.js';
+import type { ModelFile, ModelParts } from '../io/modelfile.js';
 import {
   BatchRecommendations,
   candidateTest,
   historyIndices,
+  interactionSizes,
   itemIndices,
   notFitted,
   recommendFilter,
+  trainingMetadata,
   userIndices,
   type BatchOptions,
   type History,
   type InteractionModel,
   type Recommendation,
   type RecommendOptions,
+  type TrainingMetadata,
 } from './contract.js';
-import { interactionParts, interactionsFromFile } from './parts.js';
+import { interactionParts, interactionsFromFile, saveParts } from './parts.js';
 
 export class MostPopular implements InteractionModel {
   static readonly kind = 'popular';
   readonly kind = MostPopular.kind;
+  metadata?: TrainingMetadata;
   private state?: { data: Interactions; order: Int32Array; counts: Float64Array }; // order: by descending count, ties by index
 
   async fit(data: Interactions): Promise<this> {
-    return this.count(data);
+    this.count(data);
+    this.metadata = trainingMetadata(interactionSizes(data), {});
+    return this;
   }
 
   /** fit() without the Promise: one count and one sort of the items. */
@@ -112,7 +118,7 @@ export class MostPopular implements InteractionModel {
   }
 
   async save(path: string): Promise<void> {
-    await writeModelFile(path, this.toParts());
+    await saveParts(this, path);
   }
 
   toParts(): ModelParts {

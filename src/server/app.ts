@@ -12,6 +12,7 @@ import { recommendRoutes } from './routes/recommend.js';
 import { modelRoutes } from './routes/models.js';
 import { healthRoutes } from './routes/health.js';
 import { analyticsRoutes, type AnalyticsModels } from './routes/analytics.js';
+import type { Catalog } from '../data/catalog.js';
 
 export { EngineGate } from './plugins/engine.js';
 
@@ -27,8 +28,13 @@ export interface AppOptions {
   docs?: boolean;
   logger?: FastifyServerOptions['logger'];
   bodyLimit?: number;
-  /** Segments, propensity, co-purchase rules, content and hybrid models behind the /v1 analytics routes. */
+  /**
+   * In-memory segments, propensity, co-purchase rules, content and hybrid models, served under their keys as
+   * names (files of these kinds go in `models` like any other).
+   */
   analytics?: AnalyticsModels;
+  /** The product catalogue: a file (products.csv / .json / .jsonl, reloadable) or a Catalog. */
+  catalog?: string | Catalog;
   /** Result slots (users × k) that large answers may hold at once, from the engine call to the written reply (default 2,000,000). */
   maxInFlightCost?: number;
   /**
@@ -83,11 +89,18 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   const metrics = new Metrics();
   const registry = options.registry ?? new ModelRegistry();
   for (const [name, path] of Object.entries(options.models ?? {})) await registry.load(name, path);
+  for (const [name, model] of Object.entries(options.analytics ?? {})) if (model && !registry.list().some((e) => e.name === name)) registry.add(name, model);
+  if (options.catalog !== undefined) {
+    if (typeof options.catalog === 'string') await registry.loadCatalog(options.catalog);
+    else registry.setCatalog(options.catalog);
+  }
+  metrics.catalogMissing.add({}, 0);
   const caps = capabilities();
   metrics.info.set({ simd: caps.simd, threads: String(caps.threads) }, 1);
   const syncVersions = () => {
     for (const e of registry.list()) metrics.modelVersion.set({ model: e.name, kind: e.kind }, e.version);
     for (const [name, n] of registry.reloadFailures) metrics.reloadFailures.set({ model: name }, n);
+    if (registry.catalog) metrics.catalogVersion.set({}, registry.catalog.version);
   };
   syncVersions();
   registry.onReload = (e) => {
@@ -100,8 +113,9 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     registry,
     engine: new EngineGate(options.maxInFlight ?? 256, metrics, options.maxInFlightCost ?? 2_000_000),
     state: { closing: false, adminToken: options.adminToken ?? process.env.AFFINITY_ADMIN_TOKEN ?? undefined },
+    metrics,
   };
-  await app.register(enginePlugin, { ...deps, metrics, drainMs: 10_000 });
+  await app.register(enginePlugin, { ...deps, drainMs: 10_000 });
   if (options.pressure !== false) {
     const { default: underPressure } = await import('@fastify/under-pressure');
     await app.register(underPressure, {
@@ -151,7 +165,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     await app.register(swaggerUi, { routePrefix: '/docs' });
   }
   await app.register(recommendRoutes, { prefix: '/v1', ...deps });
-  await app.register(analyticsRoutes, { prefix: '/v1', ...deps, models: options.analytics ?? {} });
+  await app.register(analyticsRoutes, { prefix: '/v1', ...deps });
   await app.register(modelRoutes, { prefix: '/v1', ...deps });
   await app.register(healthRoutes, deps);
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {

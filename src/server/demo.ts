@@ -1,20 +1,22 @@
-// The models behind `npm start`: ALS and ItemKNN trained on the demo shop (src/data/synthetic.ts), saved
-// and served, with the analytics models built from the same purchases.
-import { mkdir, writeFile } from 'node:fs/promises';
+// The models behind `npm start`: every kind trained on the demo shop (src/data/synthetic.ts), saved to
+// files and served from them, with the product catalogue: what the demo shows is the production path.
+import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ALS } from '../models/als.js';
 import { ItemKNN } from '../models/knn.js';
 import { PropensityScorer, churnDataset } from '../analytics/churn.js';
-import { ContentRecommender, HybridRecommender } from '../models/content.js';
+import { ContentRecommender } from '../models/content.js';
+import { HybridRecommender } from '../models/hybrid.js';
 import { LogisticRegression } from '../analytics/logistic.js';
 import { coPurchaseRules } from '../analytics/rules.js';
 import { segmentCustomers } from '../analytics/segments.js';
+import { writeFileAtomic } from '../io/files.js';
 import type { AnalyticsModels } from './routes/analytics.js';
 import { demoShop, type DemoShop } from '../data/synthetic.js';
 
 /** Segments, a 60-day churn model, co-purchase rules, content and hybrid models of the demo shop. */
-export async function demoAnalytics(shop: DemoShop, als: ALS): Promise<AnalyticsModels> {
+export async function demoAnalytics(shop: DemoShop, als: ALS): Promise<Required<AnalyticsModels>> {
   const tx = shop.transactions;
   const end = tx.timeRange[1] + 1;
   const category = new Map(shop.products.map((p) => [p.id, p.category]));
@@ -23,24 +25,72 @@ export async function demoAnalytics(shop: DemoShop, als: ALS): Promise<Analytics
   const categories = [...new Set(shop.products.map((p) => p.category))];
   const train = churnDataset(tx, { cutoff: end - 60 * 86400, horizonDays: 60, categoryOf, categories });
   const model = await new LogisticRegression({ classWeight: 'balanced', featureNames: train.featureNames }).fit(train.features, train.labels);
-  const propensity = new PropensityScorer(model, churnDataset(tx, { cutoff: end, categoryOf, categories }));
+  const propensity = new PropensityScorer(model, churnDataset(tx, { cutoff: end, horizonDays: 60, categoryOf, categories }));
   const rules = await coPurchaseRules(tx, { minSupport: 2, minLift: 1, k: 20 });
   const content = await new ContentRecommender().fit(shop.products.map((p) => ({ id: p.id, text: p.name, categories: p.category })), shop.data);
   const hybrid = new HybridRecommender(content, als, shop.data);
   return { segments, propensity, rules, content, hybrid };
 }
 
-/** Trains the demo models and writes them (and the catalogue) to a directory; returns their paths. */
-export async function prepareDemo(
-  dir = join(tmpdir(), 'affinity-demo'),
-): Promise<{ dir: string; models: Record<string, string>; shop: DemoShop; analytics: AnalyticsModels }> {
+/** The demo catalogue: the shop's products with a seeded stock count (some out of stock, so the filters show). */
+export function demoProducts(shop: DemoShop): { id: string; name: string; category: string; price: number; stock: number }[] {
+  return shop.products.map((p, i) => ({ ...p, stock: (i * 7) % 5 }));
+}
+
+/** Trains every demo model and writes each (and the catalogue) to a directory; returns their paths. */
+export async function prepareDemo(dir = join(tmpdir(), 'affinity-demo')): Promise<{ dir: string; models: Record<string, string>; catalog: string; shop: DemoShop }> {
   await mkdir(dir, { recursive: true });
   const shop = await demoShop();
   const als = await new ALS({ factors: 32, iterations: 10, seed: 7 }).fit(shop.data);
   const knn = await new ItemKNN({ k: 30 }).fit(shop.data);
-  const models = { als: join(dir, 'als.affinity'), itemknn: join(dir, 'itemknn.affinity') };
-  await als.save(models.als);
-  await knn.save(models.itemknn);
-  await writeFile(join(dir, 'products.json'), JSON.stringify(shop.products, null, 2));
-  return { dir, models, shop, analytics: await demoAnalytics(shop, als) };
+  const all = { als, itemknn: knn, ...(await demoAnalytics(shop, als)) };
+  const models: Record<string, string> = {};
+  for (const [name, model] of Object.entries(all)) {
+    models[name] = join(dir, `${name}.affinity`);
+    await model.save(models[name]);
+  }
+  const catalog = join(dir, 'products.json');
+  await writeFileAtomic(catalog, [Buffer.from(JSON.stringify(demoProducts(shop), null, 2))]);
+  return { dir, models, catalog, shop };
+}
+
+/** A request the demo prints as a curl command (and the tests send as printed). */
+export interface DemoRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  body?: object;
+}
+
+/** The requests the demo suggests, for a customer of the shop and two of their products. */
+export function demoRequests(shop: DemoShop): { recommend: DemoRequest[]; analytics: DemoRequest[] } {
+  const customer = shop.data.users.ids[0];
+  const [p1, p2] = shop.data.itemsOf(customer).map((x) => x.item);
+  const category = shop.products[0].category;
+  const post = (path: string, body: object): DemoRequest => ({ method: 'POST', path, body });
+  return {
+    recommend: [
+      post('/v1/recommend', { user: customer, k: 5 }),
+      post('/v1/recommend', { user: customer, k: 5, filter: { category: { in: [category] }, price: { lte: 20 }, inStock: true }, fields: ['name', 'category', 'price'] }),
+      post('/v1/recommend', { model: 'itemknn', user: customer, k: 5 }),
+      post('/v1/recommend/anonymous', { items: [p1, p2], k: 5, fields: ['name'] }),
+      post('/v1/recommend', { user: 'new-visitor', k: 5, fallback: 'popular' }),
+      post('/v1/score', { user: customer, items: [p1, 'P0002', 'P0003'] }),
+      post('/v1/similar/items', { item: p1, k: 5, fields: ['name', 'price'] }),
+    ],
+    analytics: [
+      { method: 'GET', path: `/v1/segments/${customer}` },
+      post('/v1/propensity', { customers: [customer, shop.data.users.ids[1]], attributions: 3 }),
+      post('/v1/also-bought', { items: [p1], k: 5, fields: ['name'] }),
+      post('/v1/content/recommend', { items: [p1], k: 5 }),
+      post('/v1/content/similar', { item: p1, k: 5, filter: { inStock: true } }),
+      post('/v1/hybrid/recommend', { user: customer, k: 5 }),
+      { method: 'GET', path: '/v1/models' },
+      { method: 'GET', path: '/metrics' },
+    ],
+  };
+}
+
+/** A request as a curl command line. */
+export function curlOf(url: string, r: DemoRequest): string {
+  return r.body === undefined ? `curl -s ${url}${r.path}` : `curl -s -X POST ${url}${r.path} -H 'content-type: application/json' -d '${JSON.stringify(r.body)}'`;
 }

@@ -39,6 +39,7 @@ export async function serve(options: ServeOptions = {}): Promise<FastifyInstance
       if (!entry.path) continue;
       app.registry.reload(entry.name).catch(() => {}); // reported through the registry's onReload
     }
+    if (app.registry.catalog?.path) app.registry.reloadCatalog().catch(() => {});
   });
   return app;
 }

@@ -28,12 +28,20 @@ class Histogram {
 
 class Gauge {
   private readonly series = new Map<string, number>();
-  constructor(readonly name: string, readonly help: string) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'gauge' | 'counter' = 'gauge',
+  ) {}
   set(labels: Labels, value: number): void {
     this.series.set(key(labels), value);
   }
+  add(labels: Labels, delta: number): void {
+    const k = key(labels);
+    this.series.set(k, (this.series.get(k) ?? 0) + delta);
+  }
   render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`];
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`];
     for (const [k, v] of this.series) lines.push(`${this.name}{${k}} ${v}`);
     return lines.join('\n');
   }
@@ -46,8 +54,10 @@ export class Metrics {
   readonly reloadFailures = new Gauge('affinity_model_reload_failures_total', 'Failed reloads per model');
   readonly inFlight = new Gauge('affinity_engine_in_flight', 'Engine calls running now');
   readonly info = new Gauge('affinity_build_info', 'SIMD level and compute threads');
+  readonly catalogMissing = new Gauge('affinity_catalog_missing_items_total', 'Items answered without attributes because the catalogue lacks them', 'counter');
+  readonly catalogVersion = new Gauge('affinity_catalog_version', 'Version of the served catalogue (counts reloads)');
 
   render(): string {
-    return [this.http, this.engine, this.modelVersion, this.reloadFailures, this.inFlight, this.info].map((m) => m.render()).join('\n') + '\n';
+    return [this.http, this.engine, this.modelVersion, this.reloadFailures, this.inFlight, this.info, this.catalogMissing, this.catalogVersion].map((m) => m.render()).join('\n') + '\n';
   }
 }

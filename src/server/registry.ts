@@ -2,19 +2,23 @@
 // entry off to the side, checks it, and swaps the pointer in one step. Requests keep the entry they
 // started with, so in-flight work finishes on the old model.
 import { AffinityError, ErrorCode } from '../core/errors.js';
-import type { Recommender } from '../models/contract.js';
+import { isRecommender, type Model, type Recommender } from '../models/contract.js';
 import { basename } from 'node:path';
 import { removeStaleTemps } from '../io/files.js';
-import { loadModel } from '../models/files.js';
+import { loadModel } from '../files/models.js';
 import { MostPopular } from '../models/popular.js';
+import { Catalog } from '../data/catalog.js';
 
 /** A model kind's name ('als', 'itemknn', ...): see MODEL_KINDS. */
 export type ModelKind = string;
 
-export interface ModelEntry {
+/** Stands for "any kind that recommends" in ofKind. */
+export const RECOMMENDS = Symbol('recommends');
+
+export interface ModelEntry<M extends Model = Model> {
   readonly name: string;
   readonly kind: ModelKind;
-  readonly model: Recommender;
+  readonly model: M;
   readonly version: number;
   readonly path?: string;
   readonly loadedAt: Date;
@@ -35,8 +39,18 @@ export interface ReloadEvent {
   error?: Error;
 }
 
+/** The product catalogue a server joins into answers and filters on; reloadable like a model. */
+export interface CatalogEntry {
+  readonly catalog: Catalog;
+  readonly version: number;
+  readonly path?: string;
+  readonly loadedAt: Date;
+}
+
 export class ModelRegistry {
   private readonly entries = new Map<string, ModelEntry>();
+  /** The catalogue, when the server has one. */
+  catalog?: CatalogEntry;
   private readonly reloading = new Set<string>();
   readonly reloadFailures = new Map<string, number>();
   onReload?: (e: ReloadEvent) => void;
@@ -50,10 +64,10 @@ export class ModelRegistry {
     readonly reloadTimeoutMs = 120_000,
   ) {}
 
-  /** Adds (or replaces) a model under a name; version counts up from 1. */
-  add(name: string, model: Recommender, path?: string): ModelEntry {
-    if (model === null || typeof model !== 'object' || typeof model.recommend !== 'function' || typeof model.kind !== 'string')
-      throw new AffinityError('a served model must be an Affinity recommender', ErrorCode.Unsupported);
+  /** Adds (or replaces) a model of any kind under a name; version counts up from 1. */
+  add(name: string, model: Model, path?: string): ModelEntry {
+    if (model === null || typeof model !== 'object' || typeof model.kind !== 'string' || typeof model.toParts !== 'function')
+      throw new AffinityError('a served model must be an Affinity model', ErrorCode.Unsupported);
     const entry: ModelEntry = {
       name,
       kind: model.kind,
@@ -61,7 +75,7 @@ export class ModelRegistry {
       version: (this.entries.get(name)?.version ?? 0) + 1,
       path,
       loadedAt: new Date(),
-      popular: popularOf(model),
+      popular: isRecommender(model) ? popularOf(model) : undefined,
     };
     this.entries.set(name, entry);
     return entry;
@@ -81,7 +95,7 @@ export class ModelRegistry {
    * Reads and warms up a model file within the reload timeout. Errors name the model and the file's base
    * name, never the server's directory layout (clients see these messages).
    */
-  private async read(name: string, path: string): Promise<Recommender> {
+  private async read(name: string, path: string): Promise<Model> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -103,15 +117,73 @@ export class ModelRegistry {
     return this.entries.size;
   }
 
+  /** Installs a catalogue (replacing the one served); version counts up from 1. */
+  setCatalog(catalog: Catalog, path?: string): CatalogEntry {
+    if (!(catalog instanceof Catalog)) throw new AffinityError('the catalogue must be a Catalog', ErrorCode.BadInput);
+    this.catalog = { catalog, path, version: (this.catalog?.version ?? 0) + 1, loadedAt: new Date() };
+    return this.catalog;
+  }
+
+  /** Reads a catalogue file and serves it; on failure the current catalogue keeps serving. */
+  async loadCatalog(path: string): Promise<CatalogEntry> {
+    try {
+      return this.setCatalog(await Catalog.fromFile(path), path);
+    } catch (err) {
+      this.reloadFailures.set('catalog', (this.reloadFailures.get('catalog') ?? 0) + 1);
+      if (!(err instanceof AffinityError)) throw err;
+      throw new AffinityError(`catalogue: ${err.message.split(path).join(basename(path))}`, err.code, { cause: err });
+    }
+  }
+
+  /** Re-reads the catalogue's file. */
+  async reloadCatalog(): Promise<CatalogEntry> {
+    const path = this.catalog?.path;
+    if (!path) throw new AffinityError('the catalogue was not loaded from a file', ErrorCode.Unsupported);
+    try {
+      const entry = await this.loadCatalog(path);
+      this.onReload?.({ name: 'catalog', ok: true, version: entry.version });
+      return entry;
+    } catch (err) {
+      this.onReload?.({ name: 'catalog', ok: false, error: err as Error });
+      throw err;
+    }
+  }
+
   list(): ModelEntry[] {
     return [...this.entries.values()];
   }
 
-  get(name?: string): ModelEntry {
-    const key = name ?? this.defaultName ?? this.entries.keys().next().value;
-    const entry = key === undefined ? undefined : this.entries.get(key);
-    if (!entry) throw new AffinityError(`unknown model ${JSON.stringify(name ?? key ?? '')}`, ErrorCode.UnknownModel);
+  /** A model by name, whatever its kind. */
+  byName(name: string): ModelEntry {
+    const entry = this.entries.get(name);
+    if (!entry) throw new AffinityError(`unknown model ${JSON.stringify(name)}${this.served()}`, ErrorCode.UnknownModel);
     return entry;
+  }
+
+  /** The recommender a request names, or without a name the default one (defaultName, else the first recommender). */
+  get(name?: string): ModelEntry<Recommender> {
+    if (name === undefined && this.defaultName !== undefined && this.entries.has(this.defaultName)) name = this.defaultName;
+    return this.ofKind(RECOMMENDS, name, 'recommender') as ModelEntry<Recommender>;
+  }
+
+  /**
+   * The model of one of these kinds a request names, or without a name the first one added. Any other
+   * answer is ERR_AFFINITY_UNKNOWN_MODEL (404), naming what the server has.
+   */
+  ofKind(kinds: readonly string[] | typeof RECOMMENDS, name: string | undefined, what: string): ModelEntry {
+    const fits = (e: ModelEntry) => (kinds === RECOMMENDS ? isRecommender(e.model) : kinds.includes(e.kind));
+    if (name !== undefined) {
+      const entry = this.byName(name);
+      if (!fits(entry)) throw new AffinityError(`model ${JSON.stringify(name)} is a ${entry.kind} model, not a ${what} model${this.served()}`, ErrorCode.UnknownModel);
+      return entry;
+    }
+    for (const e of this.entries.values()) if (fits(e)) return e;
+    throw new AffinityError(`this server has no ${what} model${this.served()}`, ErrorCode.UnknownModel);
+  }
+
+  private served(): string {
+    const all = [...this.entries.values()].map((e) => `${e.name} (${e.kind})`);
+    return all.length > 0 ? `; it serves ${all.join(', ')}` : '; it serves no models';
   }
 
   /** Re-reads a model's file; on any failure the current model keeps serving and the error is reported. */
@@ -140,7 +212,8 @@ export class ModelRegistry {
  * Builds the model's scoring structures off the event loop, then runs a query against it before it serves:
  * a broken model fails here, not on a customer.
  */
-async function warmUp(model: Recommender): Promise<void> {
+async function warmUp(model: Model): Promise<void> {
+  if (!isRecommender(model)) return; // the other kinds build nothing lazily: their loads checked every array
   await model.prepare?.();
   if (model.users.size > 0) model.recommend(model.users.ids[0], { k: 1 });
 }

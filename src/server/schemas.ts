@@ -5,7 +5,13 @@
 // domain type it carries: `Same<Static<schema>, DomainType>` below fails to compile when the two differ.
 import { Type, type Static } from 'typebox';
 import { MAX_ID_LENGTH } from '../data/ids.js';
-import type { Recommendation, Neighbor } from '../models/contract.js';
+import type { Recommendation, Neighbor, TrainingMetadata } from '../models/contract.js';
+import type { Attributes } from '../data/catalog.js';
+import { FILTER_LIMITS } from '../data/filter.js';
+
+/** A domain answer with the catalogue attributes a request may add. */
+type Attributed<T> = Flat<T & { attributes?: Attributes }>;
+type Flat<T> = { [K in keyof T]: T[K] };
 import type { AlsoBought } from '../analytics/rules.js';
 import type { PropensityResult } from '../analytics/churn.js';
 import type { SegmentProfile } from '../analytics/segments.js';
@@ -27,13 +33,33 @@ export const ErrorResponse = Type.Object({
   message: Type.String(),
 });
 
-export const Item = Type.Object({ item: Id, score: Type.Number() });
-export const NeighborSchema = Type.Object({ id: Id, score: Type.Number() });
+/** An item's catalogue attributes, when the request asked for fields (absent when the catalogue lacks the item). */
+const AttributeValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null(), Type.Array(Type.String())]);
+const AttributesSchema = Type.Record(Type.String(), AttributeValue);
+const WithAttributes = { attributes: Type.Optional(AttributesSchema) };
+
+export const Item = Type.Object({ item: Id, score: Type.Number(), ...WithAttributes });
+export const NeighborSchema = Type.Object({ id: Id, score: Type.Number(), ...WithAttributes });
+
+/** Catalogue filters and returned attributes, on every route that answers items. */
+const Literal = Type.Union([Type.String({ maxLength: LIMITS.idLength }), Type.Number(), Type.Boolean()]);
+const LiteralList = Type.Array(Literal, { maxItems: FILTER_LIMITS.values });
+const Condition = Type.Object(
+  { eq: Type.Optional(Literal), in: Type.Optional(LiteralList), notIn: Type.Optional(LiteralList), lt: Type.Optional(Type.Number()), lte: Type.Optional(Type.Number()), gt: Type.Optional(Type.Number()), gte: Type.Optional(Type.Number()) },
+  { additionalProperties: false, minProperties: 1 },
+);
+const Filter = Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.Union([Literal, LiteralList, Condition]), {
+  maxProperties: FILTER_LIMITS.attributes,
+  description: "Catalogue conditions, all of which an item must meet: { category: { in: ['tea'] }, price: { lte: 20 }, inStock: true }",
+});
+const Fields = Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 64, description: 'Catalogue attributes to return with each item' });
+const ItemQuery = { filter: Type.Optional(Filter), fields: Type.Optional(Fields) };
 const Served = { model: Type.String(), version: Type.Integer() };
 
 export const RecommendBody = Type.Object(
   {
     model: Type.Optional(ModelName),
+    ...ItemQuery,
     user: Id,
     k: Type.Optional(K),
     filterSeen: Type.Optional(Type.Boolean({ default: true })),
@@ -46,7 +72,7 @@ export const RecommendBody = Type.Object(
 export const RecommendReply = Type.Object({ ...Served, user: Id, fallback: Type.Boolean(), items: Type.Array(Item) });
 
 export const BatchBody = Type.Object(
-  { model: Type.Optional(ModelName), users: Type.Array(Id, { minItems: 1, maxItems: LIMITS.batchUsers }), k: Type.Optional(K) },
+  { model: Type.Optional(ModelName), users: Type.Array(Id, { minItems: 1, maxItems: LIMITS.batchUsers }), k: Type.Optional(K), ...ItemQuery },
   { additionalProperties: false },
 );
 export const BatchReply = Type.Object({ ...Served, results: Type.Array(Type.Object({ user: Id, items: Type.Array(Item) })) });
@@ -54,6 +80,7 @@ export const BatchReply = Type.Object({ ...Served, results: Type.Array(Type.Obje
 export const AnonymousBody = Type.Object(
   {
     model: Type.Optional(ModelName),
+    ...ItemQuery,
     items: Type.Array(Id, { minItems: 1, maxItems: LIMITS.listItems }),
     values: Type.Optional(Type.Array(Value, { maxItems: LIMITS.listItems })),
     k: Type.Optional(K),
@@ -69,20 +96,33 @@ export const ScoreBody = Type.Object(
 );
 export const ScoreReply = Type.Object({ ...Served, user: Id, scores: Type.Array(Item) });
 
-export const SimilarItemsBody = Type.Object({ model: Type.Optional(ModelName), item: Id, k: Type.Optional(K) }, { additionalProperties: false });
+export const SimilarItemsBody = Type.Object({ model: Type.Optional(ModelName), item: Id, k: Type.Optional(K), ...ItemQuery }, { additionalProperties: false });
 export const SimilarUsersBody = Type.Object({ model: Type.Optional(ModelName), user: Id, k: Type.Optional(K) }, { additionalProperties: false });
 export const SimilarReply = Type.Object({ ...Served, neighbors: Type.Array(NeighborSchema) });
 
+export const TrainingMetadataSchema = Type.Object({
+  trainedAt: Type.String(),
+  library: Type.String(),
+  data: Type.Record(Type.String(), Type.Number()),
+  options: Type.Record(Type.String(), Type.Unknown()),
+  input: Type.Optional(Type.Object({ file: Type.String(), bytes: Type.Number(), sha256: Type.String() })),
+  quality: Type.Optional(Type.Record(Type.String(), Type.Number())),
+});
 export const ModelInfo = Type.Object({
   name: Type.String(),
   kind: Type.String(),
   version: Type.Integer(),
-  users: Type.Integer(),
-  items: Type.Integer(),
+  /** Users / customers and items the model knows, where it has them. */
+  users: Type.Optional(Type.Integer()),
+  items: Type.Optional(Type.Integer()),
   loadedAt: Type.String(),
   reloadable: Type.Boolean(),
+  metadata: Type.Optional(TrainingMetadataSchema),
 });
-export const ModelsReply = Type.Object({ models: Type.Array(ModelInfo) });
+export const CatalogInfo = Type.Object({ version: Type.Integer(), products: Type.Integer(), attributes: Type.Array(Type.String()), loadedAt: Type.String(), reloadable: Type.Boolean() });
+export const ModelsReply = Type.Object({ models: Type.Array(ModelInfo), catalog: Type.Optional(CatalogInfo) });
+const ModelQueryName = Type.Optional(ModelName);
+export const ModelQuery = Type.Object({ model: ModelQueryName }, { additionalProperties: false });
 export const ReloadParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }) });
 export const HealthReply = Type.Object({ status: Type.String(), models: Type.Optional(Type.Integer()) });
 
@@ -113,6 +153,7 @@ export const SegmentReply = Type.Object({
 
 export const PropensityBody = Type.Object(
   {
+    model: Type.Optional(ModelName),
     customers: Type.Array(Id, { minItems: 1, maxItems: LIMITS.batchUsers }),
     attributions: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, default: 5, description: 'Largest feature contributions returned per customer' })),
   },
@@ -126,15 +167,17 @@ export const PropensityResultSchema = Type.Object({
 export const PropensityReply = Type.Object({ model: Type.String(), results: Type.Array(PropensityResultSchema) });
 
 export const AlsoBoughtBody = Type.Object(
-  { items: Type.Array(Id, { minItems: 1, maxItems: LIMITS.listItems }), k: Type.Optional(K) },
+  { model: Type.Optional(ModelName), items: Type.Array(Id, { minItems: 1, maxItems: LIMITS.listItems }), k: Type.Optional(K), ...ItemQuery },
   { additionalProperties: false },
 );
-export const AlsoBoughtSchema = Type.Object({ item: Id, score: Type.Number(), confidence: Type.Number(), lift: Type.Number(), support: Type.Number(), because: Id });
+export const AlsoBoughtSchema = Type.Object({ item: Id, score: Type.Number(), confidence: Type.Number(), lift: Type.Number(), support: Type.Number(), because: Id, ...WithAttributes });
 export const AlsoBoughtReply = Type.Object({ model: Type.String(), items: Type.Array(AlsoBoughtSchema) });
 
 /** A known user, or a visitor described by the items they interacted with: exactly one of the two. */
 export const ColdStartBody = Type.Object(
   {
+    model: Type.Optional(ModelName),
+    ...ItemQuery,
     user: Type.Optional(Id),
     items: Type.Optional(Type.Array(Id, { minItems: 1, maxItems: LIMITS.listItems })),
     values: Type.Optional(Type.Array(Value, { maxItems: LIMITS.listItems })),
@@ -147,15 +190,16 @@ export const ColdStartBody = Type.Object(
 );
 export const ColdStartReply = Type.Object({ model: Type.String(), items: Type.Array(Item) });
 export const ContentSimilarReply = Type.Object({ model: Type.String(), neighbors: Type.Array(NeighborSchema) });
-export const ContentSimilarBody = Type.Object({ item: Id, k: Type.Optional(K) }, { additionalProperties: false });
+export const ContentSimilarBody = Type.Object({ model: Type.Optional(ModelName), item: Id, k: Type.Optional(K), ...ItemQuery }, { additionalProperties: false });
 
 /** True only when A and B are the same type (each assignable to the other, property by property). */
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 type Check<T extends true> = T;
 export type ReplyTypesMatchDomain = [
-  Check<Same<Static<typeof Item>, Recommendation>>,
-  Check<Same<Static<typeof NeighborSchema>, Neighbor>>,
+  Check<Same<Static<typeof Item>, Attributed<Recommendation>>>,
+  Check<Same<Static<typeof NeighborSchema>, Attributed<Neighbor>>>,
   Check<Same<Static<typeof SegmentProfileSchema>, SegmentProfile>>,
   Check<Same<Static<typeof PropensityResultSchema>, PropensityResult>>,
-  Check<Same<Static<typeof AlsoBoughtSchema>, AlsoBought>>,
+  Check<Same<Static<typeof AlsoBoughtSchema>, Attributed<AlsoBought>>>,
+  Check<Same<Static<typeof TrainingMetadataSchema>, TrainingMetadata>>,
 ];

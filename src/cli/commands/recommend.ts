@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { resolveId } from '../../data/ids.js';
 import type { Recommender } from '../../models/contract.js';
-import { loadModel } from '../../models/files.js';
+import { loadRecommender } from '../../files/models.js';
 import { COMMON, loadData, num, TRAINING, trainModel, usage, type Command } from '../common.js';
 
 export const recommend: Command = {
@@ -17,7 +17,7 @@ export const recommend: Command = {
     const { values } = parseArgs({ args, options: { ...COMMON, ...TRAINING, user: { type: 'string', multiple: true }, model: { type: 'string' }, kind: { type: 'string' }, k: { type: 'string' } } });
     if (values.help) return console.log(this.help), 0;
     if (!values.user?.length) throw usage('--user is required');
-    const model: Recommender = values.model ? await loadModel(values.model) : await trainModel(values.kind ?? 'itemknn', values, await loadData(values));
+    const model: Recommender = values.model ? await loadRecommender(values.model) : await trainModel(values.kind ?? 'itemknn', values, await loadData(values));
     for (const raw of values.user) {
       const user = resolveId(model.users, raw) ?? raw;
       console.log(JSON.stringify({ user: raw, items: model.recommend(user, { k: num(values.k, 'k') }) }));

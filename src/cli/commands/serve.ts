@@ -2,11 +2,14 @@ import { parseArgs } from 'node:util';
 import { num, usage, type Command } from '../common.js';
 
 export const serveCommand: Command = {
-  help: `usage: affinity serve --model name=FILE [--model name=FILE ...] [--port 8080] [--host 0.0.0.0]
+  help: `usage: affinity serve --model name=FILE [--model name=FILE ...] [--catalog products.csv] [--port 8080] [--host 0.0.0.0]
 
-Admin routes (reload) need AFFINITY_ADMIN_TOKEN. SIGHUP reloads every model; SIGTERM/SIGINT drain and stop.`,
+Serves model files of any kind (recommenders, segments, propensity, rules, content, hybrid): each route
+finds its model by kind. --catalog adds product attributes to answers and attribute filters to requests.
+Admin routes (reload) need AFFINITY_ADMIN_TOKEN. SIGHUP reloads every model and the catalogue;
+SIGTERM/SIGINT drain and stop.`,
   async run(args) {
-    const { values } = parseArgs({ args, options: { help: { type: 'boolean' }, model: { type: 'string', multiple: true }, port: { type: 'string' }, host: { type: 'string' } } });
+    const { values } = parseArgs({ args, options: { help: { type: 'boolean' }, model: { type: 'string', multiple: true }, catalog: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } } });
     if (values.help) return console.log(this.help), 0;
     if (!values.model?.length) throw usage('at least one --model name=FILE is required');
     const models: Record<string, string> = {};
@@ -16,7 +19,7 @@ Admin routes (reload) need AFFINITY_ADMIN_TOKEN. SIGHUP reloads every model; SIG
       models[spec.slice(0, at)] = spec.slice(at + 1);
     }
     const { serve } = await import('../../server/main.js');
-    await serve({ models, port: num(values.port, 'port'), host: values.host });
+    await serve({ models, catalog: values.catalog, port: num(values.port, 'port'), host: values.host });
     return new Promise<number>(() => {}); // runs until a signal closes it
   },
 };

@@ -78,6 +78,7 @@ export interface EngineDeps {
   registry: ModelRegistry;
   engine: EngineGate;
   state: ServerState;
+  metrics: Metrics;
 }
 
 declare module 'fastify' {
@@ -90,7 +91,6 @@ declare module 'fastify' {
 }
 
 export interface EnginePluginOptions extends EngineDeps {
-  metrics: Metrics;
   /** How long shutdown waits for engine calls in flight (ms). */
   drainMs: number;
 }

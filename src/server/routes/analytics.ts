@@ -1,16 +1,22 @@
 // Marketing analytics over HTTP: /v1/segments/:user, /v1/propensity, /v1/also-bought,
-// /v1/content/{recommend,similar}, /v1/hybrid/recommend. Each answers 404 ERR_AFFINITY_UNKNOWN_MODEL
-// when the server was started without that model.
+// /v1/content/{recommend,similar}, /v1/hybrid/recommend. Each finds its model by kind: the one a request
+// names (`model`), or the first of that kind the server loaded; none is 404 ERR_AFFINITY_UNKNOWN_MODEL,
+// naming the models the server has.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { PropensityScorer } from '../../analytics/churn.js';
-import type { ContentRecommender, HybridRecommender } from '../../models/content.js';
-import type { CoPurchaseRules } from '../../analytics/rules.js';
-import type { Segmentation } from '../../analytics/segments.js';
+import { PropensityScorer } from '../../analytics/churn.js';
+import { CoPurchaseRules } from '../../analytics/rules.js';
+import { Segmentation } from '../../analytics/segments.js';
 import { AffinityError, ErrorCode, badInput } from '../../core/errors.js';
 import { resolveId, type Id, type IdMap } from '../../data/ids.js';
+import type { ItemFilter } from '../../data/filter.js';
+import { ContentRecommender } from '../../models/content.js';
+import { HybridRecommender } from '../../models/hybrid.js';
+import { catalogView } from '../catalog.js';
 import type { EngineDeps } from '../plugins/engine.js';
+import type { ModelRegistry } from '../registry.js';
 import * as S from '../schemas.js';
 
+/** In-memory analytics models for buildApp({ analytics }): each is served under its key as its name. */
 export interface AnalyticsModels {
   segments?: Segmentation;
   propensity?: PropensityScorer;
@@ -19,9 +25,11 @@ export interface AnalyticsModels {
   hybrid?: HybridRecommender;
 }
 
-function need<T>(model: T | undefined, name: string): T {
-  if (model === undefined) throw new AffinityError(`this server has no ${name} model`, ErrorCode.UnknownModel);
-  return model;
+/** The model of a kind a request asks for, typed by its class. */
+function modelOf<T>(registry: ModelRegistry, cls: { kind: string; prototype: T }, name: string | undefined): { name: string; model: T } {
+  const entry = registry.ofKind([cls.kind], name, cls.kind);
+  if (!(entry.model instanceof (cls as unknown as new () => T))) throw new AffinityError(`model ${entry.name} is not a ${cls.kind} model`, ErrorCode.Internal);
+  return { name: entry.name, model: entry.model as T };
 }
 
 /** The id as the model spells it ("123" and 123 are the same customer), or the id unchanged. */
@@ -35,54 +43,60 @@ function knownItems(ids: IdMap, list: Id[] | undefined): Id[] | undefined {
 
 type ColdStart = { user?: Id; items?: Id[]; values?: number[]; k?: number; filterSeen?: boolean; exclude?: Id[]; include?: Id[] };
 
-function coldStartRequest(body: ColdStart, items: IdMap) {
+function coldStartRequest(body: ColdStart, items: IdMap, filter: ItemFilter | undefined) {
   if ((body.user === undefined) === (body.items === undefined)) throw badInput('give exactly one of user or items');
   if (body.values !== undefined && body.values.length !== body.items?.length) throw new AffinityError('values must have one entry per item', ErrorCode.DimMismatch);
-  const options = { k: body.k ?? 10, filterSeen: body.filterSeen ?? true, exclude: knownItems(items, body.exclude), include: knownItems(items, body.include) };
+  const options = { k: body.k ?? 10, filterSeen: body.filterSeen ?? true, exclude: knownItems(items, body.exclude), include: knownItems(items, body.include), filter };
   const history = body.items ? { items: knownItems(items, body.items)!, values: body.values } : undefined;
   return { options, history };
 }
 
-export const analyticsRoutes: FastifyPluginAsyncTypebox<EngineDeps & { models: AnalyticsModels }> = async (app, { engine, models }) => {
-  app.get('/segments/:user', { schema: { tags: ['analytics'], operationId: 'segmentOf', params: S.SegmentParams, response: S.replies(S.SegmentReply) } }, async (request) => {
-    const segments = need(models.segments, 'segments');
-    const user = known(segments.customers, request.params.user);
-    const { segment, profile } = segments.segmentOf(user);
-    return { model: 'segments', user, segment, profile };
-  });
+export const analyticsRoutes: FastifyPluginAsyncTypebox<EngineDeps> = async (app, { registry, engine, metrics }) => {
+  app.get(
+    '/segments/:user',
+    { schema: { tags: ['analytics'], operationId: 'segmentOf', params: S.SegmentParams, querystring: S.ModelQuery, response: S.replies(S.SegmentReply) } },
+    async (request) => {
+      const { name, model } = modelOf(registry, Segmentation, request.query.model);
+      const user = known(model.customers, request.params.user);
+      const { segment, profile } = model.segmentOf(user);
+      return { model: name, user, segment, profile };
+    },
+  );
 
   app.post('/propensity', { schema: { tags: ['analytics'], operationId: 'propensity', body: S.PropensityBody, response: S.replies(S.PropensityReply) } }, async (request) => {
-    const scorer = need(models.propensity, 'propensity');
-    const customers = request.body.customers.map((c) => known(scorer.dataset.customers, c));
-    const results = await engine.run('propensity', () => scorer.score(customers, request.body.attributions ?? 5));
-    return { model: 'propensity', results };
+    const { name, model } = modelOf(registry, PropensityScorer, request.body.model);
+    const customers = request.body.customers.map((c) => known(model.dataset.customers, c));
+    const results = await engine.run('propensity', () => model.score(customers, request.body.attributions ?? 5));
+    return { model: name, results };
   });
 
   app.post('/also-bought', { schema: { tags: ['analytics'], operationId: 'alsoBought', body: S.AlsoBoughtBody, response: S.replies(S.AlsoBoughtReply) } }, async (request) => {
-    const rules = need(models.rules, 'co-purchase rules');
-    const items = await engine.run('rules', () => rules.alsoBought(knownItems(rules.items, request.body.items)!, { k: request.body.k ?? 10 }));
-    return { model: 'rules', items };
+    const { name, model } = modelOf(registry, CoPurchaseRules, request.body.model);
+    const view = catalogView(registry, metrics, request.body);
+    const items = await engine.run('rules', () => model.alsoBought(knownItems(model.items, request.body.items)!, { k: request.body.k ?? 10, filter: view.filter }));
+    return { model: name, items: view.attach(items, (r) => r.item) };
   });
 
   app.post('/content/recommend', { schema: { tags: ['analytics'], operationId: 'contentRecommend', body: S.ColdStartBody, response: S.replies(S.ColdStartReply) } }, async (request) => {
-    const content = need(models.content, 'content');
-    const { options, history } = coldStartRequest(request.body, content.items);
-    const items = await engine.run('content.recommend', () =>
-      history ? content.recommendFor(history, options) : content.recommend(request.body.user!, options),
-    );
-    return { model: 'content', items };
+    const { name, model } = modelOf(registry, ContentRecommender, request.body.model);
+    const view = catalogView(registry, metrics, request.body);
+    const { options, history } = coldStartRequest(request.body, model.items, view.filter);
+    const items = await engine.run('content.recommend', () => (history ? model.recommendFor(history, options) : model.recommend(known(model.users, request.body.user!), options)));
+    return { model: name, items: view.attach(items, (r) => r.item) };
   });
 
   app.post('/content/similar', { schema: { tags: ['analytics'], operationId: 'contentSimilar', body: S.ContentSimilarBody, response: S.replies(S.ContentSimilarReply) } }, async (request) => {
-    const content = need(models.content, 'content');
-    const neighbors = content.similarItems(known(content.items, request.body.item), { k: request.body.k ?? 10 });
-    return { model: 'content', neighbors };
+    const { name, model } = modelOf(registry, ContentRecommender, request.body.model);
+    const view = catalogView(registry, metrics, request.body);
+    const neighbors = model.similarItems(known(model.items, request.body.item), { k: request.body.k ?? 10, filter: view.filter });
+    return { model: name, neighbors: view.attach(neighbors, (n) => n.id) };
   });
 
   app.post('/hybrid/recommend', { schema: { tags: ['analytics'], operationId: 'hybridRecommend', body: S.ColdStartBody, response: S.replies(S.ColdStartReply) } }, async (request) => {
-    const hybrid = need(models.hybrid, 'hybrid');
-    const { options, history } = coldStartRequest(request.body, hybrid.content.items);
-    const items = await engine.run('hybrid.recommend', () => (history ? hybrid.recommendFor(history, options) : hybrid.recommend(request.body.user!, options)));
-    return { model: 'hybrid', items };
+    const { name, model } = modelOf(registry, HybridRecommender, request.body.model);
+    const view = catalogView(registry, metrics, request.body);
+    const { options, history } = coldStartRequest(request.body, model.content.items, view.filter);
+    const items = await engine.run('hybrid.recommend', () => (history ? model.recommendFor(history, options) : model.recommend(request.body.user!, options)));
+    return { model: name, items: view.attach(items, (r) => r.item) };
   });
 };

@@ -5,7 +5,9 @@ import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
 import { AffinityError, ErrorCode } from '../../core/errors.js';
 import { resolveId, type Id, type IdMap } from '../../data/ids.js';
-import type { BatchRecommendations } from '../../models/contract.js';
+import type { BatchRecommendations, Recommender } from '../../models/contract.js';
+import type { Attributes } from '../../data/catalog.js';
+import { catalogView } from '../catalog.js';
 import { batcherFor } from '../batcher.js';
 import type { EngineDeps, Reservation } from '../plugins/engine.js';
 import type { ModelEntry } from '../registry.js';
@@ -23,18 +25,18 @@ function clientGone(reply: FastifyReply): AbortSignal {
   return controller.signal;
 }
 
-function known(entry: ModelEntry, ids: IdMap, what: 'user' | 'item', id: Id): Id {
+function known(entry: ModelEntry<Recommender>, ids: IdMap, what: 'user' | 'item', id: Id): Id {
   const found = resolveId(ids, id);
   if (found === undefined) throw new AffinityError(`unknown ${what} ${JSON.stringify(id)} in model ${entry.name}`, ErrorCode.UnknownId);
   return found;
 }
 
 /** Known items of a request list (unknown ones cannot be recommended anyway). */
-function knownItems(entry: ModelEntry, ids: Id[] | undefined): Id[] | undefined {
+function knownItems(entry: ModelEntry<Recommender>, ids: Id[] | undefined): Id[] | undefined {
   return ids?.map((i) => resolveId(entry.model.items, i)).filter((i): i is Id => i !== undefined);
 }
 
-function unsupported(entry: ModelEntry, what: string): AffinityError {
+function unsupported(entry: ModelEntry<Recommender>, what: string): AffinityError {
   return new AffinityError(`model ${entry.name} (${entry.kind}) ${what}`, ErrorCode.Unsupported);
 }
 
@@ -51,7 +53,14 @@ function encoded(ids: readonly Id[]): string[] {
  * slices (the schema's shape, field for field: the serializer does not see streams). A client that is
  * gone ends it.
  */
-async function* batchJson(served: { model: string; version: number }, users: Id[], batch: BatchRecommendations, itemIds: readonly Id[], signal: AbortSignal): AsyncGenerator<string> {
+async function* batchJson(
+  served: { model: string; version: number },
+  users: Id[],
+  batch: BatchRecommendations,
+  itemIds: readonly Id[],
+  signal: AbortSignal,
+  attributesOf: (id: Id) => Attributes | undefined,
+): AsyncGenerator<string> {
   yield `{"model":${JSON.stringify(served.model)},"version":${served.version},"results":[`;
   const ids = encoded(itemIds);
   const { k, items, scores } = batch;
@@ -65,7 +74,8 @@ async function* batchJson(served: { model: string; version: number }, users: Id[
       for (let j = 0; j < k; j++) {
         const item = items[r * k + j];
         if (item < 0) break;
-        out += `${j > 0 ? ',' : ''}{"item":${ids[item]},"score":${scores[r * k + j]}}`;
+        const attributes = attributesOf(itemIds[item]);
+        out += `${j > 0 ? ',' : ''}{"item":${ids[item]},"score":${scores[r * k + j]}${attributes ? `,"attributes":${JSON.stringify(attributes)}` : ''}}`;
       }
       out += ']}';
     }
@@ -75,32 +85,33 @@ async function* batchJson(served: { model: string; version: number }, users: Id[
   yield ']}';
 }
 
-export const recommendRoutes: FastifyPluginAsyncTypebox<EngineDeps> = async (app, { registry, engine }) => {
+export const recommendRoutes: FastifyPluginAsyncTypebox<EngineDeps> = async (app, { registry, engine, metrics }) => {
   const served = (e: ModelEntry) => ({ model: e.name, version: e.version });
 
   app.post('/recommend', { schema: { tags: ['recommend'], operationId: 'recommend', body: S.RecommendBody, response: S.replies(S.RecommendReply) } }, async (request, reply) => {
     const body = request.body;
     const entry = registry.get(body.model);
     const k = body.k ?? 10;
-    const options = { k, filterSeen: body.filterSeen ?? true, exclude: knownItems(entry, body.exclude), include: knownItems(entry, body.include) };
+    const view = catalogView(registry, metrics, body);
+    const options = { k, filterSeen: body.filterSeen ?? true, exclude: knownItems(entry, body.exclude), include: knownItems(entry, body.include), filter: view.filter };
     const user = resolveId(entry.model.users, body.user);
     if (user === undefined) {
       if (body.fallback !== 'popular') throw new AffinityError(`unknown user ${JSON.stringify(body.user)} in model ${entry.name}`, ErrorCode.UnknownId);
       const popular = entry.popular;
       if (!popular?.recommendForAsync) throw unsupported(entry, 'keeps no interactions to rank popular items by');
       const items = await engine.run('popular.recommend', () => popular.recommendForAsync!({ items: [] }, options));
-      return { ...served(entry), user: body.user, fallback: true, items };
+      return { ...served(entry), user: body.user, fallback: true, items: view.attach(items, (r) => r.item) };
     }
     const model = entry.model;
     // A full catalogue scan (prepared models: ALS) coalesces into native batches off the event loop;
     // neighbourhood models touch a few lists: microseconds, inline.
-    const plain = options.filterSeen && !options.exclude && !options.include;
+    const plain = options.filterSeen && !options.exclude && !options.include && !options.filter;
     const items = model.prepare
       ? await engine.run(`${entry.kind}.recommend`, async () =>
           plain ? batcherFor(model).recommend(user, k) : (await model.recommendBatch([user], { ...options, signal: clientGone(reply) })).get(0),
         )
       : await engine.run(`${entry.kind}.recommend`, () => model.recommend(user, options));
-    return { ...served(entry), user: body.user, fallback: false, items };
+    return { ...served(entry), user: body.user, fallback: false, items: view.attach(items, (r) => r.item) };
   });
 
   // A batch reserves the most its body could ask for before the body is read (from its length: at least
@@ -124,11 +135,12 @@ export const recommendRoutes: FastifyPluginAsyncTypebox<EngineDeps> = async (app
       const k = request.body.k ?? 10;
       reservations.get(request)?.shrink(request.body.users.length * Math.min(k, entry.model.items.size));
       const users = request.body.users.map((u) => known(entry, entry.model.users, 'user', u));
+      const view = catalogView(registry, metrics, request.body);
       const signal = clientGone(reply);
-      const batch = await engine.run(`${entry.kind}.batch`, () => entry.model.recommendBatch(users, { k, signal }));
+      const batch = await engine.run(`${entry.kind}.batch`, () => entry.model.recommendBatch(users, { k, signal, filter: view.filter }));
       // Streamed in slices with the event loop free between them; a closed socket ends the stream.
       reply.type('application/json');
-      return reply.send(Readable.from(batchJson(served(entry), request.body.users, batch, entry.model.items.ids, signal)) as never); // a stream bypasses the serializer: batchJson writes the schema's shape
+      return reply.send(Readable.from(batchJson(served(entry), request.body.users, batch, entry.model.items.ids, signal, view.attributesOf)) as never); // a stream bypasses the serializer: batchJson writes the schema's shape
     },
   );
 
@@ -139,8 +151,11 @@ export const recommendRoutes: FastifyPluginAsyncTypebox<EngineDeps> = async (app
     if (!model.recommendForAsync) throw unsupported(entry, 'cannot recommend from a visitor history; use an ALS model');
     if (body.values && body.values.length !== body.items.length) throw new AffinityError('values must have one entry per item', ErrorCode.DimMismatch);
     const history = { items: body.items.map((i) => resolveId(model.items, i) ?? i), values: body.values };
-    const items = await engine.run(`${entry.kind}.foldIn`, () => model.recommendForAsync!(history, { k: body.k ?? 10, exclude: knownItems(entry, body.exclude), signal: clientGone(reply) }));
-    return { ...served(entry), items };
+    const view = catalogView(registry, metrics, body);
+    const items = await engine.run(`${entry.kind}.foldIn`, () =>
+      model.recommendForAsync!(history, { k: body.k ?? 10, exclude: knownItems(entry, body.exclude), filter: view.filter, signal: clientGone(reply) }),
+    );
+    return { ...served(entry), items: view.attach(items, (r) => r.item) };
   });
 
   app.post('/score', { schema: { tags: ['recommend'], operationId: 'score', body: S.ScoreBody, response: S.replies(S.ScoreReply) } }, async (request) => {
@@ -156,8 +171,9 @@ export const recommendRoutes: FastifyPluginAsyncTypebox<EngineDeps> = async (app
     const model = entry.model;
     if (!model.similarItemsAsync) throw unsupported(entry, 'has no item neighbours');
     const item = known(entry, model.items, 'item', request.body.item);
-    const neighbors = await engine.run(`${entry.kind}.similarItems`, () => model.similarItemsAsync!(item, { k: request.body.k ?? 10 }));
-    return { ...served(entry), neighbors };
+    const view = catalogView(registry, metrics, request.body);
+    const neighbors = await engine.run(`${entry.kind}.similarItems`, () => model.similarItemsAsync!(item, { k: request.body.k ?? 10, filter: view.filter }));
+    return { ...served(entry), neighbors: view.attach(neighbors, (n) => n.id) };
   });
 
   app.post('/similar/users', { schema: { tags: ['recommend'], operationId: 'similarUsers', body: S.SimilarUsersBody, response: S.replies(S.SimilarReply) } }, async (request) => {
