@@ -7,9 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AffinityError, ALS, ContentRecommender, encodeNpy, isRecommender, ItemKNN, loadModel, MostPopular, parseNpy, UserKNN, type Recommender } from '../src/index.js';
+import { AffinityError, ALS, ContentRecommender, encodeNpy, isRecommender, ItemKNN, loadModel, MostPopular, parseNpy, UserKNN, CoPurchaseRules, HybridRecommender, PropensityScorer, Segmentation, type Model } from '../src/index.js';
 import { Random } from '../src/core/random.js';
 import { randomInteractions } from './helpers.js';
+import { demoShop } from '../src/data/synthetic.js';
+import { demoAnalytics } from '../src/server/demo.js';
 import { topLevelRanges } from '../src/io/modelfile.js';
 
 let dir: string;
@@ -108,7 +110,11 @@ describe('mutation fuzzing', () => {
 
   it('model files of every kind: mutated (checksum recomputed or not), each loads or is rejected with a code', async () => {
     const data = await randomInteractions({ users: 25, items: 15, density: 0.3, seed: 2 });
-    const models: Recommender[] = [
+    const small = await demoShop(9, 40, 500);
+    const analytics = await demoAnalytics(small, await new ALS({ factors: 3, iterations: 1 }).fit(small.data));
+    const models: Model[] = [
+      ...Object.values(analytics),
+      analytics.propensity.model,
       await new ALS({ factors: 4, iterations: 1 }).fit(data),
       await new ALS({ factors: 3, iterations: 1, feedback: 'explicit' }).fit(data),
       await new ItemKNN({ k: 5 }).fit(data),
@@ -127,7 +133,7 @@ describe('mutation fuzzing', () => {
     const rng = new Random(3);
     const path = join(dir, 'case.affinity');
     let loaded = 0;
-    for (let n = 0; n < 2400; n++) {
+    for (let n = 0; n < 4800; n++) {
       const seed = seeds[n % seeds.length];
       const mutated = mutate(rng, seed);
       await writeFile(path, n % 2 === 0 ? withValidCrc(mutated) : mutated);
@@ -135,6 +141,10 @@ describe('mutation fuzzing', () => {
         const model = await loadModel(path, { mmap: n % 3 !== 0 });
         // Whatever loads must serve without crashing: a recommendation for its first user, if any.
         if (isRecommender(model) && model.users.size > 0) model.recommend(model.users.ids[0], { k: 3 });
+        if (model instanceof Segmentation) model.segmentOf(model.customers.ids[0]);
+        if (model instanceof PropensityScorer) model.score(model.dataset.customers.ids.slice(0, 2));
+        if (model instanceof CoPurchaseRules && model.items.size > 0) model.alsoBought([model.items.ids[0]]);
+        if (model instanceof HybridRecommender) model.recommendFor({ items: model.content.items.ids.slice(0, 2) as string[] });
         loaded++;
       } catch (err) {
         expectCoded(err, `case ${n}`);

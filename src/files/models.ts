@@ -33,7 +33,7 @@ async function fromFile(file: ModelFile, depth: number): Promise<AnyModel> {
   if (!kind) throw file.corrupt(`unknown model kind ${JSON.stringify(file.kind)} (this build reads ${MODEL_KINDS.join(', ')})`);
   if (depth > MAX_DEPTH) throw file.corrupt(`models nest more than ${MAX_DEPTH} deep`);
   const model = (await kind.fromParts(file, (part) => fromFile(part, depth + 1))) as AnyModel;
-  if (file.meta) model.metadata = file.meta as unknown as TrainingMetadata;
+  model.metadata = file.meta as unknown as TrainingMetadata | undefined; // what the file says, not what loading did
   return model;
 }
 
@@ -77,7 +77,7 @@ function describe(file: ModelFile, depth: number): ModelDescription {
   if (depth > MAX_DEPTH) throw file.corrupt(`models nest more than ${MAX_DEPTH} deep`);
   const { meta, parts, ...fields } = file.fields;
   void meta, parts;
-  const small = Object.fromEntries(Object.entries(fields).filter(([, v]) => JSON.stringify(v).length <= 4096));
+  const small = Object.fromEntries(Object.entries(fields).filter(([k, v]) => k !== 'ids' && JSON.stringify(v).length <= 4096));
   return {
     kind: file.kind,
     formatVersion: file.version,

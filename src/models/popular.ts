@@ -127,6 +127,6 @@ export class MostPopular implements InteractionModel {
   }
 
   static async fromParts(file: ModelFile): Promise<MostPopular> {
-    return new MostPopular().fit(await interactionsFromFile(file));
+    return new MostPopular().count(await interactionsFromFile(file));
   }
 }
