@@ -188,7 +188,7 @@ export class ModelRegistry {
 
   /** Re-reads a model's file; on any failure the current model keeps serving and the error is reported. */
   async reload(name: string): Promise<ModelEntry> {
-    const current = this.get(name);
+    const current = this.byName(name);
     if (!current.path) throw new AffinityError(`model ${name} was not loaded from a file`, ErrorCode.Unsupported);
     if (this.reloading.has(name)) throw new AffinityError(`model ${name} is already reloading`, ErrorCode.Busy);
     this.reloading.add(name);

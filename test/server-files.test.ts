@@ -1,0 +1,176 @@
+// The server on model files of every kind with a catalogue, as `npm start` runs it: the demo's printed
+// requests answer as printed, routes find models by kind, answers carry attributes and honour filters,
+// and analytics models and the catalogue reload under load without a failed request.
+import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../src/server/app.js';
+import { curlOf, demoRequests, prepareDemo } from '../src/server/demo.js';
+import type { DemoShop } from '../src/data/synthetic.js';
+
+let app: FastifyInstance;
+let dir: string;
+let shop: DemoShop;
+let models: Record<string, string>;
+const TOKEN = 'test-token';
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'affinity-serve-files-'));
+  const demo = await prepareDemo(dir);
+  shop = demo.shop;
+  models = demo.models;
+  app = await buildApp({ models, catalog: demo.catalog, adminToken: TOKEN, docs: false, pressure: false });
+});
+afterAll(async () => {
+  await app.close();
+});
+
+const post = (url: string, payload: unknown) => app.inject({ method: 'POST', url, payload: payload as object });
+
+describe('the demo, served from its files', () => {
+  it("answers every request it prints, as printed", async () => {
+    const { recommend, analytics } = demoRequests(shop);
+    for (const r of [...recommend, ...analytics]) {
+      // The printed command is what is sent: its JSON body, parsed back from the curl line.
+      const line = curlOf('http://localhost:8080', r);
+      const body = line.includes(" -d '") ? JSON.parse(line.slice(line.indexOf(" -d '") + 5, -1)) : undefined;
+      const reply = await app.inject({ method: r.method, url: r.path, ...(body ? { payload: body } : {}) });
+      expect(reply.statusCode, `${line}\n${reply.body}`).toBe(200);
+    }
+  });
+
+  it('lists every model with its kind and training metadata, and the catalogue', async () => {
+    const reply = (await app.inject({ method: 'GET', url: '/v1/models' })).json();
+    expect(reply.models.map((m: { name: string; kind: string }) => `${m.name}:${m.kind}`)).toEqual([
+      'als:als',
+      'itemknn:itemknn',
+      'segments:segments',
+      'propensity:propensity',
+      'rules:rules',
+      'content:content',
+      'hybrid:hybrid',
+    ]);
+    for (const m of reply.models) expect(m.metadata, m.name).toMatchObject({ trainedAt: expect.any(String), library: expect.any(String), data: expect.any(Object) });
+    expect(reply.models.find((m: { name: string }) => m.name === 'segments')).toMatchObject({ users: shop.transactions.customers.size, reloadable: true });
+    expect(reply.catalog).toMatchObject({ version: 1, products: shop.products.length, attributes: ['name', 'category', 'price', 'inStock', 'stock'] });
+  });
+
+  it('routes find models by kind: a named model of another kind, or no model of the kind, is 404 naming what is served', async () => {
+    const wrong = await app.inject({ method: 'GET', url: `/v1/segments/${shop.data.users.ids[0]}?model=als` });
+    expect(wrong.statusCode).toBe(404);
+    expect(wrong.json()).toMatchObject({ code: 'ERR_AFFINITY_UNKNOWN_MODEL', message: expect.stringMatching(/"als" is a als model, not a segments model; it serves als \(als\), itemknn \(itemknn\), segments \(segments\)/) });
+    const rec = await post('/v1/recommend', { model: 'rules', user: shop.data.users.ids[0] });
+    expect(rec.statusCode).toBe(404);
+    expect(rec.json().message).toMatch(/not a recommender model/);
+    const bare = await buildApp({ models: { als: models.als }, docs: false });
+    const none = await bare.inject({ method: 'POST', url: '/v1/propensity', payload: { customers: ['x'] } });
+    expect(none.statusCode).toBe(404);
+    expect(none.json().message).toBe('this server has no propensity model; it serves als (als)');
+    await bare.close();
+  });
+});
+
+describe('the catalogue in answers', () => {
+  const user = () => shop.data.users.ids[0];
+  const products = () => new Map(shop.products.map((p, i) => [p.id, { ...p, stock: (i * 7) % 5 }]));
+
+  it('filters every recommendation-shaped answer and returns the fields asked for', async () => {
+    const category = shop.products[3].category;
+    const filter = { category: { in: [category] }, price: { lte: 20 }, inStock: true };
+    const fields = ['name', 'category', 'price', 'stock'];
+    const ok = (items: { item?: string; id?: string; attributes?: Record<string, unknown> }[], what: string) => {
+      expect(items.length, what).toBeGreaterThan(0);
+      for (const r of items) {
+        const p = products().get((r.item ?? r.id)!)!;
+        expect(p.category === category && p.price <= 20 && p.stock > 0, `${what}: ${r.item ?? r.id}`).toBe(true);
+        expect(r.attributes, what).toEqual({ name: p.name, category: [p.category], price: p.price, stock: p.stock });
+      }
+    };
+    const p1 = shop.data.itemsOf(user())[0].item;
+    ok((await post('/v1/recommend', { user: user(), k: 5, filter, fields })).json().items, 'recommend');
+    ok((await post('/v1/recommend', { model: 'itemknn', user: user(), k: 5, filter, fields })).json().items, 'itemknn');
+    ok((await post('/v1/recommend', { user: 'nobody', fallback: 'popular', k: 5, filter, fields })).json().items, 'popular fallback');
+    ok((await post('/v1/recommend/anonymous', { items: [p1], k: 5, filter, fields })).json().items, 'anonymous');
+    ok((await post('/v1/similar/items', { item: p1, k: 5, filter, fields })).json().neighbors, 'similar');
+    ok((await post('/v1/content/recommend', { items: [p1], k: 5, filter, fields })).json().items, 'content');
+    ok((await post('/v1/content/similar', { item: p1, k: 5, filter, fields })).json().neighbors, 'content similar');
+    ok((await post('/v1/hybrid/recommend', { user: user(), k: 5, filter, fields })).json().items, 'hybrid');
+    const batch = (await post('/v1/recommend/batch', { users: shop.data.users.ids.slice(0, 3), k: 4, filter, fields })).json();
+    for (const r of batch.results) ok(r.items, 'batch');
+    const also = (await post('/v1/also-bought', { items: [p1], k: 5, filter: { inStock: true }, fields: ['stock'] })).json().items;
+    for (const r of also) expect(r.attributes.stock).toBeGreaterThan(0);
+  });
+
+  it('refuses unknown attributes (400), malformed filters, and filters without a catalogue', async () => {
+    const unknown = await post('/v1/recommend', { user: user(), filter: { colour: 'red' } });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json()).toMatchObject({ code: 'ERR_AFFINITY_UNKNOWN_ATTRIBUTE', message: expect.stringMatching(/"colour".*name, category, price, inStock, stock/) });
+    expect((await post('/v1/recommend', { user: user(), fields: ['colour'] })).json().code).toBe('ERR_AFFINITY_UNKNOWN_ATTRIBUTE');
+    expect((await post('/v1/recommend', { user: user(), filter: { price: { below: 3 } } })).statusCode).toBe(400);
+    expect((await post('/v1/recommend', { user: user(), filter: { price: 'cheap' } })).json().code).toBe('ERR_AFFINITY_BAD_INPUT');
+    expect((await post('/v1/recommend', { user: user(), filter: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`a${i}`, 1])) })).statusCode).toBe(400);
+    const bare = await buildApp({ models: { als: models.als }, docs: false });
+    const none = await bare.inject({ method: 'POST', url: '/v1/recommend', payload: { user: user(), filter: { inStock: true } } });
+    expect(none.statusCode).toBe(422);
+    expect(none.json()).toMatchObject({ code: 'ERR_AFFINITY_UNSUPPORTED', message: expect.stringMatching(/no product catalogue/) });
+    await bare.close();
+  });
+
+  it('answers items the catalogue lacks without attributes, and counts them', async () => {
+    const path = join(dir, 'partial.json');
+    await writeFile(path, JSON.stringify(shop.products.slice(0, 10).map((p) => ({ id: p.id, name: p.name }))));
+    const partial = await buildApp({ models: { als: models.als }, catalog: path, docs: false });
+    const items = (await partial.inject({ method: 'POST', url: '/v1/recommend', payload: { user: user(), k: 30, fields: ['name'] } })).json().items;
+    const missing = items.filter((r: { attributes?: unknown }) => r.attributes === undefined).length;
+    expect(missing).toBeGreaterThan(0);
+    for (const r of items) if (r.attributes) expect(r.attributes.name).toBe(shop.products.find((p) => p.id === r.item)!.name);
+    const metrics = (await partial.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toContain(`affinity_catalog_missing_items_total{} ${missing}`);
+    await partial.close();
+  });
+});
+
+describe('reloads', () => {
+  it('an analytics model and the catalogue reload while requests run: no request fails, and a bad file keeps the old one', async () => {
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const customer = shop.data.users.ids[5];
+    let failed = 0;
+    let served = 0;
+    let running = true;
+    const load = (async () => {
+      while (running) {
+        const replies = await Promise.all([
+          app.inject({ method: 'GET', url: `/v1/segments/${customer}` }),
+          post('/v1/propensity', { customers: [customer] }),
+          post('/v1/recommend', { user: customer, k: 3, filter: { inStock: true }, fields: ['name'] }),
+        ]);
+        for (const r of replies) r.statusCode === 200 ? served++ : failed++;
+      }
+    })();
+    try {
+    for (let round = 0; round < 4; round++) {
+      for (const name of ['segments', 'propensity', 'hybrid']) {
+        const r = await app.inject({ method: 'POST', url: `/v1/models/${name}/reload`, headers: auth });
+        expect(r.statusCode, r.body).toBe(200);
+      }
+      expect((await app.inject({ method: 'POST', url: '/v1/catalog/reload', headers: auth })).json()).toMatchObject({ version: round + 2 });
+    }
+    // A broken file: the reload fails, the model in service stays.
+    await copyFile(models.segments, join(dir, 'segments.good'));
+    await writeFile(models.segments, 'not a model');
+    const bad = await app.inject({ method: 'POST', url: '/v1/models/segments/reload', headers: auth });
+    expect(bad.json().code).toBe('ERR_AFFINITY_CORRUPT_FILE');
+    await copyFile(join(dir, 'segments.good'), models.segments);
+    } finally {
+      running = false;
+      await load;
+    }
+    expect(failed).toBe(0);
+    expect(served).toBeGreaterThan(10);
+    expect((await app.inject({ method: 'GET', url: `/v1/segments/${customer}` })).json()).toMatchObject({ model: 'segments', user: customer });
+    const versions = (await app.inject({ method: 'GET', url: '/v1/models' })).json().models;
+    expect(versions.find((m: { name: string }) => m.name === 'segments').version).toBe(5);
+  });
+});
