@@ -6,6 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { demoShop } from '../src/data/synthetic.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -17,6 +18,15 @@ beforeAll(async () => {
   const lines = ['customer,product,qty'];
   for (let u = 0; u < 80; u++) for (let i = 0; i < 30; i++) if ((u * 5 + i * 7) % 9 < 3) lines.push(`c${u},p${i},${1 + ((u + i) % 3)}`);
   await writeFile(join(dir, 'orders.csv'), lines.join('\n'));
+  // A shop export: purchase lines with quantity and unit price, and a catalogue.
+  const shop = await demoShop(4, 150, 3000);
+  const tx = shop.transactions;
+  const exportLines = ['Invoice;Customer;Sku;When;Qty;UnitPrice'];
+  for (let i = 0; i < tx.size; i++)
+    exportLines.push(`B${tx.basket[i]};${tx.customers.ids[tx.customer[i]]};${tx.items.ids[tx.item[i]]};${new Date(tx.time[i] * 1000).toISOString().slice(0, 19).replace('T', ' ')};2;${(tx.amount[i] / 2).toFixed(4)}`);
+  exportLines.push('B9;;P0001;2024-01-01 10:00:00;1;1'); // no customer: skipped with --skip-invalid
+  await writeFile(join(dir, 'lines.csv'), exportLines.join('\n'));
+  await writeFile(join(dir, 'products.csv'), ['id,name,category,price,stock', ...shop.products.map((p, i) => `${p.id},"${p.name}",${p.category},${p.price},${i % 3}`)].join('\n'));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -25,7 +35,7 @@ afterAll(async () => {
 describe('affinity CLI', () => {
   it('prints help for every command', async () => {
     const { stdout } = await run(process.execPath, [bin, '--help']);
-    for (const c of ['train', 'eval', 'recommend', 'serve', 'demo', 'similarity', 'generate']) {
+    for (const c of ['train', 'inspect', 'eval', 'recommend', 'serve', 'demo', 'similarity', 'generate']) {
       expect(stdout).toContain(c);
       expect((await run(process.execPath, [bin, c, '--help'])).stdout).toMatch(/usage: affinity/);
     }
@@ -44,6 +54,60 @@ describe('affinity CLI', () => {
     await expect(run(process.execPath, [bin, 'train', '--data', join(dir, 'missing.csv'), '--model', 'als', '--out', model])).rejects.toMatchObject({
       stderr: expect.stringMatching(/ERR_AFFINITY_IO/),
     });
+  });
+
+  it('trains every marketing kind on a shop export, with a summary, and inspect reads the files back', async () => {
+    const columns = ['--columns', 'Customer,Sku,When,Qty*UnitPrice,Invoice', '--skip-invalid'];
+    const data = ['--data', join(dir, 'lines.csv')];
+    const summaries: Record<string, RegExp> = {
+      segments: /4 segments, silhouette [\d.]+\n\| segment \| customers/,
+      propensity: /churn within 60 days, time split[\s\S]*\| ROC AUC \|[\s\S]*\| 0\.\d{3} \|/,
+      rules: /\d+ rules over \d+ baskets/,
+      content: /content: \d+ products, \d+ terms, interest vectors for \d+ customers/,
+      hybrid: /collaborative: ALS/,
+    };
+    for (const [kind, summary] of Object.entries(summaries)) {
+      const out = join(dir, `${kind}.affinity`);
+      const extra = kind === 'segments' ? ['--k', '4'] : kind === 'propensity' ? ['--horizon', '60'] : [];
+      const r = await run(process.execPath, [bin, 'train', '--model', kind, ...data, ...columns, '--items', join(dir, 'products.csv'), ...extra, '--out', out]);
+      expect(r.stdout, kind).toMatch(summary);
+      expect(r.stderr, kind).toMatch(/1 invalid rows skipped/);
+      const inspect = await run(process.execPath, [bin, 'inspect', out]);
+      expect(inspect.stdout, kind).toMatch(new RegExp(`format 2, \\d+ bytes\\n  kind: ${kind}`));
+      expect(inspect.stdout, kind).toMatch(/input: lines\.csv \(\d+ bytes, sha256 [0-9a-f]{64}\)/);
+      const json = JSON.parse((await run(process.execPath, [bin, 'inspect', out, '--json'])).stdout);
+      expect(json.metadata.input.sha256).toMatch(/^[0-9a-f]{64}$/);
+      if (kind === 'propensity') expect(json.metadata.quality.rocAuc).toBeGreaterThan(0.5);
+    }
+    const bad = await run(process.execPath, [bin, 'train', '--model', 'segments', ...data, '--columns', 'Customer,Sku,When', '--out', join(dir, 'x.affinity')]).catch((e) => e);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/lines\.csv:\d+: no customer \(skipInvalid skips such rows\) \(ERR_AFFINITY_PARSE\)/);
+    const notModel = await run(process.execPath, [bin, 'inspect', join(dir, 'products.csv')]).catch((e) => e);
+    expect(notModel.stderr).toMatch(/ERR_AFFINITY_CORRUPT_FILE/);
+  });
+
+  it('serve: any kind with a catalogue, analytics routes by kind', async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const args = ['serve', '--model', `segments=${join(dir, 'segments.affinity')}`, '--model', `hybrid=${join(dir, 'hybrid.affinity')}`, '--catalog', join(dir, 'products.csv'), '--port', String(port), '--host', '127.0.0.1'];
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, LOG_LEVEL: 'warn' } });
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      for (let i = 0; i < 100; i++) {
+        if (await fetch(`${url}/health/ready`).then((r) => r.ok, () => false)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const models = (await (await fetch(`${url}/v1/models`)).json()) as { models: { kind: string }[]; catalog: { products: number } };
+      expect(models.models.map((m) => m.kind)).toEqual(['segments', 'hybrid']);
+      expect(models.catalog.products).toBeGreaterThan(0);
+      const body = { items: ['P0001'], k: 3, filter: { inStock: true }, fields: ['name', 'stock'] };
+      const hybrid = await fetch(`${url}/v1/hybrid/recommend`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const items = ((await hybrid.json()) as { items: { attributes: { stock: number } }[] }).items;
+      expect(items.length).toBe(3);
+      for (const r of items) expect(r.attributes.stock).toBeGreaterThan(0);
+      expect((await fetch(`${url}/v1/segments/nobody`)).status).toBe(404);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('serve: answers, reloads on SIGHUP, drains and exits on SIGTERM', async () => {

@@ -1,4 +1,7 @@
 // What several commands share: argument parsing helpers, reading a data file, training a model.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { basename } from 'node:path';
 import { AffinityError, ErrorCode } from '../core/errors.js';
 import { Interactions } from '../data/interactions.js';
 import { ALS } from '../models/als.js';
@@ -23,6 +26,17 @@ export function progressBar(label: string): (f: number) => void {
     const done = Math.round(f * width);
     process.stderr.write(`\r${label} [${'#'.repeat(done)}${'.'.repeat(width - done)}] ${(f * 100).toFixed(0)}%${f >= 1 ? '\n' : ''}`);
   };
+}
+
+/** The file's name, size and SHA-256, for a model's training metadata. */
+export async function fileDigest(path: string): Promise<{ file: string; bytes: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path)) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { file: basename(path), bytes, sha256: hash.digest('hex') };
 }
 
 export function num(v: unknown, name: string): number | undefined {

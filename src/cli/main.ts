@@ -4,14 +4,15 @@ import { demo } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
 import { generate } from './commands/generate.js';
 import { info } from './commands/info.js';
+import { inspect } from './commands/inspect.js';
 import { recommend } from './commands/recommend.js';
 import { serveCommand } from './commands/serve.js';
 import { similarity } from './commands/similarity.js';
 import { train } from './commands/train.js';
 
-const COMMANDS: Record<string, Command> = { info, generate, similarity, train, eval: evalCommand, recommend, serve: serveCommand, demo };
+const COMMANDS: Record<string, Command> = { info, generate, similarity, train, inspect, eval: evalCommand, recommend, serve: serveCommand, demo };
 
-const MAIN_HELP = `affinity: recommendations and similarity for Node.js, with a native SIMD core
+const MAIN_HELP = `affinity: recommendations and marketing models for Node.js, with a native SIMD core
 
 usage: affinity <command> [options]
 
@@ -19,7 +20,8 @@ commands:
   info          CPU features, SIMD level and threads in use
   generate      write a synthetic power-law data set (small, medium, lastfm presets)
   similarity    item-item or user-user similarity of an interactions file, written as .npy
-  train         train ALS, ItemKNN or UserKNN on a file and save the model
+  train         train a model (ALS, ItemKNN, UserKNN, segments, propensity, rules, content, hybrid)
+  inspect       what a model file holds: kind, sizes, training metadata
   eval          split a data set, train, and print ranking metrics
   recommend     recommendations from a model file (or a model trained on the spot)
   serve         the HTTP scoring server for model files

@@ -3,6 +3,7 @@
 import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
 import { IdMap, internIds, type Id } from './ids.js';
 import { Interactions } from './interactions.js';
+import { readTransactionRows, type TransactionFileOptions } from '../io/transactionfile.js';
 
 export interface TransactionsInput {
   customers: ArrayLike<Id>;
@@ -42,6 +43,17 @@ export class Transactions {
       if (t > hi) hi = t;
     }
     return [lo, hi];
+  }
+
+  /**
+   * Reads purchase lines from a CSV export (plain or gzip): `columns` names (or numbers) the customer,
+   * item, time, amount (or "Quantity*UnitPrice") and basket columns. Malformed rows name file and line.
+   */
+  static async fromFile(path: string, options: TransactionFileOptions): Promise<Transactions & { skipped: number }> {
+    const r = await readTransactionRows(path, options);
+    if (r.customers.length === 0) throw new AffinityError(`${path}: no purchase lines`, ErrorCode.Parse);
+    const tx = Transactions.fromArrays({ customers: r.customers, items: r.items, timestamps: r.times, amounts: r.amounts, baskets: r.baskets });
+    return Object.assign(tx, { skipped: r.skipped });
   }
 
   static fromArrays(input: TransactionsInput): Transactions {

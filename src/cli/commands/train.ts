@@ -1,23 +1,47 @@
+import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { COMMON, loadData, TRAINING, trainModel, usage, type Command } from '../common.js';
+import { ANALYTICS_KINDS, ANALYTICS_OPTIONS, trainAnalytics } from '../analytics.js';
+import { COMMON, fileDigest, loadData, TRAINING, trainModel, usage, type Command } from '../common.js';
 
 export const train: Command = {
-  help: `usage: affinity train --data FILE --model als|itemknn|userknn --out FILE [options]
+  help: `usage: affinity train --data FILE --model KIND --out FILE [options]
 
+Recommenders, on an interactions file (user,item[,value[,time]]):
+  --model als|itemknn|userknn
   --factors N --iterations N --regularization X --alpha X --feedback implicit|explicit   (ALS)
   --neighbours N --measure NAME                                                        (KNN)
   (and --columns / --header / --threads as for similarity)
-Prints progress and the loss of each ALS iteration; writes the model atomically.`,
+
+Marketing models, on a purchase-lines file (CSV, may be .gz):
+  --model segments|propensity|rules|content|hybrid
+  --columns customer,item,time[,amount[,basket]]   header names or 0-based indices; amount may be
+                                                   A*B (Quantity*UnitPrice)
+  --items products.csv     the catalogue: text and categories (content, hybrid; categories for the
+                           segment profiles and the propensity category mix)
+  --k N                    segments (default 5); rules kept per item; content neighbours
+  --horizon DAYS           propensity: churned = no purchase within this many days (default 90)
+  --min-support N --min-lift X                     rules
+  --skip-invalid           skip rows without a customer or item, or with an unreadable time or amount
+
+Prints progress and a summary (segment profiles, churn ROC AUC on a time split, rule counts...);
+writes the model atomically with its training metadata (the input file's SHA-256 among it).`,
   async run(args) {
-    const { values } = parseArgs({ args, options: { ...COMMON, ...TRAINING, model: { type: 'string' }, out: { type: 'string' } } });
+    const { values } = parseArgs({ args, options: { ...COMMON, ...TRAINING, ...ANALYTICS_OPTIONS, model: { type: 'string' }, out: { type: 'string' } } });
     if (values.help) return console.log(this.help), 0;
     if (!values.out) throw usage('--out is required');
-    const data = await loadData(values);
-    console.error(`data: ${data.userCount} users, ${data.itemCount} items, ${data.size} interactions`);
+    const kind = values.model ?? 'als';
     const started = performance.now();
-    const model = await trainModel(values.model ?? 'als', values, data);
+    let model, summary;
+    if ((ANALYTICS_KINDS as readonly string[]).includes(kind)) ({ model, summary } = await trainAnalytics(kind, values));
+    else {
+      const data = await loadData(values);
+      console.error(`data: ${data.userCount} users, ${data.itemCount} items, ${data.size} interactions`);
+      model = await trainModel(kind, values, data);
+    }
+    if (model.metadata && (await stat(values.data!)).isFile()) model.metadata.input = await fileDigest(values.data!);
     await model.save(values.out);
-    console.log(`trained ${values.model ?? 'als'} in ${((performance.now() - started) / 1000).toFixed(2)} s -> ${values.out}`);
+    if (summary) console.log(summary);
+    console.log(`trained ${kind} in ${((performance.now() - started) / 1000).toFixed(2)} s -> ${values.out}`);
     return 0;
   },
 };
