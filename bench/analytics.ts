@@ -25,7 +25,7 @@ import { Random } from '../src/core/random.js';
 import { loadRetail, type Retail } from './retail.js';
 import { referenceKMeans } from '../test/reference.js';
 
-const RETAIL = fileURLToPath(new URL('../../../shared/data/uci-online-retail/online_retail.csv.gz', import.meta.url));
+const RETAIL = fileURLToPath(new URL('../../shared/data/uci-online-retail/online_retail.csv.gz', import.meta.url));
 const DAY = 86_400;
 const f3 = (x: number) => x.toFixed(3);
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ALS, Interactions, ItemKNN, MostPopular, evaluate, split, type Evaluable } from '../src/index.js';
 import { Random } from '../src/core/random.js';
 
-const shared = (p: string) => fileURLToPath(new URL(`../../../shared/data/${p}`, import.meta.url));
+const shared = (p: string) => fileURLToPath(new URL(`../../shared/data/${p}`, import.meta.url));
 const ML = shared('movielens-100k/u.data');
 const RETAIL = shared('uci-online-retail/online_retail.csv.gz');
 

@@ -8,7 +8,7 @@ import { ItemKNN, Interactions, similarity, capabilities, SimilarityMatrix } fro
 import { generate } from '../src/data/synthetic.js';
 import { referenceSimilarity } from '../test/reference.js';
 
-const MOVIELENS = new URL('../../../shared/data/movielens-100k/u.data', import.meta.url);
+const MOVIELENS = new URL('../../shared/data/movielens-100k/u.data', import.meta.url);
 const K = 50;
 
 function peakRssMiB(): number {
