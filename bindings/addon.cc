@@ -3,6 +3,7 @@
 
 #include <limits>
 
+#include "../native/core/als_score.h"
 #include "../native/core/similarity.h"
 #include "../native/core/threadpool.h"
 #include "../native/simd/dispatch.h"
@@ -17,6 +18,9 @@ void initFiles(Napi::Env env, Napi::Object exports);
 void initAnalytics(Napi::Env env, Napi::Object exports);
 
 namespace {
+
+// alsScoredItems() -> number: items the ALS scans scored since the last call (benchmarks).
+Napi::Value alsScoredItems(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(alsTakeScoredCount())); }
 
 Napi::Value capabilities(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -184,6 +188,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
     throw makeError(env, e.code(), e.what());
   }
   exports.Set("capabilities", fn<capabilities>(env, "capabilities"));
+  exports.Set("alsScoredItems", fn<alsScoredItems>(env, "alsScoredItems"));
   exports.Set("setSimdLevel", fn<setSimd>(env, "setSimdLevel"));
   exports.Set("setThreads", fn<setThreads>(env, "setThreads"));
   exports.Set("setErrorClass", fn<setErrorClass>(env, "setErrorClass"));

@@ -149,6 +149,9 @@ class AlsModelWrap : public Wrap<AlsModelWrap> {
     if (model_.panels != nullptr) return;
     panels_ = std::move(panels);
     model_.panels = &panels_;
+    // Filtered subsets may hold as many floats as the panels themselves, all masks together.
+    subsets_ = std::make_unique<PanelSubsets>(panels_.panels.size());
+    model_.subsets = subsets_.get();
   }
   void install(std::vector<float>&& gram) {
     if (!model_.implicit || !model_.itemGram.empty()) return;
@@ -328,6 +331,7 @@ class AlsModelWrap : public Wrap<AlsModelWrap> {
   AlsOptions options_;
   std::vector<float> gram_;
   ItemPanels panels_;
+  std::unique_ptr<PanelSubsets> subsets_;
   std::vector<Napi::ObjectReference> keep_;
 };
 

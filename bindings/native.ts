@@ -179,6 +179,8 @@ export type NativeFeatures = { dense: Float32Array; rows: number; dims: number }
 
 export interface NativeBinding {
   capabilities(): NativeCapabilities;
+  /** Items the ALS recommend scans scored since the last call (a benchmark statistic; reading resets it). */
+  alsScoredItems(): number;
   setSimdLevel(level: string): void;
   setThreads(threads: number): void;
   setErrorClass(cls: new (message: string, code: string) => Error): void;

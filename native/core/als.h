@@ -46,6 +46,7 @@ struct AlsModel {
 
 // Read-only view of a model whose arrays live elsewhere (JS typed arrays, a mapped file).
 struct ItemPanels;
+class PanelSubsets;
 
 struct AlsView {
   int32_t users = 0, items = 0, factors = 0;
@@ -55,6 +56,7 @@ struct AlsView {
   std::span<const float> userBias, itemBias;
   std::span<const float> itemGram;    // Y'Y (f x f) when the caller caches it; computed on demand otherwise
   const ItemPanels* panels = nullptr;  // item factors packed for scoring (alsPackItems), when cached
+  PanelSubsets* subsets = nullptr;     // panels of the items selective filters allow, cached per mask
   AlsView() = default;
   explicit AlsView(const AlsModel& m)
       : users(m.users), items(m.items), factors(m.factors), userFactors(m.userFactors), itemFactors(m.itemFactors),

@@ -1,6 +1,7 @@
 #include "als_score.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -27,12 +28,21 @@ double norm(const float* v, size_t f) {
   return std::sqrt(sq);
 }
 
+// The order key of an item: its norm, with NaN first, so NaN panels' bounds are infinite and never end a
+// scan early.
+double normKey(const float* v, size_t f) {
+  const double n = norm(v, f);
+  return std::isnan(n) ? std::numeric_limits<double>::infinity() : n;
+}
+
 float offset(const AlsView& m, const UserQuery& q) { return m.implicit ? 0.0f : m.globalMean + q.bias; }
 
 // One score, in the order every path uses: (x . y chain + item bias) + user offset.
 float scoreOf(const AlsView& m, const KernelTable& k, const float* x, float base, int32_t item) {
   return (k.dotChain(x, m.item(item), m.factors) + (m.implicit ? 0.0f : m.itemBias[item])) + base;
 }
+
+std::atomic<int64_t> scoredItems{0};  // relaxed: a statistic, read by benchmarks between runs
 
 constexpr size_t kPanelsPerBlock = 16;  // 256 items x f floats stay in L2 while a user group reuses them
 constexpr size_t kUsersPerGroup = 64;
@@ -44,10 +54,9 @@ constexpr double kBoundSlack = 1e-4;
 // tiles inner, thresholds checked per score so only rare candidates reach the heaps and the filters.
 // Items come in descending order of norm; a user is done once its top-k is full and no later item's
 // bound reaches its threshold, and the scan ends when every user of the group is done.
-void scanGroup(const AlsView& m, const UserQuery* q, size_t users, const RecommendFilter& f, const BitSet* excluded,
-               TopK* tops) {
+void scanGroup(const AlsView& m, const ItemPanels& packed, const UserQuery* q, size_t users, const RecommendFilter& f,
+               const BitSet* excluded, TopK* tops) {
   const KernelTable& k = activeKernels();
-  const ItemPanels& packed = *m.panels;
   const size_t fDim = static_cast<size_t>(m.factors);
   const size_t panels = packed.normBound.size();
   std::vector<float> xs(kUsersPerGroup * fDim), base(users), thr(users);
@@ -65,6 +74,7 @@ void scanGroup(const AlsView& m, const UserQuery* q, size_t users, const Recomme
   };
   float tile[kTileUsers * kPanelItems];
   uint16_t hits[kTileUsers];
+  int64_t scored = 0;
   for (size_t pb = 0; pb < panels; pb += kPanelsPerBlock) {
     const size_t pEnd = std::min(panels, pb + kPanelsPerBlock);
     bool anyActive = false;
@@ -75,6 +85,7 @@ void scanGroup(const AlsView& m, const UserQuery* q, size_t users, const Recomme
         for (size_t r = 0; r < count && !active; ++r) active = !done(ub + r, p);
         if (!active) break;  // bounds only fall and thresholds only rise: done for the later panels too
         anyActive = true;
+        scored += static_cast<int64_t>(count * kPanelItems);
         if (k.scoreTile(xs.data() + ub * fDim, count, packed.panels.data() + p * fDim * kPanelItems, fDim,
                         packed.bias.empty() ? nullptr : packed.bias.data() + p * kPanelItems, base.data() + ub,
                         thr.data() + ub, tile, hits) == 0)
@@ -97,27 +108,33 @@ void scanGroup(const AlsView& m, const UserQuery* q, size_t users, const Recomme
     }
     if (!anyActive) break;
   }
+  scoredItems.fetch_add(scored, std::memory_order_relaxed);
 }
 
-// A mask keeping at most this share of the catalogue is scored item by item: the scan would go deep
-// (only allowed items raise its threshold) over panels that hold few of them.
-constexpr int64_t kGatherBelow = 8;  // 1/8 of the items
+// A mask keeping at most this share of the catalogue is scanned over panels of its own items: over the
+// whole catalogue the scan would go deep (only allowed items raise its threshold) through panels that
+// hold few of them. Above it, the full panels are scanned and the mask tested on candidates.
+constexpr int64_t kSubsetBelow = 8;  // 1/8 of the items
 
-// The items to score one by one, when the request names them (include, within the mask) or its mask is
-// selective; nullopt when a scan of the catalogue is cheaper.
-std::optional<std::vector<int32_t>> listedCandidates(const AlsView& m, const RecommendFilter& f) {
-  if (!f.include.empty()) {
-    std::vector<int32_t> out;
-    for (int32_t i : f.include)
-      if (f.allows(i)) out.push_back(i);
-    return out;
-  }
-  if (!f.allowed.empty() && allowedCount(f.allowed, m.items) * kGatherBelow <= m.items) return allowedItems(f.allowed, m.items);
-  return std::nullopt;
+// The items to score one by one: those a request names (include, within the mask); nullopt to scan.
+std::optional<std::vector<int32_t>> listedCandidates(const RecommendFilter& f) {
+  if (f.include.empty()) return std::nullopt;
+  std::vector<int32_t> out;
+  for (int32_t i : f.include)
+    if (f.allows(i)) out.push_back(i);
+  return out;
+}
+
+// What a scan reads: the full panels, or the cached subset of a selective mask.
+std::shared_ptr<const ItemPanels> scanPanels(const AlsView& m, const RecommendFilter& f) {
+  if (!f.allowed.empty() && m.subsets != nullptr && allowedCount(f.allowed, m.items) * kSubsetBelow <= m.items)
+    return m.subsets->get(m, f.allowed);
+  return std::shared_ptr<const ItemPanels>(m.panels, [](const ItemPanels*) {});  // owned by the model
 }
 
 void selectListed(const AlsView& m, const UserQuery& q, const RecommendFilter& f, std::span<const int32_t> list, TopK& top) {
   const KernelTable& k = activeKernels();
+  scoredItems.fetch_add(static_cast<int64_t>(list.size()), std::memory_order_relaxed);
   for (int32_t i : list) {
     if ((f.filterSeen && std::binary_search(q.seen.begin(), q.seen.end(), i)) ||
         std::find(f.exclude.begin(), f.exclude.end(), i) != f.exclude.end())
@@ -133,17 +150,16 @@ void requirePanels(const AlsView& m) {
 
 }  // namespace
 
-ItemPanels alsPackItems(const AlsView& m) {
-  const size_t f = static_cast<size_t>(m.factors), items = static_cast<size_t>(m.items);
+int64_t alsTakeScoredCount() { return scoredItems.exchange(0, std::memory_order_relaxed); }
+
+namespace {
+
+// Packs the given items, already in descending order of norm key, into panels with their bounds.
+ItemPanels packOrdered(const AlsView& m, std::vector<int32_t>&& order) {
+  const size_t f = static_cast<size_t>(m.factors), items = order.size();
   const size_t panels = (items + kPanelItems - 1) / kPanelItems;
-  std::vector<double> itemNorm(items);
-  for (size_t i = 0; i < items; ++i) itemNorm[i] = norm(m.itemFactors.data() + i * f, f);
   ItemPanels out;
-  out.order.resize(items);
-  std::iota(out.order.begin(), out.order.end(), 0);
-  // NaN norms sort first, so their panels' bounds are NaN and never end a scan early.
-  const auto key = [&](int32_t i) { return std::isnan(itemNorm[i]) ? std::numeric_limits<double>::infinity() : itemNorm[i]; };
-  std::sort(out.order.begin(), out.order.end(), [&](int32_t a, int32_t b) { return key(a) > key(b) || (key(a) == key(b) && a < b); });
+  out.order = std::move(order);
   out.panels.assign(panels * kPanelItems * f, 0.0f);
   if (!m.implicit) out.bias.assign(panels * kPanelItems, 0.0f);
   out.normBound.assign(panels, 0.0);
@@ -151,7 +167,7 @@ ItemPanels alsPackItems(const AlsView& m) {
   for (size_t pos = 0; pos < items; ++pos) {
     const size_t i = static_cast<size_t>(out.order[pos]), p = pos / kPanelItems;
     putPanelItem(out.panels.data(), f, pos, m.itemFactors.data() + i * f);
-    out.normBound[p] = std::max(out.normBound[p], key(static_cast<int32_t>(i)));
+    out.normBound[p] = std::max(out.normBound[p], normKey(m.item(static_cast<int32_t>(i)), f));
     if (!m.implicit) {
       out.bias[pos] = m.itemBias[i];
       out.biasBound[p] = std::max(out.biasBound[p], std::isnan(m.itemBias[i]) ? std::numeric_limits<double>::infinity()
@@ -165,13 +181,51 @@ ItemPanels alsPackItems(const AlsView& m) {
   return out;
 }
 
+}  // namespace
+
+ItemPanels alsPackItems(const AlsView& m) {
+  const size_t f = static_cast<size_t>(m.factors), items = static_cast<size_t>(m.items);
+  std::vector<double> key(items);
+  for (size_t i = 0; i < items; ++i) key[i] = normKey(m.item(static_cast<int32_t>(i)), f);
+  std::vector<int32_t> order(items);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return key[a] > key[b] || (key[a] == key[b] && a < b); });
+  return packOrdered(m, std::move(order));
+}
+
+std::shared_ptr<const ItemPanels> PanelSubsets::get(const AlsView& m, std::span<const uint32_t> mask) {
+  uint64_t hash = 1469598103934665603ull;  // FNV-1a over the words
+  for (uint32_t w : mask) hash = (hash ^ w) * 1099511628211ull;
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (Entry& e : entries_)
+    if (e.hash == hash && std::equal(e.mask.begin(), e.mask.end(), mask.begin(), mask.end())) {
+      e.lastUse = ++clock_;
+      return e.panels;
+    }
+  std::vector<int32_t> order;
+  for (int32_t i : m.panels->order)
+    if ((mask[static_cast<size_t>(i) >> 5] >> (i & 31)) & 1u) order.push_back(i);
+  auto panels = std::make_shared<const ItemPanels>(packOrdered(m, std::move(order)));
+  const size_t cost = panels->panels.size();
+  while (!entries_.empty() && used_ + cost > budget_) {
+    auto oldest = std::min_element(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) { return a.lastUse < b.lastUse; });
+    used_ -= oldest->panels->panels.size();
+    entries_.erase(oldest);
+  }
+  if (cost <= budget_) {
+    entries_.push_back({hash, std::vector<uint32_t>(mask.begin(), mask.end()), panels, ++clock_});
+    used_ += cost;
+  }
+  return panels;
+}
+
 std::vector<Scored> alsRecommend(const AlsView& m, const UserQuery& q, int32_t k, const RecommendFilter& filter) {
   checkItems(m, filter.exclude, "excluded");
   checkItems(m, filter.include, "included");
   checkAllowed(filter.allowed, m.items);
   require(k >= 0, code::kBadInput, "k must be non-negative");
   TopK top(static_cast<size_t>(std::min(k, m.items)));
-  if (const auto listed = listedCandidates(m, filter)) {
+  if (const auto listed = listedCandidates(filter)) {
     selectListed(m, q, filter, *listed, top);
   } else {
     requirePanels(m);
@@ -180,7 +234,7 @@ std::vector<Scored> alsRecommend(const AlsView& m, const UserQuery& q, int32_t k
       excluded.resize(static_cast<size_t>(m.items));
       for (int32_t i : filter.exclude) excluded.insert(i);
     }
-    scanGroup(m, &q, 1, filter, filter.exclude.empty() ? nullptr : &excluded, &top);
+    scanGroup(m, *scanPanels(m, filter), &q, 1, filter, filter.exclude.empty() ? nullptr : &excluded, &top);
   }
   return std::move(top.sorted());
 }
@@ -193,8 +247,9 @@ BatchResult alsRecommendBatch(const AlsView& m, const CsrView& seen, std::span<c
   require(seen.rows == m.users && seen.cols == m.items, code::kDimMismatch, "interactions do not match the model");
   checkAllowed(filter.allowed, m.items);
   for (int32_t u : users) require(u >= 0 && u < m.users, code::kUnknownId, "user index " + std::to_string(u) + " is out of range");
-  const auto listed = listedCandidates(m, filter);
-  if (!listed) requirePanels(m);
+  const auto listed = listedCandidates(filter);
+  std::shared_ptr<const ItemPanels> panels;
+  if (!listed) requirePanels(m), panels = scanPanels(m, filter);
   const int32_t kk = std::min(k, m.items);
   BatchResult out;
   out.items.assign(users.size() * static_cast<size_t>(kk), -1);
@@ -217,7 +272,7 @@ BatchResult alsRecommendBatch(const AlsView& m, const CsrView& seen, std::span<c
           q.push_back({m.user(u), m.implicit ? 0.0f : m.userBias[u], seen.rowIndices(u)});
         }
         if (!listed)
-          scanGroup(m, q.data(), q.size(), filter, filter.exclude.empty() ? nullptr : &excluded, tops.data());
+          scanGroup(m, *panels, q.data(), q.size(), filter, filter.exclude.empty() ? nullptr : &excluded, tops.data());
         else
           for (size_t r = 0; r < q.size(); ++r) selectListed(m, q[r], filter, *listed, tops[r]);
         for (size_t r = begin; r < end; ++r) {

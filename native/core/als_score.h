@@ -1,5 +1,7 @@
 // Scoring with ALS factors: top-K for a user vector, batches, given candidates, similar rows.
 #pragma once
+#include <memory>
+#include <mutex>
 #include <span>
 #include <vector>
 
@@ -20,6 +22,33 @@ struct ItemPanels {
   std::vector<double> biasBound;  // per panel: the largest item bias in this panel and all later ones
 };
 ItemPanels alsPackItems(const AlsView& m);
+
+// Panels of only the items a selective filter allows (at most 1/8 of the catalogue), in the same order:
+// the early-stopping scan then runs over the filtered catalogue, as fast as an unfiltered one or faster.
+// Built once per mask and kept (least recently used first out) while they fit a budget of floats; safe
+// to use from several threads.
+class PanelSubsets {
+ public:
+  explicit PanelSubsets(size_t budgetFloats) : budget_(budgetFloats) {}
+  // The subset for a mask (m.panels must be set), built on a miss.
+  std::shared_ptr<const ItemPanels> get(const AlsView& m, std::span<const uint32_t> mask);
+
+ private:
+  struct Entry {
+    uint64_t hash;
+    std::vector<uint32_t> mask;
+    std::shared_ptr<const ItemPanels> panels;
+    uint64_t lastUse;
+  };
+  std::mutex mutex_;
+  std::vector<Entry> entries_;
+  size_t budget_, used_ = 0;
+  uint64_t clock_ = 0;
+};
+
+// Items scored by the recommend scans since the last call (summed over users), for benchmarks: how much
+// of the catalogue a filtered or early-stopped scan touches. Reading resets it.
+int64_t alsTakeScoredCount();
 
 // A user to score for: a factor vector (a model row or a folded-in one), its bias and its seen items
 // (sorted).
