@@ -37,9 +37,15 @@ async function filters(): Promise<void> {
   ];
   const n = Number(values.requests);
   const users = Array.from({ length: n }, () => data.users.ids[rng.int(data.userCount)]);
-  for (const [, filter] of cases) if (filter) filter.maskFor(als.items); // masks are built once per model and cached
-  console.log('| filter | items kept | recommend µs/request | ratio to none | items scored/request | batch of 256: ms | ratio |');
-  console.log('|---|---|---|---|---|---|---|');
+  // The first request with a filter builds its item mask and (selective filters) its panels; later ones reuse them.
+  const first = new Map<string, number>();
+  for (const [name, filter] of cases) {
+    const t = performance.now();
+    als.recommend(users[0], { k: 10, filter });
+    first.set(name, performance.now() - t);
+  }
+  console.log('| filter | items kept | first request ms | recommend µs/request | ratio to none | items scored/request | batch of 256: ms | ratio |');
+  console.log('|---|---|---|---|---|---|---|---|');
   let base = 0;
   let baseBatch = 0;
   for (const [name, filter] of cases) {
@@ -60,7 +66,7 @@ async function filters(): Promise<void> {
     const us = median(times);
     const batch = median(batches);
     if (name === 'none') (base = us), (baseBatch = batch);
-    console.log(`| ${name} | ${filter ? filter.count : data.itemCount} | ${us.toFixed(1)} | ${(us / base).toFixed(2)} | ${scored.toFixed(0)} | ${batch.toFixed(1)} | ${(batch / baseBatch).toFixed(2)} |`);
+    console.log(`| ${name} | ${filter ? filter.count : data.itemCount} | ${first.get(name)!.toFixed(2)} | ${us.toFixed(1)} | ${(us / base).toFixed(2)} | ${scored.toFixed(0)} | ${batch.toFixed(1)} | ${(batch / baseBatch).toFixed(2)} |`);
   }
 }
 
