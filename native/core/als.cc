@@ -544,7 +544,7 @@ void alsSolveRows(const CsrView& rows, const AlsOptions& o, AlsModel& m, bool by
   checkValues(rows, o);
   const int32_t n = byUsers ? m.users : m.items;
   require(rows.rows == n && rows.cols == (byUsers ? m.items : m.users), code::kDimMismatch, "rows do not match the model");
-  for (int32_t r : which) require(r >= 0 && r < n, code::kUnknownId, "row " + std::to_string(r) + " is out of range");
+  for (int32_t r : which) require(r >= 0 && r < n, code::kUnknownId, [&] { return "row " + std::to_string(r) + " is out of range"; });
   control.setTotal(static_cast<int64_t>(which.size()));
   RowCopies copies(longestRow(rows) * m.factors);
   GramTerm other;  // users are solved against the items' Gram matrix
@@ -559,7 +559,7 @@ namespace {
 void checkHistory(const AlsView& m, std::span<const int32_t> items, std::span<const float> values, const AlsOptions& o) {
   require(items.size() == values.size(), code::kDimMismatch, "items and values have different lengths");
   for (size_t j = 0; j < items.size(); ++j) {
-    require(items[j] >= 0 && items[j] < m.items, code::kUnknownId, "item index " + std::to_string(items[j]) + " is out of range");
+    require(items[j] >= 0 && items[j] < m.items, code::kUnknownId, [&] { return "item index " + std::to_string(items[j]) + " is out of range"; });
     require(std::isfinite(values[j]), code::kBadInput, "values must be finite");
     require(!m.implicit || values[j] >= 0, code::kBadInput, "implicit feedback values must be >= 0");
   }

@@ -18,7 +18,7 @@ namespace {
 
 void checkItems(const AlsView& m, std::span<const int32_t> items, const char* what) {
   for (int32_t i : items)
-    require(i >= 0 && i < m.items, code::kUnknownId, std::string(what) + " item index " + std::to_string(i) + " is out of range");
+    require(i >= 0 && i < m.items, code::kUnknownId, [&] { return std::string(what) + " item index " + std::to_string(i) + " is out of range"; });
 }
 
 // |v| in double: the bounds of the early-stopping scan are taken from it.
@@ -246,7 +246,7 @@ BatchResult alsRecommendBatch(const AlsView& m, const CsrView& seen, std::span<c
   require(k >= 0, code::kBadInput, "k must be non-negative");
   require(seen.rows == m.users && seen.cols == m.items, code::kDimMismatch, "interactions do not match the model");
   checkAllowed(filter.allowed, m.items);
-  for (int32_t u : users) require(u >= 0 && u < m.users, code::kUnknownId, "user index " + std::to_string(u) + " is out of range");
+  for (int32_t u : users) require(u >= 0 && u < m.users, code::kUnknownId, [&] { return "user index " + std::to_string(u) + " is out of range"; });
   const auto listed = listedCandidates(filter);
   std::shared_ptr<const ItemPanels> panels;
   if (!listed) requirePanels(m), panels = scanPanels(m, filter);

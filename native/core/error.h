@@ -2,6 +2,7 @@
 #pragma once
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace affinity {
 
@@ -35,6 +36,12 @@ inline void require(bool condition, const char* errorCode, const std::string& me
 // For literal messages: no std::string is built unless the check fails (require runs in per-element loops).
 inline void require(bool condition, const char* errorCode, const char* message) {
   if (!condition) [[unlikely]] fail(errorCode, message);
+}
+// For messages with values in per-element loops: the message is built only when the check fails.
+template <class Message>
+  requires std::is_invocable_r_v<std::string, Message>
+inline void require(bool condition, const char* errorCode, Message&& message) {
+  if (!condition) [[unlikely]] fail(errorCode, message());
 }
 
 }  // namespace affinity

@@ -76,7 +76,7 @@ void checkUser(const TwoHop& m, int32_t user) {
 
 void checkItems(const TwoHop& m, std::span<const int32_t> items, const char* what) {
   for (int32_t i : items)
-    require(i >= 0 && i < m.second.cols, code::kUnknownId, std::string(what) + " item index " + std::to_string(i) + " is out of range");
+    require(i >= 0 && i < m.second.cols, code::kUnknownId, [&] { return std::string(what) + " item index " + std::to_string(i) + " is out of range"; });
 }
 
 void accumulate(const TwoHop& m, int32_t user, Scratch& s) {

@@ -52,7 +52,7 @@ void checkLogisticData(const LogisticData& d) {
   require(d.labels.size() == static_cast<size_t>(rows), code::kDimMismatch,
           "labels has " + std::to_string(d.labels.size()) + " entries, expected " + std::to_string(rows));
   for (size_t i = 0; i < d.labels.size(); ++i)
-    require(d.labels[i] == 0.0f || d.labels[i] == 1.0f, code::kBadInput, "labels[" + std::to_string(i) + "] must be 0 or 1");
+    require(d.labels[i] == 0.0f || d.labels[i] == 1.0f, code::kBadInput, [&] { return "labels[" + std::to_string(i) + "] must be 0 or 1"; });
   if (!d.weights.empty()) {
     require(d.weights.size() == static_cast<size_t>(rows), code::kDimMismatch, "weights must have one entry per row");
     double sum = 0;

@@ -109,10 +109,10 @@ void validateCsr(const CsrView& m) {
   require(static_cast<size_t>(m.indptr[m.rows]) == m.indices.size(), code::kDimMismatch,
           "indptr[rows] must equal the number of stored entries");
   for (int32_t r = 0; r < m.rows; ++r)
-    require(m.indptr[r] <= m.indptr[r + 1], code::kBadInput, "indptr must be non-decreasing (row " + std::to_string(r) + ")");
+    require(m.indptr[r] <= m.indptr[r + 1], code::kBadInput, [&] { return "indptr must be non-decreasing (row " + std::to_string(r) + ")"; });
   for (size_t i = 0; i < m.indices.size(); ++i) {
-    require(m.indices[i] >= 0 && m.indices[i] < m.cols, code::kBadInput, "column index " + std::to_string(i) + " is out of range");
-    require(std::isfinite(m.data[i]), code::kBadInput, "data[" + std::to_string(i) + "] is not a finite number");
+    require(m.indices[i] >= 0 && m.indices[i] < m.cols, code::kBadInput, [&] { return "column index " + std::to_string(i) + " is out of range"; });
+    require(std::isfinite(m.data[i]), code::kBadInput, [&] { return "data[" + std::to_string(i) + "] is not a finite number"; });
   }
 }
 
@@ -120,8 +120,7 @@ void validateCanonicalCsr(const CsrView& m) {
   validateCsr(m);
   for (int32_t r = 0; r < m.rows; ++r)
     for (int32_t p = m.indptr[r] + 1; p < m.indptr[r + 1]; ++p)
-      require(m.indices[p - 1] < m.indices[p], code::kBadInput,
-              "row " + std::to_string(r) + " has unsorted or repeated columns");
+      require(m.indices[p - 1] < m.indices[p], code::kBadInput, [&] { return "row " + std::to_string(r) + " has unsorted or repeated columns"; });
 }
 
 std::vector<int32_t> columnCounts(const CsrView& m) { return countColumns(m.indices, m.cols); }
@@ -213,6 +212,14 @@ Csr multiply(const CsrView& a, const CsrView& b, int threads, Control& control) 
         Part& part = parts[task];
         const int32_t begin = static_cast<int32_t>(task) * kRowsPerTask;
         const int32_t end = std::min(a.rows, begin + kRowsPerTask);
+        // Reserved from an upper bound (the products summed): growing the vectors would copy them and
+        // fault fresh pages in again at every doubling, which costs more than the arithmetic here.
+        size_t bound = 0;
+        for (int32_t p = a.indptr[begin]; p < a.indptr[end]; ++p) bound += static_cast<size_t>(b.indptr[a.indices[p] + 1] - b.indptr[a.indices[p]]);
+        bound = std::min(bound, static_cast<size_t>(end - begin) * static_cast<size_t>(b.cols));
+        part.indices.reserve(bound);
+        part.data.reserve(bound);
+        part.counts.reserve(static_cast<size_t>(end - begin));
         for (int32_t r = begin; r < end; ++r) {
           touched.clear();
           for (int32_t p = a.indptr[r]; p < a.indptr[r + 1]; ++p) {
@@ -244,6 +251,10 @@ Csr multiply(const CsrView& a, const CsrView& b, int threads, Control& control) 
   out.cols = b.cols;
   out.indptr.reserve(static_cast<size_t>(a.rows) + 1);
   out.indptr.push_back(0);
+  size_t total = 0;
+  for (const Part& part : parts) total += part.indices.size();
+  out.indices.reserve(total);
+  out.data.reserve(total);
   for (const Part& part : parts) {
     for (int32_t count : part.counts) {
       require(static_cast<int64_t>(out.indptr.back()) + count <= std::numeric_limits<int32_t>::max(), code::kBadInput,
