@@ -49,8 +49,13 @@ describe('affinity CLI', () => {
     expect(train.stderr).toMatch(/iteration 3: loss/);
     const rec = await run(process.execPath, [bin, 'recommend', '--model', model, '--user', 'c1', '--k', '3']);
     expect(JSON.parse(rec.stdout).items).toHaveLength(3);
-    const ev = await run(process.execPath, [bin, 'eval', '--data', join(dir, 'orders.csv'), '--columns', 'customer,product,qty', '--model', 'itemknn']);
+    const evaluated = join(dir, 'evaluated.affinity');
+    const ev = await run(process.execPath, [bin, 'eval', '--data', join(dir, 'orders.csv'), '--columns', 'customer,product,qty', '--model', 'itemknn', '--out', evaluated]);
     expect(ev.stdout).toMatch(/ndcg\s+0\.\d+/);
+    const ndcg = Number(/ndcg\s+(0\.\d+)/.exec(ev.stdout)![1]);
+    const quality = JSON.parse((await run(process.execPath, [bin, 'inspect', evaluated, '--json'])).stdout).metadata.quality;
+    expect(quality.ndcg).toBeCloseTo(ndcg, 4);
+    expect(quality.testInteractions).toBeGreaterThan(0);
     await expect(run(process.execPath, [bin, 'train', '--data', join(dir, 'missing.csv'), '--model', 'als', '--out', model])).rejects.toMatchObject({
       stderr: expect.stringMatching(/ERR_AFFINITY_IO/),
     });
