@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/server/app.js';
 import { curlOf, demoRequests, prepareDemo } from '../src/server/demo.js';
 import type { DemoShop } from '../src/data/synthetic.js';
+import type { PropensityScorer } from '../src/index.js';
 
 let app: FastifyInstance;
 let dir: string;
@@ -69,6 +70,23 @@ describe('the demo, served from its files', () => {
     expect(none.statusCode).toBe(404);
     expect(none.json().message).toBe('this server has no propensity model; it serves als (als)');
     await bare.close();
+  });
+});
+
+describe('propensity from purchase lines', () => {
+  it("scores a customer's lines with the stored recipe as their stored row scores", async () => {
+    const scorer = app.registry.byName('propensity').model as PropensityScorer;
+    const cutoff = scorer.dataset.recipe.cutoff;
+    const tx = shop.transactions;
+    const customer = scorer.dataset.customers.ids[3];
+    const lines = [];
+    for (let i = 0; i < tx.size; i++)
+      if (tx.customers.ids[tx.customer[i]] === customer && tx.time[i] < cutoff) lines.push({ item: tx.items.ids[tx.item[i]], time: tx.time[i], amount: tx.amount[i], basket: tx.basket[i] });
+    const byId = (await post('/v1/propensity', { customers: [customer] })).json().results[0];
+    const byLines = (await post('/v1/propensity', { histories: [{ customer, lines }], asOf: cutoff })).json().results[0];
+    expect(byLines.probability).toBeCloseTo(byId.probability, 5);
+    expect((await post('/v1/propensity', { customers: [customer], histories: [{ customer, lines }] })).json().code).toBe('ERR_AFFINITY_BAD_INPUT');
+    expect((await post('/v1/propensity', { histories: [{ customer: 'new', lines: [{ item: 'P0001', time: cutoff + 10 }] }], asOf: cutoff })).statusCode).toBe(422);
   });
 });
 

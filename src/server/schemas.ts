@@ -154,7 +154,26 @@ export const SegmentReply = Type.Object({
 export const PropensityBody = Type.Object(
   {
     model: Type.Optional(ModelName),
-    customers: Type.Array(Id, { minItems: 1, maxItems: LIMITS.batchUsers }),
+    customers: Type.Optional(Type.Array(Id, { minItems: 1, maxItems: LIMITS.batchUsers, description: 'Customers the model has rows for' })),
+    histories: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            customer: Id,
+            lines: Type.Array(
+              Type.Object(
+                { item: Id, time: Type.Number({ description: 'Unix seconds' }), amount: Type.Optional(Type.Number({ minimum: -LIMITS.value, maximum: LIMITS.value })), basket: Type.Optional(Id) },
+                { additionalProperties: false },
+              ),
+              { minItems: 1, maxItems: LIMITS.listItems },
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        { minItems: 1, maxItems: 100, description: "Customers scored from their purchase lines with the model's feature recipe (new customers, fresh data)" },
+      ),
+    ),
+    asOf: Type.Optional(Type.Number({ description: 'Unix seconds the history rows are computed at (default now)' })),
     attributions: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, default: 5, description: 'Largest feature contributions returned per customer' })),
   },
   { additionalProperties: false },

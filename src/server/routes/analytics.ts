@@ -65,8 +65,12 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<EngineDeps> = async (app
 
   app.post('/propensity', { schema: { tags: ['analytics'], operationId: 'propensity', body: S.PropensityBody, response: S.replies(S.PropensityReply) } }, async (request) => {
     const { name, model } = modelOf(registry, PropensityScorer, request.body.model);
-    const customers = request.body.customers.map((c) => known(model.dataset.customers, c));
-    const results = await engine.run('propensity', () => model.score(customers, request.body.attributions ?? 5));
+    const { customers, histories, asOf } = request.body;
+    if ((customers === undefined) === (histories === undefined)) throw badInput('give exactly one of customers or histories');
+    const top = request.body.attributions ?? 5;
+    const results = await engine.run('propensity', () =>
+      customers ? model.score(customers.map((c) => known(model.dataset.customers, c)), top) : model.scoreLines(histories!, { asOf, top }),
+    );
     return { model: name, results };
   });
 
