@@ -57,6 +57,7 @@ export function setThreads(threads: number): void {
 // Marketing analytics.
 export { Transactions } from './data/transactions.js';
 export type { TransactionsInput } from './data/transactions.js';
+export type { RowCondition, RowFilter, TransactionColumns, TransactionFileOptions } from './io/transactionfile.js';
 export { kmeans, silhouetteScore, KMeans } from './analytics/kmeans.js';
 export type { KMeansOptions, SilhouetteOptions } from './analytics/kmeans.js';
 export type { Matrix } from './data/matrix.js';

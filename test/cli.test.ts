@@ -87,6 +87,14 @@ describe('affinity CLI', () => {
     const bad = await run(process.execPath, [bin, 'train', '--model', 'segments', ...data, '--columns', 'Customer,Sku,When', '--out', join(dir, 'x.affinity')]).catch((e) => e);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/lines\.csv:\d+: no customer \(skipInvalid skips such rows\) \(ERR_AFFINITY_PARSE\)/);
+    const where = await run(process.execPath, [bin, 'train', '--model', 'rules', ...data, ...columns, '--where', '{"Qty":{"gt":1}}', '--delimiter', ';', '--out', join(dir, 'w.affinity')]);
+    expect(where.stderr).toMatch(/, 1 left out by --where/); // the row without a customer has Qty 1
+    const noneLeft = await run(process.execPath, [bin, 'train', '--model', 'rules', ...data, ...columns, '--where', '{"Qty":{"gt":5}}', '--out', join(dir, 'w.affinity')]).catch((e) => e);
+    expect(noneLeft.stderr).toMatch(/no purchase lines \(where left out all \d+\)/);
+    const badWhere = await run(process.execPath, [bin, 'train', '--model', 'rules', ...data, ...columns, '--where', 'Qty>1', '--out', join(dir, 'w.affinity')]).catch((e) => e);
+    expect(badWhere.stderr).toMatch(/--where must be a JSON object/);
+    const parquet = await run(process.execPath, [bin, 'train', '--model', 'als', '--data', join(dir, 'lines.parquet'), '--out', join(dir, 'p.affinity')]).catch((e) => e);
+    expect(parquet.stderr).toMatch(/not a format the CLI reads: \.csv, \.tsv/);
     const notModel = await run(process.execPath, [bin, 'inspect', join(dir, 'products.csv')]).catch((e) => e);
     expect(notModel.stderr).toMatch(/ERR_AFFINITY_CORRUPT_FILE/);
   });

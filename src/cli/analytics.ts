@@ -7,7 +7,7 @@ import { segmentCustomers } from '../analytics/segments.js';
 import { Catalog } from '../data/catalog.js';
 import type { Id } from '../data/ids.js';
 import { SECONDS_PER_DAY, Transactions } from '../data/transactions.js';
-import type { TransactionColumns } from '../io/transactionfile.js';
+import type { RowFilter, TransactionColumns } from '../io/transactionfile.js';
 import { ALS } from '../models/als.js';
 import { ContentRecommender } from '../models/content.js';
 import type { Model } from '../models/contract.js';
@@ -23,7 +23,21 @@ export const ANALYTICS_OPTIONS = {
   'min-support': { type: 'string' },
   'min-lift': { type: 'string' },
   'skip-invalid': { type: 'boolean' },
+  where: { type: 'string' },
+  delimiter: { type: 'string' },
 } as const;
+
+/** --where '{"Quantity":{"gt":0},"InvoiceNo":{"notStartsWith":"C"}}': row conditions as JSON. */
+function whereOf(v: unknown): RowFilter | undefined {
+  if (v === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(String(v));
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    return parsed as RowFilter;
+  } catch (err) {
+    throw usage(`--where must be a JSON object of column conditions, e.g. '{"Quantity":{"gt":0}}' (${(err as Error).message})`);
+  }
+}
 
 /** --columns customer,item,time[,amount[,basket]]: header names or 0-based indices; amount may be A*B. */
 export function transactionColumns(spec: unknown): TransactionColumns {
@@ -40,8 +54,10 @@ const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
 export async function trainAnalytics(kind: string, values: Record<string, unknown>): Promise<{ model: Model; summary: string }> {
   const path = values.data as string | undefined;
   if (!path) throw usage('--data is required');
-  const tx = await Transactions.fromFile(path, { columns: transactionColumns(values.columns), skipInvalid: values['skip-invalid'] === true });
-  console.error(`data: ${tx.size} lines, ${tx.customers.size} customers, ${tx.items.size} items${tx.skipped ? `, ${tx.skipped} invalid rows skipped` : ''}`);
+  const columns = transactionColumns(values.columns);
+  const where = whereOf(values.where);
+  const tx = await Transactions.fromFile(path, { columns, where, delimiter: values.delimiter as string | undefined, skipInvalid: values['skip-invalid'] === true });
+  console.error(`data: ${tx.size} lines, ${tx.customers.size} customers, ${tx.items.size} items${tx.skipped ? `, ${tx.skipped} invalid rows skipped` : ''}${tx.filtered ? `, ${tx.filtered} left out by --where` : ''}`);
   const catalog = typeof values.items === 'string' ? await Catalog.fromFile(values.items) : undefined;
   const categoryColumn = catalog?.column('category');
   const categoryOf = categoryColumn?.type === 'strings' ? (item: Id) => (catalog!.rowOf(item) < 0 ? undefined : categoryColumn.values[catalog!.rowOf(item)][0]) : undefined;

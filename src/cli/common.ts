@@ -1,6 +1,7 @@
 // What several commands share: argument parsing helpers, reading a data file, training a model.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { AffinityError, ErrorCode } from '../core/errors.js';
 import { Interactions } from '../data/interactions.js';
@@ -68,7 +69,11 @@ export const TRAINING = {
 export async function loadData(values: Record<string, unknown>): Promise<Interactions> {
   const path = values.data as string | undefined;
   if (!path) throw usage('--data is required');
-  if (!/\.(csv|tsv|data|txt)(\.gz)?$/i.test(path)) return Interactions.loadNpy(path);
+  if (!/\.(csv|tsv|data|txt)(\.gz)?$/i.test(path)) {
+    const isDir = await stat(path).then((s) => s.isDirectory(), () => false);
+    if (!isDir) throw new AffinityError(`${path}: not a format the CLI reads: .csv, .tsv, .data or .txt (optionally .gz), or a directory of .npy files`, ErrorCode.BadInput);
+    return Interactions.loadNpy(path);
+  }
   const parts = values.columns ? String(values.columns).split(',') : undefined;
   const col = (s: string | undefined) => (s === undefined ? undefined : /^\d+$/.test(s) ? Number(s) : s);
   const columns = parts ? { user: col(parts[0])!, item: col(parts[1])!, value: col(parts[2]), timestamp: col(parts[3]) } : undefined;

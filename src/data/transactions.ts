@@ -47,13 +47,17 @@ export class Transactions {
 
   /**
    * Reads purchase lines from a CSV export (plain or gzip): `columns` names (or numbers) the customer,
-   * item, time, amount (or "Quantity*UnitPrice") and basket columns. Malformed rows name file and line.
+   * item, time, amount (or quantity and price, or "Quantity*UnitPrice") and basket columns; `where` keeps
+   * the rows meeting column conditions ({ Quantity: { gt: 0 }, InvoiceNo: { notStartsWith: 'C' } });
+   * `skipInvalid` skips rows without a customer or item or with an unreadable time or amount. Malformed
+   * rows name file and line; an unknown column lists the header and the closest name.
    */
-  static async fromFile(path: string, options: TransactionFileOptions): Promise<Transactions & { skipped: number }> {
+  static async fromFile(path: string, options: TransactionFileOptions): Promise<Transactions & { skipped: number; filtered: number }> {
+    if (options === null || typeof options !== 'object') throw badInput('fromFile needs { columns: { customer, item, time, ... } }');
     const r = await readTransactionRows(path, options);
-    if (r.customers.length === 0) throw new AffinityError(`${path}: no purchase lines`, ErrorCode.Parse);
+    if (r.customers.length === 0) throw new AffinityError(`${path}: no purchase lines${r.filtered ? ` (where left out all ${r.filtered})` : ''}`, ErrorCode.Parse);
     const tx = Transactions.fromArrays({ customers: r.customers, items: r.items, timestamps: r.times, amounts: r.amounts, baskets: r.baskets });
-    return Object.assign(tx, { skipped: r.skipped });
+    return Object.assign(tx, { skipped: r.skipped, filtered: r.filtered });
   }
 
   static fromArrays(input: TransactionsInput): Transactions {

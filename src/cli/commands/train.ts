@@ -22,6 +22,9 @@ Marketing models, on a purchase-lines file (CSV, may be .gz):
   --horizon DAYS           propensity: churned = no purchase within this many days (default 90)
   --min-support N --min-lift X                     rules
   --skip-invalid           skip rows without a customer or item, or with an unreadable time or amount
+  --where JSON             keep rows meeting these conditions, e.g. '{"Quantity":{"gt":0},"InvoiceNo":{"notStartsWith":"C"}}'
+                           (eq, notEq, in, notIn, lt, lte, gt, gte, startsWith, notStartsWith, empty)
+  --delimiter C            default: sniffed from the header among , ; tab |
 
 Prints progress and a summary (segment profiles, churn ROC AUC on a time split, rule counts...);
 writes the model atomically with its training metadata (the input file's SHA-256 among it).`,

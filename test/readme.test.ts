@@ -1,0 +1,38 @@
+// README's examples that read the shared data sets run as written: the block after
+// `<!-- example: NAME -->` is executed with `'affinity'` pointing at this checkout, from the repository root,
+// and what it prints must match the figures its comments promise.
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+
+function example(name: string): string {
+  const at = readme.indexOf(`<!-- example: ${name} -->`);
+  if (at < 0) throw new Error(`README has no example ${name}`);
+  const m = /```ts\n([\s\S]*?)```/.exec(readme.slice(at));
+  if (!m) throw new Error(`example ${name} has no ts block`);
+  return m[1];
+}
+
+const RETAIL = join(root, '../shared/data/uci-online-retail/online_retail.csv.gz');
+
+describe('README examples', () => {
+  it.skipIf(!existsSync(RETAIL))('the retail export loads in one call, as README shows it', async () => {
+    const code = example('retail');
+    const dir = await mkdtemp(join(tmpdir(), 'affinity-readme-'));
+    const file = join(dir, 'retail.mts');
+    await writeFile(file, code.replace(/from 'affinity'/g, `from ${JSON.stringify(join(root, 'src/index.ts'))}`));
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', file], { cwd: root, timeout: 120_000 });
+    // Each console.log line against the figures in its trailing comment.
+    const promised = [...code.matchAll(/console\.log\(.*\); \/\/ (.+)$/gm)].map((m) => m[1].trim());
+    expect(stdout.trim().split('\n')).toEqual(promised);
+  }, 180_000);
+  if (!existsSync(RETAIL)) it('(the retail example is skipped: ../shared/data/uci-online-retail is absent)', () => {});
+});
