@@ -53,7 +53,14 @@ describe('analytics endpoints', () => {
       expect(x.probability).toBeLessThanOrEqual(1);
       expect(x.attributions).toHaveLength(2);
     }
-    expect((await post('/v1/propensity', { customers: ['ghost'] })).statusCode).toBe(404);
+    const partial = await post('/v1/propensity', { customers: ['ghost', shop.data.users.ids[0]] });
+    expect(partial.statusCode).toBe(200);
+    expect(partial.json().unknown).toEqual(['ghost']);
+    expect(partial.json().results.map((r: { customer: unknown }) => r.customer)).toEqual([shop.data.users.ids[0]]);
+    const segments = (await post('/v1/segments', { customers: [shop.data.users.ids[0], 'ghost', shop.data.users.ids[1]] })).json();
+    expect(segments.unknown).toEqual(['ghost']);
+    expect(segments.results.map((r: { user: unknown }) => r.user)).toEqual([shop.data.users.ids[0], shop.data.users.ids[1]]);
+    for (const r of segments.results) expect(segments.profiles.some((p: { segment: number }) => p.segment === r.segment)).toBe(true);
     expect((await post('/v1/propensity', { customers: [] })).statusCode).toBe(400);
     expect((await post('/v1/propensity', { customers: [a], attributions: 1e6 })).statusCode).toBe(400);
   });

@@ -69,7 +69,12 @@ describe('scoring endpoints', () => {
     const b = await post('/v1/recommend/batch', { users: ['u1', 'u2'], k: 2 });
     expect(b.statusCode).toBe(200);
     expect(b.json().results.map((x: { user: string }) => x.user)).toEqual(['u1', 'u2']);
-    expect((await post('/v1/recommend/batch', { users: ['u1', 'ghost'] })).statusCode).toBe(404);
+    // Lists answer for the ids the model knows and report the others.
+    const partial = await post('/v1/recommend/batch', { users: ['u1', 'ghost', 'u2'], k: 2 });
+    expect(partial.statusCode).toBe(200);
+    expect(partial.json().results.map((x: { user: string }) => x.user)).toEqual(['u1', 'u2']);
+    expect(partial.json().unknown).toEqual(['ghost']);
+    expect(b.json().unknown).toEqual([]);
     const a = await post('/v1/recommend/anonymous', { items: ['p1', 'p2', 'unknown'], values: [1, 2, 1], k: 4 });
     expect(a.statusCode).toBe(200);
     expect(a.json().items.map((x: { item: string }) => x.item)).not.toContain('p1');
@@ -77,7 +82,10 @@ describe('scoring endpoints', () => {
     expect((await post('/v1/recommend/anonymous', { items: ['p1'], values: [1, 2] })).statusCode).toBe(422);
     const s = await post('/v1/score', { user: 'u1', items: ['p3', 'p4'] });
     expect(s.json().scores.map((x: { item: string }) => x.item)).toEqual(['p3', 'p4']);
-    expect((await post('/v1/score', { user: 'u1', items: ['nope'] })).statusCode).toBe(404);
+    expect(s.json().unknown).toEqual([]);
+    const someNew = (await post('/v1/score', { user: 'u1', items: ['nope', 'p3'] })).json();
+    expect([someNew.scores.map((x: { item: string }) => x.item), someNew.unknown]).toEqual([['p3'], ['nope']]);
+    expect((await post('/v1/score', { user: 'ghost', items: ['p3'] })).statusCode).toBe(404); // a single id still is 404
     const si = await post('/v1/similar/items', { model: 'knn', item: 'p1', k: 3 });
     expect(si.statusCode).toBe(200);
     expect(si.json().neighbors.length).toBeLessThanOrEqual(3);

@@ -75,7 +75,9 @@ export const BatchBody = Type.Object(
   { model: Type.Optional(ModelName), users: Type.Array(Id, { minItems: 1, maxItems: LIMITS.batchUsers }), k: Type.Optional(K), ...ItemQuery },
   { additionalProperties: false },
 );
-export const BatchReply = Type.Object({ ...Served, results: Type.Array(Type.Object({ user: Id, items: Type.Array(Item) })) });
+/** The ids of a list request the model does not know: the answer covers the others (lists never fail on one unknown id). */
+const Unknown = Type.Array(Id, { description: 'Ids of the request the model does not know, left out of the results' });
+export const BatchReply = Type.Object({ ...Served, results: Type.Array(Type.Object({ user: Id, items: Type.Array(Item) })), unknown: Unknown });
 
 export const AnonymousBody = Type.Object(
   {
@@ -94,7 +96,7 @@ export const ScoreBody = Type.Object(
   { model: Type.Optional(ModelName), user: Id, items: Type.Array(Id, { minItems: 1, maxItems: LIMITS.listItems }) },
   { additionalProperties: false },
 );
-export const ScoreReply = Type.Object({ ...Served, user: Id, scores: Type.Array(Item) });
+export const ScoreReply = Type.Object({ ...Served, user: Id, scores: Type.Array(Item), unknown: Unknown });
 
 export const SimilarItemsBody = Type.Object({ model: Type.Optional(ModelName), item: Id, k: Type.Optional(K), ...ItemQuery }, { additionalProperties: false });
 export const SimilarUsersBody = Type.Object({ model: Type.Optional(ModelName), user: Id, k: Type.Optional(K) }, { additionalProperties: false });
@@ -150,6 +152,17 @@ export const SegmentReply = Type.Object({
   segment: Type.Integer(),
   profile: SegmentProfileSchema,
 });
+export const SegmentsBody = Type.Object(
+  { model: Type.Optional(ModelName), customers: Type.Array(Id, { minItems: 1, maxItems: LIMITS.batchUsers }) },
+  { additionalProperties: false },
+);
+export const SegmentsReply = Type.Object({
+  model: Type.String(),
+  results: Type.Array(Type.Object({ user: Id, segment: Type.Integer() })),
+  /** Each segment's profile once, for the segments in the results. */
+  profiles: Type.Array(SegmentProfileSchema),
+  unknown: Unknown,
+});
 
 export const PropensityBody = Type.Object(
   {
@@ -183,7 +196,7 @@ export const PropensityResultSchema = Type.Object({
   probability: Type.Number(),
   attributions: Type.Array(Type.Object({ feature: Type.String(), contribution: Type.Number() })),
 });
-export const PropensityReply = Type.Object({ model: Type.String(), results: Type.Array(PropensityResultSchema) });
+export const PropensityReply = Type.Object({ model: Type.String(), results: Type.Array(PropensityResultSchema), unknown: Unknown });
 
 export const AlsoBoughtBody = Type.Object(
   { model: Type.Optional(ModelName), items: Type.Array(Id, { minItems: 1, maxItems: LIMITS.listItems }), k: Type.Optional(K), ...ItemQuery },

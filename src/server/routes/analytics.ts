@@ -12,6 +12,7 @@ import type { ItemFilter } from '../../data/filter.js';
 import { ContentRecommender } from '../../models/content.js';
 import { HybridRecommender } from '../../models/hybrid.js';
 import { catalogView } from '../catalog.js';
+import { partition } from '../lists.js';
 import type { EngineDeps } from '../plugins/engine.js';
 import type { ModelRegistry } from '../registry.js';
 import * as S from '../schemas.js';
@@ -63,15 +64,23 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<EngineDeps> = async (app
     },
   );
 
+  app.post('/segments', { schema: { tags: ['analytics'], operationId: 'segmentsOf', body: S.SegmentsBody, response: S.replies(S.SegmentsReply) } }, async (request) => {
+    const { name, model } = modelOf(registry, Segmentation, request.body.model);
+    const { found, unknown } = partition(model.customers, request.body.customers);
+    const results = found.map((user) => ({ user, segment: model.segmentOf(user).segment }));
+    const profiles = [...new Set(results.map((r) => r.segment))].sort((a, b) => a - b).map((s) => model.profiles[s]);
+    return { model: name, results, profiles, unknown };
+  });
+
   app.post('/propensity', { schema: { tags: ['analytics'], operationId: 'propensity', body: S.PropensityBody, response: S.replies(S.PropensityReply) } }, async (request) => {
     const { name, model } = modelOf(registry, PropensityScorer, request.body.model);
     const { customers, histories, asOf } = request.body;
     if ((customers === undefined) === (histories === undefined)) throw badInput('give exactly one of customers or histories');
     const top = request.body.attributions ?? 5;
-    const results = await engine.run('propensity', () =>
-      customers ? model.score(customers.map((c) => known(model.dataset.customers, c)), top) : model.scoreLines(histories!, { asOf, top }),
-    );
-    return { model: name, results };
+    if (histories) return { model: name, results: await engine.run('propensity', () => model.scoreLines(histories, { asOf, top })), unknown: [] };
+    const { found, unknown } = partition(model.dataset.customers, customers!);
+    const results = found.length > 0 ? await engine.run('propensity', () => model.score(found, top)) : [];
+    return { model: name, results, unknown };
   });
 
   app.post('/also-bought', { schema: { tags: ['analytics'], operationId: 'alsoBought', body: S.AlsoBoughtBody, response: S.replies(S.AlsoBoughtReply) } }, async (request) => {

@@ -8,6 +8,7 @@ import { resolveId, type Id, type IdMap } from '../../data/ids.js';
 import type { BatchRecommendations, Recommender } from '../../models/contract.js';
 import type { Attributes } from '../../data/catalog.js';
 import { catalogView } from '../catalog.js';
+import { partition } from '../lists.js';
 import { batcherFor } from '../batcher.js';
 import type { EngineDeps, Reservation } from '../plugins/engine.js';
 import type { ModelEntry } from '../registry.js';
@@ -60,6 +61,7 @@ async function* batchJson(
   itemIds: readonly Id[],
   signal: AbortSignal,
   attributesOf: (id: Id) => Attributes | undefined,
+  unknown: Id[],
 ): AsyncGenerator<string> {
   yield `{"model":${JSON.stringify(served.model)},"version":${served.version},"results":[`;
   const ids = encoded(itemIds);
@@ -82,7 +84,7 @@ async function* batchJson(
     yield out;
     if (end < users.length) await new Promise((resolve) => setImmediate(resolve));
   }
-  yield ']}';
+  yield `],"unknown":${JSON.stringify(unknown)}}`;
 }
 
 export const recommendRoutes: FastifyPluginAsyncTypebox<EngineDeps> = async (app, { registry, engine, metrics }) => {
@@ -134,13 +136,14 @@ export const recommendRoutes: FastifyPluginAsyncTypebox<EngineDeps> = async (app
       const entry = registry.get(request.body.model);
       const k = request.body.k ?? 10;
       reservations.get(request)?.shrink(request.body.users.length * Math.min(k, entry.model.items.size));
-      const users = request.body.users.map((u) => known(entry, entry.model.users, 'user', u));
+      const { found, asked, unknown } = partition(entry.model.users, request.body.users);
+      const users = found;
       const view = catalogView(registry, metrics, request.body);
       const signal = clientGone(reply);
       const batch = await engine.run(`${entry.kind}.batch`, () => entry.model.recommendBatch(users, { k, signal, filter: view.filter }));
       // Streamed in slices with the event loop free between them; a closed socket ends the stream.
       reply.type('application/json');
-      return reply.send(Readable.from(batchJson(served(entry), request.body.users, batch, entry.model.items.ids, signal, view.attributesOf)) as never); // a stream bypasses the serializer: batchJson writes the schema's shape
+      return reply.send(Readable.from(batchJson(served(entry), asked, batch, entry.model.items.ids, signal, view.attributesOf, unknown)) as never); // a stream bypasses the serializer: batchJson writes the schema's shape
     },
   );
 
@@ -161,9 +164,9 @@ export const recommendRoutes: FastifyPluginAsyncTypebox<EngineDeps> = async (app
   app.post('/score', { schema: { tags: ['recommend'], operationId: 'score', body: S.ScoreBody, response: S.replies(S.ScoreReply) } }, async (request) => {
     const entry = registry.get(request.body.model);
     const user = known(entry, entry.model.users, 'user', request.body.user);
-    const candidates = request.body.items.map((i) => known(entry, entry.model.items, 'item', i));
-    const scores = await engine.run(`${entry.kind}.score`, () => entry.model.score(user, candidates));
-    return { ...served(entry), user: request.body.user, scores: request.body.items.map((item, j) => ({ item, score: scores[j] })) };
+    const { found, asked, unknown } = partition(entry.model.items, request.body.items);
+    const scores = found.length > 0 ? await engine.run(`${entry.kind}.score`, () => entry.model.score(user, found)) : [];
+    return { ...served(entry), user: request.body.user, scores: asked.map((item, j) => ({ item, score: scores[j] })), unknown };
   });
 
   app.post('/similar/items', { schema: { tags: ['recommend'], operationId: 'similarItems', body: S.SimilarItemsBody, response: S.replies(S.SimilarReply) } }, async (request) => {
