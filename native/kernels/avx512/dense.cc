@@ -4,6 +4,20 @@
 #include "../../simd/dense.h"
 
 namespace affinity::kernels::avx512 {
+namespace {
+
+// The horizontal sum in the tree _mm512_reduce_add_ps uses (halves, then quarters, then pairs), so results
+// are unchanged. Written out over a stored copy: GCC 12's reduce and cast intrinsics read an undefined
+// vector and warn in every build, and this runs once per dot product, not per element.
+inline float reduceAdd(__m512 v) {
+  alignas(64) float x[16];
+  _mm512_store_ps(x, v);
+  float q[4];
+  for (int i = 0; i < 4; ++i) q[i] = (x[i + 8] + x[i]) + (x[i + 12] + x[i + 4]);
+  return (q[0] + q[2]) + (q[1] + q[3]);
+}
+
+}  // namespace
 
 float dot(const float* a, const float* b, size_t n) {
   __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
@@ -16,7 +30,7 @@ float dot(const float* a, const float* b, size_t n) {
     const __mmask16 m = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
     s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), s0);
   }
-  return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+  return reduceAdd(_mm512_add_ps(s0, s1));
 }
 
 void axpy(float alpha, const float* x, float* y, size_t n) {
@@ -40,8 +54,8 @@ void dotRows(const float* rows, size_t stride, size_t count, const float* x, siz
       s2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, r0 + 2 * stride + i), xv, s2);
       s3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, r0 + 3 * stride + i), xv, s3);
     }
-    out[r] = _mm512_reduce_add_ps(s0), out[r + 1] = _mm512_reduce_add_ps(s1);
-    out[r + 2] = _mm512_reduce_add_ps(s2), out[r + 3] = _mm512_reduce_add_ps(s3);
+    out[r] = reduceAdd(s0), out[r + 1] = reduceAdd(s1);
+    out[r + 2] = reduceAdd(s2), out[r + 3] = reduceAdd(s3);
   }
   for (; r < count; ++r) out[r] = dot(rows + r * stride, x, n);
 }
