@@ -37,4 +37,4 @@ console.log(`example ok: ${JSON.stringify(recs.map((r) => r.item))} on ${capabil
 JS
 PATH="$work/bin" node example.mjs
 PATH="$work/bin" node -e "import('affinity/server').then((s) => { if (typeof s.buildApp !== 'function') process.exit(1); console.log('server entry ok'); })"
-echo "test-install: installed in $(echo "$end - $start" | bc) s with no compiler on PATH"
+echo "test-install: installed in $(awk "BEGIN { printf \"%.1f\", $end - $start }") s with no compiler on PATH"
