@@ -35,7 +35,7 @@ afterAll(async () => {
 describe('affinity CLI', () => {
   it('prints help for every command', async () => {
     const { stdout } = await run(process.execPath, [bin, '--help']);
-    for (const c of ['train', 'inspect', 'eval', 'recommend', 'serve', 'demo', 'similarity', 'generate']) {
+    for (const c of ['info', 'train', 'inspect', 'eval', 'recommend', 'serve', 'demo', 'similarity', 'generate']) {
       expect(stdout).toContain(c);
       expect((await run(process.execPath, [bin, c, '--help'])).stdout).toMatch(/usage: affinity/);
     }

@@ -46,6 +46,13 @@ describe('metrics on a hand-computed case', () => {
     expect(r.auc).toBeCloseTo((4 / 6 + 2.5 / 4) / 2, 10);
   });
 
+  it('an empty test set is an error that says why, not zeros', async () => {
+    const data = await randomInteractions({ users: 20, items: 10, density: 0.3, seed: 3 });
+    const empty = Interactions.fromParts(data.users, data.items, { rows: data.userCount, cols: data.itemCount, indptr: new Int32Array(data.userCount + 1), indices: new Int32Array(0), data: new Float32Array(0) });
+    const model = await new MostPopular().fit(data);
+    await expect(evaluate(model, data, empty)).rejects.toMatchObject({ code: 'ERR_AFFINITY_BAD_INPUT', message: expect.stringMatching(/the test set has no interactions \(20 users, 10 items\)/) });
+  });
+
   it('aucOf counts ties as one half', () => {
     expect(aucOf([{ score: 1, positive: true }, { score: 0, positive: false }])).toBe(1);
     expect(aucOf([{ score: 1, positive: true }, { score: 1, positive: false }])).toBe(0.5);

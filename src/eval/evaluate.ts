@@ -124,7 +124,8 @@ export async function evaluate(model: Evaluable, train: Interactions, test: Inte
   for (let u = 0; u < tc.rows; u++) if (tc.indptr[u + 1] > tc.indptr[u]) users.push(u);
   const ids = users.map((u) => test.users.ids[u]);
   const out: Evaluation = { users: users.length, k };
-  if (users.length === 0) return out;
+  // Figures over no users would be zeros that look like a model that finds nothing.
+  if (users.length === 0) throw badInput(`the test set has no interactions (${test.userCount} users, ${test.itemCount} items): nothing to evaluate; check the split (testFraction, strategy) or the data`);
   const recs = await model.recommendBatch(ids, { k, filterSeen: true });
   const kk = recs.k;
   let precision = 0, recall = 0, ndcg = 0, map = 0, mrr = 0, hitRate = 0;
