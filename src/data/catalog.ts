@@ -1,9 +1,9 @@
 // The product catalogue: names, categories, prices, stock and any other attributes of the items, joined
 // into answers and filtered on inside the scans (see filter.ts).
-import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
 import { parseCsv, sniffDelimiter } from '../io/csv.js';
+import { readTextFile } from '../io/files.js';
 import { checkId, idProblem, IdMap, resolveId, type Id } from './ids.js';
 import { compileFilter, unknownAttribute, type Column, type FilterSpec, type ItemFilter } from './filter.js';
 
@@ -96,13 +96,7 @@ export class Catalog {
   /** Reads products.csv / .json / .jsonl. Malformed rows are errors that name the file and line. */
   static async fromFile(path: string, options: CatalogFileOptions = {}): Promise<Catalog> {
     if (typeof path !== 'string' || path.length === 0) throw badInput('path must be a non-empty string');
-    let text: string;
-    try {
-      if (!(await stat(path)).isFile()) throw new Error('not a regular file');
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      throw new AffinityError(`${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, ErrorCode.Io, { cause: err });
-    }
+    const text = await readTextFile(path);
     const format = options.format ?? ({ '.json': 'json', '.jsonl': 'jsonl', '.ndjson': 'jsonl' } as const)[extname(path).toLowerCase() as '.json'] ?? 'csv';
     const records = format === 'csv' ? csvRecords(text, path, options) : jsonRecords(text, path, format === 'jsonl');
     return Catalog.fromRecords(records, path, options.columns);

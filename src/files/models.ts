@@ -75,9 +75,8 @@ export async function describeModel(path: string): Promise<ModelDescription> {
 
 function describe(file: ModelFile, depth: number): ModelDescription {
   if (depth > MAX_DEPTH) throw file.corrupt(`models nest more than ${MAX_DEPTH} deep`);
-  const { meta, parts, ...fields } = file.fields;
-  void meta, parts;
-  const small = Object.fromEntries(Object.entries(fields).filter(([k, v]) => k !== 'ids' && JSON.stringify(v).length <= 4096));
+  // meta and parts are told apart below; id lists and other long fields are left out.
+  const small = Object.fromEntries(Object.entries(file.fields).filter(([k, v]) => !['ids', 'meta', 'parts'].includes(k) && JSON.stringify(v).length <= 4096));
   return {
     kind: file.kind,
     formatVersion: file.version,

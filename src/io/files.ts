@@ -1,5 +1,8 @@
-// Atomic file writes: a crash or a full disk never leaves a half-written file under the final name.
-import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
+// Atomic file writes: a crash or a full disk never leaves a half-written file under the final name; and
+// the one reader of small text exports (catalogues, purchase lines).
+import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AffinityError, ErrorCode } from '../core/errors.js';
@@ -66,4 +69,19 @@ export async function writeFileAtomic(path: string, chunks: Uint8Array | Iterabl
     throw new AffinityError(`cannot write ${path}: ${(err as Error).message}`, ErrorCode.Io, { cause: err });
   }
   await removeStaleTemps(path);
+}
+
+/**
+ * A whole text file as UTF-8, gunzipped when it is gzip (by its magic bytes, whatever its name). A path
+ * that is missing, unreadable or not a regular file is ERR_AFFINITY_IO naming it.
+ */
+export async function readTextFile(path: string): Promise<string> {
+  try {
+    if (!(await stat(path)).isFile()) throw new Error('not a regular file');
+    let bytes = await readFile(path);
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = await promisify(gunzip)(bytes);
+    return bytes.toString('utf8');
+  } catch (err) {
+    throw new AffinityError(`${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, ErrorCode.Io, { cause: err });
+  }
 }

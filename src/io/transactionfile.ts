@@ -1,10 +1,8 @@
 // Purchase lines from a CSV file (plain or .gz): the columns of a shop export named or numbered, an
 // amount that may be the product of two columns (Quantity*UnitPrice), times as ISO dates or unix seconds.
-import { readFile, stat } from 'node:fs/promises';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
 import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
 import { parseCsv, sniffDelimiter } from './csv.js';
+import { readTextFile } from './files.js';
 
 /** Where each field is: a header name or a 0-based index; amount may be "A*B" (their product). */
 export interface TransactionColumns {
@@ -75,15 +73,7 @@ export async function readTransactionRows(path: string, options: TransactionFile
   const { columns } = options;
   if (columns === null || typeof columns !== 'object' || columns.customer === undefined || columns.item === undefined || columns.time === undefined)
     throw badInput('columns must name customer, item and time (and optionally amount and basket)');
-  let bytes: Buffer;
-  try {
-    if (!(await stat(path)).isFile()) throw new Error('not a regular file');
-    bytes = await readFile(path);
-    if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = await promisify(gunzip)(bytes);
-  } catch (err) {
-    throw new AffinityError(`${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, ErrorCode.Io, { cause: err });
-  }
-  const text = bytes.toString('utf8');
+  const text = await readTextFile(path);
   const rows = parseCsv(text, options.delimiter ?? sniffDelimiter(text), path);
   const named = Object.values(columns).some((c) => typeof c === 'string' && !/^\d+$/.test(c));
   const header = options.header ?? named;
