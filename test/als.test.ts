@@ -178,7 +178,8 @@ describe('ALS training', () => {
     const data = await randomInteractions({ users: 10, items: 8, density: 0.4, seed: 1 });
     const m = await new ALS({ factors: 4, iterations: 1 }).fit(data);
     expect(() => m.recommend('ghost')).toThrow(expect.objectContaining({ code: 'ERR_AFFINITY_UNKNOWN_ID' }));
-    expect(() => m.score(0, ['ghost'])).toThrow(expect.objectContaining({ code: 'ERR_AFFINITY_UNKNOWN_ID' }));
+    expect(m.score(0, ['ghost']).unknown).toEqual(['ghost']);
+    expect(m.scoreFor({ items: [1] }, [2, 'ghost']).unknown).toEqual(['ghost']);
     expect(() => m.recommendFor({ items: [1], values: [NaN] })).toThrow(expect.objectContaining({ code: 'ERR_AFFINITY_BAD_INPUT' }));
     expect(() => m.recommendFor({ items: [1, 2], values: [1] })).toThrow(expect.objectContaining({ code: 'ERR_AFFINITY_DIM_MISMATCH' }));
   });

@@ -80,12 +80,23 @@ for (const [name, make] of Object.entries(KINDS)) {
       expect(() => model.recommend(user, { filterSeen: 'yes' as unknown as boolean })).toThrow(code('ERR_AFFINITY_BAD_INPUT'));
     });
 
-    it('rejects unknown users and items with UNKNOWN_ID, non-ids with BAD_INPUT', async () => {
+    it('single ids: unknown ones throw UNKNOWN_ID; lists answer for the known ids and report the others', async () => {
       expect(() => model.recommend('no-such-user')).toThrow(code('ERR_AFFINITY_UNKNOWN_ID'));
       expect(() => model.recommend({} as unknown as string)).toThrow(code('ERR_AFFINITY_BAD_INPUT'));
-      expect(() => model.score(data.users.ids[0], ['no-such-item'])).toThrow(code('ERR_AFFINITY_UNKNOWN_ID'));
       expect(() => model.score('no-such-user', [data.items.ids[0]])).toThrow(code('ERR_AFFINITY_UNKNOWN_ID'));
-      await expect(model.recommendBatch([data.users.ids[0], 'no-such-user'])).rejects.toThrow(code('ERR_AFFINITY_UNKNOWN_ID'));
+      const [a, b] = data.items.ids;
+      const scores = model.score(data.users.ids[0], [a, 'no-such-item', b]);
+      expect(scores).toHaveLength(3);
+      expect(Number.isNaN(scores[1])).toBe(true);
+      expect([scores[0], scores[2]]).toEqual(model.score(data.users.ids[0], [a, b]));
+      expect(scores.unknown).toEqual(['no-such-item']);
+      expect(() => model.score(data.users.ids[0], [null as unknown as string])).toThrow(code('ERR_AFFINITY_BAD_INPUT'));
+      const [u0, u1] = data.users.ids;
+      const batch = await model.recommendBatch([u0, 'no-such-user', u1], { k: 5 });
+      expect(batch.users).toEqual([u0, u1]);
+      expect(batch.unknown).toEqual(['no-such-user']);
+      expect(batch.get(1)).toEqual(model.recommend(u1, { k: 5 }));
+      await expect(model.recommendBatch([u0, NaN])).rejects.toThrow(code('ERR_AFFINITY_BAD_INPUT'));
     });
 
     it('answers a batch as it answers each user', async () => {

@@ -95,6 +95,9 @@ describe('save -> load is exact for every kind', () => {
     const back = await roundTrip(p, 'propensity');
     const some = p.dataset.customers.ids.slice(0, 40);
     expect(back.score(some, 4)).toEqual(p.score(some, 4));
+    const mixed = back.score([some[0], 'nobody', some[1]], 4);
+    expect(mixed.map((r) => r.customer)).toEqual([some[0], some[1]]);
+    expect(mixed.unknown).toEqual(['nobody']);
     // A known customer's own lines, as of the cutoff the rows were computed at, give the row they have.
     const tx = shop.transactions;
     const lines = some.map((customer) => ({

@@ -8,7 +8,7 @@ import type { Matrix } from '../data/matrix.js';
 import { LogisticRegression, type Attribution } from './logistic.js';
 import { SECONDS_PER_DAY, Transactions } from '../data/transactions.js';
 import type { ModelFile, ModelParts } from '../io/modelfile.js';
-import type { PartLoader, TrainingMetadata } from '../models/contract.js';
+import { splitIds, withUnknown, type PartLoader, type TrainingMetadata } from '../models/contract.js';
 import { fromFile, idMapOf, partsWithMeta, saveParts } from '../models/parts.js';
 
 export interface ChurnOptions {
@@ -211,17 +211,21 @@ export class PropensityScorer {
     return fromFile(file, () => new PropensityScorer(model, dataset));
   }
 
-  /** Probabilities (and the `top` largest attributions) for known customers; unknown ids throw. */
-  score(customers: Id[], top = 5): PropensityResult[] {
+  /**
+   * Probabilities (and the `top` largest attributions) for the known customers of the list, in order; the
+   * others are reported in `unknown`.
+   */
+  score(list: Id[], top = 5): PropensityResult[] & { unknown: Id[] } {
     const { features } = this.dataset;
-    const rows = customers.map((c) => this.dataset.customers.indexOf(c));
+    const { indices: rows, known: customers, unknown } = splitIds(this.dataset.customers, list, 'customers');
     const values = new Float32Array(rows.length * features.dims);
     rows.forEach((r, i) => values.set(features.values.subarray(r * features.dims, (r + 1) * features.dims), i * features.dims));
     const p = this.model.predictProba({ values, rows: rows.length, dims: features.dims });
-    return customers.map((customer, i) => ({
+    const results = customers.map((customer, i) => ({
       customer,
       probability: p[i],
       attributions: this.model.attributions(values.subarray(i * features.dims, (i + 1) * features.dims), top),
     }));
+    return withUnknown(results, unknown);
   }
 }

@@ -78,7 +78,10 @@ export type Metric = 'precision' | 'recall' | 'ndcg' | 'map' | 'mrr' | 'hitRate'
 export const ALL_METRICS: readonly Metric[] = ['precision', 'recall', 'ndcg', 'map', 'mrr', 'hitRate', 'auc', 'coverage', 'popularity', 'rmse', 'mae'];
 
 /** What evaluate() needs of a model: every recommender in this package has it. */
-export type Evaluable = Pick<Recommender, 'recommendBatch' | 'score' | 'predictsRatings'>;
+export type Evaluable = Pick<Recommender, 'recommendBatch' | 'predictsRatings'> & {
+  /** Scores of items the model knows (evaluation asks for no others). */
+  score(user: Id, items: Id[]): readonly number[];
+};
 
 export interface EvaluateOptions {
   k?: number;
@@ -127,6 +130,7 @@ export async function evaluate(model: Evaluable, train: Interactions, test: Inte
   // Figures over no users would be zeros that look like a model that finds nothing.
   if (users.length === 0) throw badInput(`the test set has no interactions (${test.userCount} users, ${test.itemCount} items): nothing to evaluate; check the split (testFraction, strategy) or the data`);
   const recs = await model.recommendBatch(ids, { k, filterSeen: true });
+  if (recs.unknown.length > 0) throw new AffinityError(`the model does not know ${recs.unknown.length} test users (${JSON.stringify(recs.unknown[0])}, ...): train it on the training split`, ErrorCode.DimMismatch);
   const kk = recs.k;
   let precision = 0, recall = 0, ndcg = 0, map = 0, mrr = 0, hitRate = 0;
   const recommended = new Set<number>();

@@ -10,13 +10,14 @@ import {
   BatchRecommendations,
   historyIndices,
   interactionSizes,
-  itemIndices,
   kOption,
   maskOf,
   notFitted,
   recommendFilter,
   trainingMetadata,
-  userIndices,
+  splitIds,
+  scoresFor,
+  type Scores,
   type BatchOptions,
   type History,
   type InteractionModel,
@@ -218,19 +219,20 @@ export class ALS implements InteractionModel {
   /** Top-k for many users on native threads. */
   async recommendBatch(users: Id[], options: BatchOptions = {}): Promise<BatchRecommendations> {
     const { data, scorer } = this.s();
-    const idx = userIndices(data.users, users);
+    const b = splitIds(data.users, users);
     const f = recommendFilter(data.items, options);
     const k = Math.min(f.k, data.itemCount);
-    if (f.empty) return new BatchRecommendations(0, users, new Int32Array(0), new Float32Array(0), data.items);
+    if (f.empty) return new BatchRecommendations(0, b.known, new Int32Array(0), new Float32Array(0), data.items, b.unknown);
     const threads = intOption(options.threads, 'threads', 0, 256, 0);
-    const r = await runJob(options, (cancel, progress) => scorer.recommendBatch(idx, k, f.filterSeen, f.exclude, f.candidates, threads, cancel, progress));
-    return new BatchRecommendations(k, users, r.items, r.scores, data.items);
+    const r = await runJob(options, (cancel, progress) => scorer.recommendBatch(b.indices, k, f.filterSeen, f.exclude, f.candidates, threads, cancel, progress));
+    return new BatchRecommendations(k, b.known, r.items, r.scores, data.items, b.unknown);
   }
 
   /** The model's score for each given item (explicit models: the predicted rating). Unknown items throw. */
-  score(user: Id, items: Id[]): number[] {
+  score(user: Id, items: Id[]): Scores {
     const { data, scorer } = this.s();
-    return Array.from(scorer.score(data.users.indexOf(user), itemIndices(data.items, items)));
+    const u = data.users.indexOf(user);
+    return scoresFor(data.items, items, (idx) => scorer.score(u, idx));
   }
 
   /** Recommendations for a visitor who is not in the model, from their interactions (fold-in). */
@@ -252,11 +254,11 @@ export class ALS implements InteractionModel {
     return toList(data.items, r);
   }
 
-  /** Scores of candidate items for a visitor (fold-in). */
-  scoreFor(history: History, candidates: Id[]): number[] {
+  /** Scores of candidate items for a visitor (fold-in), aligned with `candidates` as score() is. */
+  scoreFor(history: History, candidates: Id[]): Scores {
     const { data, scorer } = this.s();
     const h = historyIndices(data.items, history);
-    return Array.from(scorer.scoreFor(h.items, h.values, itemIndices(data.items, candidates)));
+    return scoresFor(data.items, candidates, (idx) => scorer.scoreFor(h.items, h.values, idx));
   }
 
   /** The factor vector (and explicit bias) of a visitor, solved with the training equations. */

@@ -11,12 +11,13 @@ import {
   BatchRecommendations,
   candidateTest,
   historyIndices,
-  itemIndices,
   kOption,
   maskOf,
   recommendFilter,
   trainingMetadata,
-  userIndices,
+  splitIds,
+  scoresFor,
+  type Scores,
   type BatchOptions,
   type History,
   type Neighbor,
@@ -308,19 +309,20 @@ export class ContentRecommender implements Recommender {
   /** Top-k for many users of the interactions given to fit. */
   async recommendBatch(users: Id[], options: BatchOptions = {}): Promise<BatchRecommendations> {
     const profiles = this.profilesOf();
-    const rows = userIndices(this.users, users);
+    const b = splitIds(this.users, users);
     const f = recommendFilter(this.items, options);
     const k = Math.min(f.k, this.items.size);
-    if (f.empty) return new BatchRecommendations(0, users, new Int32Array(0), new Float32Array(0), this.items);
+    if (f.empty) return new BatchRecommendations(0, b.known, new Int32Array(0), new Float32Array(0), this.items, b.unknown);
     const threads = intOption(options.threads, 'threads', 0, 256, 0);
-    const r = await runJob(options, (cancel, progress) => profiles.recommendBatch(rows, k, f.filterSeen, f.exclude, f.candidates, threads, cancel, progress));
-    return new BatchRecommendations(k, users, r.items, r.scores, this.items);
+    const r = await runJob(options, (cancel, progress) => profiles.recommendBatch(b.indices, k, f.filterSeen, f.exclude, f.candidates, threads, cancel, progress));
+    return new BatchRecommendations(k, b.known, r.items, r.scores, this.items, b.unknown);
   }
 
   /** The cosine of each given item with a known user's interest vector. */
-  score(user: Id, items: Id[]): number[] {
+  score(user: Id, items: Id[]): Scores {
     const profiles = this.profilesOf();
-    return Array.from(profiles.score(this.users.indexOf(user), itemIndices(this.items, items)));
+    const u = this.users.indexOf(user);
+    return scoresFor(this.items, items, (idx) => profiles.score(u, idx));
   }
 
   async recommendForAsync(history: History, options: RecommendOptions & JobOptions = {}): Promise<Recommendation[]> {

@@ -64,6 +64,8 @@ export class BatchRecommendations {
     readonly items: Int32Array,
     readonly scores: Float32Array,
     private readonly itemIds: IdMap,
+    /** The users asked for that the model does not know (`users` holds the others, in order). */
+    readonly unknown: readonly Id[] = [],
   ) {}
   /** The recommendations of the row-th user of the batch, with ids. */
   get(row: number): Recommendation[] {
@@ -128,16 +130,49 @@ export function kOption(k: unknown, fallback = 10): number {
   return Math.min(intOption(k, 'k', 0, Number.MAX_SAFE_INTEGER, fallback), MAX_K);
 }
 
-/** The users of a batch as indices; unknown ids throw ERR_AFFINITY_UNKNOWN_ID. */
-export function userIndices(users: IdMap, ids: unknown): Int32Array {
-  if (!Array.isArray(ids)) throw badInput('users must be an array of ids');
-  return Int32Array.from(ids as Id[], (u) => users.indexOf(u, 'users'));
+/**
+ * The ids of a list (a batch's users, customers to score): the known ones as indices (in the caller's order, as the caller spelled them) and
+ * the unknown ones. List calls answer for the known ids and report the others; only single-id calls throw
+ * ERR_AFFINITY_UNKNOWN_ID. Values that are no id at all are BAD_INPUT.
+ */
+export function splitIds(map: IdMap, ids: unknown, what = 'users'): { indices: Int32Array; known: Id[]; unknown: Id[] } {
+  if (!Array.isArray(ids)) throw badInput(`${what} must be an array of ids`);
+  const indices: number[] = [];
+  const known: Id[] = [];
+  const unknown: Id[] = [];
+  for (const id of ids as unknown[]) {
+    checkId(id, what);
+    const i = map.find(id);
+    if (i < 0) unknown.push(id);
+    else indices.push(i), known.push(id);
+  }
+  return { indices: Int32Array.from(indices), known, unknown };
 }
 
-/** Candidate items as indices; unknown ids throw ERR_AFFINITY_UNKNOWN_ID. */
-export function itemIndices(items: IdMap, ids: unknown): Int32Array {
+/** Scores aligned with the items asked for: NaN where an item is unknown, and those items in `unknown`. */
+export type Scores = number[] & { readonly unknown: Id[] };
+
+/** Scores the known items of a list (as indices) and places them at their positions in the caller's list. */
+export function scoresFor(items: IdMap, ids: unknown, score: (indices: Int32Array) => ArrayLike<number>): Scores {
   if (!Array.isArray(ids)) throw badInput('items must be an array of ids');
-  return Int32Array.from(ids as Id[], (i) => items.indexOf(i, 'items'));
+  const positions: number[] = [];
+  const indices: number[] = [];
+  const unknown: Id[] = [];
+  (ids as unknown[]).forEach((id, j) => {
+    checkId(id, 'items');
+    const i = items.find(id);
+    if (i < 0) unknown.push(id);
+    else positions.push(j), indices.push(i);
+  });
+  const known = indices.length > 0 ? score(Int32Array.from(indices)) : [];
+  const out = new Array<number>(ids.length).fill(NaN);
+  positions.forEach((p, n) => (out[p] = known[n]));
+  return withUnknown(out, unknown);
+}
+
+/** A list answer with the ids it could not answer for (a non-enumerable property: the array compares and serializes as before). */
+export function withUnknown<T>(list: T[], unknown: Id[]): T[] & { readonly unknown: Id[] } {
+  return Object.defineProperty(list, 'unknown', { value: unknown, enumerable: false }) as T[] & { readonly unknown: Id[] };
 }
 
 /** The known items of a history as indices (unknown ids are ignored; the core sorts them and sums duplicates). */
@@ -217,10 +252,13 @@ export interface Recommender extends Model {
   readonly data?: Interactions;
   /** Top-k items for a known user, best first. Synchronous: for cheap models, or a scan of microseconds. */
   recommend(user: Id, options?: RecommendOptions): Recommendation[];
-  /** Top-k for many users, off the event loop. */
+  /** Top-k for many users, off the event loop. Users the model does not know are reported in `unknown`. */
   recommendBatch(users: Id[], options?: BatchOptions): Promise<BatchRecommendations>;
-  /** The model's score of each given item for a known user. Unknown ids throw. */
-  score(user: Id, items: Id[]): number[];
+  /**
+   * The model's score of each given item for a known user (an unknown user throws). Aligned with `items`:
+   * NaN for an item the model does not know, listed in `unknown`.
+   */
+  score(user: Id, items: Id[]): Scores;
   /** Recommendations for someone the model was not trained on, from their history (fold-in, content). */
   recommendFor?(history: History, options?: RecommendOptions): Recommendation[];
   /** recommendFor off the event loop. */

@@ -10,13 +10,14 @@ import {
   BatchRecommendations,
   candidateTest,
   interactionSizes,
-  itemIndices,
   kOption,
   maskOf,
   notFitted,
   recommendFilter,
   trainingMetadata,
-  userIndices,
+  splitIds,
+  scoresFor,
+  type Scores,
   type BatchOptions,
   type InteractionModel,
   type Neighbor,
@@ -126,19 +127,20 @@ abstract class NeighbourhoodModel implements InteractionModel {
   /** Top-k items for many users on native threads. */
   async recommendBatch(users: Id[], options: BatchOptions = {}): Promise<BatchRecommendations> {
     const { data, model } = this.state();
-    const indices = userIndices(data.users, users);
+    const b = splitIds(data.users, users);
     const f = recommendFilter(data.items, options);
     const k = Math.min(f.k, data.itemCount);
     const threads = intOption(options.threads, 'threads', 0, 256, 0);
-    if (f.empty) return new BatchRecommendations(0, users, new Int32Array(0), new Float32Array(0), data.items);
-    const r = await runJob(options, (cancel, progress) => model.recommendBatch(indices, k, f.filterSeen, f.exclude, f.candidates, threads, cancel, progress));
-    return new BatchRecommendations(k, users, r.items, r.scores, data.items);
+    if (f.empty) return new BatchRecommendations(0, b.known, new Int32Array(0), new Float32Array(0), data.items, b.unknown);
+    const r = await runJob(options, (cancel, progress) => model.recommendBatch(b.indices, k, f.filterSeen, f.exclude, f.candidates, threads, cancel, progress));
+    return new BatchRecommendations(k, b.known, r.items, r.scores, data.items, b.unknown);
   }
 
   /** The model's score for each of the given items (0 where no neighbour links them). Unknown items throw. */
-  score(user: Id, items: Id[]): number[] {
+  score(user: Id, items: Id[]): Scores {
     const { data, model } = this.state();
-    return Array.from(model.score(data.users.indexOf(user), itemIndices(data.items, items)));
+    const u = data.users.indexOf(user);
+    return scoresFor(data.items, items, (idx) => model.score(u, idx));
   }
 }
 

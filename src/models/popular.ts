@@ -9,11 +9,12 @@ import {
   candidateTest,
   historyIndices,
   interactionSizes,
-  itemIndices,
   notFitted,
   recommendFilter,
   trainingMetadata,
-  userIndices,
+  splitIds,
+  scoresFor,
+  type Scores,
   type BatchOptions,
   type History,
   type InteractionModel,
@@ -97,24 +98,24 @@ export class MostPopular implements InteractionModel {
 
   async recommendBatch(users: Id[], options: BatchOptions = {}): Promise<BatchRecommendations> {
     const { data } = this.s();
-    const rows = userIndices(data.users, users);
+    const b = splitIds(data.users, users);
     const f = recommendFilter(data.items, options);
     const k = Math.min(f.k, data.itemCount);
-    const items = new Int32Array(users.length * k).fill(-1);
-    const scores = new Float32Array(users.length * k);
-    rows.forEach((_, row) =>
-      this.recommend(users[row], { ...options, k }).forEach((r, j) => {
+    const items = new Int32Array(b.known.length * k).fill(-1);
+    const scores = new Float32Array(b.known.length * k);
+    b.known.forEach((user, row) =>
+      this.recommend(user, { ...options, k }).forEach((r, j) => {
         items[row * k + j] = data.items.indexOf(r.item);
         scores[row * k + j] = r.score;
       }),
     );
-    return new BatchRecommendations(k, users, items, scores, data.items);
+    return new BatchRecommendations(k, b.known, items, scores, data.items, b.unknown);
   }
 
-  score(user: Id, items: Id[]): number[] {
+  score(user: Id, items: Id[]): Scores {
     const { data, counts } = this.s();
     data.users.indexOf(user);
-    return Array.from(itemIndices(data.items, items), (i) => counts[i]);
+    return scoresFor(data.items, items, (idx) => Array.from(idx, (i) => counts[i]));
   }
 
   async save(path: string): Promise<void> {
