@@ -7,12 +7,12 @@ import { segmentCustomers } from '../analytics/segments.js';
 import { Catalog } from '../data/catalog.js';
 import type { Id } from '../data/ids.js';
 import { SECONDS_PER_DAY, Transactions } from '../data/transactions.js';
-import type { RowFilter, TransactionColumns } from '../io/transactionfile.js';
+import type { TransactionColumns } from '../io/transactionfile.js';
 import { ALS } from '../models/als.js';
 import { ContentRecommender } from '../models/content.js';
 import type { Model } from '../models/contract.js';
 import { HybridRecommender } from '../models/hybrid.js';
-import { num, progressBar, usage } from './common.js';
+import { num, progressBar, usage, whereOf } from './common.js';
 
 export const ANALYTICS_KINDS = ['segments', 'propensity', 'rules', 'content', 'hybrid'] as const;
 
@@ -22,22 +22,7 @@ export const ANALYTICS_OPTIONS = {
   horizon: { type: 'string' },
   'min-support': { type: 'string' },
   'min-lift': { type: 'string' },
-  'skip-invalid': { type: 'boolean' },
-  where: { type: 'string' },
-  delimiter: { type: 'string' },
 } as const;
-
-/** --where '{"Quantity":{"gt":0},"InvoiceNo":{"notStartsWith":"C"}}': row conditions as JSON. */
-function whereOf(v: unknown): RowFilter | undefined {
-  if (v === undefined) return undefined;
-  try {
-    const parsed = JSON.parse(String(v));
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
-    return parsed as RowFilter;
-  } catch (err) {
-    throw usage(`--where must be a JSON object of column conditions, e.g. '{"Quantity":{"gt":0}}' (${(err as Error).message})`);
-  }
-}
 
 /** --columns customer,item,time[,amount[,basket]]: header names or 0-based indices; amount may be A*B. */
 export function transactionColumns(spec: unknown): TransactionColumns {

@@ -4,7 +4,8 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { AffinityError, ErrorCode } from '../core/errors.js';
-import { Interactions } from '../data/interactions.js';
+import { Interactions, type ValueTransform } from '../data/interactions.js';
+import type { RowFilter } from '../io/transactionfile.js';
 import { ALS } from '../models/als.js';
 import type { Recommender } from '../models/contract.js';
 import { ItemKNN, UserKNN } from '../models/knn.js';
@@ -55,7 +56,23 @@ export const COMMON = {
   measure: { type: 'string' },
   weighting: { type: 'string' },
   threads: { type: 'string' },
+  'skip-invalid': { type: 'boolean' },
+  where: { type: 'string' },
+  delimiter: { type: 'string' },
+  value: { type: 'string' },
 } as const;
+
+/** --where '{"Quantity":{"gt":0},"InvoiceNo":{"notStartsWith":"C"}}': row conditions as JSON. */
+export function whereOf(v: unknown): RowFilter | undefined {
+  if (v === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(String(v));
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    return parsed as RowFilter;
+  } catch (err) {
+    throw usage(`--where must be a JSON object of column conditions, e.g. '{"Quantity":{"gt":0}}' (${(err as Error).message})`);
+  }
+}
 
 export const TRAINING = {
   factors: { type: 'string' },
@@ -77,7 +94,18 @@ export async function loadData(values: Record<string, unknown>): Promise<Interac
   const parts = values.columns ? String(values.columns).split(',') : undefined;
   const col = (s: string | undefined) => (s === undefined ? undefined : /^\d+$/.test(s) ? Number(s) : s);
   const columns = parts ? { user: col(parts[0])!, item: col(parts[1])!, value: col(parts[2]), timestamp: col(parts[3]) } : undefined;
-  return Interactions.fromFile(path, { columns, header: values.header ? true : undefined, onProgress: progressBar('reading') });
+  const data = await Interactions.fromFile(path, {
+    columns,
+    header: values.header ? true : undefined,
+    where: whereOf(values.where),
+    delimiter: values.delimiter as string | undefined,
+    skipInvalid: values['skip-invalid'] === true,
+    value: values.value as ValueTransform | undefined,
+    onProgress: progressBar('reading'),
+  });
+  if (data.skippedLines || data.filteredLines)
+    console.error(`read ${path}: ${data.skippedLines} invalid lines skipped, ${data.filteredLines} left out by --where`);
+  return data;
 }
 
 export async function trainModel(kind: string, values: Record<string, unknown>, data: Interactions): Promise<Recommender> {

@@ -9,14 +9,26 @@ import { checkId, idProblem, IdMap, internIds, type Id } from './ids.js';
 import { runJob, type JobOptions } from '../core/jobs.js';
 import { oneOf, intOption } from '../core/options.js';
 import { readNpy, writeNpy, toInt32, toFloat32 } from '../io/npy.js';
-import { writeFileAtomic } from '../io/files.js';
+import { readFirstLine, writeFileAtomic } from '../io/files.js';
+import { sniffDelimiter } from '../io/csv.js';
+import { readTransactionRows, type RowFilter } from '../io/transactionfile.js';
 
 export type DuplicatePolicy = 'sum' | 'max' | 'last';
 const DUPLICATES: readonly DuplicatePolicy[] = ['sum', 'max', 'last'];
 
+/**
+ * What a pair's stored value is: the merged values as given ('raw', the default), 1 for every pair that
+ * occurred ('binary'), the number of rows of the pair whatever their values ('count'), or log(1 + merged
+ * value) ('log1p', which damps heavy buyers; merged values must be >= 0).
+ */
+export type ValueTransform = 'raw' | 'binary' | 'count' | 'log1p';
+export const VALUE_TRANSFORMS: readonly ValueTransform[] = ['raw', 'binary', 'count', 'log1p'];
+
 export interface BuildOptions extends JobOptions {
   /** How repeated (user, item) pairs merge: add values (default), keep the largest, or keep the last. */
   duplicates?: DuplicatePolicy;
+  /** The stored value of each pair (default 'raw'); 'binary' and 'count' ignore the values and `duplicates`. */
+  value?: ValueTransform;
 }
 
 export interface FromArraysInput {
@@ -55,11 +67,19 @@ export interface FileOptions extends BuildOptions {
   delimiter?: string;
   /** Skip malformed lines (counted in `skippedLines`) instead of failing on the first one. */
   skipInvalid?: boolean;
+  /**
+   * Keep only the rows meeting these column conditions, as Transactions.fromFile (`{ Quantity: { gt: 0 } }`);
+   * rows left out are counted in `filteredLines`. Files read with `where` go through the general CSV reader
+   * (RFC 4180 quoting, sniffed delimiter) rather than the native streaming one.
+   */
+  where?: RowFilter;
 }
 
 export class Interactions {
   /** Lines skipped while reading a file with `skipInvalid`. */
   skippedLines = 0;
+  /** Lines a file's `where` conditions left out. */
+  filteredLines = 0;
 
   private constructor(
     readonly users: IdMap,
@@ -159,12 +179,14 @@ export class Interactions {
   /** Builds from dense 0-based indices (the fast path for data that is already indexed). Ids default to the indices. */
   static async fromIndices(input: FromIndicesInput, options: BuildOptions = {}): Promise<Interactions> {
     const [rows, cols] = checkShape(input.shape);
-    const duplicates = oneOf(options.duplicates, 'duplicates', DUPLICATES, 'sum');
+    const { duplicates, transform } = mergeRule(options);
     const userIds = idsFor(input.userIds, rows, 'userIds');
     const itemIds = idsFor(input.itemIds, cols, 'itemIds');
+    const values = transform === 'binary' || transform === 'count' ? null : (input.values ?? null);
     const csr = await runJob(options, (cancel, progress) =>
-      native.buildCsr(input.rows, input.cols, input.values ?? null, input.timestamps ?? null, rows, cols, duplicates, cancel, progress),
+      native.buildCsr(input.rows, input.cols, values, input.timestamps ?? null, rows, cols, duplicates, cancel, progress),
     );
+    if (transform === 'log1p') applyLog1p(csr.data);
     return new Interactions(new IdMap(userIds, 'user'), new IdMap(itemIds, 'item'), csr);
   }
 
@@ -172,15 +194,17 @@ export class Interactions {
   static async fromCSR(input: CsrInput, options: BuildOptions = {}): Promise<Interactions> {
     if (input === null || typeof input !== 'object') throw badInput('fromCSR needs { indptr, indices, data, shape }');
     const [rows, cols] = checkShape(input.shape);
-    const duplicates = oneOf(options.duplicates, 'duplicates', DUPLICATES, 'sum');
+    const { duplicates, transform } = mergeRule(options);
     const indptr = toInt32(asNpy(input.indptr, 'indptr'), 'indptr');
     const indices = toInt32(asNpy(input.indices, 'indices'), 'indices');
-    const data = toFloat32(asNpy(input.data, 'data'), 'data');
+    const given = toFloat32(asNpy(input.data, 'data'), 'data');
+    const data = transform === 'binary' || transform === 'count' ? new Float32Array(given.length).fill(1) : given;
     if (indptr.length !== rows + 1)
       throw new AffinityError(`indptr has ${indptr.length} entries; shape[0] + 1 = ${rows + 1}`, ErrorCode.DimMismatch);
     const csr = await runJob(options, (cancel, progress) =>
       native.canonicalCsr({ rows, cols, indptr, indices, data }, duplicates, cancel, progress),
     );
+    if (transform === 'log1p') applyLog1p(csr.data);
     return new Interactions(
       new IdMap(idsFor(input.userIds, rows, 'userIds'), 'user'),
       new IdMap(idsFor(input.itemIds, cols, 'itemIds'), 'item'),
@@ -197,8 +221,10 @@ export class Interactions {
     const format = oneOf(options.format, 'format', ['csv', 'tsv'] as const, /\.tsv(\.gz)?$|\.data$/i.test(path) ? 'tsv' : 'csv');
     const delimiter = options.delimiter ?? (format === 'tsv' ? '\t' : ',');
     if (typeof delimiter !== 'string' || delimiter.length !== 1) throw badInput('delimiter must be one character');
-    const header = options.header ?? (options.columns ? typeof options.columns.user === 'string' : false);
+    mergeRule(options); // bad options fail before the file is read
     const columns = options.columns ?? { user: 0, item: 1, value: 2 };
+    if (options.where !== undefined) return Interactions.fromFileWhere(path, columns, options);
+    const header = options.header ?? (options.columns ? typeof options.columns.user === 'string' : await looksLikeHeader(path, delimiter, columns));
     if (options.signal?.aborted) throw new AffinityError('the operation was cancelled', ErrorCode.Cancelled, { cause: options.signal.reason });
     const reader = new native.CsvReader({ delimiter, header, skipInvalid: options.skipInvalid ?? false, columns });
     let stream: NodeJS.ReadableStream = createReadStream(path, { highWaterMark: 1 << 20 });
@@ -231,6 +257,27 @@ export class Interactions {
       const code = e.code === 'Z_DATA_ERROR' || e.code === 'Z_BUF_ERROR' ? ErrorCode.Parse : ErrorCode.Io;
       throw new AffinityError(`${path}: ${e.message}`, code, { cause: err });
     }
+  }
+
+  /** fromFile with row conditions: the general CSV reader of purchase lines, with interactions' column roles. */
+  private static async fromFileWhere(path: string, columns: NonNullable<FileOptions['columns']>, options: FileOptions): Promise<Interactions> {
+    const named = Object.values(columns).some((c) => typeof c === 'string');
+    const rows = await readTransactionRows(
+      path,
+      {
+        columns: { customer: columns.user, item: columns.item, time: columns.timestamp, amount: columns.value },
+        where: options.where,
+        delimiter: options.delimiter,
+        header: options.header ?? (named || (await looksLikeHeader(path, options.delimiter ?? sniffDelimiter(await readFirstLine(path)), columns))),
+        skipInvalid: options.skipInvalid,
+      },
+      { customer: 'user', amount: 'value' },
+    );
+    if (rows.customers.length === 0) throw new AffinityError(`${path}: no interactions${rows.filtered ? ` (where left out all ${rows.filtered} rows)` : ''}`, ErrorCode.Parse);
+    const result = await Interactions.fromArrays({ users: rows.customers, items: rows.items, values: rows.amounts, timestamps: rows.times }, options);
+    result.skippedLines = rows.skipped;
+    result.filteredLines = rows.filtered;
+    return result;
   }
 
   /**
@@ -376,4 +423,35 @@ async function readIds(path: string): Promise<Id[] | undefined> {
     if (problem !== undefined) throw new AffinityError(`${path}: entry ${i}: ${problem}`, ErrorCode.Parse);
   });
   return ids as Id[];
+}
+
+/** How duplicates merge under a value transform: binary keeps one, count adds the ones each row stands for. */
+function mergeRule(options: BuildOptions): { duplicates: DuplicatePolicy; transform: ValueTransform } {
+  const transform = oneOf(options.value, 'value', VALUE_TRANSFORMS, 'raw');
+  const duplicates = oneOf(options.duplicates, 'duplicates', DUPLICATES, 'sum');
+  if ((transform === 'binary' || transform === 'count') && options.duplicates !== undefined && options.duplicates !== (transform === 'binary' ? 'max' : 'sum'))
+    throw badInput(`value '${transform}' decides how pairs merge; leave out duplicates ('${duplicates}')`);
+  return { duplicates: transform === 'binary' ? 'max' : transform === 'count' ? 'sum' : duplicates, transform };
+}
+
+/** log(1 + v) in place; a negative merged value (returns outweighing purchases) has no meaning there. */
+function applyLog1p(data: Float32Array): void {
+  let negative = 0;
+  for (const v of data) if (v < 0) negative++;
+  if (negative > 0) throw badInput(`value 'log1p' needs merged values >= 0, and ${negative} pairs are negative (returns?): leave those rows out with where, or use 'binary' or 'count'`);
+  for (let i = 0; i < data.length; i++) data[i] = Math.log1p(data[i]);
+}
+
+/**
+ * Whether a headerless-by-default file starts with a header: its value column does not read as a number,
+ * or its user and item fields are the names saveCsv (and `affinity generate --format csv`) writes.
+ */
+async function looksLikeHeader(path: string, delimiter: string, columns: NonNullable<FileOptions['columns']>): Promise<boolean> {
+  const first = await readFirstLine(path).catch(() => '');
+  if (first === '') return false;
+  const fields = first.replace(/^\uFEFF/, '').split(delimiter).map((f) => f.trim().replace(/^"(.*)"$/, '$1'));
+  const at = (c: string | number | undefined) => (typeof c === 'number' ? fields[c] : undefined);
+  if (/^user(_?id)?$/i.test(at(columns.user) ?? '') && /^item(_?id)?$/i.test(at(columns.item) ?? '')) return true;
+  const value = at(columns.value);
+  return value !== undefined && value !== '' && !Number.isFinite(Number(value));
 }

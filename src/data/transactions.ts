@@ -54,9 +54,10 @@ export class Transactions {
    */
   static async fromFile(path: string, options: TransactionFileOptions): Promise<Transactions & { skipped: number; filtered: number }> {
     if (options === null || typeof options !== 'object') throw badInput('fromFile needs { columns: { customer, item, time, ... } }');
+    if (options.columns?.time === undefined) throw badInput('columns must name customer, item and time (and optionally amount, quantity, price and basket)');
     const r = await readTransactionRows(path, options);
     if (r.customers.length === 0) throw new AffinityError(`${path}: no purchase lines${r.filtered ? ` (where left out all ${r.filtered})` : ''}`, ErrorCode.Parse);
-    const tx = Transactions.fromArrays({ customers: r.customers, items: r.items, timestamps: r.times, amounts: r.amounts, baskets: r.baskets });
+    const tx = Transactions.fromArrays({ customers: r.customers, items: r.items, timestamps: r.times!, amounts: r.amounts, baskets: r.baskets });
     return Object.assign(tx, { skipped: r.skipped, filtered: r.filtered });
   }
 

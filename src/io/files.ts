@@ -2,7 +2,8 @@
 // the one reader of small text exports (catalogues, purchase lines).
 import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
+import { createGunzip, gunzip } from 'node:zlib';
+import { createReadStream } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AffinityError, ErrorCode } from '../core/errors.js';
@@ -84,4 +85,32 @@ export async function readTextFile(path: string): Promise<string> {
   } catch (err) {
     throw new AffinityError(`${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, ErrorCode.Io, { cause: err });
   }
+}
+
+/** The first line of a text file (gzip by magic bytes), read from its first 64 KiB; '' for an empty file. */
+export async function readFirstLine(path: string): Promise<string> {
+  const head = await open(path, 'r').then(async (f) => {
+    try {
+      const buffer = Buffer.alloc(2);
+      await f.read(buffer, 0, 2, 0);
+      return buffer;
+    } finally {
+      await f.close();
+    }
+  });
+  let stream: NodeJS.ReadableStream = createReadStream(path, { end: 65535 });
+  if (head[0] === 0x1f && head[1] === 0x8b) stream = stream.pipe(createGunzip());
+  let text = '';
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      text += chunk.toString('utf8');
+      if (text.includes('\n') || text.length >= 65536) break;
+    }
+  } catch (err) {
+    // A gzip stream cut at 64 KiB ends early; what was decoded up to there is enough for one line.
+    if ((err as NodeJS.ErrnoException).code !== 'Z_BUF_ERROR' || text === '') throw err;
+  } finally {
+    (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+  }
+  return text.split(/\r?\n/, 1)[0] ?? '';
 }

@@ -8,7 +8,8 @@ import { readTextFile } from './files.js';
 export interface TransactionColumns {
   customer: string | number;
   item: string | number;
-  time: string | number;
+  /** Required for purchase lines (Transactions); optional when interactions are read through this reader. */
+  time?: string | number;
   /** The line's spend. Default: quantity × price when both are given, else 1. */
   amount?: string | number;
   quantity?: string | number;
@@ -50,7 +51,8 @@ export interface TransactionFileOptions {
 export interface TransactionRows {
   customers: string[];
   items: string[];
-  times: number[];
+  /** Absent when no time column was named. */
+  times?: number[];
   amounts: number[];
   baskets?: string[];
   /** Rows skipped with skipInvalid, and the first reasons. */
@@ -69,10 +71,16 @@ export function parseTime(text: string): number {
   return Number.isFinite(ms) ? ms / 1000 : NaN;
 }
 
-export async function readTransactionRows(path: string, options: TransactionFileOptions): Promise<TransactionRows> {
+/** What the roles are called in messages (interactions call customer "user" and amount "value"). */
+export interface RoleNames {
+  customer: string;
+  amount: string;
+}
+
+export async function readTransactionRows(path: string, options: TransactionFileOptions, roles: RoleNames = { customer: 'customer', amount: 'amount' }): Promise<TransactionRows> {
   const { columns } = options;
-  if (columns === null || typeof columns !== 'object' || columns.customer === undefined || columns.item === undefined || columns.time === undefined)
-    throw badInput('columns must name customer, item and time (and optionally amount and basket)');
+  if (columns === null || typeof columns !== 'object' || columns.customer === undefined || columns.item === undefined)
+    throw badInput(`columns must name ${roles.customer} and item`);
   const text = await readTextFile(path);
   const rows = parseCsv(text, options.delimiter ?? sniffDelimiter(text), path);
   const named = Object.values(columns).some((c) => typeof c === 'string' && !/^\d+$/.test(c));
@@ -84,14 +92,14 @@ export async function readTransactionRows(path: string, options: TransactionFile
     if (i < 0) throw new AffinityError(`${path}:1: no column ${JSON.stringify(c)} for ${what}${columnHint(String(c), names)}`, ErrorCode.Parse);
     return i;
   };
-  const ci = index(columns.customer, 'customer');
+  const ci = index(columns.customer, roles.customer);
   const ii = index(columns.item, 'item');
-  const ti = index(columns.time, 'time');
+  const ti = columns.time === undefined ? -1 : index(columns.time, 'time');
   const amountSpec = columns.amount ?? (columns.quantity !== undefined && columns.price !== undefined ? `${columns.quantity}*${columns.price}` : columns.quantity);
-  const amount = amountSpec === undefined ? [] : String(amountSpec).split('*').map((c) => index(c.trim(), 'amount'));
+  const amount = amountSpec === undefined ? [] : String(amountSpec).split('*').map((c) => index(c.trim(), roles.amount));
   const bi = columns.basket === undefined ? -1 : index(columns.basket, 'basket');
   const tests = Object.entries(options.where ?? {}).map(([column, condition]) => rowTest(index(column, `where.${column}`), column, condition));
-  const out: TransactionRows = { customers: [], items: [], times: [], amounts: [], baskets: bi >= 0 ? [] : undefined, skipped: 0, filtered: 0, problems: [] };
+  const out: TransactionRows = { customers: [], items: [], times: ti >= 0 ? [] : undefined, amounts: [], baskets: bi >= 0 ? [] : undefined, skipped: 0, filtered: 0, problems: [] };
   const widest = Math.max(ci, ii, ti, bi, ...amount);
   for (const { fields, line } of rows) {
     if (tests.length > 0 && fields.length > widest && !tests.every((t) => t(fields))) {
@@ -99,10 +107,10 @@ export async function readTransactionRows(path: string, options: TransactionFile
       continue;
     }
     const problem =
-      fields.length <= widest ? `${fields.length} fields, column ${widest} is needed` : fields[ci].trim() === '' ? 'no customer' : fields[ii].trim() === '' ? 'no item' : undefined;
-    const time = problem ? NaN : parseTime(fields[ti]);
+      fields.length <= widest ? `${fields.length} fields, column ${widest} is needed` : fields[ci].trim() === '' ? `no ${roles.customer}` : fields[ii].trim() === '' ? 'no item' : undefined;
+    const time = problem ? NaN : ti < 0 ? 0 : parseTime(fields[ti]);
     const value = problem ? NaN : amount.reduce((p, a) => p * Number(fields[a]), 1);
-    const why = problem ?? (!Number.isFinite(time) ? `unreadable time ${JSON.stringify(fields[ti])}` : !Number.isFinite(value) ? 'unreadable amount' : undefined);
+    const why = problem ?? (!Number.isFinite(time) ? `unreadable time ${JSON.stringify(fields[ti])}` : !Number.isFinite(value) ? `unreadable ${roles.amount}` : undefined);
     if (why !== undefined) {
       if (!options.skipInvalid) throw new AffinityError(`${path}:${line}: ${why} (skipInvalid skips such rows)`, ErrorCode.Parse);
       out.skipped++;
@@ -111,7 +119,7 @@ export async function readTransactionRows(path: string, options: TransactionFile
     }
     out.customers.push(fields[ci].trim());
     out.items.push(fields[ii].trim());
-    out.times.push(time);
+    out.times?.push(time);
     out.amounts.push(value);
     out.baskets?.push(fields[bi].trim());
   }
