@@ -31,4 +31,19 @@ describe('the package', () => {
       .map(([path, p]) => `${path} wants node ${p.engines!.node}`);
     expect(wanting).toEqual([]);
   });
+
+  it("a strict consumer (skipLibCheck false, exactOptionalPropertyTypes) type-checks both entry points, without the schema library's declarations", async () => {
+    // @ts-expect-error: a plain .mjs helper shared with bench/typecheck.ts, without declarations
+    const { consumerProject, tscPath } = await import('../scripts/consumer-project.mjs');
+    const dir: string = await consumerProject();
+    try {
+      const run = (...args: string[]) => promisify(execFile)(process.execPath, [tscPath, '-p', dir, ...args], { encoding: 'utf8' });
+      await run().catch((err: { stdout?: string }) => expect.fail(`the consumer does not type-check:\n${err.stdout}`));
+      const files = (await run('--listFilesOnly')).stdout.trim().split('\n');
+      expect(files.some((f) => f.includes('/dist/src/server/plugin.d.ts'))).toBe(true);
+      expect(files.filter((f) => /node_modules\/(typebox|@sinclair|@fastify\/type-provider-typebox)\//.test(f))).toEqual([]);
+    } finally {
+      await import('node:fs/promises').then((fs) => fs.rm(dir, { recursive: true, force: true }));
+    }
+  }, 60_000);
 });

@@ -5,13 +5,13 @@ import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
+import type { WithAffinity } from '../src/server/index.js';
 import { buildApp } from '../src/server/app.js';
 import { curlOf, demoRequests, prepareDemo } from '../src/server/demo.js';
 import type { DemoShop } from '../src/data/synthetic.js';
 import type { PropensityScorer } from '../src/index.js';
 
-let app: FastifyInstance;
+let app: WithAffinity;
 let dir: string;
 let shop: DemoShop;
 let models: Record<string, string>;
@@ -75,7 +75,7 @@ describe('the demo, served from its files', () => {
 
 describe('propensity from purchase lines', () => {
   it("scores a customer's lines with the stored recipe as their stored row scores", async () => {
-    const scorer = app.registry.byName('propensity').model as PropensityScorer;
+    const scorer = app.affinity.registry.byName('propensity').model as PropensityScorer;
     const cutoff = scorer.dataset.recipe.cutoff;
     const tx = shop.transactions;
     const customer = scorer.dataset.customers.ids[3];

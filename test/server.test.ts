@@ -2,14 +2,14 @@ import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { mkdtemp, rm, writeFile, copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { WithAffinity } from '../src/server/index.js';
 import { ALS, Interactions, ItemKNN } from '../src/index.js';
 import { buildApp } from '../src/server/app.js';
 import { ModelRegistry } from '../src/server/registry.js';
 import { tokenMatches } from '../src/server/routes/models.js';
 
 let dir: string;
-let app: FastifyInstance;
+let app: WithAffinity;
 let data: Interactions;
 const TOKEN = 'secret-token';
 
@@ -48,7 +48,7 @@ describe('scoring endpoints', () => {
   });
 
   it('concurrent plain requests are batched and answer exactly what single calls do', async () => {
-    const model = app.registry.get('als').model as ALS;
+    const model = app.affinity.registry.get('als').model as ALS;
     const users = Array.from({ length: 30 }, (_, i) => `u${i}`);
     const replies = await Promise.all(users.map((user, i) => post('/v1/recommend', { user, k: 1 + (i % 7) })));
     replies.forEach((r, i) => expect(r.json().items).toEqual(model.recommend(users[i], { k: 1 + (i % 7) })));
@@ -216,15 +216,15 @@ describe('load and shutdown', () => {
     const inFlight = s.inject({ method: 'POST', url: '/v1/recommend/batch', payload: { users: ['u1', 'u2', 'u3'] } });
     await untilStarted(started, 1);
     // Readiness follows the server's state; close() sets it (preClose), serve() sets it unreadyMs earlier.
-    s.affinity.closing = true;
+    s.affinity.state.closing = true;
     const ready = await s.inject({ url: '/health/ready' });
     expect(ready.statusCode).toBe(503);
     expect(ready.headers['retry-after']).toBe('1');
     expect(ready.json()).toEqual({ status: 'closing', models: 1 });
-    s.affinity.closing = false;
+    s.affinity.state.closing = false;
     const closing = s.close();
     await new Promise((r) => setTimeout(r, 20));
-    expect(s.affinity.closing).toBe(true);
+    expect(s.affinity.state.closing).toBe(true);
     release();
     expect((await inFlight).statusCode).toBe(200);
     await closing;

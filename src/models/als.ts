@@ -19,6 +19,7 @@ import {
   scoresFor,
   type Scores,
   type BatchOptions,
+  type Explanation,
   type History,
   type InteractionModel,
   type Neighbor,
@@ -27,6 +28,7 @@ import {
   type RecommendOptions,
   type TrainingMetadata,
 } from './contract.js';
+export type { Explanation } from './contract.js';
 import { fromFile, saveParts, interactionDims, interactionParts, interactionsFromFile, optionsOf } from './parts.js';
 
 /** The largest factor or bias a model file may hold: beyond it, dot products of up to 1024 factors overflow float32 into NaN scores. */
@@ -59,13 +61,6 @@ export interface FitOptions extends JobOptions {
   onIteration?: (iteration: number, loss: number) => void;
 }
 
-export interface Explanation {
-  item: Id;
-  /** The score this explanation accounts for (the fold-in score, without global mean and item bias). */
-  score: number;
-  /** Past items by the size of their contribution; shares sum to 1. */
-  contributions: { item: Id; contribution: number; share: number }[];
-}
 
 export function resolveAlsOptions(o: AlsOptions = {}): NativeAlsOptions {
   if (o === null || typeof o !== 'object') throw badInput('options must be an object');

@@ -240,6 +240,15 @@ export interface Model {
   save(path: string): Promise<void>;
 }
 
+/** Why a model scores an item for a user: the past items behind the score. */
+export interface Explanation {
+  item: Id;
+  /** The score this explanation accounts for (the fold-in score, without global mean and item bias). */
+  score: number;
+  /** Past items by the size of their contribution; shares sum to 1. */
+  contributions: { item: Id; contribution: number; share: number }[];
+}
+
 /**
  * A model that ranks items for users. The optional members are capabilities: a caller checks for the
  * method, not for a class.
@@ -263,6 +272,8 @@ export interface Recommender extends Model {
   recommendFor?(history: History, options?: RecommendOptions): Recommendation[];
   /** recommendFor off the event loop. */
   recommendForAsync?(history: History, options?: RecommendOptions & JobOptions): Promise<Recommendation[]>;
+  /** The user's past items that drive the score of `item`, largest first (k of them, default 10). */
+  explain?(user: Id, item: Id, options?: { k?: number }): Explanation;
   /** Most similar items / users (these may scan the catalogue, hence async). */
   similarItemsAsync?(item: Id, options?: NeighborOptions & JobOptions): Promise<Neighbor[]>;
   similarUsersAsync?(user: Id, options?: { k?: number } & JobOptions): Promise<Neighbor[]>;

@@ -1,7 +1,10 @@
-// affinity/server: the scoring service for embedding in your own process.
-export { buildApp, EngineGate, type AppOptions } from './app.js';
+// affinity/server: the scoring service, as a Fastify plugin for your app or a server of its own.
+export { affinity, type AffinityOptions } from './plugin.js';
+export { affinityOf, type AffinityContext, type ServerState, type WithAffinity } from './context.js';
+export { buildApp, type AppOptions } from './app.js';
+export { EngineGate } from './gate.js';
 export { serve, type ServeOptions } from './main.js';
 export { ModelRegistry, type ModelEntry, type ModelKind, type ReloadEvent } from './registry.js';
 export { resolveId } from '../data/ids.js';
-export { LIMITS } from './schemas.js';
-export type { AnalyticsModels } from './routes/analytics.js';
+export { LIMITS } from './limits.js';
+export type { AnalyticsModels } from './analytics-models.js';

@@ -1,8 +1,8 @@
 // serve(): buildApp + listen, graceful shutdown on SIGTERM/SIGINT, hot reload of every model on SIGHUP.
 import closeWithGrace from 'close-with-grace';
-import type { FastifyInstance } from 'fastify';
 import { setThreads } from '../index.js';
 import { buildApp, type AppOptions } from './app.js';
+import type { WithAffinity } from './context.js';
 
 export interface ServeOptions extends AppOptions {
   port?: number;
@@ -22,7 +22,7 @@ export interface ServeOptions extends AppOptions {
   threads?: number;
 }
 
-export async function serve(options: ServeOptions = {}): Promise<FastifyInstance> {
+export async function serve(options: ServeOptions = {}): Promise<WithAffinity> {
   if (options.threads !== undefined) setThreads(options.threads);
   const app = await buildApp({ logger: options.logger ?? { level: process.env.LOG_LEVEL ?? 'info', redact: ['req.headers.authorization'] }, ...options });
   await app.listen({ port: options.port ?? 8080, host: options.host ?? '0.0.0.0' });
@@ -30,16 +30,17 @@ export async function serve(options: ServeOptions = {}): Promise<FastifyInstance
   closeWithGrace({ delay: options.graceMs ?? 10_000, skip: ['SIGHUP'] }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
     else app.log.info({ signal }, 'shutting down: draining requests');
-    app.affinity.closing = true;
+    app.affinity.state.closing = true;
     if (options.unreadyMs) await new Promise((r) => setTimeout(r, options.unreadyMs));
     await app.close();
   });
   process.on('SIGHUP', () => {
-    for (const entry of app.registry.list()) {
+    const { registry } = app.affinity;
+    for (const entry of registry.list()) {
       if (!entry.path) continue;
-      app.registry.reload(entry.name).catch(() => {}); // reported through the registry's onReload
+      registry.reload(entry.name).catch(() => {}); // reported through the registry's onReload
     }
-    if (app.registry.catalog?.path) app.registry.reloadCatalog().catch(() => {});
+    if (registry.catalog?.path) registry.reloadCatalog().catch(() => {});
   });
   return app;
 }

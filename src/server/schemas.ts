@@ -4,10 +4,10 @@
 // a field added to a domain type would vanish from responses. Each reply schema is therefore tied to the
 // domain type it carries: `Same<Static<schema>, DomainType>` below fails to compile when the two differ.
 import { Type, type Static } from 'typebox';
-import { MAX_ID_LENGTH } from '../data/ids.js';
 import type { Recommendation, Neighbor, TrainingMetadata } from '../models/contract.js';
 import type { Attributes } from '../data/catalog.js';
 import { FILTER_LIMITS } from '../data/filter.js';
+import { LIMITS } from './limits.js';
 
 /** A domain answer with the catalogue attributes a request may add. */
 type Attributed<T> = Flat<T & { attributes?: Attributes }>;
@@ -17,7 +17,7 @@ import type { PropensityResult } from '../analytics/churn.js';
 import type { SegmentProfile } from '../analytics/segments.js';
 
 /** Request caps. Ids follow the engine's one id rule (data/ids.ts), so every id a model holds can be asked about and answered. */
-export const LIMITS = { k: 1000, batchUsers: 1000, listItems: 1000, idLength: MAX_ID_LENGTH, value: 1e6 } as const;
+export { LIMITS };
 
 export const Id = Type.Union([Type.String({ minLength: 1, maxLength: LIMITS.idLength }), Type.Number()], { description: 'A user or item id' });
 const IdList = Type.Array(Id, { maxItems: LIMITS.listItems });
@@ -128,10 +128,36 @@ export const ModelQuery = Type.Object({ model: ModelQueryName }, { additionalPro
 export const ReloadParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }) });
 export const HealthReply = Type.Object({ status: Type.String(), models: Type.Optional(Type.Integer()) });
 
-/** A response schema for every status a route can answer. */
-export function replies<T>(ok: T) {
-  return { 200: ok, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 422: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse };
+/**
+ * The statuses each kind of route can answer besides 200: every route 500 and 503 (busy, overloaded,
+ * shutting down); a request with a body also 400 (schema, unknown attribute), 404 (unknown model or id),
+ * 413 (body too large), 415 (not JSON) and 422 (values the engine rejects, a capability the model lacks);
+ * admin routes 401 (wrong token), 403 (admin disabled), 404 (unknown model) and 422 (a file that does not load).
+ */
+const STATUSES = {
+  read: [500, 503],
+  query: [400, 404, 413, 415, 422, 500, 503],
+  admin: [401, 403, 404, 413, 415, 422, 500, 503],
+} as const;
+export type RouteKind = keyof typeof STATUSES;
+type ErrorReplies = Record<(typeof STATUSES)[RouteKind][number], typeof ErrorResponse>;
+
+/** A response schema for exactly the statuses a route of this kind can answer. */
+export function replies<T>(ok: T, kind: RouteKind = 'query'): { 200: T } & ErrorReplies {
+  return Object.assign({ 200: ok }, Object.fromEntries(STATUSES[kind].map((s) => [s, ErrorResponse]))) as { 200: T } & ErrorReplies;
 }
+
+export const ExplainBody = Type.Object(
+  { model: Type.Optional(ModelName), user: Id, item: Id, k: Type.Optional(K) },
+  { additionalProperties: false },
+);
+export const ExplainReply = Type.Object({
+  ...Served,
+  user: Id,
+  item: Id,
+  score: Type.Number(),
+  contributions: Type.Array(Type.Object({ item: Id, contribution: Type.Number(), share: Type.Number() })),
+});
 
 // Marketing analytics.
 export const SegmentParams = Type.Object({ user: Type.String({ minLength: 1, maxLength: LIMITS.idLength }) });

@@ -13,18 +13,10 @@ import { ContentRecommender } from '../../models/content.js';
 import { HybridRecommender } from '../../models/hybrid.js';
 import { catalogView } from '../catalog.js';
 import { partition } from '../lists.js';
-import type { EngineDeps } from '../plugins/engine.js';
+import type { AffinityContext } from '../context.js';
 import type { ModelRegistry } from '../registry.js';
+export type { AnalyticsModels } from '../analytics-models.js';
 import * as S from '../schemas.js';
-
-/** In-memory analytics models for buildApp({ analytics }): each is served under its key as its name. */
-export interface AnalyticsModels {
-  segments?: Segmentation;
-  propensity?: PropensityScorer;
-  rules?: CoPurchaseRules;
-  content?: ContentRecommender;
-  hybrid?: HybridRecommender;
-}
 
 /** The model of a kind a request asks for, typed by its class. */
 function modelOf<T>(registry: ModelRegistry, cls: { kind: string; prototype: T }, name: string | undefined): { name: string; model: T } {
@@ -52,7 +44,7 @@ function coldStartRequest(body: ColdStart, items: IdMap, filter: ItemFilter | un
   return { options, history };
 }
 
-export const analyticsRoutes: FastifyPluginAsyncTypebox<EngineDeps> = async (app, { registry, engine, metrics }) => {
+export const analyticsRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async (app, { registry, engine, metrics }) => {
   app.get(
     '/segments/:user',
     { schema: { tags: ['analytics'], operationId: 'segmentOf', params: S.SegmentParams, querystring: S.ModelQuery, response: S.replies(S.SegmentReply) } },

@@ -5,7 +5,7 @@ import { AffinityError, ErrorCode } from '../../core/errors.js';
 import type { FastifyRequest } from 'fastify';
 import type { IdMap } from '../../data/ids.js';
 import type { Model } from '../../models/contract.js';
-import type { EngineDeps } from '../plugins/engine.js';
+import type { AffinityContext } from '../context.js';
 import * as S from '../schemas.js';
 
 /** Constant-time comparison (hashing first, so the lengths leak nothing either). */
@@ -21,7 +21,7 @@ function sizesOf(model: Model): { users?: number; items?: number } {
   return { users: (m.users ?? m.customers ?? m.dataset?.customers ?? m.collaborative?.users)?.size, items: (m.items ?? m.content?.items)?.size };
 }
 
-export const modelRoutes: FastifyPluginAsyncTypebox<EngineDeps> = async (app, { registry, state }) => {
+export const modelRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async (app, { registry, state }) => {
   const info = () =>
     registry.list().map((e) => ({
       name: e.name,
@@ -37,7 +37,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<EngineDeps> = async (app, { 
     return c && { version: c.version, products: c.catalog.size, attributes: c.catalog.attributes, loadedAt: c.loadedAt.toISOString(), reloadable: c.path !== undefined };
   };
 
-  app.get('/models', { schema: { tags: ['models'], operationId: 'listModels', response: S.replies(S.ModelsReply) } }, async () => ({ models: info(), catalog: catalogInfo() }));
+  app.get('/models', { schema: { tags: ['models'], operationId: 'listModels', response: S.replies(S.ModelsReply, 'read') } }, async () => ({ models: info(), catalog: catalogInfo() }));
 
   const admin = async (request: FastifyRequest) => {
     const expected = state.adminToken;
@@ -50,14 +50,14 @@ export const modelRoutes: FastifyPluginAsyncTypebox<EngineDeps> = async (app, { 
 
   app.post(
     '/models/:name/reload',
-    { schema: { tags: ['models'], operationId: 'reloadModel', params: S.ReloadParams, response: S.replies(S.ModelInfo) }, preHandler: admin },
+    { schema: { tags: ['models'], operationId: 'reloadModel', params: S.ReloadParams, response: S.replies(S.ModelInfo, 'admin') }, preHandler: admin },
     async (request) => {
       await registry.reload(request.params.name);
       return info().find((m) => m.name === request.params.name)!;
     },
   );
 
-  app.post('/catalog/reload', { schema: { tags: ['models'], operationId: 'reloadCatalog', response: S.replies(S.CatalogInfo) }, preHandler: admin }, async () => {
+  app.post('/catalog/reload', { schema: { tags: ['models'], operationId: 'reloadCatalog', response: S.replies(S.CatalogInfo, 'admin') }, preHandler: admin }, async () => {
     await registry.reloadCatalog();
     return catalogInfo()!;
   });

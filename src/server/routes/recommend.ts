@@ -10,7 +10,8 @@ import type { Attributes } from '../../data/catalog.js';
 import { catalogView } from '../catalog.js';
 import { partition } from '../lists.js';
 import { batcherFor } from '../batcher.js';
-import type { EngineDeps, Reservation } from '../plugins/engine.js';
+import type { AffinityContext } from '../context.js';
+import type { Reservation } from '../gate.js';
 import type { ModelEntry } from '../registry.js';
 import * as S from '../schemas.js';
 
@@ -87,7 +88,7 @@ async function* batchJson(
   yield `],"unknown":${JSON.stringify(unknown)}}`;
 }
 
-export const recommendRoutes: FastifyPluginAsyncTypebox<EngineDeps> = async (app, { registry, engine, metrics }) => {
+export const recommendRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async (app, { registry, engine, metrics }) => {
   const served = (e: ModelEntry) => ({ model: e.name, version: e.version });
 
   app.post('/recommend', { schema: { tags: ['recommend'], operationId: 'recommend', body: S.RecommendBody, response: S.replies(S.RecommendReply) } }, async (request, reply) => {
@@ -167,6 +168,16 @@ export const recommendRoutes: FastifyPluginAsyncTypebox<EngineDeps> = async (app
     const { found, asked, unknown } = partition(entry.model.items, request.body.items);
     const scores = found.length > 0 ? await engine.run(`${entry.kind}.score`, () => entry.model.score(user, found)) : [];
     return { ...served(entry), user: request.body.user, scores: asked.map((item, j) => ({ item, score: scores[j] })), unknown };
+  });
+
+  app.post('/explain', { schema: { tags: ['recommend'], operationId: 'explain', body: S.ExplainBody, response: S.replies(S.ExplainReply) } }, async (request) => {
+    const entry = registry.get(request.body.model);
+    const model = entry.model;
+    if (!model.explain) throw unsupported(entry, 'has no explanations');
+    const user = known(entry, model.users, 'user', request.body.user);
+    const item = known(entry, model.items, 'item', request.body.item);
+    const why = await engine.run(`${entry.kind}.explain`, () => model.explain!(user, item, { k: request.body.k ?? 10 }));
+    return { ...served(entry), user: request.body.user, item: request.body.item, score: why.score, contributions: why.contributions };
   });
 
   app.post('/similar/items', { schema: { tags: ['recommend'], operationId: 'similarItems', body: S.SimilarItemsBody, response: S.replies(S.SimilarReply) } }, async (request) => {

@@ -1,9 +1,6 @@
-// The engine plugin: the model registry, metrics, the concurrency gate and the server's state, declared
-// once as decorators (fastify-plugin, so they reach the root), with the shutdown hooks that belong to them.
-import fp from 'fastify-plugin';
-import { AffinityError, ErrorCode } from '../../core/errors.js';
-import type { Metrics } from '../metrics.js';
-import type { ModelRegistry } from '../registry.js';
+// The engine gate: a bound on engine calls and on the result slots large answers hold at once.
+import { AffinityError, ErrorCode } from '../core/errors.js';
+import type { Metrics } from './metrics.js';
 
 /**
  * Counts engine calls in flight and refuses new ones (503) past the limit, so work cannot pile up. Large
@@ -66,47 +63,3 @@ export interface Reservation {
   shrink(cost: number): void;
   release(): void;
 }
-
-/** What the server knows of itself: shutting down, and the admin token (admin routes are off without one). */
-export interface ServerState {
-  closing: boolean;
-  readonly adminToken?: string;
-}
-
-/** What route modules are given through `register` options. */
-export interface EngineDeps {
-  registry: ModelRegistry;
-  engine: EngineGate;
-  state: ServerState;
-  metrics: Metrics;
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    registry: ModelRegistry;
-    metrics: Metrics;
-    engine: EngineGate;
-    affinity: ServerState;
-  }
-}
-
-export interface EnginePluginOptions extends EngineDeps {
-  /** How long shutdown waits for engine calls in flight (ms). */
-  drainMs: number;
-}
-
-export const enginePlugin = fp<EnginePluginOptions>(
-  async (app, { registry, metrics, engine, state, drainMs }) => {
-    app.decorate('registry', registry);
-    app.decorate('metrics', metrics);
-    app.decorate('engine', engine);
-    app.decorate('affinity', state);
-    app.addHook('preClose', async () => {
-      state.closing = true; // readiness turns 503 first
-    });
-    app.addHook('onClose', async () => {
-      await engine.drain(drainMs);
-    });
-  },
-  { name: 'affinity-engine', fastify: '5.x', decorators: {} },
-);

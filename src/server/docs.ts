@@ -1,0 +1,102 @@
+// What the OpenAPI document says of each operation: a summary, a description and a request example. Kept
+// beside each other so the API reads as one document; the plugin applies them as routes are added, and
+// refuses a route that has none (a test checks the generated document).
+
+export interface OperationDoc {
+  summary: string;
+  description: string;
+  /** A request body that works against the demo (`npm start`). */
+  example?: Record<string, unknown>;
+  /** Admin routes: a bearer token (AFFINITY_ADMIN_TOKEN). */
+  admin?: true;
+}
+
+const LIST = 'Ids the model does not know are left out of the results and listed in `unknown`; the list never fails on them.';
+
+export const OPERATION_DOCS: Record<string, OperationDoc> = {
+  recommend: {
+    summary: 'Recommendations for a known user',
+    description: 'Top-k items for a user the model was trained on, best first; `filter` applies catalogue conditions inside the scan and `fields` returns catalogue attributes. `fallback: "popular"` answers an unknown user with the most popular items instead of 404.',
+    example: { user: 'c1', k: 5, filter: { inStock: true }, fields: ['title', 'price'] },
+  },
+  recommendBatch: {
+    summary: 'Recommendations for many users',
+    description: `Top-k items for up to 1000 users in one call, computed on the engine's threads and streamed. ${LIST}`,
+    example: { users: ['c1', 'c2', 'new-customer'], k: 5 },
+  },
+  recommendAnonymous: {
+    summary: 'Recommendations for a visitor from their items',
+    description: 'Folds in a visitor the model has never seen from the items they viewed or bought (and optional weights); unknown items are ignored.',
+    example: { items: ['p1', 'p7'], k: 5 },
+  },
+  score: {
+    summary: "A user's scores for given items",
+    description: `The model's score of each listed item for a known user (an unknown user is 404). ${LIST}`,
+    example: { user: 'c1', items: ['p1', 'p2', 'new-sku'] },
+  },
+  explain: {
+    summary: 'Why an item is recommended to a user',
+    description: "The user's past items that drive the model's score of the item, with each one's contribution and share of the score (ALS models).",
+    example: { user: 'c1', item: 'p3', k: 5 },
+  },
+  similarItems: {
+    summary: 'Items similar to an item',
+    description: "The item's nearest neighbours in the model (factor cosine for ALS, the similarity matrix for ItemKNN), with catalogue filters.",
+    example: { item: 'p1', k: 5 },
+  },
+  similarUsers: {
+    summary: 'Users similar to a user',
+    description: "The user's nearest neighbours in the model (UserKNN and ALS).",
+    example: { user: 'c1', k: 5 },
+  },
+  segmentOf: {
+    summary: "A customer's segment",
+    description: 'The segment a customer falls in and that segment’s profile (size, recency, frequency, spend, top items and categories). An unknown customer is 404.',
+  },
+  segmentsOf: {
+    summary: 'Segments of many customers',
+    description: `The segment of each listed customer, with each segment's profile once. ${LIST}`,
+    example: { customers: ['c1', 'c2', 'nobody'] },
+  },
+  propensity: {
+    summary: 'Churn (or other) propensity of customers',
+    description: `Probabilities from a propensity model with the largest feature attributions, for customers the model has rows for (${LIST.toLowerCase()}) or for purchase-line histories scored with the model's feature recipe.`,
+    example: { customers: ['c1', 'c2'], attributions: 3 },
+  },
+  alsoBought: {
+    summary: 'Items bought together with given items',
+    description: 'Co-purchase rules for a basket: items with their confidence, lift and support, and the basket item each one comes from.',
+    example: { items: ['p1'], k: 5 },
+  },
+  contentRecommend: {
+    summary: 'Content-based recommendations',
+    description: 'Items like the ones a user (or a visitor, from their items) interacted with, by product text and categories; works for items nobody bought yet.',
+    example: { items: ['p1', 'p2'], k: 5 },
+  },
+  contentSimilar: {
+    summary: 'Items similar by content',
+    description: "An item's nearest neighbours by product text and categories.",
+    example: { item: 'p1', k: 5 },
+  },
+  hybridRecommend: {
+    summary: 'Hybrid content and collaborative recommendations',
+    description: 'A blend of a content model and a collaborative one: new items and new users lean on content, the others on behaviour.',
+    example: { user: 'c1', k: 5 },
+  },
+  listModels: {
+    summary: 'The models and catalogue served',
+    description: 'Each model with its kind, version (counts reloads), sizes, load time and training metadata; the catalogue with its version and attributes.',
+  },
+  reloadModel: {
+    summary: 'Reload a model from its file',
+    description: 'Loads and checks the file off to the side, then swaps it in; requests in flight finish on the old version. A file that does not load keeps the old one (422).',
+    admin: true,
+  },
+  reloadCatalog: {
+    summary: 'Reload the product catalogue',
+    description: 'Reads the catalogue file again and swaps it in; a file that does not parse keeps the old one (422).',
+    admin: true,
+  },
+  live: { summary: 'Liveness probe', description: 'Answers 200 while the process runs, even under load shedding: an overloaded process is alive.' },
+  ready: { summary: 'Readiness probe', description: 'Answers 200 while models are loaded and the server is not shutting down, else 503 with Retry-After.' },
+};
