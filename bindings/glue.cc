@@ -153,19 +153,55 @@ Napi::Object batchToJs(Napi::Env env, BatchResult&& result) {
 
 namespace {
 
+// The Promise of a job, settled only once every progress and event call it queued has been delivered: the
+// thread-safe functions drain their queues before their finalizers run, and the last finalizer (or the
+// job's completion, if it comes last) settles. So no callback arrives after `await` returns.
+struct Settlement {
+  explicit Settlement(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise::Deferred deferred;
+  Napi::ObjectReference outcome;  // [value]: a reference needs an object under N-API 9
+  bool resolved = false, ready = false;
+  int pendingCallbacks = 0;
+
+  void settle(Napi::Env env, Napi::Value value, bool ok) {
+    Napi::Array box = Napi::Array::New(env, 1);
+    box.Set(0u, value);
+    outcome = Napi::Persistent(box.As<Napi::Object>());
+    resolved = ok;
+    ready = true;
+    settleIfDone(env);
+  }
+  void callbacksDone(Napi::Env env) {
+    --pendingCallbacks;
+    settleIfDone(env);
+  }
+  void settleIfDone(Napi::Env env) {
+    if (!ready || pendingCallbacks > 0) return;
+    Napi::HandleScope scope(env);
+    Napi::Value value = outcome.Value().Get(0u);
+    if (resolved)
+      deferred.Resolve(value);
+    else
+      deferred.Reject(value);
+    delete this;
+  }
+};
+
 class Job : public Napi::AsyncWorker {
  public:
   Job(Napi::Env env, std::vector<Napi::Value> keepAlive, int32_t* cancelFlag, Napi::Function onProgress,
       Napi::Function onEvent, std::function<void(Control&)> compute, std::function<Napi::Value(Napi::Env)> finish)
       : Napi::AsyncWorker(env, "affinity"),
-        deferred_(Napi::Promise::Deferred::New(env)),
+        settlement_(new Settlement(env)),
         compute_(std::move(compute)),
         finish_(std::move(finish)) {
     for (auto& v : keepAlive)
       if (v.IsObject()) keepAlive_.push_back(Napi::Persistent(v.As<Napi::Object>()));
     Control::ProgressFn progress;
     if (!onProgress.IsEmpty()) {
-      progress_ = Napi::ThreadSafeFunction::New(env, onProgress, "affinity-progress", 0, 1);
+      progress_ = Napi::ThreadSafeFunction::New(env, onProgress, "affinity-progress", 0, 1, settlement_,
+                                                [](Napi::Env e, Settlement* s) { s->callbacksDone(e); });
+      ++settlement_->pendingCallbacks;
       hasProgress_ = true;
       progress = [this](double fraction) {
         progress_.NonBlockingCall(new double(fraction), [](Napi::Env, Napi::Function fn, double* f) {
@@ -177,7 +213,9 @@ class Job : public Napi::AsyncWorker {
     }
     Control::EventFn event;
     if (!onEvent.IsEmpty()) {
-      events_ = Napi::ThreadSafeFunction::New(env, onEvent, "affinity-event", 0, 1);
+      events_ = Napi::ThreadSafeFunction::New(env, onEvent, "affinity-event", 0, 1, settlement_,
+                                              [](Napi::Env e, Settlement* s) { s->callbacksDone(e); });
+      ++settlement_->pendingCallbacks;
       hasEvents_ = true;
       event = [this](int32_t step, double value) {
         events_.NonBlockingCall(new std::pair<int32_t, double>(step, value),
@@ -191,7 +229,7 @@ class Job : public Napi::AsyncWorker {
     control_ = std::make_unique<Control>(cancelFlag, std::move(progress), std::move(event));
   }
 
-  Napi::Promise promise() { return deferred_.Promise(); }
+  Napi::Promise promise() { return settlement_->deferred.Promise(); }
 
  protected:
   void Execute() override {
@@ -211,18 +249,26 @@ class Job : public Napi::AsyncWorker {
   }
 
   void OnOK() override {
-    releaseProgress();
     Napi::Env env = Env();
+    Settlement* s = settlement_;
+    Napi::Value value;
+    bool ok = true;
     try {
-      deferred_.Resolve(finish_(env));
+      value = finish_(env);
     } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
+      value = e.Value();
+      ok = false;
     }
+    releaseProgress();  // the finalizers may now run (after the queued calls), but not before settle below
+    s->settle(env, value, ok);
   }
 
   void OnError(const Napi::Error& e) override {
+    Napi::Env env = Env();
+    Settlement* s = settlement_;
+    Napi::Value error = makeError(env, code_, e.Message()).Value();
     releaseProgress();
-    deferred_.Reject(makeError(Env(), code_, e.Message()).Value());
+    s->settle(env, error, false);
   }
 
  private:
@@ -232,7 +278,7 @@ class Job : public Napi::AsyncWorker {
     hasProgress_ = hasEvents_ = false;
   }
 
-  Napi::Promise::Deferred deferred_;
+  Settlement* settlement_;  // owns itself: deleted once settled
   std::vector<Napi::ObjectReference> keepAlive_;
   Napi::ThreadSafeFunction progress_, events_;
   bool hasProgress_ = false, hasEvents_ = false;

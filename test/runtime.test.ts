@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { similarity, capabilities, ItemKNN, setSimdLevel, AffinityError } from '../src/index.js';
+import { similarity, capabilities, ItemKNN, setSimdLevel, AffinityError, ALS, kmeans } from '../src/index.js';
 import { native } from '../src/core/native.js';
 import { generate } from '../src/data/synthetic.js';
 
@@ -30,6 +30,33 @@ describe('jobs', () => {
     await expect(running).rejects.toMatchObject({ code: 'ERR_AFFINITY_CANCELLED', cause: reason });
     // Already aborted: rejected before any work.
     await expect(similarity(data, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ERR_AFFINITY_CANCELLED' });
+  });
+
+  it('delivers every progress and iteration callback before the Promise settles', async () => {
+    const data = await generate({ users: 3000, items: 1500, interactions: 60_000, seed: 4 });
+    const points = { values: new Float32Array(4000).map((_, i) => (i * 7919) % 13), rows: 1000, dims: 4 };
+    /** Runs a job and returns the callbacks that came after its Promise settled. */
+    async function lateCallbacks(job: (record: (what: string) => void) => Promise<unknown>): Promise<string[]> {
+      let settled = false;
+      const late: string[] = [];
+      await job((what) => settled && late.push(what)).catch(() => {});
+      settled = true;
+      await new Promise((r) => setTimeout(r, 5)); // anything still queued arrives here
+      return late;
+    }
+    for (let run = 0; run < 15; run++) {
+      const iterations: number[] = [];
+      const als = await lateCallbacks((record) =>
+        new ALS({ factors: 8, iterations: 2, threads: 2 }).fit(data, { onProgress: (f) => record(`progress ${f}`), onIteration: (i) => (iterations.push(i), record(`iteration ${i}`)) }),
+      );
+      expect(als, `run ${run}`).toEqual([]);
+      expect(iterations).toEqual([0, 1]);
+      expect(await lateCallbacks((record) => kmeans(points, { k: 3, onIteration: (i) => record(`kmeans ${i}`) })), `run ${run}`).toEqual([]);
+      expect(await lateCallbacks((record) => similarity(data, { k: 5, onProgress: (f) => record(`similarity ${f}`) })), `run ${run}`).toEqual([]);
+    }
+    // A rejected job too: the callbacks it queued come before the rejection.
+    const cancelled = await lateCallbacks((record) => new ALS({ factors: 8, iterations: 50 }).fit(data, { signal: AbortSignal.timeout(5), onProgress: (f) => record(`progress ${f}`) }));
+    expect(cancelled).toEqual([]);
   });
 
   it('a cancelled fit leaves the previous model in place', async () => {
