@@ -16,7 +16,7 @@ export type { BatchOptions, History, InteractionModel, Model, Neighbor as ItemNe
 export { readNpy, writeNpy, parseNpy, encodeNpy } from './io/npy.js';
 export { ALS } from './models/als.js';
 export { MostPopular } from './models/popular.js';
-export { split, evaluate, aucOf, ALL_METRICS } from './eval/evaluate.js';
+export { split, kFold, evaluate, aucOf, ALL_METRICS } from './eval/evaluate.js';
 export type { Evaluable, Evaluation, EvaluateOptions, Metric, SplitOptions } from './eval/evaluate.js';
 export { describeModel, loadModel, loadRecommender, saveModel, MODEL_KINDS } from './files/models.js';
 export type { AnyModel, ModelDescription } from './files/models.js';

@@ -42,6 +42,49 @@ describe('affinity CLI', () => {
     await expect(run(process.execPath, [bin, 'nope'])).rejects.toMatchObject({ code: 2 });
   });
 
+  it('help shows the defaults and the timestamp column; options fail before any data is read', async () => {
+    const help = (await run(process.execPath, [bin, 'train', '--help'])).stdout;
+    expect(help).toContain('ALS latent dimensions (default 64)');
+    expect(help).toMatch(/--columns U,I\[,V\[,T\]\]\s+user, item, value and timestamp columns/);
+    expect((await run(process.execPath, [bin, 'eval', '--help'])).stdout).toMatch(/--folds N[\s\S]*--metrics LIST/);
+    // The data file does not exist: each run must stop at its option, not at the file.
+    const missing = join(dir, 'no-such-file.csv');
+    const failing = [
+      ['train', '--data', missing, '--factors', 'many', '--out', join(dir, 'x.affinity')],
+      ['train', '--data', missing, '--model', 'itemknn', '--measure', 'manhattan', '--out', join(dir, 'x.affinity')],
+      ['train', '--data', missing, '--value', 'sqrt', '--out', join(dir, 'x.affinity')],
+      ['train', '--data', missing, '--model', 'segments', '--columns', 'a,b,c', '--k', 'five', '--out', join(dir, 'x.affinity')],
+      ['eval', '--data', missing, '--metrics', 'ndcg,accuracy'],
+      ['eval', '--data', missing, '--folds', '1'],
+      ['similarity', '--data', missing, '--measure', 'manhattan', '--out', join(dir, 'sim')],
+    ];
+    for (const argv of failing) {
+      const err = await run(process.execPath, [bin, ...argv]).catch((e: { code: number; stderr: string }) => e);
+      expect((err as { code: number }).code, argv.join(' ')).toBe(1);
+      expect((err as { stderr: string }).stderr, argv.join(' ')).not.toMatch(/no-such-file|ENOENT/);
+    }
+  });
+
+  it('eval: chosen metrics, and k-fold cross-validation with mean and standard deviation', async () => {
+    const data = join(dir, 'orders.csv');
+    const one = await run(process.execPath, [bin, 'eval', '--data', data, '--columns', 'customer,product,qty', '--model', 'itemknn', '--metrics', 'ndcg,recall']);
+    expect(one.stdout).toMatch(/ndcg\s+0\.\d{4}/);
+    expect(one.stdout).not.toMatch(/auc|precision/);
+    const cv = await run(process.execPath, [bin, 'eval', '--data', data, '--columns', 'customer,product,qty', '--model', 'itemknn', '--folds', '3', '--metrics', 'ndcg,hitRate']);
+    expect(cv.stdout).toContain('3-fold cross-validation');
+    expect(cv.stdout).toMatch(/ndcg\s+0\.\d{4} ± 0\.\d{4}/);
+    expect(cv.stderr.match(/^fold \d of 3/gm)).toHaveLength(3);
+  });
+
+  it('progress without a terminal: a line per tenth, no bar, and log lines intact', async () => {
+    const train = await run(process.execPath, [bin, 'train', '--data', join(dir, 'orders.csv'), '--columns', 'customer,product,qty', '--model', 'als', '--factors', '8', '--iterations', '3', '--out', join(dir, 'p.affinity')]);
+    expect(train.stderr).not.toContain('\r');
+    const tenths = (train.stderr.match(/^als: \d+%$/gm) ?? []).map((l) => Number(l.slice(5, -1)));
+    expect(tenths.at(-1)).toBe(100);
+    expect(tenths.every((t, i) => t % 10 === 0 && (i === 0 || t > tenths[i - 1]))).toBe(true);
+    expect(train.stderr).toMatch(/^iteration 3: loss \S+$/m);
+  });
+
   it('trains, recommends from the file, and evaluates', async () => {
     const model = join(dir, 'm.affinity');
     const train = await run(process.execPath, [bin, 'train', '--data', join(dir, 'orders.csv'), '--columns', 'customer,product,qty', '--model', 'als', '--factors', '8', '--iterations', '3', '--out', model]);

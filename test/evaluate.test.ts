@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ALS, BatchRecommendations, Interactions, MostPopular, aucOf, evaluate, split, type Evaluable, type Id, type Metric } from '../src/index.js';
+import { ALS, BatchRecommendations, Interactions, MostPopular, aucOf, evaluate, kFold, split, type Evaluable, type Id, type Metric } from '../src/index.js';
 import { Random } from '../src/core/random.js';
 import { IdMap } from '../src/data/ids.js';
 import { randomInteractions } from './helpers.js';
@@ -115,5 +115,36 @@ describe('evaluate real models', () => {
     const explicit = await evaluate(await new ALS({ factors: 4, iterations: 5, feedback: 'explicit' }).fit(rated.train), rated.train, rated.test, { metrics: ['rmse', 'mae'] });
     expect(explicit.rmse).toBeGreaterThan(0);
     expect(explicit.mae!).toBeLessThanOrEqual(explicit.rmse!);
+  });
+});
+
+describe('k-fold cross-validation', () => {
+  it('tests every interaction of a user with two or more exactly once, keeps single ones in training, and is seeded', async () => {
+    const data = await randomInteractions({ users: 60, items: 40, density: 0.15, seed: 3 });
+    const folds = await kFold(data, { folds: 4, seed: 7 });
+    expect(folds).toHaveLength(4);
+    const c = data.csr;
+    const tested = new Map<string, number>();
+    let testable = 0;
+    for (let u = 0; u < data.csr.rows; u++) if (data.csr.indptr[u + 1] - data.csr.indptr[u] >= 2) testable += data.csr.indptr[u + 1] - data.csr.indptr[u];
+    for (const { train, test } of folds) {
+      expect(train.size + test.size).toBe(data.size);
+      expect(Math.abs(test.size - testable / 4)).toBeLessThan(0.2 * (testable / 4)); // folds of about equal size
+      expect([train.userCount, train.itemCount, test.userCount, test.itemCount]).toEqual([data.userCount, data.itemCount, data.userCount, data.itemCount]);
+      for (let u = 0; u < test.userCount; u++)
+        for (let p = test.csr.indptr[u]; p < test.csr.indptr[u + 1]; p++) {
+          const key = `${u}:${test.csr.indices[p]}`;
+          tested.set(key, (tested.get(key) ?? 0) + 1);
+        }
+    }
+    for (let u = 0; u < c.rows; u++) {
+      const n = c.indptr[u + 1] - c.indptr[u];
+      for (let p = c.indptr[u]; p < c.indptr[u + 1]; p++) expect(tested.get(`${u}:${c.indices[p]}`) ?? 0, `user ${u}`).toBe(n >= 2 ? 1 : 0);
+    }
+    const again = await kFold(data, { folds: 4, seed: 7 });
+    expect(Array.from(again[2].test.csr.indices)).toEqual(Array.from(folds[2].test.csr.indices));
+    const other = await kFold(data, { folds: 4, seed: 8 });
+    expect(Array.from(other[2].test.csr.indices)).not.toEqual(Array.from(folds[2].test.csr.indices));
+    await expect(kFold(data, { folds: 1 })).rejects.toMatchObject({ code: 'ERR_AFFINITY_BAD_INPUT' });
   });
 });

@@ -12,7 +12,8 @@ import { ALS } from '../models/als.js';
 import { ContentRecommender } from '../models/content.js';
 import type { Model } from '../models/contract.js';
 import { HybridRecommender } from '../models/hybrid.js';
-import { num, progressBar, usage, whereOf } from './common.js';
+import { num, usage, whereOf } from './common.js';
+import { progress } from './progress.js';
 
 export const ANALYTICS_KINDS = ['segments', 'propensity', 'rules', 'content', 'hybrid'] as const;
 
@@ -41,14 +42,17 @@ export async function trainAnalytics(kind: string, values: Record<string, unknow
   if (!path) throw usage('--data is required');
   const columns = transactionColumns(values.columns);
   const where = whereOf(values.where);
+  // Every number is checked before the file is read.
+  for (const name of ['k', 'horizon', 'min-support', 'min-lift'] as const) num(values[name], name);
+  if ((kind === 'content' || kind === 'hybrid') && typeof values.items !== 'string') throw usage(`--items products.csv is required for ${kind}`);
   const tx = await Transactions.fromFile(path, { columns, where, delimiter: values.delimiter as string | undefined, skipInvalid: values['skip-invalid'] === true });
-  console.error(`data: ${tx.size} lines, ${tx.customers.size} customers, ${tx.items.size} items${tx.skipped ? `, ${tx.skipped} invalid rows skipped` : ''}${tx.filtered ? `, ${tx.filtered} left out by --where` : ''}`);
+  progress.log(`data: ${tx.size} lines, ${tx.customers.size} customers, ${tx.items.size} items${tx.skipped ? `, ${tx.skipped} invalid rows skipped` : ''}${tx.filtered ? `, ${tx.filtered} left out by --where` : ''}`);
   const catalog = typeof values.items === 'string' ? await Catalog.fromFile(values.items) : undefined;
   const categoryColumn = catalog?.column('category');
   const categoryOf = categoryColumn?.type === 'strings' ? (item: Id) => (catalog!.rowOf(item) < 0 ? undefined : categoryColumn.values[catalog!.rowOf(item)][0]) : undefined;
 
   if (kind === 'segments') {
-    const model = await segmentCustomers(tx, { k: num(values.k, 'k') ?? 5, categoryOf, onProgress: progressBar('segments') });
+    const model = await segmentCustomers(tx, { k: num(values.k, 'k') ?? 5, categoryOf, onProgress: progress.bar('segments') });
     const rows = model.profiles.map((p) => [p.segment, p.size, f3(p.share), p.recencyDays.toFixed(0), p.frequency.toFixed(1), p.monetary.toFixed(0), p.topCategories.map((c) => c.category).join(' ') || '-']);
     return { model, summary: `${model.k} segments, silhouette ${f3(model.silhouette)}\n${table(['segment', 'customers', 'share', 'recency (days)', 'baskets', 'spend', 'top categories'], rows)}` };
   }
@@ -74,7 +78,7 @@ export async function trainAnalytics(kind: string, values: Record<string, unknow
     return { model: scorer, summary };
   }
   if (kind === 'rules') {
-    const model = await coPurchaseRules(tx, { minSupport: num(values['min-support'], 'min-support'), minLift: num(values['min-lift'], 'min-lift') ?? 1, k: num(values.k, 'k'), onProgress: progressBar('rules') });
+    const model = await coPurchaseRules(tx, { minSupport: num(values['min-support'], 'min-support'), minLift: num(values['min-lift'], 'min-lift') ?? 1, k: num(values.k, 'k'), onProgress: progress.bar('rules') });
     const top = model
       .top()
       .sort((a, b) => b.count - a.count)
@@ -91,10 +95,10 @@ export async function trainAnalytics(kind: string, values: Record<string, unknow
       categories: categoryColumn?.type === 'strings' ? categoryColumn.values[row] : [],
     }));
     const data = await tx.toInteractions('count');
-    const content = await new ContentRecommender({ k: num(values.k, 'k') }).fit(products, data, { onProgress: progressBar('content') });
+    const content = await new ContentRecommender({ k: num(values.k, 'k') }).fit(products, data, { onProgress: progress.bar('content') });
     const summary = `content: ${content.items.size} products, ${content.vocabulary.length} terms, interest vectors for ${content.users.size} customers`;
     if (kind === 'content') return { model: content, summary };
-    const als = await new ALS({ seed: 1 }).fit(data, { onProgress: progressBar('als') });
+    const als = await new ALS({ seed: 1 }).fit(data, { onProgress: progress.bar('als') });
     const model = new HybridRecommender(content, als, data);
     return { model, summary: `${summary}\ncollaborative: ALS, ${als.options.factors} factors, ${data.userCount} customers x ${data.itemCount} items` };
   }

@@ -4,7 +4,8 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { AffinityError, ErrorCode } from '../core/errors.js';
-import { Interactions, type ValueTransform } from '../data/interactions.js';
+import { Interactions, VALUE_TRANSFORMS, type ValueTransform } from '../data/interactions.js';
+import { progress } from './progress.js';
 import type { RowFilter } from '../io/transactionfile.js';
 import { ALS } from '../models/als.js';
 import type { Recommender } from '../models/contract.js';
@@ -19,15 +20,6 @@ export interface Command {
 
 export function usage(message: string): AffinityError {
   return new AffinityError(message, ErrorCode.BadInput);
-}
-
-export function progressBar(label: string): (f: number) => void {
-  if (!process.stderr.isTTY) return () => {};
-  return (f) => {
-    const width = 30;
-    const done = Math.round(f * width);
-    process.stderr.write(`\r${label} [${'#'.repeat(done)}${'.'.repeat(width - done)}] ${(f * 100).toFixed(0)}%${f >= 1 ? '\n' : ''}`);
-  };
 }
 
 /** The file's name, size and SHA-256, for a model's training metadata. */
@@ -47,6 +39,27 @@ export function num(v: unknown, name: string): number | undefined {
   if (!Number.isFinite(n)) throw usage(`--${name} must be a number`);
   return n;
 }
+
+/** The options of every command that reads an interactions file, for its help. */
+export const DATA_HELP = `  --data FILE              interactions: .csv, .tsv, .data or .txt (optionally .gz), or a directory of .npy files
+  --columns U,I[,V[,T]]    user, item, value and timestamp columns: header names or 0-based positions
+                           (default 0,1,2 and no timestamp; value 1 when there is no value column)
+  --header                 the first line names the columns (implied by names in --columns; detected
+                           when the value column is text or the names are user,item)
+  --value raw|binary|count|log1p   a pair's value: summed values (default), 1, its number of rows, log(1 + sum)
+  --where JSON             keep rows meeting conditions, e.g. '{"Quantity":{"gt":0}}' (as for train)
+  --delimiter C            default , (tab for .tsv and .data); \\t for tab
+  --skip-invalid           skip malformed lines (counted) instead of failing on the first
+  --threads N              compute threads (default: all cores)`;
+
+/** ALS and KNN training options with their defaults, for the help of train, eval and recommend. */
+export const TRAINING_HELP = `  --factors N              ALS latent dimensions (default 64)
+  --iterations N           ALS sweeps (default 15)
+  --regularization X       ALS L2 penalty (default 0.01 implicit, 0.1 explicit)
+  --alpha X                ALS implicit confidence 1 + alpha * value (default 1)
+  --feedback implicit|explicit   ALS: purchases and clicks (default) or ratings
+  --neighbours N           KNN neighbours per item or user (default 50)
+  --measure NAME           KNN similarity: cosine (default), pearson, jaccard, dot, lift`;
 
 export const COMMON = {
   help: { type: 'boolean' },
@@ -84,8 +97,8 @@ export const TRAINING = {
 } as const;
 
 export async function loadData(values: Record<string, unknown>): Promise<Interactions> {
-  const path = values.data as string | undefined;
-  if (!path) throw usage('--data is required');
+  checkDataOptions(values);
+  const path = values.data as string;
   if (!/\.(csv|tsv|data|txt)(\.gz)?$/i.test(path)) {
     const isDir = await stat(path).then((s) => s.isDirectory(), () => false);
     if (!isDir) throw new AffinityError(`${path}: not a format the CLI reads: .csv, .tsv, .data or .txt (optionally .gz), or a directory of .npy files`, ErrorCode.BadInput);
@@ -97,18 +110,20 @@ export async function loadData(values: Record<string, unknown>): Promise<Interac
   const data = await Interactions.fromFile(path, {
     columns,
     header: values.header ? true : undefined,
-    where: whereOf(values.where),
-    delimiter: values.delimiter as string | undefined,
+    ...dataOptions(values),
     skipInvalid: values['skip-invalid'] === true,
-    value: values.value as ValueTransform | undefined,
-    onProgress: progressBar('reading'),
+    onProgress: progress.bar('reading'),
   });
   if (data.skippedLines || data.filteredLines)
     console.error(`read ${path}: ${data.skippedLines} invalid lines skipped, ${data.filteredLines} left out by --where`);
   return data;
 }
 
-export async function trainModel(kind: string, values: Record<string, unknown>, data: Interactions): Promise<Recommender> {
+/**
+ * A recommender of a kind, built from the options (which are checked here, so a typo fails before a large
+ * file is read) and trained on demand, with progress and loss lines on stderr.
+ */
+export function prepareModel(kind: string, values: Record<string, unknown>): { fit(data: Interactions): Promise<Recommender> } {
   const threads = num(values.threads, 'threads');
   if (kind === 'als') {
     const model = new ALS({
@@ -119,13 +134,31 @@ export async function trainModel(kind: string, values: Record<string, unknown>, 
       feedback: values.feedback as 'implicit' | undefined,
       threads,
     });
-    return model.fit(data, {
-      onProgress: progressBar('als'),
-      onIteration: (i, loss) => console.error(`iteration ${i + 1}: loss ${loss.toExponential(4)}`),
-    });
+    return {
+      fit: (data) => model.fit(data, { onProgress: progress.bar('als'), onIteration: (i, loss) => progress.log(`iteration ${i + 1}: loss ${loss.toExponential(4)}`) }),
+    };
   }
   if (kind !== 'itemknn' && kind !== 'userknn') throw usage(`unknown model kind '${kind}' (als, itemknn or userknn)`);
   const options = { k: num(values.neighbours, 'neighbours'), measure: values.measure as Measure | undefined, threads };
   const model = kind === 'userknn' ? new UserKNN(options) : new ItemKNN(options);
-  return model.fit(data, { onProgress: progressBar(kind) });
+  return { fit: (data) => model.fit(data, { onProgress: progress.bar(kind) }) };
+}
+
+export async function trainModel(kind: string, values: Record<string, unknown>, data: Interactions): Promise<Recommender> {
+  return prepareModel(kind, values).fit(data);
+}
+
+/** The options of reading an interactions file, checked before anything is read. */
+function dataOptions(values: Record<string, unknown>) {
+  const value = values.value as ValueTransform | undefined;
+  if (value !== undefined && !VALUE_TRANSFORMS.includes(value)) throw usage(`--value must be one of ${VALUE_TRANSFORMS.join(', ')}, got '${value}'`);
+  const delimiter = values.delimiter as string | undefined;
+  if (delimiter !== undefined && delimiter !== '\\t' && delimiter.length !== 1) throw usage('--delimiter must be one character (\\t for tab)');
+  return { where: whereOf(values.where), value, delimiter: delimiter === '\\t' ? '\t' : delimiter };
+}
+
+/** Checks every data option before a command reads (and perhaps trains on) a large file. */
+export function checkDataOptions(values: Record<string, unknown>): void {
+  if (!values.data) throw usage('--data is required');
+  dataOptions(values);
 }

@@ -48,30 +48,60 @@ export async function split(data: Interactions, options: SplitOptions = {}): Pro
       }
     }
   }
-  const part = async (wanted: number) => {
-    const rows: number[] = [];
-    const cols: number[] = [];
-    const vals: number[] = [];
-    const times: number[] = [];
-    for (let u = 0; u < c.rows; u++)
-      for (let p = c.indptr[u]; p < c.indptr[u + 1]; p++)
-        if (inTest[p] === wanted) {
-          rows.push(u);
-          cols.push(c.indices[p]);
-          vals.push(c.data[p]);
-          if (ts) times.push(ts[p]);
-        }
-    return Interactions.fromIndices({
-      rows: Int32Array.from(rows),
-      cols: Int32Array.from(cols),
-      values: Float32Array.from(vals),
-      timestamps: ts ? Float64Array.from(times) : undefined,
-      shape: [c.rows, c.cols],
-      userIds: data.users.ids,
-      itemIds: data.items.ids,
-    });
-  };
-  return { train: await part(0), test: await part(1) };
+  return { train: await partOf(data, inTest, 0), test: await partOf(data, inTest, 1) };
+}
+
+/**
+ * k-fold cross-validation: each user's interactions are shuffled (seeded) and dealt round-robin into
+ * `folds` parts; fold f tests on part f and trains on the others. Users with a single interaction stay in
+ * training in every fold. Train and test share the id maps, as split() gives them.
+ */
+export async function kFold(data: Interactions, options: { folds?: number; seed?: number } = {}): Promise<{ train: Interactions; test: Interactions }[]> {
+  const folds = intOption(options.folds, 'folds', 2, 100, 5);
+  const rng = new Random(intOption(options.seed, 'seed', 0, 0xffffffff, 42));
+  const c = data.csr;
+  const foldOf = new Uint8Array(c.indices.length).fill(255);
+  for (let u = 0; u < c.rows; u++) {
+    const begin = c.indptr[u];
+    const n = c.indptr[u + 1] - begin;
+    if (n < 2) continue;
+    const positions = rng.shuffle(Int32Array.from({ length: n }, (_, i) => begin + i));
+    const offset = rng.int(folds); // users with few interactions do not all test in the first folds
+    positions.forEach((p, i) => (foldOf[p] = (i + offset) % folds));
+  }
+  const out: { train: Interactions; test: Interactions }[] = [];
+  for (let f = 0; f < folds; f++) {
+    const inTest = foldOf.map((x) => (x === f ? 1 : 0));
+    out.push({ train: await partOf(data, inTest, 0), test: await partOf(data, inTest, 1) });
+  }
+  return out;
+}
+
+/** The interactions whose mask entry is `wanted`, with the same id maps. */
+async function partOf(data: Interactions, inTest: Uint8Array, wanted: number): Promise<Interactions> {
+  const c = data.csr;
+  const ts = c.timestamps;
+  const rows: number[] = [];
+  const cols: number[] = [];
+  const vals: number[] = [];
+  const times: number[] = [];
+  for (let u = 0; u < c.rows; u++)
+    for (let p = c.indptr[u]; p < c.indptr[u + 1]; p++)
+      if (inTest[p] === wanted) {
+        rows.push(u);
+        cols.push(c.indices[p]);
+        vals.push(c.data[p]);
+        if (ts) times.push(ts[p]);
+      }
+  return Interactions.fromIndices({
+    rows: Int32Array.from(rows),
+    cols: Int32Array.from(cols),
+    values: Float32Array.from(vals),
+    timestamps: ts ? Float64Array.from(times) : undefined,
+    shape: [c.rows, c.cols],
+    userIds: data.users.ids,
+    itemIds: data.items.ids,
+  });
 }
 
 export type Metric = 'precision' | 'recall' | 'ndcg' | 'map' | 'mrr' | 'hitRate' | 'auc' | 'coverage' | 'popularity' | 'rmse' | 'mae';
