@@ -1,4 +1,4 @@
-// Value transforms, row conditions and header detection when reading interactions.
+// Value transforms, row conditions, header and delimiter detection, and format errors when reading interactions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
@@ -69,5 +69,28 @@ describe('reading files', () => {
     const plain = join(dir, 'plain.csv');
     await writeFile(plain, 'u1,i1,3\nu2,i1,1\n');
     expect((await Interactions.fromFile(plain)).size).toBe(2);
+  });
+});
+
+describe('what a file is', () => {
+  it('sniffs a ;-separated .csv, and says what to do when the header does not match', async () => {
+    const semi = join(dir, 'semi.csv');
+    await writeFile(semi, 'user;item;value\na;b;1\nc;d;2\n');
+    expect((await Interactions.fromFile(semi, { columns: { user: 'user', item: 'item', value: 'value' } })).size).toBe(2);
+    expect((await Interactions.fromFile(semi)).size).toBe(2); // header detected, delimiter sniffed
+    await expect(Interactions.fromFile(semi, { delimiter: ',', columns: { user: 'user', item: 'item' } })).rejects.toMatchObject({
+      code: 'ERR_AFFINITY_PARSE',
+      message: expect.stringContaining('it looks ";"-separated: give delimiter'),
+    });
+    await expect(Interactions.fromFile(semi, { columns: { user: 'User', item: 'item' } })).rejects.toMatchObject({ message: expect.stringContaining('the header has user, item, value; did you mean "user"?') });
+  });
+
+  it('names formats it does not read instead of parsing them as text', async () => {
+    const parquet = join(dir, 'data.parquet');
+    await writeFile(parquet, Buffer.from('PAR1\0\0binary'));
+    await expect(Interactions.fromFile(parquet)).rejects.toMatchObject({ code: 'ERR_AFFINITY_BAD_INPUT', message: expect.stringContaining('.parquet is not a format fromFile reads') });
+    const disguised = join(dir, 'disguised.csv');
+    await writeFile(disguised, Buffer.from('PAR1\0\0binary'));
+    await expect(Interactions.fromFile(disguised)).rejects.toMatchObject({ code: 'ERR_AFFINITY_BAD_INPUT', message: expect.stringContaining('binary data') });
   });
 });

@@ -11,7 +11,7 @@ import { oneOf, intOption } from '../core/options.js';
 import { readNpy, writeNpy, toInt32, toFloat32 } from '../io/npy.js';
 import { readFirstLine, writeFileAtomic } from '../io/files.js';
 import { sniffDelimiter } from '../io/csv.js';
-import { readTransactionRows, type RowFilter } from '../io/transactionfile.js';
+import { columnHint, readTransactionRows, type RowFilter } from '../io/transactionfile.js';
 
 export type DuplicatePolicy = 'sum' | 'max' | 'last';
 const DUPLICATES: readonly DuplicatePolicy[] = ['sum', 'max', 'last'];
@@ -218,13 +218,18 @@ export class Interactions {
    */
   static async fromFile(path: string, options: FileOptions = {}): Promise<Interactions> {
     if (typeof path !== 'string' || path.length === 0) throw badInput('path must be a non-empty string');
+    const other = OTHER_FORMATS.exec(path);
+    if (other) throw badInput(`${path}: .${other[1]} is not a format fromFile reads: CSV or TSV text (.csv, .tsv, .data, .txt, optionally .gz); a directory of .npy files: loadNpy`);
     const format = oneOf(options.format, 'format', ['csv', 'tsv'] as const, /\.tsv(\.gz)?$|\.data$/i.test(path) ? 'tsv' : 'csv');
-    const delimiter = options.delimiter ?? (format === 'tsv' ? '\t' : ',');
-    if (typeof delimiter !== 'string' || delimiter.length !== 1) throw badInput('delimiter must be one character');
+    if (options.delimiter !== undefined && (typeof options.delimiter !== 'string' || options.delimiter.length !== 1)) throw badInput('delimiter must be one character');
+    const firstLine = await readFirstLine(path).catch(() => '');
+    if (firstLine.includes('\0') || firstLine.startsWith('PAR1')) throw badInput(`${path}: binary data, not CSV or TSV text`);
+    // A .csv may well be ;-separated (spreadsheets in many locales): sniffed from the first line unless given.
+    const delimiter = options.delimiter ?? (format === 'tsv' ? '\t' : sniffDelimiter(firstLine));
     mergeRule(options); // bad options fail before the file is read
     const columns = options.columns ?? { user: 0, item: 1, value: 2 };
     if (options.where !== undefined) return Interactions.fromFileWhere(path, columns, options);
-    const header = options.header ?? (options.columns ? typeof options.columns.user === 'string' : await looksLikeHeader(path, delimiter, columns));
+    const header = options.header ?? (options.columns ? typeof options.columns.user === 'string' : looksLikeHeader(firstLine, delimiter, columns));
     if (options.signal?.aborted) throw new AffinityError('the operation was cancelled', ErrorCode.Cancelled, { cause: options.signal.reason });
     const reader = new native.CsvReader({ delimiter, header, skipInvalid: options.skipInvalid ?? false, columns });
     let stream: NodeJS.ReadableStream = createReadStream(path, { highWaterMark: 1 << 20 });
@@ -253,7 +258,7 @@ export class Interactions {
       (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
       const e = err as Error & { code?: string };
       if (e instanceof AffinityError && e.code === ErrorCode.Cancelled) throw e;
-      if (e instanceof AffinityError) throw new AffinityError(`${path}: ${e.message}`, e.code, { cause: err });
+      if (e instanceof AffinityError) throw new AffinityError(`${path}: ${e.message}${parseHint(e.message, firstLine, delimiter, columns)}`, e.code, { cause: err });
       const code = e.code === 'Z_DATA_ERROR' || e.code === 'Z_BUF_ERROR' ? ErrorCode.Parse : ErrorCode.Io;
       throw new AffinityError(`${path}: ${e.message}`, code, { cause: err });
     }
@@ -268,7 +273,7 @@ export class Interactions {
         columns: { customer: columns.user, item: columns.item, time: columns.timestamp, amount: columns.value },
         where: options.where,
         delimiter: options.delimiter,
-        header: options.header ?? (named || (await looksLikeHeader(path, options.delimiter ?? sniffDelimiter(await readFirstLine(path)), columns))),
+        header: options.header ?? (named || looksLikeHeader(await readFirstLine(path), options.delimiter ?? sniffDelimiter(await readFirstLine(path)), columns)),
         skipInvalid: options.skipInvalid,
       },
       { customer: 'user', amount: 'value' },
@@ -446,12 +451,24 @@ function applyLog1p(data: Float32Array): void {
  * Whether a headerless-by-default file starts with a header: its value column does not read as a number,
  * or its user and item fields are the names saveCsv (and `affinity generate --format csv`) writes.
  */
-async function looksLikeHeader(path: string, delimiter: string, columns: NonNullable<FileOptions['columns']>): Promise<boolean> {
-  const first = await readFirstLine(path).catch(() => '');
+function looksLikeHeader(first: string, delimiter: string, columns: NonNullable<FileOptions['columns']>): boolean {
   if (first === '') return false;
   const fields = first.replace(/^\uFEFF/, '').split(delimiter).map((f) => f.trim().replace(/^"(.*)"$/, '$1'));
   const at = (c: string | number | undefined) => (typeof c === 'number' ? fields[c] : undefined);
   if (/^user(_?id)?$/i.test(at(columns.user) ?? '') && /^item(_?id)?$/i.test(at(columns.item) ?? '')) return true;
   const value = at(columns.value);
   return value !== undefined && value !== '' && !Number.isFinite(Number(value));
+}
+
+/** Extensions of formats that are not CSV text, named in the error instead of parsed as if they were. */
+const OTHER_FORMATS = /\.(parquet|arrow|feather|ipc|orc|avro|json|jsonl|ndjson|npy|npz|xlsx?|zip|7z|bz2|xz|zst)$/i;
+
+/** What to try when line 1 does not parse: the columns the header has (with the closest name), or the delimiter. */
+function parseHint(message: string, first: string, delimiter: string, columns: NonNullable<FileOptions['columns']>): string {
+  if (!/^line 1:/.test(message) || first === '') return '';
+  const fields = first.replace(/^\uFEFF/, '').split(delimiter).map((f) => f.trim());
+  const sniffed = sniffDelimiter(first);
+  if (fields.length === 1 && sniffed !== delimiter) return ` (line 1 reads as one column with delimiter ${JSON.stringify(delimiter)}; it looks ${JSON.stringify(sniffed)}-separated: give delimiter)`;
+  const wanted = Object.values(columns).find((c): c is string => typeof c === 'string' && !fields.includes(c));
+  return wanted === undefined ? '' : columnHint(wanted, fields);
 }

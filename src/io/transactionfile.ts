@@ -127,7 +127,7 @@ export async function readTransactionRows(path: string, options: TransactionFile
 }
 
 /** Why a column name was not found: the columns there are, the closest one, and a delimiter hint. */
-function columnHint(wanted: string, names: string[]): string {
+export function columnHint(wanted: string, names: string[]): string {
   if (names.length === 1 && /[,;\t|]/.test(names[0])) return ` (the header reads as one column, ${JSON.stringify(names[0])}: give the delimiter)`;
   const distance = (a: string, b: string) => {
     const d = Array.from({ length: b.length + 1 }, (_, j) => j);
