@@ -76,6 +76,7 @@ export function demoRequests(shop: DemoShop): { recommend: DemoRequest[]; analyt
       post('/v1/recommend', { user: 'new-visitor', k: 5, fallback: 'popular' }),
       post('/v1/score', { user: customer, items: [p1, 'P0002', 'P0003'] }),
       post('/v1/similar/items', { item: p1, k: 5, fields: ['name', 'price'] }),
+      post('/v1/explain', { user: customer, item: shop.data.items.ids.find((i) => i !== p1 && i !== p2)!, k: 3 }),
     ],
     analytics: [
       { method: 'GET', path: `/v1/segments/${customer}` },
