@@ -16,6 +16,7 @@ Napi::Function initKnnModel(Napi::Env env);
 void initAls(Napi::Env env, Napi::Object exports);
 void initFiles(Napi::Env env, Napi::Object exports);
 void initAnalytics(Napi::Env env, Napi::Object exports);
+void initClv(Napi::Env env, Napi::Object exports);
 
 namespace {
 
@@ -203,6 +204,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   initAls(env, exports);
   initFiles(env, exports);
   initAnalytics(env, exports);
+  initClv(env, exports);
   exports.Set("CsvReader", initCsvReader(env));
   exports.Set("injectFault", fn<injectFaultJs>(env, "injectFault"));
   return exports;

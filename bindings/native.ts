@@ -175,6 +175,23 @@ export interface NativeLogisticResult {
   gradientNorm: number;
 }
 
+export type NativeClvModel = 'betageo' | 'paretonbd' | 'gammagamma';
+export interface NativeClvCustomers {
+  frequency: Float64Array;
+  recency?: Float64Array;
+  T?: Float64Array;
+  monetary?: Float64Array;
+  weights?: Float64Array;
+}
+export interface NativeClvFit {
+  params: Float64Array;
+  standardErrors: Float64Array;
+  logLikelihood: number;
+  iterations: number;
+  converged: boolean;
+  gradientNorm: number;
+}
+
 export type NativeFeatures = { dense: Float32Array; rows: number; dims: number } | NativeCsr;
 
 export interface NativeBinding {
@@ -228,6 +245,26 @@ export interface NativeBinding {
     cancel: Int32Array | null,
     onProgress: ProgressCallback,
   ): Promise<number>;
+  clvFit(
+    model: NativeClvModel,
+    customers: NativeClvCustomers,
+    options: { maxIterations: number; tolerance: number; penalizer: number; threads: number },
+    cancel: Int32Array | null,
+    onProgress: ProgressCallback,
+    onIteration: ((iteration: number, loss: number) => void) | null,
+  ): Promise<NativeClvFit>;
+  clvPerCustomer(
+    model: NativeClvModel,
+    quantity: 'alive' | 'expected',
+    params: Float64Array,
+    customers: NativeClvCustomers,
+    t: number,
+    threads: number,
+    cancel: Int32Array | null,
+    onProgress: ProgressCallback,
+  ): Promise<Float64Array>;
+  clvExpected(model: NativeClvModel, params: Float64Array, t: number): number;
+  clvProbabilityOfPurchases(model: NativeClvModel, params: Float64Array, t: number, n: number): number;
   logisticFit(
     features: NativeFeatures,
     labels: Float32Array,

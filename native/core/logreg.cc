@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <deque>
 #include <string>
 
 #include "error.h"
+#include "lbfgs.h"
 #include "threadpool.h"
 
 namespace affinity {
@@ -28,11 +28,6 @@ double dotProduct(std::span<const double> a, std::span<const double> b) {
   return s;
 }
 
-double maxAbs(std::span<const double> v) {
-  double m = 0;
-  for (double x : v) m = std::max(m, std::abs(x));
-  return m;
-}
 
 }  // namespace
 
@@ -124,93 +119,27 @@ double logisticLoss(const LogisticData& d, std::span<const double> w, double b, 
   return loss / weightSum + penalty;
 }
 
-// L-BFGS (Nocedal & Wright, algorithm 7.5) with a backtracking Armijo line search. The parameter vector
-// is the coefficients followed by the intercept.
 LogisticResult fitLogistic(const LogisticData& d, const LogisticOptions& o, Control& control) {
   checkLogisticData(d);
   require(o.l2 >= 0 && std::isfinite(o.l2), code::kBadInput, "l2 must be a finite number >= 0");
   require(o.maxIterations >= 1, code::kBadInput, "maxIterations must be at least 1");
   require(o.tolerance > 0, code::kBadInput, "tolerance must be positive");
   const int32_t dims = d.dims();
-  const size_t n = static_cast<size_t>(dims) + 1;
-  std::vector<double> x(n, 0.0), g(n), xNew(n), gNew(n), direction(n);
-  auto evaluate = [&](const std::vector<double>& at, std::vector<double>& grad) {
-    double f = logisticLoss(d, std::span<const double>(at.data(), dims), at[dims], o.l2, grad, o.threads, control);
+  // The parameter vector is the coefficients followed by the intercept.
+  auto objective = [&](std::span<const double> at, std::span<double> grad) {
+    double f = logisticLoss(d, at.subspan(0, dims), at[dims], o.l2, grad, o.threads, control);
     if (!o.fitIntercept) grad[dims] = 0;
     return f;
   };
-  struct Pair {
-    std::vector<double> s, y;
-    double rho;
-  };
-  std::deque<Pair> history;
-  control.setTotal(o.maxIterations);
+  LbfgsResult r = minimizeLbfgs(objective, std::vector<double>(static_cast<size_t>(dims) + 1, 0.0),
+                                {o.maxIterations, o.tolerance, o.memory}, control);
   LogisticResult out;
-  double f = evaluate(x, g);
-  int32_t it = 0;
-  for (; it < o.maxIterations; ++it) {
-    control.throwIfCancelled();
-    if (maxAbs(g) <= o.tolerance) {
-      out.converged = true;
-      break;
-    }
-    // Two-loop recursion: direction = -H g.
-    for (size_t j = 0; j < n; ++j) direction[j] = -g[j];
-    std::vector<double> alpha(history.size());
-    for (size_t h = history.size(); h-- > 0;) {
-      alpha[h] = history[h].rho * dotProduct(history[h].s, direction);
-      for (size_t j = 0; j < n; ++j) direction[j] -= alpha[h] * history[h].y[j];
-    }
-    if (!history.empty()) {
-      const Pair& last = history.back();
-      const double scale = dotProduct(last.s, last.y) / dotProduct(last.y, last.y);
-      for (double& v : direction) v *= scale;
-    }
-    for (size_t h = 0; h < history.size(); ++h) {
-      const double beta = history[h].rho * dotProduct(history[h].y, direction);
-      for (size_t j = 0; j < n; ++j) direction[j] += (alpha[h] - beta) * history[h].s[j];
-    }
-    double slope = dotProduct(g, direction);
-    if (!(slope < 0)) {  // not a descent direction: restart from steepest descent
-      history.clear();
-      for (size_t j = 0; j < n; ++j) direction[j] = -g[j];
-      slope = -dotProduct(g, g);
-    }
-    double step = history.empty() ? std::min(1.0, 1.0 / std::sqrt(dotProduct(g, g))) : 1.0;
-    double fNew = 0;
-    bool accepted = false;
-    for (int tries = 0; tries < 60; ++tries, step *= 0.5) {
-      for (size_t j = 0; j < n; ++j) xNew[j] = x[j] + step * direction[j];
-      fNew = evaluate(xNew, gNew);
-      if (fNew <= f + 1e-4 * step * slope) {
-        accepted = true;
-        break;
-      }
-    }
-    if (!accepted) break;  // no decrease possible at double precision: as good as it gets
-    Pair pair{std::vector<double>(n), std::vector<double>(n), 0};
-    for (size_t j = 0; j < n; ++j) {
-      pair.s[j] = xNew[j] - x[j];
-      pair.y[j] = gNew[j] - g[j];
-    }
-    const double sy = dotProduct(pair.s, pair.y);
-    if (sy > 1e-12) {
-      pair.rho = 1.0 / sy;
-      history.push_back(std::move(pair));
-      if (history.size() > static_cast<size_t>(std::max(1, o.memory))) history.pop_front();
-    }
-    x.swap(xNew);
-    g.swap(gNew);
-    f = fNew;
-    control.event(it + 1, f);
-    control.advance(1);
-  }
-  if (!out.converged && maxAbs(g) <= o.tolerance) out.converged = true;
-  out.coefficients.assign(x.begin(), x.begin() + dims);
-  out.intercept = x[dims];
-  out.iterations = it;
-  out.loss = f;
-  out.gradientNorm = maxAbs(g);
+  out.coefficients.assign(r.x.begin(), r.x.begin() + dims);
+  out.intercept = r.x[dims];
+  out.iterations = r.iterations;
+  out.converged = r.converged;
+  out.loss = r.value;
+  out.gradientNorm = r.gradientNorm;
   return out;
 }
 
