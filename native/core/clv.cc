@@ -42,22 +42,52 @@ struct Row {
   double x, tx, T, m;
 };
 
-double betaGeoRow(const double* p, const Row& c, double* g) {
+// What a BG/NBD row's likelihood takes from its frequency alone: computed once per distinct (integer) x
+// and parameter vector by recurrences, so a row costs a few logarithms instead of eight special functions.
+struct BetaGeoTerms {
+  double constant;  // lgamma(r+x) - lgamma(r) + lgamma(a+b) + lgamma(b+x) - lgamma(b) - lgamma(a+b+x)
+  double dr, da, db;  // their derivatives in r, a, b
+  double logB;        // log(b + x - 1)
+};
+
+std::vector<BetaGeoTerms> betaGeoTable(const double* p, int32_t maxX) {
+  const double r = p[0], a = p[2], b = p[3];
+  std::vector<BetaGeoTerms> t(static_cast<size_t>(maxX) + 1);
+  double lr = 0, lb = 0, lab = 0, pr = 0, pb = 0, pab = 0;  // Σ_{k<x} log(r+k), log(b+k), log(a+b+k) and 1/(·)
+  for (int32_t x = 0; x <= maxX; ++x) {
+    t[x] = {lr + lb - lab, pr, -pab, pb - pab, x > 0 ? std::log(b + x - 1) : 0};
+    lr += std::log(r + x), lb += std::log(b + x), lab += std::log(a + b + x);
+    pr += 1 / (r + x), pb += 1 / (b + x), pab += 1 / (a + b + x);
+  }
+  return t;
+}
+
+double betaGeoRow(const double* p, const Row& c, double* g, const BetaGeoTerms* cached) {
   const double r = p[0], alpha = p[1], a = p[2], b = p[3];
   const double x = c.x;
-  const double a1 = logGamma(r + x) - logGamma(r) + r * std::log(alpha);
-  const double a2 = logGamma(a + b) + logGamma(b + x) - logGamma(b) - logGamma(a + b + x);
-  const double a3 = -(r + x) * std::log(alpha + c.T);
-  const double a4 = x > 0 ? std::log(a) - std::log(b + x - 1) - (r + x) * std::log(alpha + c.tx) : kNegInf;
+  BetaGeoTerms k;
+  if (cached) {
+    k = *cached;
+  } else {
+    k.constant = logGamma(r + x) - logGamma(r) + logGamma(a + b) + logGamma(b + x) - logGamma(b) - logGamma(a + b + x);
+    k.dr = digamma(r + x) - digamma(r);
+    k.da = digamma(a + b) - digamma(a + b + x);
+    k.db = digamma(a + b) + digamma(b + x) - digamma(b) - digamma(a + b + x);
+    k.logB = x > 0 ? std::log(b + x - 1) : 0;
+  }
+  const double logAlpha = std::log(alpha), logAT = std::log(alpha + c.T);
+  const double logAtx = x > 0 ? std::log(alpha + c.tx) : 0;
+  const double a3 = -(r + x) * logAT;
+  const double a4 = x > 0 ? std::log(a) - k.logB - (r + x) * logAtx : kNegInf;
   const double l = logAddExp(a3, a4);
   if (g) {
     const double w3 = std::exp(a3 - l), w4 = x > 0 ? std::exp(a4 - l) : 0.0;
-    g[0] = digamma(r + x) - digamma(r) + std::log(alpha) - w3 * std::log(alpha + c.T) - w4 * (x > 0 ? std::log(alpha + c.tx) : 0);
+    g[0] = k.dr + logAlpha - w3 * logAT - w4 * logAtx;
     g[1] = r / alpha - w3 * (r + x) / (alpha + c.T) - (x > 0 ? w4 * (r + x) / (alpha + c.tx) : 0);
-    g[2] = digamma(a + b) - digamma(a + b + x) + (x > 0 ? w4 / a : 0);
-    g[3] = digamma(a + b) + digamma(b + x) - digamma(b) - digamma(a + b + x) - (x > 0 ? w4 / (b + x - 1) : 0);
+    g[2] = k.da + (x > 0 ? w4 / a : 0);
+    g[3] = k.db - (x > 0 ? w4 / std::exp(k.logB) : 0);
   }
-  return a1 + a2 + l;
+  return k.constant + r * logAlpha + l;
 }
 
 double paretoRow(const double* p, const Row& c, double* g) {
@@ -132,10 +162,10 @@ Row rowOf(const ClvData& d, size_t i) {
   return {d.frequency[i], d.recency.empty() ? 0 : d.recency[i], d.age.empty() ? 0 : d.age[i], d.monetary.empty() ? 0 : d.monetary[i]};
 }
 
-double rowLogLikelihood(ClvModel model, const double* p, const Row& c, double* g) {
+double rowLogLikelihood(ClvModel model, const double* p, const Row& c, double* g, const std::vector<BetaGeoTerms>& table) {
   switch (model) {
     case ClvModel::BetaGeo:
-      return betaGeoRow(p, c, g);
+      return betaGeoRow(p, c, g, c.x < static_cast<double>(table.size()) && c.x == std::floor(c.x) ? &table[static_cast<size_t>(c.x)] : nullptr);
     case ClvModel::ParetoNbd:
       return paretoRow(p, c, g);
     case ClvModel::GammaGamma:
@@ -265,6 +295,13 @@ double clvLogLikelihood(ClvModel model, const ClvData& d, std::span<const double
   const size_t per = (n + chunks - 1) / chunks;
   const bool wantGradient = !gradLog.empty();
   std::vector<double> sums(chunks, 0.0), grads(wantGradient ? chunks * k : 0, 0.0);
+  // Integer frequencies up to a bound share their per-frequency terms (real data: a few hundred at most).
+  std::vector<BetaGeoTerms> table;
+  if (model == ClvModel::BetaGeo) {
+    double maxX = 0;
+    for (double x : d.frequency) maxX = std::max(maxX, x);
+    table = betaGeoTable(params.data(), static_cast<int32_t>(std::min(maxX, 100000.0)));
+  }
   ThreadPool::instance().parallelFor(
       chunks, threads,
       [&](size_t chunk) {
@@ -273,7 +310,7 @@ double clvLogLikelihood(ClvModel model, const ClvData& d, std::span<const double
           if (!countsForModel(model, d, i)) continue;
           const double w = d.weights.empty() ? 1.0 : d.weights[i];
           if (w == 0) continue;
-          s += w * rowLogLikelihood(model, params.data(), rowOf(d, i), wantGradient ? rowGrad : nullptr);
+          s += w * rowLogLikelihood(model, params.data(), rowOf(d, i), wantGradient ? rowGrad : nullptr, table);
           if (wantGradient)
             for (int j = 0; j < k; ++j) g[j] += w * rowGrad[j];
         }
