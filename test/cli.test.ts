@@ -85,6 +85,20 @@ describe('affinity CLI', () => {
     expect(train.stderr).toMatch(/^iteration 3: loss \S+$/m);
   });
 
+  it('clv: parameters with standard errors, a holdout check and the customers worth most', async () => {
+    const times = (await import('node:fs')).readFileSync(join(dir, 'lines.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(';')[3]).filter(Boolean).sort();
+    const middle = times[Math.floor(times.length * 0.7)].slice(0, 10);
+    const out = await run(process.execPath, [bin, 'clv', '--data', join(dir, 'lines.csv'), '--columns', 'Customer,Sku,When,Qty*UnitPrice,Invoice', '--calibration-end', middle, '--skip-invalid', '--penalizer', '0.001', '--top', '3', '--out', join(dir, 'clv.affinity')]);
+    expect(out.stdout).toMatch(/^betageo: r \d+\.\d{4} \(± [\d.]+\), alpha/m);
+    expect(out.stdout).toMatch(/^gammagamma: p /m);
+    expect(out.stdout).toMatch(/^holdout \([\d.]+ weeks\): predicted \d+ repeat purchases, actual \d+/m);
+    expect(out.stdout.match(/^\| C\d+ \| /gm)).toHaveLength(3);
+    const inspect = await run(process.execPath, [bin, 'inspect', join(dir, 'clv.affinity')]);
+    expect(inspect.stdout).toContain('kind: betageo');
+    const bad = await run(process.execPath, [bin, 'clv', '--data', join(dir, 'lines.csv'), '--columns', 'Customer,Sku,When', '--calibration-end', 'someday']).catch((e: { code: number; stderr: string }) => e);
+    expect([(bad as { code: number }).code, (bad as { stderr: string }).stderr]).toEqual([1, expect.stringContaining('--calibration-end DATE is required')]);
+  });
+
   it('trains, recommends from the file, and evaluates', async () => {
     const model = join(dir, 'm.affinity');
     const train = await run(process.execPath, [bin, 'train', '--data', join(dir, 'orders.csv'), '--columns', 'customer,product,qty', '--model', 'als', '--factors', '8', '--iterations', '3', '--out', model]);

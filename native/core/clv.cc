@@ -234,7 +234,8 @@ Hyp2f1 hyp2f1Series(double a, double b, double c, double z) {
 }
 
 double hyp2f1(double a, double b, double c, double z) {
-  require(z >= 0 && z < 1 && c > 0, code::kBadInput, "2F1 is evaluated for 0 <= z < 1 and c > 0");
+  require(z >= 0 && z < 1 && !(c <= 0 && c == std::floor(c)), code::kBadInput,
+          "2F1 is evaluated for 0 <= z < 1, and c must not be 0 or a negative integer");
   const double gap = c - a - b;
   // Near z = 1 the series crawls; the connection formula in 1 - z converges fast there (gap not an integer).
   if (z > 0.9 && std::abs(gap - std::round(gap)) > 1e-6) {
@@ -271,7 +272,7 @@ void checkClvData(ClvModel model, const ClvData& d) {
     require(std::isfinite(x) && x >= 0, code::kBadInput, [&] { return "frequency[" + std::to_string(i) + "] must be a finite number >= 0"; });
     if (purchases) {
       const double tx = d.recency[i], T = d.age[i];
-      require(std::isfinite(T) && T > 0, code::kBadInput, [&] { return "T[" + std::to_string(i) + "] must be a finite number > 0"; });
+      require(std::isfinite(T) && T >= 0, code::kBadInput, [&] { return "T[" + std::to_string(i) + "] must be a finite number >= 0"; });
       require(std::isfinite(tx) && tx >= 0 && tx <= T, code::kBadInput,
               [&] { return "recency[" + std::to_string(i) + "] must be in [0, T] (" + std::to_string(tx) + ", T " + std::to_string(T) + ")"; });
     } else {

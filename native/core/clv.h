@@ -21,7 +21,7 @@ struct Hyp2f1 {
   double value, da, db, dc, dz;
 };
 Hyp2f1 hyp2f1Series(double a, double b, double c, double z);
-// ₂F₁ alone, for 0 <= z < 1 (c > 0): the series, or near z = 1 the 1 - z connection formula.
+// ₂F₁ alone, for 0 <= z < 1 (c not 0 or a negative integer): the series, or near z = 1 the 1 - z connection formula.
 double hyp2f1(double a, double b, double c, double z);
 double digamma(double x);
 
@@ -53,7 +53,7 @@ struct ClvFit {
 };
 
 int paramCount(ClvModel model);
-// Validates rows: finite, x >= 0, 0 <= t_x <= T, T > 0 (purchase models); x > 0 and m > 0 rows only count for Gamma-Gamma.
+// Validates rows: finite, x >= 0, 0 <= t_x <= T (purchase models; T = 0 for a first purchase on the last day); x > 0 and m > 0 rows only count for Gamma-Gamma.
 void checkClvData(ClvModel model, const ClvData& data);
 // Total weighted log-likelihood at params; fills the gradient with respect to the log-parameters when non-empty.
 double clvLogLikelihood(ClvModel model, const ClvData& data, std::span<const double> params, std::span<double> gradLog,

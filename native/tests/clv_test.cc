@@ -56,6 +56,9 @@ TEST(clv, hyp2f1_matches_closed_forms) {
   for (double z : {0.2, 0.93, 0.98}) CHECK(close(hyp2f1(0.3, 2.5, 2.5, z), std::pow(1 - z, -0.3), 1e-10));
   for (double z2 : {0.2, 0.8}) CHECK(close(hyp2f1Series(0.5, 1, 1.5, -z2).value, std::atan(std::sqrt(z2)) / std::sqrt(z2), 1e-12));
   CHECK(hyp2f1(2, 3, 4, 0) == 1);
+  // c below 0 (BG/NBD with a + b < 1): 2F1(a, b; b; z) = (1 - z)^-a holds there too.
+  for (double z : {0.3, 0.95}) CHECK(close(hyp2f1(0.4, -0.3, -0.3, z), std::pow(1 - z, -0.4), 1e-9));
+  CHECK_THROWS_CODE(hyp2f1(1, 1, -2, 0.5), code::kBadInput);
   CHECK_THROWS_CODE(hyp2f1Series(1, 1, 2, 1.0), code::kBadInput);
 }
 
