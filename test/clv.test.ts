@@ -116,6 +116,14 @@ describe('lifetime value API', () => {
     expect(await back.probabilityAlive(cohort)).toEqual(alive);
   });
 
+  it('grouped data: rows with weights fit as the customers they stand for', async () => {
+    const twice = { frequency: [...cohort.frequency, ...cohort.frequency], recency: [...cohort.recency, ...cohort.recency], T: [...cohort.T, ...cohort.T] };
+    const plain = await new BetaGeo().fit(twice);
+    const grouped = await new BetaGeo().fit({ ...cohort, weights: cohort.frequency.map(() => 2) });
+    for (const k of ['r', 'alpha', 'a', 'b'] as const) expect(grouped.params[k]).toBeCloseTo(plain.params[k], 6);
+    expect(grouped.report!.logLikelihood).toBeCloseTo(plain.report!.logLikelihood, 6);
+  });
+
   it('discounted lifetime value: positive, lower at a higher rate, growing with the horizon', async () => {
     const bg = await new BetaGeo({ penalizer: 0.001 }).fit(cohort);
     const gg = new GammaGamma().setParams({ p: 6, q: 4, v: 15 });
