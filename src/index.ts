@@ -62,6 +62,8 @@ export { kmeans, silhouetteScore, KMeans } from './analytics/kmeans.js';
 export { BetaGeo, ParetoNBD, GammaGamma, customerLifetimeValue } from './analytics/clv.js';
 export type { BetaGeoParams, ParetoNBDParams, GammaGammaParams, Customer, CustomerArrays, ClvOptions, ClvFitReport, LifetimeValueOptions } from './analytics/clv.js';
 export { rfmSummary } from './analytics/rfm.js';
+export { LifetimeValueModel } from './analytics/lifetime.js';
+export type { LifetimeValueModelOptions, CustomerValue } from './analytics/lifetime.js';
 export type { RfmOptions, RfmSummary } from './analytics/rfm.js';
 export type { KMeansOptions, SilhouetteOptions } from './analytics/kmeans.js';
 export type { Matrix } from './data/matrix.js';

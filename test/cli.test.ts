@@ -94,7 +94,8 @@ describe('affinity CLI', () => {
     expect(out.stdout).toMatch(/^holdout \([\d.]+ weeks\): predicted \d+ repeat purchases, actual \d+/m);
     expect(out.stdout.match(/^\| C\d+ \| /gm)).toHaveLength(3);
     const inspect = await run(process.execPath, [bin, 'inspect', join(dir, 'clv.affinity')]);
-    expect(inspect.stdout).toContain('kind: betageo');
+    expect(inspect.stdout).toContain('kind: clv');
+    expect(inspect.stdout).toMatch(/part purchases:\s+kind: betageo/);
     const bad = await run(process.execPath, [bin, 'clv', '--data', join(dir, 'lines.csv'), '--columns', 'Customer,Sku,When', '--calibration-end', 'someday']).catch((e: { code: number; stderr: string }) => e);
     expect([(bad as { code: number }).code, (bad as { stderr: string }).stderr]).toEqual([1, expect.stringContaining('--calibration-end DATE is required')]);
   });

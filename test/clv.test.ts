@@ -6,7 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BetaGeo, GammaGamma, ParetoNBD, Transactions, customerLifetimeValue, loadModel, rfmSummary } from '../src/index.js';
+import { BetaGeo, GammaGamma, LifetimeValueModel, ParetoNBD, Transactions, customerLifetimeValue, loadModel, rfmSummary } from '../src/index.js';
+import { buildApp } from '../src/server/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const CDNOW = join(root, '../shared/data/cdnow');
@@ -135,6 +136,34 @@ describe('lifetime value API', () => {
       expect(dearer[i]).toBeLessThan(v);
       expect(longer[i]).toBeGreaterThan(v);
     });
+  });
+
+  it('a lifetime-value model file answers by customer id, in the API and over HTTP', async () => {
+    const rfm = { customers: cohort.frequency.map((_, i) => `c${i}`), ...cohort, frequency: Float64Array.from(cohort.frequency), recency: Float64Array.from(cohort.recency), T: Float64Array.from(cohort.T), monetary: Float64Array.from(cohort.monetary) };
+    const model = await LifetimeValueModel.fit(rfm, { penalizer: 0.001, months: 6 });
+    const values = await model.valueOf(['c3', 'nobody', 'c6']);
+    expect(values.map((v) => v.customer)).toEqual(['c3', 'c6']);
+    expect(values.unknown).toEqual(['nobody']);
+    const rows = { frequency: [cohort.frequency[3]], recency: [cohort.recency[3]], T: [cohort.T[3]], monetary: [cohort.monetary[3]] };
+    expect(values[0].value).toBeCloseTo((await customerLifetimeValue(model.purchases, model.spend, rows, { months: 6 }))[0], 10);
+    expect(values[0].probabilityAlive).toBe(await model.purchases.probabilityAlive({ frequency: 5, recency: 35, T: 40 }));
+    const path = join(dir, 'clv.affinity');
+    await model.save(path);
+    const back = (await loadModel(path)) as LifetimeValueModel;
+    expect(back.kind).toBe('clv');
+    expect(await back.valueOf(['c3', 'c6'])).toEqual([...values]);
+    const app = await buildApp({ models: { clv: path }, docs: false });
+    try {
+      const one = await app.inject({ url: '/v1/clv/c3' });
+      expect(one.statusCode).toBe(200);
+      expect(one.json()).toEqual({ model: 'clv', months: 6, ...values[0], value: expect.closeTo(values[0].value, 8), expectedPurchases: expect.closeTo(values[0].expectedPurchases, 8), expectedSpend: expect.closeTo(values[0].expectedSpend, 8), probabilityAlive: expect.closeTo(values[0].probabilityAlive, 12) });
+      const many = await app.inject({ method: 'POST', url: '/v1/clv', payload: { customers: ['c6', 'ghost'] } });
+      expect(many.json()).toMatchObject({ model: 'clv', months: 6, results: [{ customer: 'c6' }], unknown: ['ghost'] });
+      const ghost = await app.inject({ url: '/v1/clv/ghost' });
+      expect([ghost.statusCode, ghost.json().code]).toEqual([404, 'ERR_AFFINITY_UNKNOWN_ID']);
+    } finally {
+      await app.close();
+    }
   });
 
   it('rejects what is not a customer, and answers nothing before fit', async () => {

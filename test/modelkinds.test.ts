@@ -52,7 +52,7 @@ async function roundTrip<T extends Model>(model: T, name: string): Promise<T> {
 
 describe('save -> load is exact for every kind', () => {
   it('lists every kind', () => {
-    expect([...MODEL_KINDS].sort()).toEqual(['als', 'betageo', 'content', 'gammagamma', 'hybrid', 'itemknn', 'logistic', 'paretonbd', 'popular', 'propensity', 'rules', 'segments', 'userknn']);
+    expect([...MODEL_KINDS].sort()).toEqual(['als', 'betageo', 'clv', 'content', 'gammagamma', 'hybrid', 'itemknn', 'logistic', 'paretonbd', 'popular', 'propensity', 'rules', 'segments', 'userknn']);
     expect(MODEL_FORMAT_VERSION).toBe(2);
   });
 

@@ -31,7 +31,7 @@ beforeAll(async () => {
   app.get('/boom', async () => {
     throw new Error('boom');
   });
-  await app.register(affinity, { prefix: '/recs', models: { als: join(dir, 'als.affinity'), knn: join(dir, 'knn.affinity') }, cors: { origin: ['https://shop.example'] }, docs: false });
+  await app.register(affinity, { prefix: '/recs', models: { als: join(dir, 'als.affinity'), knn: join(dir, 'knn.affinity') }, cors: { origin: ['https://shop.example'] }, docs: false, pressure: false });
   await app.ready();
 });
 afterAll(async () => {
@@ -121,7 +121,7 @@ describe('metrics on a port of their own', () => {
 
 describe('the OpenAPI document', () => {
   it('has a summary and description for every operation, and only the statuses each can answer', async () => {
-    const docs = await buildApp({ models: { als: join(dir, 'als.affinity') } });
+    const docs = await buildApp({ models: { als: join(dir, 'als.affinity') }, pressure: false });
     try {
       const spec = (await docs.inject({ url: '/docs/json' })).json() as { paths: Record<string, Record<string, { summary?: string; description?: string; responses: Record<string, unknown>; security?: unknown; operationId?: string; requestBody?: { content: Record<string, { examples?: unknown; schema?: { examples?: unknown } }> } }>> };
       const operations = Object.entries(spec.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ path, method, ...op })));

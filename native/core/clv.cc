@@ -233,6 +233,22 @@ Hyp2f1 hyp2f1Series(double a, double b, double c, double z) {
                             std::to_string(z) + ") did not converge");
 }
 
+namespace {
+
+// The series of ₂F₁ alone: a third of the work of hyp2f1Series, for the per-customer forecasts.
+double hyp2f1ValueSeries(double a, double b, double c, double z) {
+  double term = 1, sum = 1;
+  for (int n = 0; n < kMaxSeriesTerms; ++n) {
+    term *= (a + n) * (b + n) / ((c + n) * (n + 1)) * z;
+    sum += term;
+    if (std::abs(term) <= 1e-17 * std::abs(sum)) return sum;
+  }
+  fail(code::kInternal, "2F1(" + std::to_string(a) + ", " + std::to_string(b) + "; " + std::to_string(c) + "; " +
+                            std::to_string(z) + ") did not converge");
+}
+
+}  // namespace
+
 double hyp2f1(double a, double b, double c, double z) {
   require(z >= 0 && z < 1 && !(c <= 0 && c == std::floor(c)), code::kBadInput,
           "2F1 is evaluated for 0 <= z < 1, and c must not be 0 or a negative integer");
@@ -247,11 +263,11 @@ double hyp2f1(double a, double b, double c, double z) {
     auto [lmg, smg] = logAbsGamma(-gap);
     auto [la, sa] = logAbsGamma(a);
     auto [lb, sb] = logAbsGamma(b);
-    const double first = sc * sg * sca * scb * std::exp(lc + lg - lca - lcb) * hyp2f1Series(a, b, 1 - gap, w).value;
-    const double second = sc * smg * sa * sb * std::exp(gap * std::log(w) + lc + lmg - la - lb) * hyp2f1Series(c - a, c - b, 1 + gap, w).value;
+    const double first = sc * sg * sca * scb * std::exp(lc + lg - lca - lcb) * hyp2f1ValueSeries(a, b, 1 - gap, w);
+    const double second = sc * smg * sa * sb * std::exp(gap * std::log(w) + lc + lmg - la - lb) * hyp2f1ValueSeries(c - a, c - b, 1 + gap, w);
     return first + second;
   }
-  return hyp2f1Series(a, b, c, z).value;
+  return hyp2f1ValueSeries(a, b, c, z);
 }
 
 int paramCount(ClvModel model) { return model == ClvModel::GammaGamma ? 3 : 4; }
@@ -407,8 +423,8 @@ double paretoLogA0(const double* p, const Row& c) {
   const double r = p[0], alpha = p[1], s = p[2], beta = p[3], rsf = r + s + c.x;
   const bool alphaLarger = alpha >= beta;
   const double big = alphaLarger ? alpha : beta, d = std::abs(alpha - beta), bb = alphaLarger ? s + 1 : r + c.x;
-  const double u1 = std::log(hyp2f1Series(rsf, bb, rsf + 1, d / (big + c.tx)).value) - rsf * std::log(big + c.tx);
-  const double u2 = std::log(hyp2f1Series(rsf, bb, rsf + 1, d / (big + c.T)).value) - rsf * std::log(big + c.T);
+  const double u1 = std::log(hyp2f1ValueSeries(rsf, bb, rsf + 1, d / (big + c.tx))) - rsf * std::log(big + c.tx);
+  const double u2 = std::log(hyp2f1ValueSeries(rsf, bb, rsf + 1, d / (big + c.T))) - rsf * std::log(big + c.T);
   const double rho = std::exp(u2 - u1);
   return rho < 1 ? u1 + std::log1p(-rho) : kNegInf;
 }

@@ -6,6 +6,7 @@ import { AffinityError, ErrorCode } from '../core/errors.js';
 import { readModelFile, type ArrayInfo, type LoadOptions, type ModelFile } from '../io/modelfile.js';
 import { PropensityScorer } from '../analytics/churn.js';
 import { BetaGeo, GammaGamma, ParetoNBD } from '../analytics/clv.js';
+import { LifetimeValueModel } from '../analytics/lifetime.js';
 import { LogisticRegression } from '../analytics/logistic.js';
 import { CoPurchaseRules } from '../analytics/rules.js';
 import { Segmentation } from '../analytics/segments.js';
@@ -17,7 +18,7 @@ import { ItemKNN, UserKNN } from '../models/knn.js';
 import { MostPopular } from '../models/popular.js';
 import { saveParts } from '../models/parts.js';
 
-const CLASSES = [ALS, ItemKNN, UserKNN, MostPopular, ContentRecommender, HybridRecommender, Segmentation, PropensityScorer, CoPurchaseRules, LogisticRegression, BetaGeo, ParetoNBD, GammaGamma] as const;
+const CLASSES = [ALS, ItemKNN, UserKNN, MostPopular, ContentRecommender, HybridRecommender, Segmentation, PropensityScorer, CoPurchaseRules, LogisticRegression, BetaGeo, ParetoNBD, GammaGamma, LifetimeValueModel] as const;
 const KINDS: ReadonlyMap<string, ModelKind> = new Map(CLASSES.map((k) => [k.kind, k as ModelKind]));
 
 /** Any model a file may hold; narrow on `kind` (or instanceof). */

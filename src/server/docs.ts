@@ -63,6 +63,15 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
     description: `Probabilities from a propensity model with the largest feature attributions, for customers the model has rows for (${LIST.toLowerCase()}) or for purchase-line histories scored with the model's feature recipe.`,
     example: { customers: ['c1', 'c2'], attributions: 3 },
   },
+  clvOf: {
+    summary: "A customer's lifetime value",
+    description: "P(alive), expected purchases and spend over the model's horizon and the discounted value, from a lifetime-value model (affinity clv --out); with the customer's segment when a segment model is served. An unknown customer is 404.",
+  },
+  clvOfMany: {
+    summary: 'Lifetime value of many customers',
+    description: `P(alive), expected purchases, spend and discounted value of each listed customer. ${LIST}`,
+    example: { customers: ['12347', '12348', 'nobody'] },
+  },
   alsoBought: {
     summary: 'Items bought together with given items',
     description: 'Co-purchase rules for a basket: items with their confidence, lift and support, and the basket item each one comes from.',

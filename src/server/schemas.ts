@@ -15,6 +15,7 @@ type Flat<T> = { [K in keyof T]: T[K] };
 import type { AlsoBought } from '../analytics/rules.js';
 import type { PropensityResult } from '../analytics/churn.js';
 import type { SegmentProfile } from '../analytics/segments.js';
+import type { CustomerValue } from '../analytics/lifetime.js';
 
 /** Request caps. Ids follow the engine's one id rule (data/ids.ts), so every id a model holds can be asked about and answered. */
 export { LIMITS };
@@ -231,6 +232,25 @@ export const AlsoBoughtBody = Type.Object(
 export const AlsoBoughtSchema = Type.Object({ item: Id, score: Type.Number(), confidence: Type.Number(), lift: Type.Number(), support: Type.Number(), because: Id, ...WithAttributes });
 export const AlsoBoughtReply = Type.Object({ model: Type.String(), items: Type.Array(AlsoBoughtSchema) });
 
+export const ClvBody = Type.Object(
+  { model: Type.Optional(ModelName), customers: Type.Array(Id, { minItems: 1, maxItems: LIMITS.batchUsers }) },
+  { additionalProperties: false },
+);
+export const CustomerValueSchema = Type.Object({
+  customer: Id,
+  probabilityAlive: Type.Number({ description: 'P(the customer is still active)' }),
+  expectedPurchases: Type.Number({ description: "Expected repeat purchases over the model's horizon" }),
+  expectedSpend: Type.Number({ description: 'Expected mean spend per purchase' }),
+  value: Type.Number({ description: 'Discounted lifetime value over the horizon' }),
+});
+export const ClvReply = Type.Object({
+  model: Type.String(),
+  ...CustomerValueSchema.properties,
+  months: Type.Integer(),
+  segment: Type.Optional(Type.Integer({ description: 'The segment of the customer, when a segment model is served' })),
+});
+export const ClvListReply = Type.Object({ model: Type.String(), months: Type.Integer(), results: Type.Array(CustomerValueSchema), unknown: Unknown });
+
 /** A known user, or a visitor described by the items they interacted with: exactly one of the two. */
 export const ColdStartBody = Type.Object(
   {
@@ -260,4 +280,5 @@ export type ReplyTypesMatchDomain = [
   Check<Same<Static<typeof PropensityResultSchema>, PropensityResult>>,
   Check<Same<Static<typeof AlsoBoughtSchema>, Attributed<AlsoBought>>>,
   Check<Same<Static<typeof TrainingMetadataSchema>, TrainingMetadata>>,
+  Check<Same<Static<typeof CustomerValueSchema>, CustomerValue>>,
 ];

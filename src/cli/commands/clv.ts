@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { BetaGeo, GammaGamma, ParetoNBD, customerLifetimeValue } from '../../analytics/clv.js';
+import type { BetaGeo, GammaGamma, ParetoNBD } from '../../analytics/clv.js';
+import { LifetimeValueModel } from '../../analytics/lifetime.js';
 import { rfmSummary } from '../../analytics/rfm.js';
 import { Transactions } from '../../data/transactions.js';
 import { parseTime } from '../../io/transactionfile.js';
@@ -22,7 +23,8 @@ when the data go on after --calibration-end, and the customers worth most.
   --penalizer X            L2 on the parameters (default 0: plain maximum likelihood)
   --top N                  customers listed (default 10)
   --where JSON --delimiter C --skip-invalid   as for train
-  --out FILE               save the purchase model (its spend model beside it, FILE.spend)`,
+  --out FILE               save the lifetime-value model (kind clv: both models and each customer's
+                           summary), which affinity serve answers on /v1/clv`,
   async run(args) {
     const { values } = parseArgs({
       args,
@@ -45,15 +47,13 @@ when the data go on after --calibration-end, and the customers worth most.
     const discountRate = num(values['discount-rate'], 'discount-rate') ?? 0.01;
     const penalizer = num(values.penalizer, 'penalizer') ?? 0;
     const top = num(values.top, 'top') ?? 10;
-    const purchases = kind === 'bgnbd' ? new BetaGeo({ penalizer }) : new ParetoNBD({ penalizer });
-    const spend = new GammaGamma({ penalizer });
 
     const tx = await Transactions.fromFile(values.data, { columns, where: whereOf(values.where), delimiter: values.delimiter, skipInvalid: values['skip-invalid'] === true });
     const end = holdoutEnd ?? tx.timeRange[1];
     const s = rfmSummary(tx, { calibrationEnd, observationEnd: end > calibrationEnd ? end : undefined, unit: 'weeks' });
     progress.log(`data: ${tx.size} lines, ${s.customers.length} customers first buying by the calibration end`);
-    await purchases.fit(s, { onProgress: progress.bar(purchases.kind) });
-    await spend.fit(s);
+    const model = await LifetimeValueModel.fit(s, { purchases: kind === 'bgnbd' ? 'betageo' : 'paretonbd', penalizer, months, discountRate }, { onProgress: progress.bar('fit') });
+    const { purchases, spend } = model;
     const show = (name: string, m: BetaGeo | ParetoNBD | GammaGamma) =>
       `${name}: ${Object.entries(m.params).map(([k, v]) => `${k} ${v.toFixed(4)} (± ${(m.standardErrors as Record<string, number>)[k].toFixed(4)})`).join(', ')}; log-likelihood ${m.report!.logLikelihood.toFixed(2)}, ${m.report!.iterations} iterations${m.report!.converged ? '' : ' (not converged)'}`;
     console.log(show(purchases.kind, purchases));
@@ -65,15 +65,13 @@ when the data go on after --calibration-end, and the customers worth most.
       const mae = predicted.reduce((m, p, i) => m + Math.abs(p - s.holdoutFrequency![i]), 0) / predicted.length;
       console.log(`holdout (${weeks.toFixed(1)} weeks): predicted ${sum(predicted).toFixed(0)} repeat purchases, actual ${sum(s.holdoutFrequency).toFixed(0)}; mean absolute error per customer ${mae.toFixed(3)}`);
     }
-    const value = await customerLifetimeValue(purchases, spend, s, { months, discountRate });
-    const alive = await purchases.probabilityAlive(s);
-    const order = Array.from(value.keys()).sort((a, b) => value[b] - value[a]).slice(0, top);
-    console.log(`\n| customer | repeat purchases | P(alive) | CLV ${months} months |\n|---|---|---|---|`);
-    for (const i of order) console.log(`| ${s.customers[i]} | ${s.frequency[i]} | ${alive[i].toFixed(3)} | ${value[i].toFixed(2)} |`);
+    const worth = await model.valueOf(s.customers);
+    const order = Array.from(worth.keys()).sort((a, b) => worth[b].value - worth[a].value).slice(0, top);
+    console.log(`\n| customer | repeat purchases | P(alive) | expected purchases | CLV ${months} months |\n|---|---|---|---|---|`);
+    for (const i of order) console.log(`| ${s.customers[i]} | ${s.frequency[i]} | ${worth[i].probabilityAlive.toFixed(3)} | ${worth[i].expectedPurchases.toFixed(2)} | ${worth[i].value.toFixed(2)} |`);
     if (values.out) {
-      await purchases.save(values.out);
-      await spend.save(`${values.out}.spend`);
-      console.log(`saved ${purchases.kind} -> ${values.out}, gammagamma -> ${values.out}.spend`);
+      await model.save(values.out);
+      console.log(`saved the lifetime-value model (${purchases.kind} + gammagamma, ${s.customers.length} customers) -> ${values.out}`);
     }
     return 0;
   },

@@ -6,6 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { PropensityScorer } from '../../analytics/churn.js';
 import { CoPurchaseRules } from '../../analytics/rules.js';
 import { Segmentation } from '../../analytics/segments.js';
+import { LifetimeValueModel } from '../../analytics/lifetime.js';
 import { AffinityError, ErrorCode, badInput } from '../../core/errors.js';
 import { resolveId, type Id, type IdMap } from '../../data/ids.js';
 import type { ItemFilter } from '../../data/filter.js';
@@ -73,6 +74,27 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async
     const { found, unknown } = partition(model.dataset.customers, customers!);
     const results = found.length > 0 ? await engine.run('propensity', () => model.score(found, top)) : [];
     return { model: name, results, unknown };
+  });
+
+  app.get(
+    '/clv/:user',
+    { schema: { tags: ['analytics'], operationId: 'clvOf', params: S.SegmentParams, querystring: S.ModelQuery, response: S.replies(S.ClvReply) } },
+    async (request) => {
+      const { name, model } = modelOf(registry, LifetimeValueModel, request.query.model);
+      const customer = known(model.customers, request.params.user);
+      if (!model.customers.has(customer)) throw new AffinityError(`unknown customer ${JSON.stringify(request.params.user)} in model ${name}`, ErrorCode.UnknownId);
+      const [value] = await engine.run('clv', () => model.valueOf([customer]));
+      const segments = registry.list().find((e) => e.model instanceof Segmentation)?.model as Segmentation | undefined;
+      const segmentId = segments && resolveId(segments.customers, customer);
+      return { model: name, ...value, months: model.options.months, ...(segmentId !== undefined ? { segment: segments!.segmentOf(segmentId).segment } : {}) };
+    },
+  );
+
+  app.post('/clv', { schema: { tags: ['analytics'], operationId: 'clvOfMany', body: S.ClvBody, response: S.replies(S.ClvListReply) } }, async (request) => {
+    const { name, model } = modelOf(registry, LifetimeValueModel, request.body.model);
+    const { found, unknown } = partition(model.customers, request.body.customers);
+    const results = found.length > 0 ? await engine.run('clv', () => model.valueOf(found)) : [];
+    return { model: name, months: model.options.months, results: [...results], unknown };
   });
 
   app.post('/also-bought', { schema: { tags: ['analytics'], operationId: 'alsoBought', body: S.AlsoBoughtBody, response: S.replies(S.AlsoBoughtReply) } }, async (request) => {
