@@ -52,10 +52,20 @@ describe('the demo, served from its files', () => {
       'rules:rules',
       'content:content',
       'hybrid:hybrid',
+      'clv:clv',
     ]);
     for (const m of reply.models) expect(m.metadata, m.name).toMatchObject({ trainedAt: expect.any(String), library: expect.any(String), data: expect.any(Object) });
     expect(reply.models.find((m: { name: string }) => m.name === 'segments')).toMatchObject({ users: shop.transactions.customers.size, reloadable: true });
     expect(reply.catalog).toMatchObject({ version: 1, products: shop.products.length, attributes: ['name', 'category', 'price', 'inStock', 'stock'] });
+  });
+
+  it('lifetime value by customer carries the segment the segment model gives', async () => {
+    const customer = shop.data.users.ids[0];
+    const clv = (await app.inject({ url: `/v1/clv/${customer}` })).json();
+    const segment = (await app.inject({ url: `/v1/segments/${customer}` })).json();
+    expect(clv).toMatchObject({ model: 'clv', customer, months: 12, segment: segment.segment });
+    expect(clv.probabilityAlive).toBeGreaterThan(0);
+    expect(clv.value).toBeGreaterThan(0);
   });
 
   it('routes find models by kind: a named model of another kind, or no model of the kind, is 404 naming what is served', async () => {

@@ -11,6 +11,8 @@ import { HybridRecommender } from '../models/hybrid.js';
 import { LogisticRegression } from '../analytics/logistic.js';
 import { coPurchaseRules } from '../analytics/rules.js';
 import { segmentCustomers } from '../analytics/segments.js';
+import { LifetimeValueModel } from '../analytics/lifetime.js';
+import { rfmSummary } from '../analytics/rfm.js';
 import { writeFileAtomic } from '../io/files.js';
 import type { AnalyticsModels } from './routes/analytics.js';
 import { demoShop, type DemoShop } from '../data/synthetic.js';
@@ -43,7 +45,9 @@ export async function prepareDemo(dir = join(tmpdir(), 'affinity-demo')): Promis
   const shop = await demoShop();
   const als = await new ALS({ factors: 32, iterations: 10, seed: 7 }).fit(shop.data);
   const knn = await new ItemKNN({ k: 30 }).fit(shop.data);
-  const all = { als, itemknn: knn, ...(await demoAnalytics(shop, als)) };
+  // Lifetime value as of the last purchase: a calibration period of all the shop's history.
+  const clv = await LifetimeValueModel.fit(rfmSummary(shop.transactions, { calibrationEnd: shop.transactions.timeRange[1] }), { penalizer: 0.001 });
+  const all = { als, itemknn: knn, ...(await demoAnalytics(shop, als)), clv };
   const models: Record<string, string> = {};
   for (const [name, model] of Object.entries(all)) {
     models[name] = join(dir, `${name}.affinity`);
@@ -81,6 +85,8 @@ export function demoRequests(shop: DemoShop): { recommend: DemoRequest[]; analyt
     analytics: [
       { method: 'GET', path: `/v1/segments/${customer}` },
       post('/v1/propensity', { customers: [customer, shop.data.users.ids[1]], attributions: 3 }),
+      { method: 'GET', path: `/v1/clv/${customer}` },
+      post('/v1/clv', { customers: [customer, shop.data.users.ids[1], 'new-customer'] }),
       post('/v1/also-bought', { items: [p1], k: 5, fields: ['name'] }),
       post('/v1/content/recommend', { items: [p1], k: 5 }),
       post('/v1/content/similar', { item: p1, k: 5, filter: { inStock: true } }),
