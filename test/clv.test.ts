@@ -53,6 +53,9 @@ describe.runIf(existsSync(CDNOW))('CDNOW: the published estimates', () => {
     const pn = await new ParetoNBD().fit(customers());
     const p = pn.params;
     expect([p.r, p.alpha, p.s, p.beta].map((x) => decimals(x, 2))).toEqual([0.55, 10.58, 0.61, 11.67]);
+    let total = 0;
+    for (let n = 0; n < 200; n++) total += pn.probabilityOfPurchases(39, n);
+    expect(total).toBeCloseTo(1, 8);
     const alive = await pn.probabilityAlive(customers());
     expect(alive.every((a) => a > 0 && a <= 1)).toBe(true);
   });

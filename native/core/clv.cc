@@ -506,10 +506,26 @@ double clvExpected(ClvModel model, std::span<const double> params, double t) {
 
 double clvProbabilityOfPurchases(ClvModel model, std::span<const double> params, double t, int32_t n) {
   checkParams(model, params);
-  require(model == ClvModel::BetaGeo, code::kBadInput, "P(X(t) = n) is implemented for BG/NBD only");
+  require(model != ClvModel::GammaGamma, code::kBadInput, "P(X(t) = n) comes from a purchase model");
   require(std::isfinite(t) && t > 0 && n >= 0, code::kBadInput, "t must be > 0 and n >= 0");
-  const double r = params[0], alpha = params[1], a = params[2], b = params[3];
   auto logBeta = [](double x, double y) { return logGamma(x) + logGamma(y) - logGamma(x + y); };
+  if (model == ClvModel::ParetoNbd) {
+    // Fader & Hardie (2006), "Deriving an expression for P(X(t) = x) under the Pareto/NBD model".
+    const double r = params[0], alpha = params[1], s = params[2], beta = params[3], x = n;
+    const double alive = std::exp(logGamma(r + x) - logGamma(r) - logGamma(x + 1) + r * std::log(alpha / (alpha + t)) +
+                                  x * std::log(t / (alpha + t)) + s * std::log(beta / (beta + t)));
+    const bool alphaLarger = alpha >= beta;
+    const double big = alphaLarger ? alpha : beta, d = std::abs(alpha - beta), second = alphaLarger ? s + 1 : r + x;
+    const double c = r + s + x + 1;
+    const double b1 = hyp2f1ValueSeries(r + s, second, c, d / big) * std::exp(-(r + s) * std::log(big));
+    double b2 = 0;
+    for (int32_t j = 0; j <= n; ++j)
+      b2 += std::exp(logGamma(r + s + j) - logGamma(r + s) - logGamma(j + 1.0) + j * std::log(t) - (r + s + j) * std::log(big + t)) *
+            hyp2f1ValueSeries(r + s + j, second, c, d / (big + t));
+    const double scale = std::exp(r * std::log(alpha) + s * std::log(beta) + logBeta(r + x, s + 1) - logBeta(r, s));
+    return alive + scale * (b1 - b2);
+  }
+  const double r = params[0], alpha = params[1], a = params[2], b = params[3];
   const double lp = std::log(alpha / (alpha + t)), lq = std::log(t / (alpha + t));
   // Fader, Hardie & Lee (2005), equation 8.
   const double first = std::exp(logBeta(a, b + n) - logBeta(a, b) + logGamma(r + n) - logGamma(r) - logGamma(n + 1.0) + r * lp + n * lq);

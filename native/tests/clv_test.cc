@@ -140,6 +140,23 @@ TEST(clv, fits_recover_simulated_parameters_for_any_thread_count) {
   }
 }
 
+TEST(clv, purchase_count_distributions_sum_to_one_with_the_expected_mean) {
+  for (auto [model, params] : {std::pair{ClvModel::BetaGeo, std::vector<double>{0.243, 4.414, 0.793, 2.426}},
+                               std::pair{ClvModel::ParetoNbd, std::vector<double>{0.553, 10.578, 0.606, 11.669}},
+                               std::pair{ClvModel::ParetoNbd, std::vector<double>{0.553, 14.0, 0.606, 9.0}}}) {
+    for (double t : {1.0, 39.0, 78.0}) {
+      double total = 0, mean = 0;
+      for (int32_t n = 0; n < 400; ++n) {
+        const double p = clvProbabilityOfPurchases(model, params, t, n);
+        CHECK(p >= -1e-12 && p <= 1);
+        total += p, mean += n * p;
+      }
+      CHECK(close(total, 1, 1e-8));
+      CHECK(close(mean, clvExpected(model, params, t), 1e-6));
+    }
+  }
+}
+
 TEST(clv, rejects_bad_customers) {
   Control control;
   std::vector<double> x = {1, 0}, tx = {5, 0}, T = {4, 3};

@@ -180,6 +180,10 @@ abstract class PurchaseModel<P extends Record<string, number>> extends ClvModelB
   expectedPurchases(t: number): number {
     return native.clvExpected(this.nativeName, this.fittedValues(), t);
   }
+  /** P(X(t) = n): the probability that a new customer makes n repeat purchases within t. */
+  probabilityOfPurchases(t: number, n: number): number {
+    return native.clvProbabilityOfPurchases(this.nativeName, this.fittedValues(), t, n);
+  }
   /** P(the customer is still alive) at T, for one customer ({ frequency, recency, T }) or arrays. */
   probabilityAlive(customers: Customer): Promise<number>;
   probabilityAlive(customers: CustomerArrays, options?: JobOptions): Promise<Float64Array>;
@@ -207,10 +211,6 @@ export class BetaGeo extends PurchaseModel<BetaGeoParams> {
   readonly kind = BetaGeo.kind;
   protected readonly nativeName = 'betageo';
   protected readonly names = ['r', 'alpha', 'a', 'b'] as const;
-  /** P(X(t) = n): the probability that a new customer makes n repeat purchases within t. */
-  probabilityOfPurchases(t: number, n: number): number {
-    return native.clvProbabilityOfPurchases(this.nativeName, this.fittedValues(), t, n);
-  }
   static async fromParts(file: ModelFile): Promise<BetaGeo> {
     return ClvModelBase.read(file, (o) => new BetaGeo(o)) as BetaGeo;
   }
