@@ -4,7 +4,6 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
-#include <utility>
 #include <string>
 
 #include "error.h"
@@ -30,8 +29,11 @@ double logAddExp(double a, double b) {
 // log Γ(x) for x > 0 (where the sign glibc's lgamma records is always +).
 double logGamma(double x) { return std::lgamma(x); }
 
-// Γ(x) as (log |Γ(x)|, sign) for any non-integer-or-positive x, by reflection below 0.
-std::pair<double, double> logAbsGamma(double x) {
+// Γ(x) as log |Γ(x)| and its sign, for x > 0 or a negative non-integer (by reflection).
+struct SignedLogGamma {
+  double log, sign;
+};
+SignedLogGamma logAbsGamma(double x) {
   if (x > 0) return {logGamma(x), 1.0};
   const double s = std::sin(std::numbers::pi * x);
   return {std::log(std::numbers::pi) - std::log(std::abs(s)) - logGamma(1 - x), s > 0 ? 1.0 : -1.0};
