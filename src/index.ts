@@ -62,6 +62,8 @@ export { kmeans, silhouetteScore, KMeans } from './analytics/kmeans.js';
 export { BetaGeo, ParetoNBD, GammaGamma, customerLifetimeValue } from './analytics/clv.js';
 export type { BetaGeoParams, ParetoNBDParams, GammaGammaParams, Customer, CustomerArrays, ClvOptions, ClvFitReport, LifetimeValueOptions } from './analytics/clv.js';
 export { rfmSummary } from './analytics/rfm.js';
+export { abTest, sampleSize, wilsonInterval } from './analytics/abtest.js';
+export type { AbTestOptions, AbTestResult, ArmComparison, ArmSummary, Group, SampleSizeOptions } from './analytics/abtest.js';
 export { LifetimeValueModel } from './analytics/lifetime.js';
 export type { LifetimeValueModelOptions, CustomerValue } from './analytics/lifetime.js';
 export type { RfmOptions, RfmSummary } from './analytics/rfm.js';

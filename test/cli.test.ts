@@ -100,6 +100,18 @@ describe('affinity CLI', () => {
     expect([(bad as { code: number }).code, (bad as { stderr: string }).stderr]).toEqual([1, expect.stringContaining('--calibration-end DATE is required')]);
   });
 
+  it('abtest: lifts, intervals and the sample-ratio check of an experiment export', async () => {
+    const rows = ['customer,arm,converted'];
+    for (let i = 0; i < 3000; i++) rows.push(`c${i},${i % 3 === 0 ? 'control' : i % 3 === 1 ? 'email' : 'sms'},${(i * 7919) % 100 < (i % 3 === 1 ? 14 : 10) ? 1 : 0}`);
+    await writeFile(join(dir, 'experiment.csv'), rows.join('\n'));
+    const out = await run(process.execPath, [bin, 'abtest', '--data', join(dir, 'experiment.csv'), '--outcome', 'converted', '--group', 'arm', '--control', 'control']);
+    expect(out.stdout).toMatch(/^\| email \| 1000 \| [\d.]+% \| [\d.]+ pt \| \[/m);
+    expect(out.stdout).toMatch(/^\| sms \| 1000 \|/m);
+    expect(out.stdout).toMatch(/sample ratio: chi-squared 0\.000 on 2 df, p = 1\.0000/);
+    const bad = await run(process.execPath, [bin, 'abtest', '--data', join(dir, 'experiment.csv'), '--outcome', 'convert', '--group', 'arm', '--control', 'control']).catch((e: { code: number; stderr: string }) => e);
+    expect((bad as { stderr: string }).stderr).toContain('no column "convert" (the header has customer, arm, converted)');
+  });
+
   it('trains, recommends from the file, and evaluates', async () => {
     const model = join(dir, 'm.affinity');
     const train = await run(process.execPath, [bin, 'train', '--data', join(dir, 'orders.csv'), '--columns', 'customer,product,qty', '--model', 'als', '--factors', '8', '--iterations', '3', '--out', model]);

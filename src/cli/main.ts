@@ -1,5 +1,6 @@
 // The affinity command line: one module per command in commands/, dispatched here.
 import type { Command } from './common.js';
+import { abtest } from './commands/abtest.js';
 import { clv } from './commands/clv.js';
 import { demo } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
@@ -11,7 +12,7 @@ import { serveCommand } from './commands/serve.js';
 import { similarity } from './commands/similarity.js';
 import { train } from './commands/train.js';
 
-const COMMANDS: Record<string, Command> = { info, generate, similarity, train, inspect, eval: evalCommand, recommend, serve: serveCommand, demo, clv };
+const COMMANDS: Record<string, Command> = { info, generate, similarity, train, inspect, eval: evalCommand, recommend, serve: serveCommand, demo, clv, abtest };
 
 const MAIN_HELP = `affinity: recommendations and marketing models for Node.js, with a native SIMD core
 
@@ -24,6 +25,7 @@ commands:
   train         train a model (ALS, ItemKNN, UserKNN, segments, propensity, rules, content, hybrid)
   inspect       what a model file holds: kind, sizes, training metadata
   eval          split a data set, train, and print ranking metrics
+  abtest        A/B test analysis of an experiment export: lift, intervals, p-values, sample ratio
   clv           customer lifetime value from purchase lines (BG/NBD, Pareto/NBD, Gamma-Gamma)
   recommend     recommendations from a model file (or a model trained on the spot)
   serve         the HTTP scoring server for model files
