@@ -14,7 +14,7 @@ import { segmentCustomers } from '../analytics/segments.js';
 import { LifetimeValueModel } from '../analytics/lifetime.js';
 import { rfmSummary } from '../analytics/rfm.js';
 import { writeFileAtomic } from '../io/files.js';
-import type { AnalyticsModels } from './routes/analytics.js';
+import type { AnalyticsModels } from './analytics-models.js';
 import { demoShop, type DemoShop } from '../data/synthetic.js';
 
 /** Segments, a 60-day churn model, co-purchase rules, content and hybrid models of the demo shop. */

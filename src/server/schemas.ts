@@ -8,16 +8,16 @@ import type { Recommendation, Neighbor, TrainingMetadata } from '../models/contr
 import type { Attributes } from '../data/catalog.js';
 import { FILTER_LIMITS } from '../data/filter.js';
 import { LIMITS } from './limits.js';
-
-/** A domain answer with the catalogue attributes a request may add. */
-type Attributed<T> = Flat<T & { attributes?: Attributes }>;
-type Flat<T> = { [K in keyof T]: T[K] };
 import type { AlsoBought } from '../analytics/rules.js';
 import type { PropensityResult } from '../analytics/churn.js';
 import type { SegmentProfile } from '../analytics/segments.js';
 import type { CustomerValue } from '../analytics/lifetime.js';
 
-/** Request caps. Ids follow the engine's one id rule (data/ids.ts), so every id a model holds can be asked about and answered. */
+/** A domain answer with the catalogue attributes a request may add. */
+type Attributed<T> = Flat<T & { attributes?: Attributes }>;
+type Flat<T> = { [K in keyof T]: T[K] };
+
+/** Request caps (limits.ts). Ids follow the engine's one id rule (data/ids.ts), so every id a model holds can be asked about and answered. */
 export { LIMITS };
 
 export const Id = Type.Union([Type.String({ minLength: 1, maxLength: LIMITS.idLength }), Type.Number()], { description: 'A user or item id' });

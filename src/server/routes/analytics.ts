@@ -16,7 +16,6 @@ import { catalogView } from '../catalog.js';
 import { partition } from '../lists.js';
 import type { AffinityContext } from '../context.js';
 import type { ModelRegistry } from '../registry.js';
-export type { AnalyticsModels } from '../analytics-models.js';
 import * as S from '../schemas.js';
 
 /** The model of a kind a request asks for, typed by its class. */
