@@ -228,7 +228,7 @@ export class Interactions {
     const delimiter = options.delimiter ?? (format === 'tsv' ? '\t' : sniffDelimiter(firstLine));
     mergeRule(options); // bad options fail before the file is read
     const columns = options.columns ?? { user: 0, item: 1, value: 2 };
-    if (options.where !== undefined) return Interactions.fromFileWhere(path, columns, options);
+    if (options.where !== undefined) return Interactions.fromFileWhere(path, columns, options, firstLine);
     const header = options.header ?? (options.columns ? typeof options.columns.user === 'string' : looksLikeHeader(firstLine, delimiter, columns));
     if (options.signal?.aborted) throw new AffinityError('the operation was cancelled', ErrorCode.Cancelled, { cause: options.signal.reason });
     const reader = new native.CsvReader({ delimiter, header, skipInvalid: options.skipInvalid ?? false, columns });
@@ -265,7 +265,7 @@ export class Interactions {
   }
 
   /** fromFile with row conditions: the general CSV reader of purchase lines, with interactions' column roles. */
-  private static async fromFileWhere(path: string, columns: NonNullable<FileOptions['columns']>, options: FileOptions): Promise<Interactions> {
+  private static async fromFileWhere(path: string, columns: NonNullable<FileOptions['columns']>, options: FileOptions, firstLine: string): Promise<Interactions> {
     const named = Object.values(columns).some((c) => typeof c === 'string');
     const rows = await readTransactionRows(
       path,
@@ -273,7 +273,7 @@ export class Interactions {
         columns: { customer: columns.user, item: columns.item, time: columns.timestamp, amount: columns.value },
         where: options.where,
         delimiter: options.delimiter,
-        header: options.header ?? (named || looksLikeHeader(await readFirstLine(path), options.delimiter ?? sniffDelimiter(await readFirstLine(path)), columns)),
+        header: options.header ?? (named || looksLikeHeader(firstLine, options.delimiter ?? sniffDelimiter(firstLine), columns)),
         skipInvalid: options.skipInvalid,
       },
       { customer: 'user', amount: 'value' },
