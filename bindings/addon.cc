@@ -17,6 +17,7 @@ void initAls(Napi::Env env, Napi::Object exports);
 void initFiles(Napi::Env env, Napi::Object exports);
 void initAnalytics(Napi::Env env, Napi::Object exports);
 void initClv(Napi::Env env, Napi::Object exports);
+void initTrees(Napi::Env env, Napi::Object exports);
 
 namespace {
 
@@ -205,6 +206,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   initFiles(env, exports);
   initAnalytics(env, exports);
   initClv(env, exports);
+  initTrees(env, exports);
   exports.Set("CsvReader", initCsvReader(env));
   exports.Set("injectFault", fn<injectFaultJs>(env, "injectFault"));
   return exports;

@@ -194,6 +194,55 @@ export interface NativeClvFit {
 
 export type NativeFeatures = { dense: Float32Array; rows: number; dims: number } | NativeCsr;
 
+export interface NativeRows {
+  values: Float32Array;
+  rows: number;
+  dims: number;
+}
+/** A forest's flat arrays (native/core/trees.h Forest). */
+export interface NativeForest {
+  features: number;
+  outputs: number;
+  treeOffsets: Int32Array;
+  feature: Int32Array;
+  left: Int32Array;
+  right: Int32Array;
+  catOffset: Int32Array;
+  threshold: Float32Array;
+  flags: Uint8Array;
+  samples: Float32Array;
+  impurity: Float32Array;
+  value: Float32Array;
+  catBits: Uint32Array;
+}
+export interface NativeForestOptions {
+  /** 0 classification, 1 regression, 2 uplift. */
+  task: number;
+  /** 0 gini, 1 entropy, 2 squared error, 3 euclidean (uplift), 4 delta-delta-p (uplift). */
+  criterion: number;
+  outputs: number;
+  maxDepth: number;
+  minSamplesSplit: number;
+  minSamplesLeaf: number;
+  minSamplesArm: number;
+  maxFeatures: number;
+  minImpurityDecrease: number;
+  honest: boolean;
+  trees: number;
+  bootstrap: boolean;
+  maxBins: number;
+  seed: number;
+  threads: number;
+}
+export interface NativeForestFit {
+  forest: NativeForest;
+  importances: Float64Array;
+  oobValue: Float32Array;
+  oobScore: number;
+  depth: Int32Array;
+  leaves: Int32Array;
+}
+
 export interface NativeBinding {
   capabilities(): NativeCapabilities;
   /** Items the ALS recommend scans scored since the last call (a benchmark statistic; reading resets it). */
@@ -265,6 +314,22 @@ export interface NativeBinding {
   ): Promise<Float64Array>;
   clvExpected(model: NativeClvModel, params: Float64Array, t: number): number;
   clvProbabilityOfPurchases(model: NativeClvModel, params: Float64Array, t: number, n: number): number;
+  forestFit(
+    x: NativeRows,
+    categorical: Uint8Array | null,
+    target: Float32Array | null,
+    channel: Int32Array | null,
+    weights: Float32Array | null,
+    options: NativeForestOptions,
+    cancel: Int32Array | null,
+    onProgress: ProgressCallback,
+  ): Promise<NativeForestFit>;
+  forestPredict(forest: NativeForest, x: NativeRows, firstTree: number, lastTree: number, threads: number, cancel: Int32Array | null, onProgress: ProgressCallback): Promise<Float32Array>;
+  /** At most 64 rows, on the calling thread. */
+  forestPredictSync(forest: NativeForest, x: NativeRows): Float32Array;
+  forestApply(forest: NativeForest, x: NativeRows, threads: number, cancel: Int32Array | null, onProgress: ProgressCallback): Promise<Int32Array>;
+  forestCheck(forest: NativeForest): void;
+  treeBins(x: NativeRows, categorical: Uint8Array | null, maxBins: number): { bins: Uint8Array; edges: Float32Array[]; binCount: Int32Array };
   logisticFit(
     features: NativeFeatures,
     labels: Float32Array,

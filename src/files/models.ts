@@ -8,6 +8,8 @@ import { PropensityScorer } from '../analytics/churn.js';
 import { BetaGeo, GammaGamma, ParetoNBD } from '../analytics/clv.js';
 import { LifetimeValueModel } from '../analytics/lifetime.js';
 import { LogisticRegression } from '../analytics/logistic.js';
+import { DecisionTree, RandomForest } from '../analytics/trees.js';
+import { UpliftModel } from '../analytics/uplift.js';
 import { CoPurchaseRules } from '../analytics/rules.js';
 import { Segmentation } from '../analytics/segments.js';
 import { ALS } from '../models/als.js';
@@ -18,7 +20,7 @@ import { ItemKNN, UserKNN } from '../models/knn.js';
 import { MostPopular } from '../models/popular.js';
 import { saveParts } from '../models/parts.js';
 
-const CLASSES = [ALS, ItemKNN, UserKNN, MostPopular, ContentRecommender, HybridRecommender, Segmentation, PropensityScorer, CoPurchaseRules, LogisticRegression, BetaGeo, ParetoNBD, GammaGamma, LifetimeValueModel] as const;
+const CLASSES = [ALS, ItemKNN, UserKNN, MostPopular, ContentRecommender, HybridRecommender, Segmentation, PropensityScorer, CoPurchaseRules, LogisticRegression, BetaGeo, ParetoNBD, GammaGamma, LifetimeValueModel, DecisionTree, RandomForest, UpliftModel] as const;
 const KINDS: ReadonlyMap<string, ModelKind> = new Map(CLASSES.map((k) => [k.kind, k as ModelKind]));
 
 /** Any model a file may hold; narrow on `kind` (or instanceof). */

@@ -1,0 +1,334 @@
+// Random forests: trees grown in parallel from per-tree seeded streams, out-of-bag scores, flat-array
+// prediction.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "error.h"
+#include "threadpool.h"
+#include "tree_grow.h"
+#include "trees.h"
+
+namespace affinity {
+namespace {
+
+using detail::RowStat;
+
+constexpr int32_t kRowsPerTask = 1024;
+
+size_t rowTasks(int32_t rows) { return (static_cast<size_t>(rows) + kRowsPerTask - 1) / kRowsPerTask; }
+
+// Every tree draws from its own stream, so tree t is the same whichever thread grows it.
+uint32_t treeSeed(uint32_t seed, int32_t tree) { return seed + 0x9e3779b9u * static_cast<uint32_t>(tree + 1); }
+
+void checkOptions(const ForestOptions& o) {
+  const TreeOptions& t = o.tree;
+  require(o.trees >= 1, code::kBadInput, "trees must be at least 1");
+  require(t.maxDepth >= 0, code::kBadInput, "maxDepth must be >= 0");
+  require(t.minSamplesLeaf >= 1 && t.minSamplesSplit >= 2 && t.minSamplesArm >= 1, code::kBadInput,
+          "minSamplesLeaf and minSamplesArm must be >= 1, minSamplesSplit >= 2");
+  require(std::isfinite(t.minImpurityDecrease) && t.minImpurityDecrease >= 0, code::kBadInput,
+          "minImpurityDecrease must be finite and >= 0");
+  require(t.maxFeatures >= 0, code::kBadInput, "maxFeatures must be >= 0");
+  const bool criterionFits = t.task == TreeTask::Classification
+                                 ? (t.criterion == SplitCriterion::Gini || t.criterion == SplitCriterion::Entropy)
+                             : t.task == TreeTask::Regression ? t.criterion == SplitCriterion::SquaredError
+                                                              : (t.criterion == SplitCriterion::Euclidean ||
+                                                                 t.criterion == SplitCriterion::DeltaDeltaP);
+  require(criterionFits, code::kBadInput, "the split criterion does not fit the task");
+  require(t.task != TreeTask::Regression || t.outputs == 1, code::kBadInput, "regression has one output");
+  require(t.task == TreeTask::Regression || (t.outputs >= 2 && t.outputs <= 1024), code::kBadInput,
+          "classification needs 2 to 1024 classes, uplift 2 to 1024 arms (control first)");
+}
+
+void checkData(const TreeData& d, const TreeOptions& o) {
+  const DenseRows& x = d.x;
+  require(x.rows >= 1 && x.dims >= 1, code::kBadInput, "the training data needs at least one row and one feature");
+  require(x.values.size() == static_cast<size_t>(x.rows) * x.dims, code::kDimMismatch, "x must hold rows * dims values");
+  require(d.categorical.empty() || static_cast<int32_t>(d.categorical.size()) == x.dims, code::kDimMismatch,
+          "categorical must have one flag per feature");
+  for (size_t i = 0; i < x.values.size(); ++i)
+    require(!std::isinf(x.values[i]), code::kBadInput,
+            [&] { return "x row " + std::to_string(i / x.dims) + " holds an infinite value (NaN is read as missing)"; });
+  require(d.weights.empty() || static_cast<int32_t>(d.weights.size()) == x.rows, code::kDimMismatch,
+          "weights must have one entry per row");
+  double weightSum = 0;
+  for (size_t i = 0; i < d.weights.size(); ++i) {
+    require(std::isfinite(d.weights[i]) && d.weights[i] >= 0, code::kBadInput, "weights must be finite and >= 0");
+    weightSum += d.weights[i];
+  }
+  require(d.weights.empty() || weightSum > 0, code::kBadInput, "the weights sum to zero");
+  if (o.task != TreeTask::Regression) {
+    require(static_cast<int32_t>(d.channel.size()) == x.rows, code::kDimMismatch,
+            o.task == TreeTask::Uplift ? "arms must have one entry per row" : "labels must have one entry per row");
+    std::vector<int64_t> seen(o.outputs, 0);
+    for (int32_t i = 0; i < x.rows; ++i) {
+      const int32_t c = d.channel[i];
+      require(c >= 0 && c < o.outputs, code::kBadInput, [&] {
+        return std::string(o.task == TreeTask::Uplift ? "arm" : "class") + " of row " + std::to_string(i) + " is " +
+               std::to_string(c) + ", outside [0, " + std::to_string(o.outputs) + ")";
+      });
+      ++seen[c];
+    }
+    if (o.task == TreeTask::Uplift) {
+      for (int32_t a = 0; a < o.outputs; ++a)
+        require(seen[a] > 0, code::kBadInput, [&] { return "arm " + std::to_string(a) + " has no rows"; });
+    } else {
+      int32_t classes = 0;
+      for (int64_t s : seen) classes += s > 0;
+      require(classes >= 2, code::kBadInput, "the labels hold a single class: there is nothing to classify");
+    }
+  }
+  if (o.task != TreeTask::Classification) {
+    require(static_cast<int32_t>(d.target.size()) == x.rows, code::kDimMismatch, "the target must have one entry per row");
+    float lo = std::numeric_limits<float>::infinity(), hi = -lo;
+    for (int32_t i = 0; i < x.rows; ++i) {
+      require(std::isfinite(d.target[i]), code::kBadInput,
+              [&] { return "the target of row " + std::to_string(i) + " is not a finite number"; });
+      lo = std::min(lo, d.target[i]), hi = std::max(hi, d.target[i]);
+    }
+    require(o.task != TreeTask::Regression || hi > lo, code::kBadInput, "the target is constant: there is nothing to learn");
+  }
+}
+
+struct TreeOutcome {
+  detail::GrownTree tree;
+  std::vector<uint64_t> inBag;  // bit per row
+};
+
+TreeOutcome growOne(const TreeData& d, const BinnedFeatures& binned, const ForestOptions& o, int32_t t, const Control& control) {
+  Sfc32 rng(treeSeed(o.seed, t));
+  const int32_t n = d.x.rows;
+  std::vector<RowStat> stats(n);
+  if (o.bootstrap) {
+    for (int32_t i = 0; i < n; ++i) stats[(static_cast<uint64_t>(rng.next()) * n) >> 32].count += 1;
+  } else {
+    for (RowStat& s : stats) s.count = 1;
+  }
+  TreeOutcome out;
+  out.inBag.assign((static_cast<size_t>(n) + 63) / 64, 0);
+  std::vector<int32_t> structure, estimation;
+  structure.reserve(n);
+  for (int32_t r = 0; r < n; ++r) {
+    RowStat& s = stats[r];
+    if (s.count == 0) continue;
+    out.inBag[r >> 6] |= uint64_t{1} << (r & 63);
+    s.weight = s.count * (d.weights.empty() ? 1.0f : d.weights[r]);
+    s.y = d.target.empty() ? 0.0f : d.target[r];
+    s.channel = d.channel.empty() ? 0 : d.channel[r];
+    if (o.tree.honest && (rng.next() & 1u)) estimation.push_back(r);
+    else structure.push_back(r);
+  }
+  require(!structure.empty(), code::kBadInput, "a tree drew no rows to grow on");
+  out.tree = detail::growTree(binned, stats, std::move(structure), o.tree, rng, control);
+  if (o.tree.honest) detail::estimateHonestly(out.tree, binned, stats, estimation, o.tree);
+  return out;
+}
+
+void append(Forest& f, const detail::GrownTree& t) {
+  const int32_t catBase = static_cast<int32_t>(f.catBits.size());
+  f.feature.insert(f.feature.end(), t.feature.begin(), t.feature.end());
+  f.left.insert(f.left.end(), t.left.begin(), t.left.end());
+  f.right.insert(f.right.end(), t.right.begin(), t.right.end());
+  for (int32_t c : t.catOffset) f.catOffset.push_back(c < 0 ? -1 : c + catBase);
+  f.threshold.insert(f.threshold.end(), t.threshold.begin(), t.threshold.end());
+  f.flags.insert(f.flags.end(), t.flags.begin(), t.flags.end());
+  f.samples.insert(f.samples.end(), t.samples.begin(), t.samples.end());
+  f.impurity.insert(f.impurity.end(), t.impurity.begin(), t.impurity.end());
+  f.value.insert(f.value.end(), t.value.begin(), t.value.end());
+  f.catBits.insert(f.catBits.end(), t.catBits.begin(), t.catBits.end());
+  f.treeOffsets.push_back(f.treeOffsets.back() + static_cast<int32_t>(t.feature.size()));
+}
+
+void outOfBag(const TreeData& d, const ForestOptions& o, const std::vector<std::vector<uint64_t>>& inBag, ForestResult& result,
+              Control& control) {
+  const ForestView view = viewOf(result.forest);
+  const int32_t n = d.x.rows, k = view.outputs;
+  result.oobValue.assign(static_cast<size_t>(n) * k, std::numeric_limits<float>::quiet_NaN());
+  ThreadPool::instance().parallelFor(
+      rowTasks(n), o.threads,
+      [&](size_t task) {
+        const int32_t begin = static_cast<int32_t>(task) * kRowsPerTask, end = std::min(n, begin + kRowsPerTask);
+        std::vector<double> acc(k);
+        for (int32_t r = begin; r < end; ++r) {
+          std::fill(acc.begin(), acc.end(), 0.0);
+          int32_t votes = 0;
+          for (int32_t t = 0; t < view.trees(); ++t) {
+            if ((inBag[t][r >> 6] >> (r & 63)) & 1u) continue;
+            const float* v = view.value.data() + static_cast<size_t>(view.treeOffsets[t] + leafOf(view, t, d.x.row(r))) * k;
+            for (int32_t c = 0; c < k; ++c) acc[c] += v[c];
+            ++votes;
+          }
+          if (votes > 0)
+            for (int32_t c = 0; c < k; ++c) result.oobValue[static_cast<size_t>(r) * k + c] = static_cast<float>(acc[c] / votes);
+        }
+      },
+      &control);
+  int64_t scored = 0;
+  double hits = 0, sse = 0, sum = 0, sumSq = 0;
+  for (int32_t r = 0; r < n; ++r) {
+    const float* v = result.oobValue.data() + static_cast<size_t>(r) * k;
+    if (std::isnan(v[0])) continue;
+    ++scored;
+    if (o.tree.task == TreeTask::Classification) {
+      hits += std::max_element(v, v + k) - v == d.channel[r];
+    } else {
+      const double e = v[0] - d.target[r];
+      sse += e * e, sum += d.target[r], sumSq += static_cast<double>(d.target[r]) * d.target[r];
+    }
+  }
+  const double sst = sumSq - sum * sum / std::max<int64_t>(scored, 1);
+  result.oobScore = scored == 0 ? std::numeric_limits<double>::quiet_NaN()
+                    : o.tree.task == TreeTask::Classification ? hits / scored
+                    : sst > 0                                 ? 1 - sse / sst
+                                                              : std::numeric_limits<double>::quiet_NaN();
+}
+
+}  // namespace
+
+ForestResult fitForestBinned(const TreeData& d, const BinnedFeatures& binned, const ForestOptions& o, Control& control) {
+  checkOptions(o);
+  checkData(d, o.tree);
+  std::vector<TreeOutcome> grown(o.trees);
+  ThreadPool::instance().parallelFor(
+      o.trees, o.threads,
+      [&](size_t t) {
+        grown[t] = growOne(d, binned, o, static_cast<int32_t>(t), control);
+        control.advance(1);
+      },
+      &control);
+  ForestResult result;
+  Forest& f = result.forest;
+  f.features = d.x.dims;
+  f.outputs = o.tree.outputs;
+  f.task = o.tree.task;
+  result.importances.assign(d.x.dims, 0);
+  std::vector<std::vector<uint64_t>> inBag(o.trees);
+  for (int32_t t = 0; t < o.trees; ++t) {
+    const detail::GrownTree& tree = grown[t].tree;
+    append(f, tree);
+    result.depth.push_back(tree.depth);
+    result.leaves.push_back(tree.leaves);
+    double total = 0;
+    for (double g : tree.importance) total += g;
+    if (total > 0)
+      for (int32_t j = 0; j < d.x.dims; ++j) result.importances[j] += tree.importance[j] / total / o.trees;
+    inBag[t] = std::move(grown[t].inBag);
+    grown[t].tree = {};
+  }
+  double sum = 0;
+  for (double v : result.importances) sum += v;
+  if (sum > 0)
+    for (double& v : result.importances) v /= sum;
+  if (o.bootstrap && o.tree.task != TreeTask::Uplift) outOfBag(d, o, inBag, result, control);
+  else result.oobScore = std::numeric_limits<double>::quiet_NaN();
+  return result;
+}
+
+ForestResult fitForest(const TreeData& d, const ForestOptions& o, Control& control) {
+  checkOptions(o);
+  checkData(d, o.tree);
+  control.setTotal(o.trees);
+  const BinnedFeatures binned = binFeatures(d.x, d.categorical, o.maxBins, o.threads, control);
+  return fitForestBinned(d, binned, o, control);
+}
+
+ForestView viewOf(const Forest& f) {
+  return ForestView{f.features, f.outputs, f.treeOffsets, f.feature, f.left, f.right, f.catOffset, f.threshold, f.value, f.flags, f.catBits};
+}
+
+void checkForest(const Forest& f) {
+  const ForestView v = viewOf(f);
+  require(v.treeOffsets.size() >= 2 && v.treeOffsets[0] == 0, code::kBadInput, "a forest needs at least one tree");
+  const size_t nodes = static_cast<size_t>(v.treeOffsets.back());
+  require(v.feature.size() == nodes && v.left.size() == nodes && v.right.size() == nodes && v.catOffset.size() == nodes &&
+              v.threshold.size() == nodes && v.flags.size() == nodes && v.value.size() == nodes * v.outputs,
+          code::kDimMismatch, "the forest's node arrays differ in length");
+  for (int32_t t = 0; t < v.trees(); ++t) {
+    const int32_t begin = v.treeOffsets[t], size = v.treeOffsets[t + 1] - begin;
+    require(size >= 1, code::kBadInput, "a tree has no nodes");
+    for (int32_t i = 0; i < size; ++i) {
+      const int32_t g = begin + i, feat = v.feature[g];
+      if (feat < 0) continue;
+      require(feat < v.features, code::kBadInput, "a node splits on a feature the forest does not have");
+      require(v.left[g] > i && v.left[g] < size && v.right[g] > i && v.right[g] < size, code::kBadInput,
+              "a node's children are not after it in its tree");
+      if (v.flags[g] & kCategoricalSplit)
+        require(v.catOffset[g] >= 0 && static_cast<size_t>(v.catOffset[g]) + kCategoryWords <= v.catBits.size(), code::kBadInput,
+                "a categorical split's category set is out of range");
+    }
+  }
+  for (float x : v.value) require(std::isfinite(x), code::kBadInput, "a node value is not finite");
+}
+
+int32_t leafOf(const ForestView& f, int32_t tree, const float* row) {
+  const int32_t base = f.treeOffsets[tree];
+  int32_t node = 0;
+  for (;;) {
+    const int32_t g = base + node, feat = f.feature[g];
+    if (feat < 0) return node;
+    const float x = row[feat];
+    const uint8_t flags = f.flags[g];
+    bool left;
+    if (std::isnan(x)) {
+      left = flags & kDefaultLeft;
+    } else if (flags & kCategoricalSplit) {
+      const uint32_t* set = f.catBits.data() + f.catOffset[g];
+      const int32_t c = x >= 0 && x < kMissingBin && x == std::floor(x) ? static_cast<int32_t>(x) : -1;
+      left = c >= 0 && ((set[8 + (c >> 5)] >> (c & 31)) & 1u) ? (set[c >> 5] >> (c & 31)) & 1u
+                                                             : (flags & kDefaultLeft) != 0;
+    } else {
+      left = x <= f.threshold[g];
+    }
+    node = left ? f.left[g] : f.right[g];
+  }
+}
+
+std::vector<float> predictForest(const ForestView& f, const DenseRows& x, int32_t firstTree, int32_t lastTree, int threads,
+                                 Control& control) {
+  require(x.dims == f.features, code::kDimMismatch,
+          [&] { return "x has " + std::to_string(x.dims) + " features, the forest " + std::to_string(f.features); });
+  require(x.values.size() == static_cast<size_t>(x.rows) * x.dims, code::kDimMismatch, "x must hold rows * dims values");
+  require(firstTree >= 0 && firstTree < lastTree && lastTree <= f.trees(), code::kBadInput, "the tree range is empty or out of bounds");
+  const int32_t k = f.outputs;
+  std::vector<float> out(static_cast<size_t>(x.rows) * k);
+  control.setTotal(static_cast<int64_t>(rowTasks(x.rows)));
+  ThreadPool::instance().parallelFor(
+      rowTasks(x.rows), threads,
+      [&](size_t task) {
+        const int32_t begin = static_cast<int32_t>(task) * kRowsPerTask, end = std::min(x.rows, begin + kRowsPerTask);
+        std::vector<double> acc(static_cast<size_t>(end - begin) * k, 0.0);
+        // Tree by tree over the block: one tree's nodes stay in cache while the block's rows walk it.
+        for (int32_t t = firstTree; t < lastTree; ++t) {
+          const float* values = f.value.data() + static_cast<size_t>(f.treeOffsets[t]) * k;
+          for (int32_t r = begin; r < end; ++r) {
+            const float* v = values + static_cast<size_t>(leafOf(f, t, x.row(r))) * k;
+            double* a = acc.data() + static_cast<size_t>(r - begin) * k;
+            for (int32_t c = 0; c < k; ++c) a[c] += v[c];
+          }
+        }
+        const double scale = 1.0 / (lastTree - firstTree);
+        for (size_t i = 0; i < acc.size(); ++i) out[static_cast<size_t>(begin) * k + i] = static_cast<float>(acc[i] * scale);
+        control.advance(1);
+      },
+      &control);
+  return out;
+}
+
+std::vector<int32_t> applyForest(const ForestView& f, const DenseRows& x, int threads, Control& control) {
+  require(x.dims == f.features, code::kDimMismatch, "x has a different number of features than the forest");
+  const int32_t trees = f.trees();
+  std::vector<int32_t> out(static_cast<size_t>(x.rows) * trees);
+  ThreadPool::instance().parallelFor(
+      rowTasks(x.rows), threads,
+      [&](size_t task) {
+        const int32_t begin = static_cast<int32_t>(task) * kRowsPerTask, end = std::min(x.rows, begin + kRowsPerTask);
+        for (int32_t r = begin; r < end; ++r)
+          for (int32_t t = 0; t < trees; ++t) out[static_cast<size_t>(r) * trees + t] = leafOf(f, t, x.row(r));
+      },
+      &control);
+  return out;
+}
+
+}  // namespace affinity
