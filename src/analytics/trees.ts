@@ -179,7 +179,7 @@ abstract class TreeEnsemble {
   /** Fits on x with labels or targets y (an array, or a column name of a FeatureTable x). */
   async fit(x: TreeInput, y: ArrayLike<Cell> | string, options: TreeFitOptions = {}): Promise<this> {
     const { matrix, schema } = this.trainingMatrix(x, y);
-    const target = typeof y === 'string' ? (x as FeatureTable).column(y) : y;
+    const target = typeof y === 'string' ? (x as FeatureTable).values(y) : y;
     if (target === null || typeof target !== 'object' || target.length !== matrix.rows) throw new AffinityError(`y must have ${matrix.rows} entries`, ErrorCode.DimMismatch);
     let channel: Int32Array | null = null;
     let values: Float32Array | null = null;
@@ -187,6 +187,7 @@ abstract class TreeEnsemble {
     if (this.o.task === 'classification') {
       ({ classes, index: channel } = encodeLabels(target));
       if (classes.length > 1024) throw badInput(`${classes.length} classes: at most 1024`);
+      if (classes.length < 2) throw badInput('the labels hold a single class: there is nothing to classify');
     } else {
       values = Float32Array.from({ length: target.length }, (_, i) => {
         const v = typeof target[i] === 'string' ? Number(target[i]) : target[i];
@@ -256,7 +257,7 @@ abstract class TreeEnsemble {
   async permutationImportance(x: TreeInput, y: ArrayLike<Cell> | string, options: JobOptions & { repeats?: number; seed?: number } = {}): Promise<PermutationImportance> {
     const f = this.requireForest();
     const m = treeMatrix(x, this.schema);
-    const target = typeof y === 'string' ? (x as FeatureTable).column(y) : y;
+    const target = typeof y === 'string' ? (x as FeatureTable).values(y) : y;
     if (target.length !== m.rows) throw new AffinityError(`y must have ${m.rows} entries`, ErrorCode.DimMismatch);
     const repeats = intOption(options.repeats, 'repeats', 1, 1000, 5);
     const random = new Random(intOption(options.seed, 'seed', 0, 0xffffffff, 42));

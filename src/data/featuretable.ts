@@ -242,6 +242,16 @@ export class FeatureTable {
     return Float64Array.from(cells, (v) => (isMissing(v) ? NaN : kind === 'boolean' ? booleanOf(v) : numberOf(v)));
   }
 
+  /** The kind a column's values read as. */
+  kindOf(name: string): ColumnKind {
+    return this.schema.features.find((c) => c.name === name)?.kind ?? kindOf(this.column(name));
+  }
+
+  /** A column as numbers when its values are numbers or yes/no, else as text: labels and outcomes. */
+  values(name: string): (number | string | null)[] {
+    return this.kindOf(name) === 'categorical' ? this.labels(name) : Array.from(this.numbers(name), (v) => (Number.isNaN(v) ? null : v));
+  }
+
   /** A column as text (null where missing). */
   labels(name: string): (string | null)[] {
     return this.column(name).map((v) => (isMissing(v) ? null : String(v)));
