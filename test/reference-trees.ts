@@ -107,7 +107,7 @@ export function referenceForest(d: RefTreeData, o: RefTreeOptions): RefNode[][] 
       const parentScore = score(s);
       let majority = 0;
       if (d.task === 'classification') for (let c = 1; c < d.classes; c++) if (s[1 + c] > s[1 + majority]) majority = c;
-      let best: { gain: number; f: number; missingLeft: boolean; L: Stats; R: Stats; bin: number; cats: number[] } | null = null;
+      let best = null as { gain: number; f: number; missingLeft: boolean; L: Stats; R: Stats; bin: number; cats: number[] } | null;
       for (let j = 0, examined = 0; j < d.dims && examined < o.maxFeatures; j++) {
         const k = j + Math.floor((rng.nextUint32() * (d.dims - j)) / 4294967296);
         [perm[j], perm[k]] = [perm[k], perm[j]];
