@@ -234,6 +234,14 @@ export interface NativeForestOptions {
   seed: number;
   threads: number;
 }
+export interface NativeForestModel {
+  /** Mean leaf values over trees [firstTree, lastTree): rows x outputs. */
+  predict(x: NativeRows, firstTree: number, lastTree: number, threads: number, cancel: Int32Array | null, onProgress: ProgressCallback): Promise<Float32Array>;
+  /** At most 64 rows, on the calling thread. */
+  predictSync(x: NativeRows): Float32Array;
+  /** Leaf index per row and tree: rows x trees. */
+  apply(x: NativeRows, threads: number, cancel: Int32Array | null, onProgress: ProgressCallback): Promise<Int32Array>;
+}
 export interface NativeForestFit {
   forest: NativeForest;
   importances: Float64Array;
@@ -324,11 +332,8 @@ export interface NativeBinding {
     cancel: Int32Array | null,
     onProgress: ProgressCallback,
   ): Promise<NativeForestFit>;
-  forestPredict(forest: NativeForest, x: NativeRows, firstTree: number, lastTree: number, threads: number, cancel: Int32Array | null, onProgress: ProgressCallback): Promise<Float32Array>;
-  /** At most 64 rows, on the calling thread. */
-  forestPredictSync(forest: NativeForest, x: NativeRows): Float32Array;
-  forestApply(forest: NativeForest, x: NativeRows, threads: number, cancel: Int32Array | null, onProgress: ProgressCallback): Promise<Int32Array>;
-  forestCheck(forest: NativeForest): void;
+  /** A forest validated and packed for prediction. */
+  ForestModel: new (forest: NativeForest) => NativeForestModel;
   treeBins(x: NativeRows, categorical: Uint8Array | null, maxBins: number): { bins: Uint8Array; edges: Float32Array[]; binCount: Int32Array };
   logisticFit(
     features: NativeFeatures,

@@ -37,23 +37,6 @@ ForestView forestArg(const Napi::Value& v) {
   return f;
 }
 
-// The check walks spans: copy the view into a Forest-shaped owner only for checkForest's signature.
-Forest ownedCopy(const ForestView& v) {
-  Forest f;
-  f.features = v.features;
-  f.outputs = v.outputs;
-  f.treeOffsets.assign(v.treeOffsets.begin(), v.treeOffsets.end());
-  f.feature.assign(v.feature.begin(), v.feature.end());
-  f.left.assign(v.left.begin(), v.left.end());
-  f.right.assign(v.right.begin(), v.right.end());
-  f.catOffset.assign(v.catOffset.begin(), v.catOffset.end());
-  f.threshold.assign(v.threshold.begin(), v.threshold.end());
-  f.value.assign(v.value.begin(), v.value.end());
-  f.flags.assign(v.flags.begin(), v.flags.end());
-  f.catBits.assign(v.catBits.begin(), v.catBits.end());
-  return f;
-}
-
 Napi::Object forestToJs(Napi::Env env, Forest&& f) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("features", f.features);
@@ -114,47 +97,62 @@ Napi::Value forestFitJs(const Napi::CallbackInfo& info) {
       });
 }
 
-// forestPredict(forest, x, firstTree, lastTree, threads, cancel, onProgress) -> Promise<Float32Array>
-Napi::Value forestPredictJs(const Napi::CallbackInfo& info) {
-  const ForestView forest = forestArg(info[0]);
-  const DenseRows x = rowsArg(info[1], "x");
-  const int32_t first = int32Arg(info[2], "firstTree", 0, kMaxDim), last = int32Arg(info[3], "lastTree", 0, kMaxDim);
-  const int threads = int32Arg(info[4], "threads", 0, 256);
-  auto result = std::make_shared<std::vector<float>>();
-  return runJob(
-      info, {info[0], info[1].As<Napi::Object>().Get("values")}, info[5], info[6],
-      [forest, x, first, last, threads, result](Control& control) {
-        *result = predictForest(forest, x, first, last, threads, control);
-      },
-      [result](Napi::Env env) -> Napi::Value { return toTypedArray(env, std::move(*result)); });
-}
+// A forest packed for walking: validated once when built, then shared with every job that predicts with it
+// (a job keeps the pack alive even if the JS object is collected meanwhile).
+class ForestModelWrap : public Wrap<ForestModelWrap> {
+ public:
+  static Napi::Function define(Napi::Env env) {
+    return DefineClass(env, "ForestModel",
+                       {method<&ForestModelWrap::predict>("predict"), method<&ForestModelWrap::predictSync>("predictSync"),
+                        method<&ForestModelWrap::apply>("apply")});
+  }
 
-// forestPredictSync(forest, x): the same on the calling thread, for a handful of rows (a served request).
-Napi::Value forestPredictSyncJs(const Napi::CallbackInfo& info) {
-  const ForestView forest = forestArg(info[0]);
-  const DenseRows x = rowsArg(info[1], "x");
-  if (x.rows > 64) throw makeError(info.Env(), code::kTooLarge, "forestPredictSync takes at most 64 rows; use forestPredict");
-  Control control;
-  return toTypedArray(info.Env(), predictForest(forest, x, 0, forest.trees(), 1, control));
-}
+  // new ForestModel(forest): throws ERR_AFFINITY_BAD_INPUT when the arrays could walk out of bounds.
+  explicit ForestModelWrap(const Napi::CallbackInfo& info) : Wrap<ForestModelWrap>(info) {
+    guard(info, [&] {
+      packed_ = std::make_shared<const PackedForest>(packForest(forestArg(info[0])));
+      return info.Env().Undefined();
+    });
+  }
 
-// forestApply(forest, x, threads, cancel, onProgress) -> Promise<Int32Array rows * trees> of leaf indices
-Napi::Value forestApplyJs(const Napi::CallbackInfo& info) {
-  const ForestView forest = forestArg(info[0]);
-  const DenseRows x = rowsArg(info[1], "x");
-  const int threads = int32Arg(info[2], "threads", 0, 256);
-  auto result = std::make_shared<std::vector<int32_t>>();
-  return runJob(
-      info, {info[0], info[1].As<Napi::Object>().Get("values")}, info[3], info[4],
-      [forest, x, threads, result](Control& control) { *result = applyForest(forest, x, threads, control); },
-      [result](Napi::Env env) -> Napi::Value { return toTypedArray(env, std::move(*result)); });
-}
+ private:
+  // predict(x, firstTree, lastTree, threads, cancel, onProgress) -> Promise<Float32Array rows * outputs>
+  Napi::Value predict(const Napi::CallbackInfo& info) {
+    const DenseRows x = rowsArg(info[0], "x");
+    const int32_t first = int32Arg(info[1], "firstTree", 0, kMaxDim), last = int32Arg(info[2], "lastTree", 0, kMaxDim);
+    const int threads = int32Arg(info[3], "threads", 0, 256);
+    auto packed = packed_;
+    auto result = std::make_shared<std::vector<float>>();
+    return runJob(
+        info, {info[0].As<Napi::Object>().Get("values")}, info[4], info[5],
+        [packed, x, first, last, threads, result](Control& control) {
+          *result = predictForest(*packed, x, first, last, threads, control);
+        },
+        [result](Napi::Env env) -> Napi::Value { return toTypedArray(env, std::move(*result)); });
+  }
 
-// forestCheck(forest): throws ERR_AFFINITY_BAD_INPUT when the arrays could walk out of bounds.
-Napi::Value forestCheckJs(const Napi::CallbackInfo& info) {
-  checkForest(ownedCopy(forestArg(info[0])));
-  return info.Env().Undefined();
-}
+  // predictSync(x): on the calling thread, for at most 64 rows (a served request).
+  Napi::Value predictSync(const Napi::CallbackInfo& info) {
+    const DenseRows x = rowsArg(info[0], "x");
+    if (x.rows > 64) throw makeError(info.Env(), code::kTooLarge, "predictSync takes at most 64 rows; use predict");
+    Control control;
+    return toTypedArray(info.Env(), predictForest(*packed_, x, 0, packed_->trees(), 1, control));
+  }
+
+  // apply(x, threads, cancel, onProgress) -> Promise<Int32Array rows * trees> of leaf indices
+  Napi::Value apply(const Napi::CallbackInfo& info) {
+    const DenseRows x = rowsArg(info[0], "x");
+    const int threads = int32Arg(info[1], "threads", 0, 256);
+    auto packed = packed_;
+    auto result = std::make_shared<std::vector<int32_t>>();
+    return runJob(
+        info, {info[0].As<Napi::Object>().Get("values")}, info[2], info[3],
+        [packed, x, threads, result](Control& control) { *result = applyForest(*packed, x, threads, control); },
+        [result](Napi::Env env) -> Napi::Value { return toTypedArray(env, std::move(*result)); });
+  }
+
+  std::shared_ptr<const PackedForest> packed_;
+};
 
 // treeBins(x, categorical|null, maxBins) -> { bins: Uint8Array features * rows, edges: Float32Array[], binCount }
 Napi::Value treeBinsJs(const Napi::CallbackInfo& info) {
@@ -175,10 +173,7 @@ Napi::Value treeBinsJs(const Napi::CallbackInfo& info) {
 
 void initTrees(Napi::Env env, Napi::Object exports) {
   exports.Set("forestFit", fn<forestFitJs>(env, "forestFit"));
-  exports.Set("forestPredict", fn<forestPredictJs>(env, "forestPredict"));
-  exports.Set("forestPredictSync", fn<forestPredictSyncJs>(env, "forestPredictSync"));
-  exports.Set("forestApply", fn<forestApplyJs>(env, "forestApply"));
-  exports.Set("forestCheck", fn<forestCheckJs>(env, "forestCheck"));
+  exports.Set("ForestModel", ForestModelWrap::define(env));
   exports.Set("treeBins", fn<treeBinsJs>(env, "treeBins"));
 }
 

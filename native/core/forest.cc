@@ -17,6 +17,8 @@ using detail::RowStat;
 
 constexpr int32_t kRowsPerTask = 1024;
 
+void walkRows(const PackedForest& f, int32_t tree, const DenseRows& x, int32_t begin, int32_t end, int32_t* leaves);
+
 size_t rowTasks(int32_t rows) { return (static_cast<size_t>(rows) + kRowsPerTask - 1) / kRowsPerTask; }
 
 // Every tree draws from its own stream, so tree t is the same whichever thread grows it.
@@ -141,28 +143,35 @@ void append(Forest& f, const detail::GrownTree& t) {
   f.treeOffsets.push_back(f.treeOffsets.back() + static_cast<int32_t>(t.feature.size()));
 }
 
+// Blocks of rows walk the trees one at a time (a tree's nodes stay in cache), each row adding the trees it
+// was out of bag for in tree order, so the average is the same whatever the thread count.
 void outOfBag(const TreeData& d, const ForestOptions& o, const std::vector<std::vector<uint64_t>>& inBag, ForestResult& result,
               Control& control) {
-  const ForestView view = viewOf(result.forest);
-  const int32_t n = d.x.rows, k = view.outputs;
+  const PackedForest packed = packForest(viewOf(result.forest));
+  const int32_t n = d.x.rows, k = packed.outputs;
   result.oobValue.assign(static_cast<size_t>(n) * k, std::numeric_limits<float>::quiet_NaN());
   ThreadPool::instance().parallelFor(
       rowTasks(n), o.threads,
       [&](size_t task) {
         const int32_t begin = static_cast<int32_t>(task) * kRowsPerTask, end = std::min(n, begin + kRowsPerTask);
-        std::vector<double> acc(k);
-        for (int32_t r = begin; r < end; ++r) {
-          std::fill(acc.begin(), acc.end(), 0.0);
-          int32_t votes = 0;
-          for (int32_t t = 0; t < view.trees(); ++t) {
-            if ((inBag[t][r >> 6] >> (r & 63)) & 1u) continue;
-            const float* v = view.value.data() + static_cast<size_t>(view.treeOffsets[t] + leafOf(view, t, d.x.row(r))) * k;
-            for (int32_t c = 0; c < k; ++c) acc[c] += v[c];
-            ++votes;
+        std::vector<double> acc(static_cast<size_t>(end - begin) * k, 0.0);
+        std::vector<int32_t> votes(end - begin, 0), leaves(end - begin);
+        for (int32_t t = 0; t < packed.trees(); ++t) {
+          const float* values = packed.value.data() + static_cast<size_t>(packed.treeOffsets[t]) * k;
+          const std::vector<uint64_t>& bag = inBag[t];
+          walkRows(packed, t, d.x, begin, end, leaves.data());  // walking every row beats picking: the walks overlap
+          for (int32_t r = begin; r < end; ++r) {
+            if ((bag[r >> 6] >> (r & 63)) & 1u) continue;
+            const float* v = values + static_cast<size_t>(leaves[r - begin]) * k;
+            double* a = acc.data() + static_cast<size_t>(r - begin) * k;
+            for (int32_t c = 0; c < k; ++c) a[c] += v[c];
+            ++votes[r - begin];
           }
-          if (votes > 0)
-            for (int32_t c = 0; c < k; ++c) result.oobValue[static_cast<size_t>(r) * k + c] = static_cast<float>(acc[c] / votes);
         }
+        for (int32_t r = begin; r < end; ++r)
+          if (votes[r - begin] > 0)
+            for (int32_t c = 0; c < k; ++c)
+              result.oobValue[static_cast<size_t>(r) * k + c] = static_cast<float>(acc[static_cast<size_t>(r - begin) * k + c] / votes[r - begin]);
       },
       &control);
   int64_t scored = 0;
@@ -238,54 +247,103 @@ ForestView viewOf(const Forest& f) {
   return ForestView{f.features, f.outputs, f.treeOffsets, f.feature, f.left, f.right, f.catOffset, f.threshold, f.value, f.flags, f.catBits};
 }
 
-void checkForest(const Forest& f) {
-  const ForestView v = viewOf(f);
+PackedForest packForest(const ForestView& v) {
   require(v.treeOffsets.size() >= 2 && v.treeOffsets[0] == 0, code::kBadInput, "a forest needs at least one tree");
+  require(v.features >= 1 && v.outputs >= 1, code::kBadInput, "a forest needs features and outputs");
   const size_t nodes = static_cast<size_t>(v.treeOffsets.back());
   require(v.feature.size() == nodes && v.left.size() == nodes && v.right.size() == nodes && v.catOffset.size() == nodes &&
               v.threshold.size() == nodes && v.flags.size() == nodes && v.value.size() == nodes * v.outputs,
           code::kDimMismatch, "the forest's node arrays differ in length");
+  PackedForest p;
+  p.features = v.features;
+  p.outputs = v.outputs;
+  p.treeOffsets.assign(v.treeOffsets.begin(), v.treeOffsets.end());
+  p.nodes.resize(nodes);
   for (int32_t t = 0; t < v.trees(); ++t) {
     const int32_t begin = v.treeOffsets[t], size = v.treeOffsets[t + 1] - begin;
-    require(size >= 1, code::kBadInput, "a tree has no nodes");
+    require(size >= 1 && static_cast<size_t>(v.treeOffsets[t + 1]) <= nodes, code::kBadInput, "a tree has no nodes");
     for (int32_t i = 0; i < size; ++i) {
       const int32_t g = begin + i, feat = v.feature[g];
-      if (feat < 0) continue;
+      PackedNode& n = p.nodes[g];
+      if (feat < 0) {
+        n = PackedNode{0, {std::numeric_limits<float>::infinity()}, i, kDefaultLeft | kLeafNode};
+        continue;
+      }
+      n.feature = feat;
+      n.flags = v.flags[g] & (kDefaultLeft | kCategoricalSplit);
       require(feat < v.features, code::kBadInput, "a node splits on a feature the forest does not have");
-      require(v.left[g] > i && v.left[g] < size && v.right[g] > i && v.right[g] < size, code::kBadInput,
-              "a node's children are not after it in its tree");
-      if (v.flags[g] & kCategoricalSplit)
+      require(v.left[g] > i && v.left[g] + 1 < size && v.right[g] == v.left[g] + 1, code::kBadInput,
+              "a node's children are not the pair after it in its tree");
+      n.left = v.left[g];
+      if (v.flags[g] & kCategoricalSplit) {
         require(v.catOffset[g] >= 0 && static_cast<size_t>(v.catOffset[g]) + kCategoryWords <= v.catBits.size(), code::kBadInput,
                 "a categorical split's category set is out of range");
+        n.catOffset = static_cast<uint32_t>(v.catOffset[g]);
+      } else {
+        require(!std::isnan(v.threshold[g]), code::kBadInput, "a numeric split has no threshold");
+        n.threshold = v.threshold[g];
+      }
     }
+  }
+  for (int32_t t = 0; t < v.trees(); ++t) {
+    const int32_t begin = v.treeOffsets[t], size = v.treeOffsets[t + 1] - begin;
+    std::vector<int32_t> depth(size, 0);
+    int32_t deepest = 0;
+    for (int32_t i = 0; i < size; ++i) {
+      deepest = std::max(deepest, depth[i]);
+      if (!(p.nodes[begin + i].flags & kLeafNode)) depth[p.nodes[begin + i].left] = depth[p.nodes[begin + i].left + 1] = depth[i] + 1;
+    }
+    p.depth.push_back(deepest);
   }
   for (float x : v.value) require(std::isfinite(x), code::kBadInput, "a node value is not finite");
+  p.value.assign(v.value.begin(), v.value.end());
+  p.catBits.assign(v.catBits.begin(), v.catBits.end());
+  return p;
 }
 
-int32_t leafOf(const ForestView& f, int32_t tree, const float* row) {
-  const int32_t base = f.treeOffsets[tree];
-  int32_t node = 0;
-  for (;;) {
-    const int32_t g = base + node, feat = f.feature[g];
-    if (feat < 0) return node;
-    const float x = row[feat];
-    const uint8_t flags = f.flags[g];
-    bool left;
-    if (std::isnan(x)) {
-      left = flags & kDefaultLeft;
-    } else if (flags & kCategoricalSplit) {
-      const uint32_t* set = f.catBits.data() + f.catOffset[g];
-      const int32_t c = x >= 0 && x < kMissingBin && x == std::floor(x) ? static_cast<int32_t>(x) : -1;
-      left = c >= 0 && ((set[8 + (c >> 5)] >> (c & 31)) & 1u) ? (set[c >> 5] >> (c & 31)) & 1u
-                                                             : (flags & kDefaultLeft) != 0;
-    } else {
-      left = x <= f.threshold[g];
-    }
-    node = left ? f.left[g] : f.right[g];
+namespace {
+
+// One level down (a leaf stays put).
+inline int32_t step(const PackedForest& f, const PackedNode* nodes, int32_t i, const float* row) {
+  const PackedNode& n = nodes[i];
+  const float x = row[n.feature];
+  bool left;
+  if (!(n.flags & kCategoricalSplit)) [[likely]] {
+    left = (x <= n.threshold) | ((x != x) & ((n.flags & kDefaultLeft) != 0));
+  } else {
+    const uint32_t* set = f.catBits.data() + n.catOffset;
+    const int32_t c = x >= 0 && x < kMissingBin && x == std::floor(x) ? static_cast<int32_t>(x) : -1;
+    left = c >= 0 && ((set[8 + (c >> 5)] >> (c & 31)) & 1u) ? (set[c >> 5] >> (c & 31)) & 1u : (n.flags & kDefaultLeft) != 0;
+  }
+  return n.left + (left ? 0 : 1);
+}
+
+constexpr int32_t kWalkRows = 64;
+
+// The leaves rows [begin, end) reach in one tree: the rows step down together, level by level, so the
+// walks of different rows overlap in the CPU instead of each waiting on its own chain of loads.
+void walkRows(const PackedForest& f, int32_t tree, const DenseRows& x, int32_t begin, int32_t end, int32_t* leaves) {
+  const PackedNode* nodes = f.nodes.data() + f.treeOffsets[tree];
+  const int32_t depth = f.depth[tree];
+  for (int32_t from = begin; from < end; from += kWalkRows) {
+    const int32_t to = std::min(end, from + kWalkRows);
+    int32_t* at = leaves + (from - begin);
+    std::fill(at, at + (to - from), 0);
+    for (int32_t level = 0; level < depth; ++level)
+      for (int32_t r = from; r < to; ++r) at[r - from] = step(f, nodes, at[r - from], x.row(r));
   }
 }
 
-std::vector<float> predictForest(const ForestView& f, const DenseRows& x, int32_t firstTree, int32_t lastTree, int threads,
+}  // namespace
+
+int32_t leafOf(const PackedForest& f, int32_t tree, const float* row) {
+  const PackedNode* nodes = f.nodes.data() + f.treeOffsets[tree];
+  int32_t i = 0;
+  while (!(nodes[i].flags & kLeafNode)) i = step(f, nodes, i, row);
+  return i;
+}
+
+std::vector<float> predictForest(const PackedForest& f, const DenseRows& x, int32_t firstTree, int32_t lastTree, int threads,
                                  Control& control) {
   require(x.dims == f.features, code::kDimMismatch,
           [&] { return "x has " + std::to_string(x.dims) + " features, the forest " + std::to_string(f.features); });
@@ -299,11 +357,13 @@ std::vector<float> predictForest(const ForestView& f, const DenseRows& x, int32_
       [&](size_t task) {
         const int32_t begin = static_cast<int32_t>(task) * kRowsPerTask, end = std::min(x.rows, begin + kRowsPerTask);
         std::vector<double> acc(static_cast<size_t>(end - begin) * k, 0.0);
+        std::vector<int32_t> leaves(end - begin);
         // Tree by tree over the block: one tree's nodes stay in cache while the block's rows walk it.
         for (int32_t t = firstTree; t < lastTree; ++t) {
           const float* values = f.value.data() + static_cast<size_t>(f.treeOffsets[t]) * k;
+          walkRows(f, t, x, begin, end, leaves.data());
           for (int32_t r = begin; r < end; ++r) {
-            const float* v = values + static_cast<size_t>(leafOf(f, t, x.row(r))) * k;
+            const float* v = values + static_cast<size_t>(leaves[r - begin]) * k;
             double* a = acc.data() + static_cast<size_t>(r - begin) * k;
             for (int32_t c = 0; c < k; ++c) a[c] += v[c];
           }
@@ -316,16 +376,20 @@ std::vector<float> predictForest(const ForestView& f, const DenseRows& x, int32_
   return out;
 }
 
-std::vector<int32_t> applyForest(const ForestView& f, const DenseRows& x, int threads, Control& control) {
+std::vector<int32_t> applyForest(const PackedForest& f, const DenseRows& x, int threads, Control& control) {
   require(x.dims == f.features, code::kDimMismatch, "x has a different number of features than the forest");
+  require(x.values.size() == static_cast<size_t>(x.rows) * x.dims, code::kDimMismatch, "x must hold rows * dims values");
   const int32_t trees = f.trees();
   std::vector<int32_t> out(static_cast<size_t>(x.rows) * trees);
   ThreadPool::instance().parallelFor(
       rowTasks(x.rows), threads,
       [&](size_t task) {
         const int32_t begin = static_cast<int32_t>(task) * kRowsPerTask, end = std::min(x.rows, begin + kRowsPerTask);
-        for (int32_t r = begin; r < end; ++r)
-          for (int32_t t = 0; t < trees; ++t) out[static_cast<size_t>(r) * trees + t] = leafOf(f, t, x.row(r));
+        std::vector<int32_t> leaves(end - begin);
+        for (int32_t t = 0; t < trees; ++t) {
+          walkRows(f, t, x, begin, end, leaves.data());
+          for (int32_t r = begin; r < end; ++r) out[static_cast<size_t>(r) * trees + t] = leaves[r - begin];
+        }
       },
       &control);
   return out;

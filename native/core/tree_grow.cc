@@ -198,6 +198,10 @@ class Grower {
   GrownTree grow(std::vector<int32_t> rows, const Control& control) {
     rows_ = std::move(rows);
     scratch_.resize(rows_.size());
+    // The rows' stats travel with them through the partitions, so histograms read them in sequence.
+    local_.resize(rows_.size());
+    localScratch_.resize(rows_.size());
+    for (size_t i = 0; i < rows_.size(); ++i) local_[i] = stats_[rows_[i]];
     std::vector<double> total(width_, 0);
     for (int32_t r : rows_) scorer_.add(total.data(), stats_[r]);
     addNode(total.data(), -1);
@@ -265,10 +269,7 @@ class Grower {
   bool buildHistogram(int32_t f, const Pending& p) {
     std::fill(hist_.begin(), hist_.end(), 0.0);
     const uint8_t* column = binned_.column(f);
-    for (int32_t i = p.start; i < p.end; ++i) {
-      const int32_t r = rows_[i];
-      scorer_.add(hist_.data() + static_cast<size_t>(column[r]) * width_, stats_[r]);
-    }
+    for (int32_t i = p.start; i < p.end; ++i) scorer_.add(hist_.data() + static_cast<size_t>(column[rows_[i]]) * width_, local_[i]);
     int32_t occupied = 0;
     for (int32_t b = 0; b < kHistBins && occupied < 2; ++b) occupied += hist_[static_cast<size_t>(b) * width_] > 0;
     return occupied >= 2;
@@ -334,10 +335,17 @@ class Grower {
     int32_t l = p.start, r = 0;
     for (int32_t i = p.start; i < p.end; ++i) {
       const int32_t row = rows_[i];
-      if (goesLeft(s, column[row])) rows_[l++] = row;
-      else scratch_[r++] = row;
+      const RowStat stat = local_[i];
+      if (goesLeft(s, column[row])) {
+        rows_[l] = row;
+        local_[l++] = stat;
+      } else {
+        scratch_[r] = row;
+        localScratch_[r++] = stat;
+      }
     }
     std::copy(scratch_.begin(), scratch_.begin() + r, rows_.begin() + l);
+    std::copy(localScratch_.begin(), localScratch_.begin() + r, local_.begin() + l);
     return l;
   }
 
@@ -368,6 +376,7 @@ class Grower {
   double rootWeight_ = 0;
   std::vector<double> hist_;
   std::vector<int32_t> perm_, rows_, scratch_;
+  std::vector<RowStat> local_, localScratch_;
   GrownTree tree_;
 };
 

@@ -109,9 +109,6 @@ ForestResult fitForest(const TreeData& data, const ForestOptions& options, Contr
 ForestResult fitForestBinned(const TreeData& data, const BinnedFeatures& binned, const ForestOptions& options,
                              Control& control);
 
-// Rejects arrays that would walk out of bounds or loop: the check loading a forest runs once.
-void checkForest(const Forest& forest);
-
 // A view of a forest's arrays (the bindings hand in TypedArrays without copying).
 struct ForestView {
   int32_t features = 0, outputs = 0;
@@ -123,14 +120,44 @@ struct ForestView {
 };
 ForestView viewOf(const Forest& forest);
 
+// One node in the 16 bytes a walk reads: a single cache line fetch per level. A leaf is its own child
+// (feature 0, threshold +inf, missing left, left = itself) and flagged kLeafNode, so a walk can take a
+// tree's depth in steps with no test for having arrived.
+inline constexpr uint32_t kLeafNode = 4;
+struct PackedNode {
+  int32_t feature;
+  union {
+    float threshold;     // numeric split
+    uint32_t catOffset;  // categorical split: its words in catBits
+  };
+  int32_t left;  // the right child is left + 1
+  uint32_t flags;
+};
+static_assert(sizeof(PackedNode) == 16);
+
+// What prediction walks: validated once, then trusted by every walk.
+struct PackedForest {
+  int32_t features = 0, outputs = 0;
+  std::vector<int32_t> treeOffsets;
+  std::vector<int32_t> depth;  // per tree: the most steps from the root to a leaf
+  std::vector<PackedNode> nodes;
+  std::vector<float> value;
+  std::vector<uint32_t> catBits;
+  int32_t trees() const { return static_cast<int32_t>(treeOffsets.size()) - 1; }
+};
+
+// Checks the arrays (lengths agree, every split's children follow it in its tree as the pair left, left + 1,
+// features and category sets in range, finite values) and packs them. Rejects with ERR_AFFINITY_BAD_INPUT.
+PackedForest packForest(const ForestView& forest);
+
 // The leaf (tree-local index) a row reaches in tree t.
-int32_t leafOf(const ForestView& f, int32_t tree, const float* row);
+int32_t leafOf(const PackedForest& f, int32_t tree, const float* row);
 
 // Mean of the leaf values over the trees [firstTree, lastTree): rows * outputs. Parallel over row blocks.
-std::vector<float> predictForest(const ForestView& f, const DenseRows& x, int32_t firstTree, int32_t lastTree, int threads,
+std::vector<float> predictForest(const PackedForest& f, const DenseRows& x, int32_t firstTree, int32_t lastTree, int threads,
                                  Control& control);
 
-// Leaf index per row and tree: rows * trees (for leaf embeddings and the permutation tests).
-std::vector<int32_t> applyForest(const ForestView& f, const DenseRows& x, int threads, Control& control);
+// Leaf index per row and tree: rows * trees.
+std::vector<int32_t> applyForest(const PackedForest& f, const DenseRows& x, int threads, Control& control);
 
 }  // namespace affinity

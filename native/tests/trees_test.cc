@@ -44,7 +44,7 @@ ForestOptions treeOptions(int32_t depth) {
 
 std::vector<float> predict(const ForestResult& r, const Table& t, int threads = 0) {
   Control c;
-  return predictForest(viewOf(r.forest), t.view(), 0, r.forest.trees(), threads, c);
+  return predictForest(packForest(viewOf(r.forest)), t.view(), 0, r.forest.trees(), threads, c);
 }
 
 double accuracy(const std::vector<float>& proba, const std::vector<int32_t>& label) {
@@ -127,7 +127,7 @@ TEST(trees, categorical_sets_and_missing_values_take_their_own_branches) {
   // A category training never saw goes down the missing branch, like NaN.
   std::vector<float> unseen{200.0f, 5.0f, std::nanf(""), 5.0f};
   Control c2;
-  std::vector<float> p = predictForest(viewOf(r.forest), DenseRows{unseen, 2, 2}, 0, 1, 1, c2);
+  std::vector<float> p = predictForest(packForest(viewOf(r.forest)), DenseRows{unseen, 2, 2}, 0, 1, 1, c2);
   CHECK(p[1] == p[3]);
 }
 
@@ -203,7 +203,7 @@ TEST(trees, an_uplift_forest_finds_who_responds) {
     ForestResult r = fitForest(TreeData{DenseRows{x, rows, 3}, {}, y, arm, {}}, o, c);
     std::vector<float> probe{0.5f, 0.5f, 0.0f, -0.5f, 0.5f, 0.0f};
     Control c2;
-    std::vector<float> p = predictForest(viewOf(r.forest), DenseRows{probe, 2, 3}, 0, o.trees, 1, c2);
+    std::vector<float> p = predictForest(packForest(viewOf(r.forest)), DenseRows{probe, 2, 3}, 0, o.trees, 1, c2);
     const double responds = p[1] - p[0], indifferent = p[3] - p[2];
     CHECK(responds > 0.2 && responds < 0.4);
     CHECK(std::abs(indifferent) < 0.1);
@@ -240,8 +240,8 @@ TEST(trees, bad_input_is_refused_with_a_code) {
   ForestResult r = fitForest(TreeData{t.view(), {}, {}, t.label, {}}, treeOptions(3), c);
   Forest broken = r.forest;
   broken.left[0] = 0;
-  CHECK_THROWS_CODE(checkForest(broken), code::kBadInput);
-  checkForest(r.forest);
+  CHECK_THROWS_CODE(packForest(viewOf(broken)), code::kBadInput);
+  packForest(viewOf(r.forest));
   // Cancellation stops the fit.
   int32_t flag = 1;
   Control cancelled(&flag, nullptr);

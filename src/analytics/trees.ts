@@ -1,5 +1,5 @@
 // Decision trees and random forests (native, histogram-binned, categorical and missing values built in).
-import { native, type NativeForest, type NativeForestOptions } from '../core/native.js';
+import { native, type NativeForest, type NativeForestModel, type NativeForestOptions } from '../core/native.js';
 import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
 import { runJob, type JobOptions } from '../core/jobs.js';
 import { boolOption, intOption, numberOption, oneOf } from '../core/options.js';
@@ -142,6 +142,17 @@ export function encodeLabels(y: ArrayLike<Cell>): { classes: Label[]; index: Int
   return { classes, index: Int32Array.from({ length: y.length }, (_, i) => at.get(labelKey(y[i] as Label))!) };
 }
 
+/** A forest's arrays (what files store and toJSON reads) and its native pack (what predictions walk). */
+export interface Forest {
+  arrays: NativeForest;
+  engine: NativeForestModel;
+}
+
+/** Packs arrays for prediction (validating them). */
+export function packed(arrays: NativeForest): Forest {
+  return { arrays, engine: new native.ForestModel(arrays) };
+}
+
 /** Shared by DecisionTree and RandomForest: one native forest (a tree is a forest of one without bootstrap). */
 abstract class TreeEnsemble {
   abstract readonly kind: string;
@@ -152,7 +163,7 @@ abstract class TreeEnsemble {
   schema?: FeatureSchema;
   /** Impurity-based importance per feature (each tree's normalized to 1, averaged, normalized). */
   featureImportances: Float64Array = new Float64Array(0);
-  protected forest?: NativeForest;
+  protected forest?: Forest;
   protected readonly o: Resolved;
 
   protected constructor(options: ForestOptions, forest: boolean) {
@@ -168,12 +179,13 @@ abstract class TreeEnsemble {
   }
 
   get featureNames(): string[] {
-    return featureNames(this.schema, this.forest?.features ?? 0);
+    return featureNames(this.schema, this.forest?.arrays.features ?? 0);
   }
 
   /** Nodes across all trees. */
   get nodeCount(): number {
-    return this.forest?.treeOffsets[this.forest.treeOffsets.length - 1] ?? 0;
+    const offsets = this.forest?.arrays.treeOffsets;
+    return offsets ? offsets[offsets.length - 1] : 0;
   }
 
   /** Fits on x with labels or targets y (an array, or a column name of a FeatureTable x). */
@@ -200,7 +212,7 @@ abstract class TreeEnsemble {
     const r = await runJob(options, (cancel, progress) =>
       native.forestFit(matrix, categorical, values, channel, weights, this.nativeOptions(matrix.dims, classes.length), cancel, progress),
     );
-    this.forest = r.forest;
+    this.forest = packed(r.forest);
     this.classes = classes;
     this.schema = schema;
     this.featureImportances = r.importances;
@@ -215,7 +227,7 @@ abstract class TreeEnsemble {
    */
   async predict(x: TreeInput, options: JobOptions = {}): Promise<Float64Array> {
     const out = await this.raw(x, options);
-    const k = this.forest!.outputs;
+    const k = this.forest!.arrays.outputs;
     if (this.o.task === 'regression') return Float64Array.from(out);
     const rows = out.length / k;
     return Float64Array.from({ length: rows }, (_, r) => {
@@ -245,12 +257,7 @@ abstract class TreeEnsemble {
   predictRecords(records: readonly Record<string, Cell>[]): Float32Array {
     const f = this.requireForest();
     if (!this.schema) throw badInput('this model was trained on a matrix: records need a model trained on a FeatureTable');
-    const out = new Float32Array(records.length * f.outputs);
-    for (let start = 0; start < records.length; start += 64) {
-      const m = encodeRecords(this.schema, records.slice(start, start + 64));
-      out.set(native.forestPredictSync(f, m), start * f.outputs);
-    }
-    return out;
+    return predictRecordsWith(f, this.schema, records);
   }
 
   /** The drop in score (accuracy, or R² for regression) when each feature is shuffled, over `repeats` shuffles. */
@@ -266,7 +273,7 @@ abstract class TreeEnsemble {
     const baseline = await score(m);
     const mean = new Float64Array(m.dims);
     const std = new Float64Array(m.dims);
-    for (let d = 0; d < f.features; d++) {
+    for (let d = 0; d < f.arrays.features; d++) {
       const drops: number[] = [];
       for (let rep = 0; rep < repeats; rep++) {
         const values = m.values.slice();
@@ -280,7 +287,7 @@ abstract class TreeEnsemble {
       }
       mean[d] = drops.reduce((a, b) => a + b, 0) / repeats;
       std[d] = Math.sqrt(drops.reduce((a, b) => a + (b - mean[d]) ** 2, 0) / repeats);
-      options.onProgress?.((d + 1) / f.features);
+      options.onProgress?.((d + 1) / f.arrays.features);
     }
     return { features: this.featureNames, mean, std, baseline };
   }
@@ -288,8 +295,8 @@ abstract class TreeEnsemble {
   /** Tree `tree` as nested nodes with feature and category names, down to maxDepth. */
   toJSON(tree = 0, maxDepth = Infinity): TreeNode {
     const f = this.requireForest();
-    intOption(tree, 'tree', 0, f.treeOffsets.length - 2, 0);
-    return treeToJSON(f, tree, this.schema, maxDepth);
+    intOption(tree, 'tree', 0, f.arrays.treeOffsets.length - 2, 0);
+    return treeToJSON(f.arrays, tree, this.schema, maxDepth);
   }
 
   /** The top `depth` levels of a tree as indented if/else rules. */
@@ -312,8 +319,8 @@ abstract class TreeEnsemble {
     const f = this.requireForest();
     return {
       kind: this.kind,
-      header: { options: this.o, classes: this.classes, schema: this.schema ?? null, features: f.features, outputs: f.outputs, ...this.extraHeader() },
-      arrays: forestArrays(f, this.featureImportances),
+      header: { options: this.o, classes: this.classes, schema: this.schema ?? null, features: f.arrays.features, outputs: f.arrays.outputs, ...this.extraHeader() },
+      arrays: forestArrays(f.arrays, this.featureImportances),
     };
   }
 
@@ -403,11 +410,11 @@ abstract class TreeEnsemble {
   private async raw(x: TreeInput, options: JobOptions): Promise<Float32Array> {
     const f = this.requireForest();
     const m = treeMatrix(x, this.schema);
-    if (m.dims !== f.features) throw new AffinityError(`x has ${m.dims} features, the model ${f.features}`, ErrorCode.DimMismatch);
-    return runJob(options, (cancel, progress) => native.forestPredict(f, m, 0, f.treeOffsets.length - 1, this.o.threads, cancel, progress));
+    if (m.dims !== f.arrays.features) throw new AffinityError(`x has ${m.dims} features, the model ${f.arrays.features}`, ErrorCode.DimMismatch);
+    return predictWith(f, m, this.o.threads, options);
   }
 
-  protected requireForest(): NativeForest {
+  protected requireForest(): Forest {
     if (!this.forest) throw new AffinityError('call fit() first', ErrorCode.NotFitted);
     return this.forest;
   }
@@ -451,8 +458,21 @@ export function forestArrays(f: NativeForest, importances: Float64Array, prefix 
   return Object.fromEntries(Object.entries(arrays).map(([name, a]) => [prefix + name, a]));
 }
 
+/** Mean outputs of every tree, rows x outputs, as a job. */
+export function predictWith(f: Forest, m: Matrix, threads: number, options: JobOptions): Promise<Float32Array> {
+  return runJob(options, (cancel, progress) => f.engine.predict(m, 0, f.arrays.treeOffsets.length - 1, threads, cancel, progress));
+}
+
+/** The same for rows given as objects, on the calling thread in batches of 64. */
+export function predictRecordsWith(f: Forest, schema: FeatureSchema, records: readonly Record<string, Cell>[]): Float32Array {
+  const k = f.arrays.outputs;
+  const out = new Float32Array(records.length * k);
+  for (let start = 0; start < records.length; start += 64) out.set(f.engine.predictSync(encodeRecords(schema, records.slice(start, start + 64))), start * k);
+  return out;
+}
+
 /** The forest of a model file, checked natively (children after parents, indices in range, finite values). */
-export function forestFromFile(file: ModelFile, features: number, outputs: number, prefix = ''): NativeForest {
+export function forestFromFile(file: ModelFile, features: number, outputs: number, prefix = ''): Forest {
   const bits = file.i32(prefix + 'catBits');
   const forest: NativeForest = {
     features,
@@ -471,11 +491,10 @@ export function forestFromFile(file: ModelFile, features: number, outputs: numbe
   };
   if (forest.samples.length !== forest.feature.length || forest.impurity.length !== forest.feature.length) throw file.corrupt('node arrays differ in length');
   try {
-    native.forestCheck(forest);
+    return packed(forest);
   } catch (err) {
     throw file.corrupt((err as Error).message);
   }
-  return forest;
 }
 
 /** One CART tree: `new DecisionTree({ maxDepth: 4 }).fit(table, 'converted')`. */
@@ -495,7 +514,7 @@ export class DecisionTree extends TreeEnsemble {
   private metadataDepth = 0;
 
   protected afterFit(): void {
-    const f = this.requireForest();
+    const f = this.requireForest().arrays;
     const depthOf = (i: number): number => (f.feature[i] < 0 ? 0 : 1 + Math.max(depthOf(f.left[i]), depthOf(f.right[i])));
     this.metadataDepth = depthOf(0);
   }

@@ -7,16 +7,16 @@
 //   uplift-forest         trees that split on the treatment-effect difference itself (Euclidean distance or
 //                         ΔΔP between the children's effects), with honest leaves: leaf means from half of
 //                         each tree's sample the splits never saw.
-import { native, type NativeForest, type NativeForestOptions } from '../core/native.js';
+import { native, type NativeForestOptions } from '../core/native.js';
 import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
 import { runJob, type JobOptions } from '../core/jobs.js';
 import { boolOption, intOption, numberOption, oneOf } from '../core/options.js';
-import { checkSchema, encodeRecords, FeatureTable, type Cell, type FeatureSchema } from '../data/featuretable.js';
+import { checkSchema, FeatureTable, type Cell, type FeatureSchema } from '../data/featuretable.js';
 import type { Matrix } from '../data/matrix.js';
 import type { ModelFile, ModelParts } from '../io/modelfile.js';
 import { trainingMetadata, type TrainingMetadata } from '../models/contract.js';
 import { fromFile, optionsOf, saveParts } from '../models/parts.js';
-import { forestArrays, forestFromFile, resolveMaxFeatures, treeMatrix, type Label } from './trees.js';
+import { forestArrays, forestFromFile, packed, predictRecordsWith, predictWith, resolveMaxFeatures, treeMatrix, type Forest, type Label } from './trees.js';
 import { qiniAucScore, qiniCurve, upliftAtK, upliftAucScore, type Curve } from './upliftmetrics.js';
 
 export type UpliftMethod = 'two-model' | 'class-transformation' | 'uplift-forest';
@@ -87,7 +87,7 @@ export class UpliftModel {
   arms: string[] = [];
   control = '';
   schema?: FeatureSchema;
-  private forests: NativeForest[] = [];
+  private forests: Forest[] = [];
   private readonly o: Resolved;
 
   constructor(options: UpliftOptions = {}) {
@@ -144,14 +144,14 @@ export class UpliftModel {
     const x = table.encode(schema);
     const categorical = Uint8Array.from(schema.features, (c) => (c.kind === 'categorical' ? 1 : 0));
     const jobs = this.plan(x, y, arm, arms);
-    const forests: NativeForest[] = [];
+    const forests: Forest[] = [];
     for (let j = 0; j < jobs.length; j++) {
       const { rows, target, channel, outputs, task } = jobs[j];
       const sub = rows ? selectRows(x, rows) : x;
       const r = await runJob({ signal: options.signal, onProgress: options.onProgress && ((f) => options.onProgress!((j + f) / jobs.length)) }, (cancel, progress) =>
         native.forestFit(sub, categorical, target, channel, null, this.nativeOptions(task, outputs, x.dims, j), cancel, progress),
       );
-      forests.push(r.forest);
+      forests.push(packed(r.forest));
     }
     this.forests = forests;
     this.arms = arms;
@@ -165,19 +165,14 @@ export class UpliftModel {
   async predict(x: FeatureTable | Matrix, options: JobOptions = {}): Promise<UpliftPrediction> {
     const m = this.matrix(x);
     const outputs: Float32Array[] = [];
-    for (const f of this.forests) outputs.push(await runJob(options, (cancel, progress) => native.forestPredict(f, m, 0, f.treeOffsets.length - 1, this.o.threads, cancel, progress)));
+    for (const f of this.forests) outputs.push(await predictWith(f, m, this.o.threads, options));
     return this.combine(outputs, m.rows);
   }
 
   /** The same for a few rows given as objects keyed by feature name (a served request), on the calling thread. */
   predictRecords(records: readonly Record<string, Cell>[]): UpliftPrediction {
     this.requireFitted();
-    const outputs = this.forests.map((f) => {
-      const out = new Float32Array(records.length * f.outputs);
-      for (let start = 0; start < records.length; start += 64) out.set(native.forestPredictSync(f, encodeRecords(this.schema!, records.slice(start, start + 64))), start * f.outputs);
-      return out;
-    });
-    return this.combine(outputs, records.length);
+    return this.combine(this.forests.map((f) => predictRecordsWith(f, this.schema!, records)), records.length);
   }
 
   /** Qini coefficient, AUUC and uplift@30% per arm on labelled rows (each arm against the control). */
@@ -203,10 +198,10 @@ export class UpliftModel {
     this.requireFitted();
     const { treatmentProbability, ...options } = this.o;
     const arrays: ModelParts['arrays'] = {};
-    this.forests.forEach((f, i) => Object.assign(arrays, forestArrays(f, new Float64Array(f.features), `f${i}.`)));
+    this.forests.forEach((f, i) => Object.assign(arrays, forestArrays(f.arrays, new Float64Array(f.arrays.features), `f${i}.`)));
     return {
       kind: UpliftModel.kind,
-      header: { options: { ...options, ...(treatmentProbability !== undefined ? { treatmentProbability } : {}) }, arms: this.arms, control: this.control, schema: this.schema, forests: this.forests.map((f) => f.outputs) },
+      header: { options: { ...options, ...(treatmentProbability !== undefined ? { treatmentProbability } : {}) }, arms: this.arms, control: this.control, schema: this.schema, forests: this.forests.map((f) => f.arrays.outputs) },
       arrays,
     };
   }
