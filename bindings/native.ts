@@ -241,6 +241,8 @@ export interface NativeForestModel {
   predictSync(x: NativeRows): Float32Array;
   /** Leaf index per row and tree: rows x trees. */
   apply(x: NativeRows, threads: number, cancel: Int32Array | null, onProgress: ProgressCallback): Promise<Int32Array>;
+  /** At most 64 rows, on the calling thread. */
+  applySync(x: NativeRows): Int32Array;
 }
 export interface NativeForestFit {
   forest: NativeForest;

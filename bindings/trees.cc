@@ -104,7 +104,7 @@ class ForestModelWrap : public Wrap<ForestModelWrap> {
   static Napi::Function define(Napi::Env env) {
     return DefineClass(env, "ForestModel",
                        {method<&ForestModelWrap::predict>("predict"), method<&ForestModelWrap::predictSync>("predictSync"),
-                        method<&ForestModelWrap::apply>("apply")});
+                        method<&ForestModelWrap::apply>("apply"), method<&ForestModelWrap::applySync>("applySync")});
   }
 
   // new ForestModel(forest): throws ERR_AFFINITY_BAD_INPUT when the arrays could walk out of bounds.
@@ -149,6 +149,14 @@ class ForestModelWrap : public Wrap<ForestModelWrap> {
         info, {info[0].As<Napi::Object>().Get("values")}, info[2], info[3],
         [packed, x, threads, result](Control& control) { *result = applyForest(*packed, x, threads, control); },
         [result](Napi::Env env) -> Napi::Value { return toTypedArray(env, std::move(*result)); });
+  }
+
+  // applySync(x): leaf indices (rows * trees) on the calling thread, for at most 64 rows.
+  Napi::Value applySync(const Napi::CallbackInfo& info) {
+    const DenseRows x = rowsArg(info[0], "x");
+    if (x.rows > 64) throw makeError(info.Env(), code::kTooLarge, "applySync takes at most 64 rows; use apply");
+    Control control;
+    return toTypedArray(info.Env(), applyForest(*packed_, x, 1, control));
   }
 
   std::shared_ptr<const PackedForest> packed_;

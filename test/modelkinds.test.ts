@@ -52,7 +52,7 @@ async function roundTrip<T extends Model>(model: T, name: string): Promise<T> {
 
 describe('save -> load is exact for every kind', () => {
   it('lists every kind', () => {
-    expect([...MODEL_KINDS].sort()).toEqual(['als', 'betageo', 'clv', 'content', 'gammagamma', 'hybrid', 'itemknn', 'logistic', 'paretonbd', 'popular', 'propensity', 'rules', 'segments', 'userknn']);
+    expect([...MODEL_KINDS].sort()).toEqual(['als', 'betageo', 'clv', 'content', 'forest', 'gammagamma', 'hybrid', 'itemknn', 'logistic', 'paretonbd', 'popular', 'propensity', 'rules', 'segments', 'tree', 'uplift', 'userknn']);
     expect(MODEL_FORMAT_VERSION).toBe(2);
   });
 
@@ -111,6 +111,18 @@ describe('save -> load is exact for every kind', () => {
     fromLines.forEach((r, i) => expect(r.probability, String(r.customer)).toBeCloseTo(byId[i].probability, 5));
     expect(back.model.predictProba(p.dataset.features)).toEqual(p.model.predictProba(p.dataset.features));
     expect(() => back.scoreLines([{ customer: 'x', lines: [] }])).toThrow(expect.objectContaining({ code: 'ERR_AFFINITY_BAD_INPUT' }));
+  });
+
+  it('forests and uplift models: predictions, schema and kept customers', async () => {
+    const f = kinds.forest;
+    const back = await roundTrip(f, 'forest');
+    const rows = [{ recencyDays: 20, baskets: 4, spend: 300, channel: 'web', arm: 'email' }, { recencyDays: 200, channel: 'phone' }];
+    expect(Array.from(back.predictRecords(rows))).toEqual(Array.from(f.predictRecords(rows)));
+    expect(back.describe()).toBe(f.describe());
+    const u = kinds.uplift;
+    const ub = await roundTrip(u, 'uplift');
+    const ids = u.customers!.ids.ids.slice(0, 20);
+    expect(Array.from((await ub.scoreCustomers([...ids])).uplift)).toEqual(Array.from((await u.scoreCustomers([...ids])).uplift));
   });
 
   it('logistic regression alone', async () => {
@@ -237,6 +249,8 @@ describe('crafted and truncated files of every kind are ERR_AFFINITY_CORRUPT_FIL
     rules: () => kinds.rules,
     hybrid: () => kinds.hybrid,
     content: () => kinds.content,
+    forest: () => kinds.forest,
+    uplift: () => kinds.uplift,
   };
   const crafts: Record<string, Craft[]> = {
     segments: [
@@ -273,6 +287,19 @@ describe('crafted and truncated files of every kind are ERR_AFFINITY_CORRUPT_FIL
       ['counts short', (f) => (f.header.countedItems = 1), /itemCounts/],
     ],
     content: [['vocabulary short', (f) => (f.header.vocabulary as unknown[]).pop(), /vocabulary/]],
+    forest: [
+      ['child before its parent', (f) => i32(f, 'left', 0, 0), /children/],
+      ['split on a missing feature', (f) => i32(f, 'feature', 0, 99), /feature/],
+      ['NaN leaf value', (f) => f32(f, 'value', 3, NaN), /not finite/],
+      ['outputs against classes', (f) => (f.header.outputs = 3), /outputs/],
+      ['schema short', (f) => (f.header.schema as { features: unknown[] }).features.pop(), /schema/],
+    ],
+    uplift: [
+      ['forest list against arms', (f) => (f.header.forests as unknown[]).push(1), /forests/],
+      ['customer ids short', (f) => (f.header.ids as { customers: unknown[] }).customers.pop(), /customer ids/],
+      ['arms missing', (f) => delete f.header.arms, /arms/],
+      ['tree offsets', (f) => i32(f, 'f0.treeOffsets', 1, -3), /no nodes|children/],
+    ],
   };
   for (const [kind, make] of Object.entries(cases))
     it(kind, async () => {

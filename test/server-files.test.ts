@@ -52,6 +52,8 @@ describe('the demo, served from its files', () => {
       'rules:rules',
       'content:content',
       'hybrid:hybrid',
+      'forest:forest',
+      'uplift:uplift',
       'clv:clv',
     ]);
     for (const m of reply.models) expect(m.metadata, m.name).toMatchObject({ trainedAt: expect.any(String), library: expect.any(String), data: expect.any(Object) });

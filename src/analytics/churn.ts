@@ -6,6 +6,7 @@ import { numberOption } from '../core/options.js';
 import { customerStats, factorRows, slog1p } from './features.js';
 import type { Matrix } from '../data/matrix.js';
 import { LogisticRegression, type Attribution } from './logistic.js';
+import { RandomForest } from './trees.js';
 import { SECONDS_PER_DAY, Transactions } from '../data/transactions.js';
 import type { ModelFile, ModelParts } from '../io/modelfile.js';
 import { splitIds, withUnknown, type PartLoader, type TrainingMetadata } from '../models/contract.js';
@@ -134,6 +135,12 @@ export interface PurchaseLine {
   basket?: Id;
 }
 
+/**
+ * What scores churn: logistic regression (attributions in log-odds) or a random forest classifier on 0/1
+ * labels (attributions in probability, along each tree's path).
+ */
+export type PropensityModel = LogisticRegression | RandomForest;
+
 /** A fitted model plus current feature rows: scores customers by id, for the server. */
 export class PropensityScorer {
   static readonly kind = 'propensity';
@@ -142,11 +149,14 @@ export class PropensityScorer {
   metadata?: TrainingMetadata;
 
   constructor(
-    readonly model: LogisticRegression,
+    readonly model: PropensityModel,
     readonly dataset: CustomerDataset,
   ) {
-    if (!(model instanceof LogisticRegression) || !model.fitted) throw new AffinityError('the propensity model is not fitted', ErrorCode.NotFitted);
-    if (dataset.features.dims !== model.coefficients.length) throw new AffinityError('the dataset does not fit the model', ErrorCode.DimMismatch);
+    if (!(model instanceof LogisticRegression || model instanceof RandomForest) || !model.fitted) throw new AffinityError('the propensity model is not fitted', ErrorCode.NotFitted);
+    if (model instanceof RandomForest && (model.task !== 'classification' || model.classes.length !== 2 || model.classes[1] !== 1))
+      throw badInput('a propensity forest must classify 0/1 labels');
+    const dims = model instanceof LogisticRegression ? model.coefficients.length : model.featureCount;
+    if (dataset.features.dims !== dims) throw new AffinityError('the dataset does not fit the model', ErrorCode.DimMismatch);
     this.metadata = model.metadata && { ...model.metadata, data: { ...model.metadata.data, customers: dataset.customers.size } };
   }
 
@@ -206,7 +216,7 @@ export class PropensityScorer {
     const ids = (file.header.ids as { customers?: unknown } | undefined)?.customers;
     if (!Array.isArray(ids) || ids.length !== n) throw file.corrupt('id maps do not match the dimensions');
     const model = await loadPart(file.part('model'));
-    if (!(model instanceof LogisticRegression)) throw file.corrupt(`part model holds a ${model.kind} model`);
+    if (!(model instanceof LogisticRegression || model instanceof RandomForest)) throw file.corrupt(`part model holds a ${model.kind} model`);
     const dataset: CustomerDataset = { customers: await idMapOf(file, ids, 'user'), featureNames: featureNames as string[], features: { values, rows: n as number, dims: d as number }, labels: new Uint8Array(0), recipe: r };
     return fromFile(file, () => new PropensityScorer(model, dataset));
   }
@@ -220,7 +230,8 @@ export class PropensityScorer {
     const { indices: rows, known: customers, unknown } = splitIds(this.dataset.customers, list, 'customers');
     const values = new Float32Array(rows.length * features.dims);
     rows.forEach((r, i) => values.set(features.values.subarray(r * features.dims, (r + 1) * features.dims), i * features.dims));
-    const p = this.model.predictProba({ values, rows: rows.length, dims: features.dims });
+    const m = { values, rows: rows.length, dims: features.dims };
+    const p = this.model instanceof LogisticRegression ? this.model.predictProba(m) : this.model.predictProbaSync(m);
     const results = customers.map((customer, i) => ({
       customer,
       probability: p[i],

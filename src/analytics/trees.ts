@@ -33,6 +33,8 @@ export interface TreeOptions {
   maxBins?: number;
   /** Treat these matrix columns as category codes (FeatureTable inputs know their own). */
   categoricalFeatures?: number[];
+  /** Names of the matrix columns, for importances, rules and attributions (FeatureTable inputs know their own). */
+  featureNames?: string[];
   seed?: number;
   threads?: number;
 }
@@ -55,8 +57,9 @@ export interface PermutationImportance {
   baseline: number;
 }
 
-type Resolved = Required<Omit<ForestOptions, 'classWeight' | 'categoricalFeatures' | 'maxDepth'>> & {
+type Resolved = Required<Omit<ForestOptions, 'classWeight' | 'categoricalFeatures' | 'maxDepth' | 'featureNames'>> & {
   maxDepth: number | null;
+  featureNames?: string[];
   classWeight?: ForestOptions['classWeight'];
   categoricalFeatures: number[];
 };
@@ -118,11 +121,17 @@ function resolve(options: ForestOptions, forest: boolean): Resolved {
     classWeight: cw,
     maxBins: intOption(options.maxBins, 'maxBins', 2, 255, 255),
     categoricalFeatures: [...cats],
+    ...(options.featureNames !== undefined ? { featureNames: checkNames(options.featureNames) } : {}),
     seed: intOption(options.seed, 'seed', 0, 0xffffffff, 42),
     threads: intOption(options.threads, 'threads', 0, 256, 0),
     trees: forest ? intOption(options.trees, 'trees', 1, 100_000, 100) : 1,
     bootstrap: forest ? boolOption(options.bootstrap, 'bootstrap', true) : false,
   };
+}
+
+function checkNames(names: unknown): string[] {
+  if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) throw badInput('featureNames must be an array of strings');
+  return [...names];
 }
 
 function labelKey(v: Label): string {
@@ -179,7 +188,8 @@ abstract class TreeEnsemble {
   }
 
   get featureNames(): string[] {
-    return featureNames(this.schema, this.forest?.arrays.features ?? 0);
+    const dims = this.forest?.arrays.features ?? 0;
+    return this.schema || this.o.featureNames?.length !== dims ? featureNames(this.schema, dims) : [...this.o.featureNames];
   }
 
   /** Nodes across all trees. */
@@ -213,6 +223,7 @@ abstract class TreeEnsemble {
       native.forestFit(matrix, categorical, values, channel, weights, this.nativeOptions(matrix.dims, classes.length), cancel, progress),
     );
     this.forest = packed(r.forest);
+    this.parentsCache = undefined;
     this.classes = classes;
     this.schema = schema;
     this.featureImportances = r.importances;
@@ -260,6 +271,77 @@ abstract class TreeEnsemble {
     return predictRecordsWith(f, this.schema, records);
   }
 
+  /** The number of features the model takes. */
+  get featureCount(): number {
+    return this.forest?.arrays.features ?? 0;
+  }
+
+  /**
+   * Classification probabilities of a few rows (a served request) on the calling thread: P(classes[1])
+   * for two classes, rows x classes otherwise. Batches go through predictProba.
+   */
+  predictProbaSync(x: Matrix): Float64Array {
+    this.requireClassifier();
+    const f = this.forest!;
+    const k = f.arrays.outputs;
+    const out = new Float32Array(x.rows * k);
+    for (let start = 0; start < x.rows; start += 64) {
+      const rows = Math.min(64, x.rows - start);
+      out.set(f.engine.predictSync({ values: x.values.subarray(start * x.dims, (start + rows) * x.dims), rows, dims: x.dims }), start * k);
+    }
+    return k === 2 ? Float64Array.from({ length: x.rows }, (_, r) => out[r * 2 + 1]) : Float64Array.from(out);
+  }
+
+  /**
+   * Each feature's part in one row's prediction (Saabas' path attribution): along the row's path in every
+   * tree, the change of the predicted value at each split goes to the split's feature; averaged over trees.
+   * prediction = bias + Σ contributions. Binary classification: in P(classes[1]); regression: in the value.
+   */
+  contributions(row: ArrayLike<number>): { bias: number; contributions: Float64Array } {
+    const f = this.requireForest();
+    const a = f.arrays;
+    if (row.length !== a.features) throw new AffinityError(`the row has ${row.length} features, the model ${a.features}`, ErrorCode.DimMismatch);
+    if (this.o.task === 'classification' && this.classes.length !== 2) throw badInput('contributions are defined here for regression and two classes');
+    const leaves = f.engine.applySync({ values: Float32Array.from(row), rows: 1, dims: a.features });
+    const parents = this.parents();
+    const k = a.outputs;
+    const at = k === 2 ? 1 : 0;
+    const contributions = new Float64Array(a.features);
+    let bias = 0;
+    const trees = a.treeOffsets.length - 1;
+    for (let t = 0; t < trees; t++) {
+      const base = a.treeOffsets[t];
+      for (let node = leaves[t]; node > 0; ) {
+        const parent = parents[base + node];
+        contributions[a.feature[base + parent]] += (a.value[(base + node) * k + at] - a.value[(base + parent) * k + at]) / trees;
+        node = parent;
+      }
+      bias += a.value[base * k + at] / trees;
+    }
+    return { bias, contributions };
+  }
+
+  /** The `top` largest contributions of one row, by magnitude. */
+  attributions(row: ArrayLike<number>, top = Infinity): { feature: string; contribution: number }[] {
+    const { contributions } = this.contributions(row);
+    const names = this.featureNames;
+    return Array.from(contributions, (contribution, d) => ({ feature: names[d], contribution }))
+      .sort((x, y) => Math.abs(y.contribution) - Math.abs(x.contribution))
+      .slice(0, top);
+  }
+
+  private parentsCache?: Int32Array;
+  // Tree-local parent of every node (the root's is -1).
+  private parents(): Int32Array {
+    if (this.parentsCache) return this.parentsCache;
+    const a = this.requireForest().arrays;
+    const parents = new Int32Array(a.feature.length).fill(-1);
+    for (let t = 0; t + 1 < a.treeOffsets.length; t++)
+      for (let g = a.treeOffsets[t]; g < a.treeOffsets[t + 1]; g++)
+        if (a.feature[g] >= 0) parents[a.treeOffsets[t] + a.left[g]] = parents[a.treeOffsets[t] + a.right[g]] = g - a.treeOffsets[t];
+    return (this.parentsCache = parents);
+  }
+
   /** The drop in score (accuracy, or R² for regression) when each feature is shuffled, over `repeats` shuffles. */
   async permutationImportance(x: TreeInput, y: ArrayLike<Cell> | string, options: JobOptions & { repeats?: number; seed?: number } = {}): Promise<PermutationImportance> {
     const f = this.requireForest();
@@ -296,7 +378,7 @@ abstract class TreeEnsemble {
   toJSON(tree = 0, maxDepth = Infinity): TreeNode {
     const f = this.requireForest();
     intOption(tree, 'tree', 0, f.arrays.treeOffsets.length - 2, 0);
-    return treeToJSON(f.arrays, tree, this.schema, maxDepth);
+    return treeToJSON(f.arrays, tree, this.schema, maxDepth, this.featureNames);
   }
 
   /** The top `depth` levels of a tree as indented if/else rules. */
@@ -405,6 +487,11 @@ abstract class TreeEnsemble {
   private classIndex(y: ArrayLike<Cell>): Float64Array {
     const at = new Map(this.classes.map((c, i) => [labelKey(c), i]));
     return Float64Array.from({ length: y.length }, (_, i) => at.get(labelKey(y[i] as Label)) ?? -1);
+  }
+
+  /** The forest's mean outputs, rows x outputs: class probabilities (classification) or values (regression). */
+  async predictRaw(x: TreeInput, options: JobOptions = {}): Promise<Float32Array> {
+    return this.raw(x, options);
   }
 
   private async raw(x: TreeInput, options: JobOptions): Promise<Float32Array> {

@@ -42,10 +42,9 @@ function leftCategories(f: NativeForest, g: number, schema: FeatureSchema | unde
 }
 
 /** Tree `tree` of a forest as nested nodes, down to maxDepth (the root is depth 0). */
-export function treeToJSON(f: NativeForest, tree: number, schema: FeatureSchema | undefined, maxDepth = Infinity): TreeNode {
+export function treeToJSON(f: NativeForest, tree: number, schema: FeatureSchema | undefined, maxDepth = Infinity, names = featureNames(schema, f.features)): TreeNode {
   const base = f.treeOffsets[tree];
   const k = f.outputs;
-  const names = featureNames(schema, f.features);
   const node = (i: number, depth: number): TreeNode => {
     const g = base + i;
     const leaf: TreeLeaf = { samples: f.samples[g], impurity: f.impurity[g], value: Array.from(f.value.subarray(g * k, (g + 1) * k)) };

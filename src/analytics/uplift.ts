@@ -12,10 +12,12 @@ import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
 import { runJob, type JobOptions } from '../core/jobs.js';
 import { boolOption, intOption, numberOption, oneOf } from '../core/options.js';
 import { checkSchema, FeatureTable, type Cell, type FeatureSchema } from '../data/featuretable.js';
+import { IdMap, type Id } from '../data/ids.js';
 import type { Matrix } from '../data/matrix.js';
 import type { ModelFile, ModelParts } from '../io/modelfile.js';
 import { trainingMetadata, type TrainingMetadata } from '../models/contract.js';
-import { fromFile, optionsOf, saveParts } from '../models/parts.js';
+import { splitIds } from '../models/contract.js';
+import { fromFile, idMapOf, optionsOf, saveParts } from '../models/parts.js';
 import { forestArrays, forestFromFile, packed, predictRecordsWith, predictWith, resolveMaxFeatures, treeMatrix, type Forest, type Label } from './trees.js';
 import { qiniAucScore, qiniCurve, upliftAtK, upliftAucScore, type Curve } from './upliftmetrics.js';
 
@@ -87,6 +89,8 @@ export class UpliftModel {
   arms: string[] = [];
   control = '';
   schema?: FeatureSchema;
+  /** Customers the model scores by id (see withCustomers), with their encoded feature rows. */
+  customers?: { ids: IdMap; rows: Matrix };
   private forests: Forest[] = [];
   private readonly o: Resolved;
 
@@ -175,6 +179,33 @@ export class UpliftModel {
     return this.combine(this.forests.map((f) => predictRecordsWith(f, this.schema!, records)), records.length);
   }
 
+  /**
+   * Keeps the feature rows of these customers (a table with an `id` column: today's customers, not the
+   * campaign's), so a server scores them by id; they are saved with the model.
+   */
+  withCustomers(table: FeatureTable): this {
+    this.requireFitted();
+    if (!(table instanceof FeatureTable) || table.id === undefined) throw badInput('withCustomers needs a FeatureTable with an id column (options.id)');
+    const ids = table.labels(table.id);
+    ids.forEach((id, i) => {
+      if (id === null) throw badInput(`customer row ${i} has no id`);
+    });
+    const map = new IdMap(ids as string[], 'user');
+    if (map.hasDuplicates()) throw badInput(`the ${table.id} column repeats an id`);
+    this.customers = { ids: map, rows: this.matrix(table) };
+    return this;
+  }
+
+  /** Uplift per arm of known customers (see withCustomers) in the order asked; the others in `unknown`. */
+  async scoreCustomers(list: Id[], options: JobOptions = {}): Promise<UpliftPrediction & { customers: Id[]; unknown: Id[] }> {
+    if (!this.customers) throw badInput('this uplift model keeps no customers: score feature rows, or attach customers with withCustomers');
+    const { rows } = this.customers;
+    const { indices, known, unknown } = splitIds(this.customers.ids, list, 'customers');
+    const values = new Float32Array(indices.length * rows.dims);
+    indices.forEach((r, i) => values.set(rows.values.subarray(r * rows.dims, (r + 1) * rows.dims), i * rows.dims));
+    return { ...(await this.predict({ values, rows: indices.length, dims: rows.dims }, options)), customers: known, unknown };
+  }
+
   /** Qini coefficient, AUUC and uplift@30% per arm on labelled rows (each arm against the control). */
   async evaluate(table: FeatureTable, columns: Pick<UpliftColumns, 'outcome' | 'treatment'>, options: JobOptions = {}): Promise<UpliftArmReport[]> {
     const { uplift } = await this.predict(table, options);
@@ -199,9 +230,18 @@ export class UpliftModel {
     const { treatmentProbability, ...options } = this.o;
     const arrays: ModelParts['arrays'] = {};
     this.forests.forEach((f, i) => Object.assign(arrays, forestArrays(f.arrays, new Float64Array(f.arrays.features), `f${i}.`)));
+    if (this.customers) arrays['customers.rows'] = this.customers.rows.values;
     return {
       kind: UpliftModel.kind,
-      header: { options: { ...options, ...(treatmentProbability !== undefined ? { treatmentProbability } : {}) }, arms: this.arms, control: this.control, schema: this.schema, forests: this.forests.map((f) => f.arrays.outputs) },
+      header: {
+        options: { ...options, ...(treatmentProbability !== undefined ? { treatmentProbability } : {}) },
+        arms: this.arms,
+        control: this.control,
+        schema: this.schema,
+        forests: this.forests.map((f) => f.arrays.outputs),
+        customers: this.customers?.ids.size ?? 0,
+        ...(this.customers ? { ids: { customers: [...this.customers.ids.ids] } } : {}),
+      },
       arrays,
     };
   }
@@ -216,6 +256,15 @@ export class UpliftModel {
     model.forests = expected.map((outputs, i) => forestFromFile(file, model.schema!.features.length, outputs, `f${i}.`));
     model.arms = arms as string[];
     model.control = control;
+    const n = file.fields.customers;
+    if (n !== undefined && n !== 0) {
+      if (!Number.isInteger(n) || (n as number) < 0) throw file.corrupt('bad customer count');
+      const dims = model.schema.features.length;
+      const values = file.f32('customers.rows', (n as number) * dims);
+      const ids = (file.header.ids as { customers?: unknown } | undefined)?.customers;
+      if (!Array.isArray(ids) || ids.length !== n) throw file.corrupt('customer ids do not match the rows');
+      model.customers = { ids: await idMapOf(file, ids, 'user'), rows: { values, rows: n as number, dims } };
+    }
     return model;
   }
 

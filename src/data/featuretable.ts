@@ -43,7 +43,7 @@ export interface FeatureTableOptions {
   delimiter?: string;
 }
 
-const MISSING = new Set(['', 'na', 'n/a', 'nan', 'null', 'none', '?']);
+const MISSING = new Set(['', 'na', 'n/a', 'nan', 'null', '?']);
 const TRUE = new Set(['true', 'yes', 'y', 't']);
 const FALSE = new Set(['false', 'no', 'n', 'f']);
 

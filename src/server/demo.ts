@@ -15,6 +15,10 @@ import { LifetimeValueModel } from '../analytics/lifetime.js';
 import { rfmSummary } from '../analytics/rfm.js';
 import { writeFileAtomic } from '../io/files.js';
 import type { AnalyticsModels } from './analytics-models.js';
+import { RandomForest } from '../analytics/trees.js';
+import { UpliftModel } from '../analytics/uplift.js';
+import { Random } from '../core/random.js';
+import { FeatureTable } from '../data/featuretable.js';
 import { demoShop, type DemoShop } from '../data/synthetic.js';
 
 /** Segments, a 60-day churn model, co-purchase rules, content and hybrid models of the demo shop. */
@@ -31,7 +35,41 @@ export async function demoAnalytics(shop: DemoShop, als: ALS): Promise<Required<
   const rules = await coPurchaseRules(tx, { minSupport: 2, minLift: 1, k: 20 });
   const content = await new ContentRecommender().fit(shop.products.map((p) => ({ id: p.id, text: p.name, categories: p.category })), shop.data);
   const hybrid = new HybridRecommender(content, als, shop.data);
-  return { segments, propensity, rules, content, hybrid };
+  const campaign = demoCampaign(shop);
+  const spec = { outcome: 'purchased', treatment: 'arm', control: 'control' };
+  const uplift = (await new UpliftModel({ trees: 40, seed: 3 }).fit(campaign, spec)).withCustomers(campaign);
+  const forest = await new RandomForest({ trees: 40, maxDepth: 8, minSamplesLeaf: 10, seed: 3 }).fit(campaign, 'purchased');
+  return { segments, propensity, rules, content, hybrid, forest, uplift };
+}
+
+/**
+ * A past campaign to the demo shop's customers, seeded: each got no contact, an e-mail or a coupon at random.
+ * The e-mail brings back recent web shoppers (+20 points), the coupon lapsed customers (+15); nothing moves
+ * phone customers. Features are the customers' churn features at the end of the data and their channel.
+ */
+export function demoCampaign(shop: DemoShop): FeatureTable {
+  const tx = shop.transactions;
+  const ds = churnDataset(tx, { cutoff: tx.timeRange[1] + 1, horizonDays: 60 });
+  const random = new Random(11);
+  const columns: Record<string, (string | number)[]> = { customer: [], recencyDays: [], baskets: [], spend: [], channel: [], arm: [], purchased: [] };
+  const { values, dims } = ds.features;
+  ds.customers.ids.forEach((id, r) => {
+    const recency = Math.round(values[r * dims]);
+    const baskets = Math.round(Math.expm1(values[r * dims + 1]));
+    const channel = ['web', 'web', 'store', 'phone'][random.int(4)];
+    const arm = ['control', 'email', 'coupon'][random.int(3)];
+    let p = 0.08 + (baskets > 10 ? 0.1 : 0);
+    if (arm === 'email' && channel === 'web' && recency < 60) p += 0.2;
+    if (arm === 'coupon' && channel !== 'phone' && recency >= 60) p += 0.15;
+    columns.customer.push(String(id));
+    columns.recencyDays.push(recency);
+    columns.baskets.push(baskets);
+    columns.spend.push(Math.round(Math.expm1(values[r * dims + 2])));
+    columns.channel.push(channel);
+    columns.arm.push(arm);
+    columns.purchased.push(random.next() < p ? 1 : 0);
+  });
+  return FeatureTable.fromColumns(columns, { id: 'customer' });
 }
 
 /** The demo catalogue: the shop's products with a seeded stock count (some out of stock, so the filters show). */
@@ -91,6 +129,9 @@ export function demoRequests(shop: DemoShop): { recommend: DemoRequest[]; analyt
       post('/v1/content/recommend', { items: [p1], k: 5 }),
       post('/v1/content/similar', { item: p1, k: 5, filter: { inStock: true } }),
       post('/v1/hybrid/recommend', { user: customer, k: 5 }),
+      post('/v1/uplift', { customers: [customer, shop.data.users.ids[1]] }),
+      post('/v1/uplift', { rows: [{ recencyDays: 20, baskets: 4, spend: 300, channel: 'web' }] }),
+      post('/v1/predict', { rows: [{ recencyDays: 20, baskets: 4, spend: 300, channel: 'web', arm: 'email' }] }),
       { method: 'GET', path: '/v1/models' },
       { method: 'GET', path: '/metrics' },
     ],

@@ -63,6 +63,16 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
     description: `Probabilities from a propensity model with the largest feature attributions, for customers the model has rows for (${LIST.toLowerCase()}) or for purchase-line histories scored with the model's feature recipe.`,
     example: { customers: ['c1', 'c2'], attributions: 3 },
   },
+  predict: {
+    summary: 'Predictions of a tree or forest model for feature rows',
+    description: 'Class probabilities and the most probable label (classification) or the predicted value (regression) of each row, from a decision tree or random forest trained on a feature table (affinity train --model forest). Rows are objects of feature values by column; unknown categories and absent columns take the missing-value branch.',
+    example: { rows: [{ recency: 3, channel: 'Web', newbie: 1 }] },
+  },
+  uplift: {
+    summary: 'Campaign uplift per arm, and whom to contact',
+    description: `Each arm's expected outcome minus the control's for customers the uplift model keeps rows for (${LIST.toLowerCase()}) or for feature rows, with the best arm and whether it is expected to beat no contact (affinity train --model uplift).`,
+    example: { rows: [{ recency: 3, channel: 'Web', history: 250 }] },
+  },
   clvOf: {
     summary: "A customer's lifetime value",
     description: "P(alive), expected purchases and spend over the model's horizon and the discounted value, from a lifetime-value model (affinity clv --out); with the customer's segment when a segment model is served. An unknown customer is 404.",

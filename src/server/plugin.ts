@@ -17,6 +17,7 @@ import { ModelRegistry } from './registry.js';
 import { RuntimeMetrics } from './runtime.js';
 import type { AnalyticsModels } from './analytics-models.js';
 import { analyticsRoutes } from './routes/analytics.js';
+import { campaignRoutes } from './routes/campaign.js';
 import { healthRoutes } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
 import { recommendRoutes } from './routes/recommend.js';
@@ -150,6 +151,7 @@ async function plugin(app: FastifyInstance, options: AffinityOptions): Promise<v
             tags: [
               { name: 'recommend', description: 'Recommendations, scores and neighbours' },
               { name: 'analytics', description: 'Segments, churn propensity, co-purchase rules, content and hybrid models' },
+              { name: 'campaigns', description: 'Tree and forest predictions, uplift per campaign arm' },
               { name: 'models', description: 'What is served, and reloads (admin)' },
               { name: 'health', description: 'Liveness and readiness probes' },
             ],
@@ -160,6 +162,7 @@ async function plugin(app: FastifyInstance, options: AffinityOptions): Promise<v
       }
       await scope.register(recommendRoutes, { prefix: '/v1', ...ctx });
       await scope.register(analyticsRoutes, { prefix: '/v1', ...ctx });
+      await scope.register(campaignRoutes, { prefix: '/v1', ...ctx });
       await scope.register(modelRoutes, { prefix: '/v1', ...ctx });
       await scope.register(healthRoutes, ctx);
       if (options.metrics !== false && typeof options.metrics !== 'object') {

@@ -270,6 +270,53 @@ export const ColdStartReply = Type.Object({ model: Type.String(), items: Type.Ar
 export const ContentSimilarReply = Type.Object({ model: Type.String(), neighbors: Type.Array(NeighborSchema) });
 export const ContentSimilarBody = Type.Object({ model: Type.Optional(ModelName), item: Id, k: Type.Optional(K), ...ItemQuery }, { additionalProperties: false });
 
+/** A customer's features by column name: numbers, yes/no, categories; null or absent is missing. */
+export const FeatureRow = Type.Record(
+  Type.String({ maxLength: 256 }),
+  Type.Union([Type.Number(), Type.String({ maxLength: LIMITS.idLength }), Type.Boolean(), Type.Null()]),
+  { maxProperties: 1000, description: 'Feature values by column, encoded as the model was trained (unknown categories and absent columns are missing)' },
+);
+const Label = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
+
+export const PredictBody = Type.Object(
+  { model: Type.Optional(ModelName), rows: Type.Array(FeatureRow, { minItems: 1, maxItems: LIMITS.batchUsers }) },
+  { additionalProperties: false },
+);
+export const PredictReply = Type.Object({
+  model: Type.String(),
+  task: Type.Union([Type.Literal('classification'), Type.Literal('regression')]),
+  classes: Type.Optional(Type.Array(Label)),
+  results: Type.Array(
+    Type.Object({
+      value: Type.Optional(Type.Number({ description: 'Regression: the predicted value' })),
+      label: Type.Optional(Label),
+      probabilities: Type.Optional(Type.Array(Type.Number(), { description: 'Classification: one per class, in the order of classes' })),
+    }),
+  ),
+});
+
+export const UpliftBody = Type.Object(
+  {
+    model: Type.Optional(ModelName),
+    customers: Type.Optional(Type.Array(Id, { minItems: 1, maxItems: LIMITS.batchUsers, description: 'Customers the model keeps rows for' })),
+    rows: Type.Optional(Type.Array(FeatureRow, { minItems: 1, maxItems: LIMITS.batchUsers })),
+  },
+  { additionalProperties: false },
+);
+export const UpliftReply = Type.Object({
+  model: Type.String(),
+  arms: Type.Array(Type.String()),
+  results: Type.Array(
+    Type.Object({
+      customer: Type.Optional(Id),
+      uplift: Type.Array(Type.Number(), { description: "Each arm's expected outcome minus the control's, in the order of arms" }),
+      best: Type.String({ description: 'The arm with the largest uplift' }),
+      contact: Type.Boolean({ description: 'Whether the best arm is expected to beat no contact' }),
+    }),
+  ),
+  unknown: Unknown,
+});
+
 /** True only when A and B are the same type (each assignable to the other, property by property). */
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 type Check<T extends true> = T;
