@@ -110,3 +110,59 @@ describe('analytics endpoints', () => {
     expect((await bare.inject({ method: 'GET', url: '/v1/segments/x' })).statusCode).toBe(404);
   });
 });
+
+describe('campaign endpoints', () => {
+  const row = { recencyDays: 20, baskets: 4, spend: 300, channel: 'web' };
+
+  it('POST /v1/predict gives class probabilities of named feature rows, encoded as in training', async () => {
+    const r = await post('/v1/predict', { rows: [{ ...row, arm: 'email' }, { ...row, arm: 'carrier pigeon' }, {}] });
+    expect(r.statusCode, r.body).toBe(200);
+    const body = r.json();
+    expect(body).toMatchObject({ model: 'forest', task: 'classification', classes: [0, 1] });
+    expect(body.results).toHaveLength(3);
+    for (const result of body.results) {
+      expect(result.probabilities).toHaveLength(2);
+      expect(result.probabilities[0] + result.probabilities[1]).toBeCloseTo(1, 5);
+      expect([0, 1]).toContain(result.label);
+    }
+    const forest = (await demoAnalytics(shop, await new ALS({ factors: 4, iterations: 1 }).fit(shop.data))).forest;
+    expect(body.results[0].probabilities[1]).toBeCloseTo(forest.predictRecords([{ ...row, arm: 'email' }])[1], 6);
+  });
+
+  it('POST /v1/uplift scores kept customers and feature rows, with the best arm', async () => {
+    const [a, b] = shop.data.users.ids;
+    const byId = await post('/v1/uplift', { customers: [a, 'nobody', b] });
+    expect(byId.statusCode, byId.body).toBe(200);
+    const body = byId.json();
+    expect(body.arms).toEqual(['coupon', 'email']);
+    expect(body.unknown).toEqual(['nobody']);
+    expect(body.results.map((x: { customer: string }) => x.customer)).toEqual([a, b]);
+    for (const x of body.results) {
+      expect(x.uplift).toHaveLength(2);
+      expect(x.best).toBe(body.arms[x.uplift.indexOf(Math.max(...x.uplift))]);
+      expect(x.contact).toBe(Math.max(...x.uplift) > 0);
+    }
+    // Recent web shoppers answer the e-mail (the demo campaign's planted effect).
+    const rows = await post('/v1/uplift', { rows: [row, { recencyDays: 200, channel: 'store' }] });
+    expect(rows.json().results).toHaveLength(2);
+    expect(rows.json().results[0].best).toBe('email');
+  });
+
+  it('refuses malformed campaign requests with a code', async () => {
+    for (const [url, payload, status] of [
+      ['/v1/uplift', { customers: ['x'], rows: [row] }, 422],
+      ['/v1/uplift', {}, 422],
+      ['/v1/predict', { rows: [] }, 400],
+      ['/v1/predict', { rows: [{ recencyDays: { $gt: 1 } }] }, 400],
+      ['/v1/predict', { rows: [row], model: 'uplift' }, 404],
+      ['/v1/predict', { rows: Array.from({ length: 1001 }, () => row) }, 400],
+    ] as const) {
+      const r = await post(url, payload);
+      expect(r.statusCode, `${url} ${JSON.stringify(payload).slice(0, 80)}: ${r.body}`).toBe(status);
+      expect(r.json().code).toMatch(/^(ERR_AFFINITY_|FST_ERR_VALIDATION)/);
+    }
+    const none = await post('/v1/uplift', { rows: [row] }, bare);
+    expect(none.statusCode).toBe(404);
+    expect(none.json().code).toBe('ERR_AFFINITY_UNKNOWN_MODEL');
+  });
+});
