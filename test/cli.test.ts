@@ -169,6 +169,39 @@ describe('affinity CLI', () => {
     expect(notModel.stderr).toMatch(/ERR_AFFINITY_CORRUPT_FILE/);
   });
 
+  it('trains trees, forests and uplift models on a feature table, and the propensity forest', async () => {
+    const random = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const next = random(5);
+    const csv = ['customer,recency,channel,spend,arm,visited'];
+    for (let i = 0; i < 3000; i++) {
+      const recency = Math.floor(next() * 12) + 1;
+      const channel = ['Web', 'Phone', 'Store'][Math.floor(next() * 3)];
+      const arm = next() < 0.5 ? 'mail' : 'none';
+      const p = 0.1 + (recency < 4 ? 0.2 : 0) + (arm === 'mail' && channel === 'Web' ? 0.25 : 0);
+      csv.push(`c${i},${recency},${channel},${(next() * 100).toFixed(1)},${arm},${next() < p ? 1 : 0}`);
+    }
+    await writeFile(join(dir, 'campaign.csv'), csv.join('\n'));
+    const data = ['--data', join(dir, 'campaign.csv'), '--id', 'customer'];
+    const tree = await run(process.execPath, [bin, 'train', '--model', 'tree', ...data, '--target', 'visited', '--depth', '3', '--out', join(dir, 'tree.affinity')]);
+    expect(tree.stdout).toMatch(/tree on visited \(classification\), held-out 30% \(seed 1\): accuracy 0\.\d{3}, rocAuc 0\.\d{3}/);
+    expect(tree.stdout).toMatch(/if (recency <=|channel in|arm in)/);
+    const forest = await run(process.execPath, [bin, 'train', '--model', 'forest', ...data, '--target', 'spend', '--task', 'regression', '--trees', '20', '--out', join(dir, 'forest.affinity')]);
+    expect(forest.stdout).toMatch(/forest on spend \(regression\)[^\n]*r2 -?\d\.\d{3}, oobScore/);
+    const uplift = await run(process.execPath, [bin, 'train', '--model', 'uplift', ...data, '--outcome', 'visited', '--treatment', 'arm', '--control', 'none', '--exclude', 'spend', '--trees', '30', '--customers', join(dir, 'campaign.csv'), '--out', join(dir, 'uplift.affinity')]);
+    expect(uplift.stdout).toMatch(/uplift-forest, arms mail against none[\s\S]*\| mail \| \d+ \| 0\.\d{3} \|[\s\S]*kept 3000 customers/);
+    const json = JSON.parse((await run(process.execPath, [bin, 'inspect', join(dir, 'uplift.affinity'), '--json'])).stdout);
+    expect(json.metadata.quality['qini:mail']).toBeGreaterThan(0.05);
+    const badMethod = await run(process.execPath, [bin, 'train', '--model', 'uplift', '--data', join(dir, 'nope.csv'), '--outcome', 'v', '--treatment', 'a', '--control', 'x', '--method', 'magic', '--out', join(dir, 'x.affinity')]).catch((e) => e);
+    expect(badMethod.stderr).toMatch(/--method must be/); // before the (missing) file is read
+    const noTarget = await run(process.execPath, [bin, 'train', '--model', 'forest', ...data, '--out', join(dir, 'x.affinity')]).catch((e) => e);
+    expect(noTarget.stderr).toMatch(/--target COL is required/);
+    const shopData = ['--data', join(dir, 'lines.csv'), '--columns', 'Customer,Sku,When,Qty*UnitPrice,Invoice', '--skip-invalid', '--horizon', '60'];
+    const churn = await run(process.execPath, [bin, 'train', '--model', 'propensity', ...shopData, '--classifier', 'forest', '--out', join(dir, 'churn-forest.affinity')]);
+    expect(churn.stdout).toMatch(/random forest: churn within 60 days/);
+    const badClassifier = await run(process.execPath, [bin, 'train', '--model', 'propensity', ...shopData, '--classifier', 'svm', '--out', join(dir, 'x.affinity')]).catch((e) => e);
+    expect(badClassifier.stderr).toMatch(/--classifier must be logistic or forest/);
+  });
+
   it('serve: any kind with a catalogue, analytics routes by kind', async () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
     const args = ['serve', '--model', `segments=${join(dir, 'segments.affinity')}`, '--model', `hybrid=${join(dir, 'hybrid.affinity')}`, '--catalog', join(dir, 'products.csv'), '--port', String(port), '--host', '127.0.0.1'];

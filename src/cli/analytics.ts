@@ -4,6 +4,7 @@ import { churnDataset, PropensityScorer } from '../analytics/churn.js';
 import { classificationMetrics, LogisticRegression } from '../analytics/logistic.js';
 import { coPurchaseRules } from '../analytics/rules.js';
 import { segmentCustomers } from '../analytics/segments.js';
+import { RandomForest } from '../analytics/trees.js';
 import { Catalog } from '../data/catalog.js';
 import type { Id } from '../data/ids.js';
 import { SECONDS_PER_DAY, Transactions } from '../data/transactions.js';
@@ -23,6 +24,7 @@ export const ANALYTICS_OPTIONS = {
   horizon: { type: 'string' },
   'min-support': { type: 'string' },
   'min-lift': { type: 'string' },
+  classifier: { type: 'string' },
 } as const;
 
 /** --columns customer,item,time[,amount[,basket]]: header names or 0-based indices; amount may be A*B. */
@@ -44,6 +46,7 @@ export async function trainAnalytics(kind: string, values: Record<string, unknow
   const where = whereOf(values.where);
   // Every number is checked before the file is read.
   for (const name of ['k', 'horizon', 'min-support', 'min-lift'] as const) num(values[name], name);
+  if (values.classifier !== undefined && values.classifier !== 'logistic' && values.classifier !== 'forest') throw usage('--classifier must be logistic or forest');
   if ((kind === 'content' || kind === 'hybrid') && typeof values.items !== 'string') throw usage(`--items products.csv is required for ${kind}`);
   const tx = await Transactions.fromFile(path, { columns, where, delimiter: values.delimiter as string | undefined, skipInvalid: values['skip-invalid'] === true });
   progress.log(`data: ${tx.size} lines, ${tx.customers.size} customers, ${tx.items.size} items${tx.skipped ? `, ${tx.skipped} invalid rows skipped` : ''}${tx.filtered ? `, ${tx.filtered} left out by --where` : ''}`);
@@ -57,6 +60,7 @@ export async function trainAnalytics(kind: string, values: Record<string, unknow
     return { model, summary: `${model.k} segments, silhouette ${f3(model.silhouette)}\n${table(['segment', 'customers', 'share', 'recency (days)', 'baskets', 'spend', 'top categories'], rows)}` };
   }
   if (kind === 'propensity') {
+    const classifier = values.classifier ?? 'logistic';
     const horizonDays = num(values.horizon, 'horizon') ?? 90;
     const end = tx.timeRange[1] + 1;
     const categories = categoryOf ? topCategories(tx, categoryOf, 8) : [];
@@ -65,13 +69,17 @@ export async function trainAnalytics(kind: string, values: Record<string, unknow
     const train = at(end - 2 * horizonDays * SECONDS_PER_DAY);
     const test = at(end - horizonDays * SECONDS_PER_DAY);
     if (train.labels.length === 0 || test.labels.length === 0) throw usage(`the data spans too little time for a ${horizonDays}-day horizon (--horizon)`);
-    const fit = (d: typeof train) => new LogisticRegression({ classWeight: 'balanced', featureNames: d.featureNames }).fit(d.features, d.labels);
-    const m = classificationMetrics(test.labels, (await fit(train)).predictProba(test.features));
+    const fit = (d: typeof train) =>
+      classifier === 'forest'
+        ? new RandomForest({ classWeight: 'balanced', minSamplesLeaf: 5, featureNames: d.featureNames }).fit(d.features, d.labels, { onProgress: progress.bar('forest') })
+        : new LogisticRegression({ classWeight: 'balanced', featureNames: d.featureNames }).fit(d.features, d.labels);
+    const fitted = await fit(train);
+    const m = classificationMetrics(test.labels, fitted instanceof LogisticRegression ? fitted.predictProba(test.features) : await fitted.predictProba(test.features));
     // The served model learns from the latest labelled window and scores customers as of the end.
     const model = await fit(test);
     const scorer = new PropensityScorer(model, at(end));
     scorer.metadata = { ...scorer.metadata!, quality: { ...scorer.metadata!.quality, rocAuc: m.rocAuc, prAuc: m.prAuc, churnRate: m.positives / (m.positives + m.negatives) } };
-    const summary = `churn within ${horizonDays} days, time split (fitted at T-${2 * horizonDays}d, tested at T-${horizonDays}d)\n${table(
+    const summary = `${classifier === 'forest' ? 'random forest' : 'logistic regression'}: churn within ${horizonDays} days, time split (fitted at T-${2 * horizonDays}d, tested at T-${horizonDays}d)\n${table(
       ['ROC AUC', 'PR AUC', 'precision', 'recall', 'F1', 'churn rate', 'customers scored'],
       [[f3(m.rocAuc), f3(m.prAuc), f3(m.precision), f3(m.recall), f3(m.f1), f3(m.positives / (m.positives + m.negatives)), scorer.dataset.customers.size]],
     )}`;
