@@ -126,7 +126,7 @@ describe('save -> load is exact for every kind', () => {
   });
 
   it('logistic regression alone', async () => {
-    const m = kinds.propensity.model;
+    const m = kinds.propensity.model as LogisticRegression;
     const back = await roundTrip(m, 'logistic');
     expect(back.coefficients).toEqual(m.coefficients);
     expect([back.intercept, back.featureNames, back.report]).toEqual([m.intercept, m.featureNames, m.report]);

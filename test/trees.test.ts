@@ -213,3 +213,27 @@ describe('bad input', () => {
     await expect(forest.predict({ values: new Float32Array(8), rows: 2, dims: 4 })).rejects.toMatchObject({ code: 'ERR_AFFINITY_DIM_MISMATCH' });
   });
 });
+
+describe('the propensity pipeline with a forest', () => {
+  it('scores customers with path attributions that add up to the prediction, and survives a file', async () => {
+    const { demoShop } = await import('../src/data/synthetic.js');
+    const { churnDataset, PropensityScorer } = await import('../src/analytics/churn.js');
+    const shop = await demoShop(6, 400, 8000);
+    const end = shop.transactions.timeRange[1] + 1;
+    const train = churnDataset(shop.transactions, { cutoff: end - 60 * 86400, horizonDays: 60 });
+    const forest = await new RandomForest({ trees: 30, minSamplesLeaf: 3, classWeight: 'balanced', featureNames: train.featureNames }).fit(train.features, train.labels);
+    const scorer = new PropensityScorer(forest, churnDataset(shop.transactions, { cutoff: end, horizonDays: 60 }));
+    const ids = scorer.dataset.customers.ids.slice(0, 5);
+    const scored = scorer.score([...ids, 'nobody'], 3);
+    expect(scored.unknown).toEqual(['nobody']);
+    expect(scored[0].attributions.map((a) => a.feature).every((f) => train.featureNames.includes(f))).toBe(true);
+    const d = scorer.dataset.features.dims;
+    const row = scorer.dataset.features.values.subarray(0, d);
+    const { bias, contributions } = forest.contributions(row);
+    expect(bias + contributions.reduce((a, b) => a + b, 0)).toBeCloseTo(scored[0].probability, 5);
+    const path = join(await mkdtemp(join(tmpdir(), 'affinity-churn-')), 'churn.affinity');
+    await scorer.save(path);
+    const back = (await loadModel(path)) as InstanceType<typeof PropensityScorer>;
+    expect(back.score([...ids], 3)).toEqual(scorer.score([...ids], 3));
+  });
+});

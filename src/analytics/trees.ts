@@ -91,6 +91,12 @@ export function treeMatrix(x: TreeInput, schema?: FeatureSchema): Matrix {
   return m;
 }
 
+export function checkMaxFeatures(mf: unknown): 'sqrt' | 'log2' | 'all' | number {
+  if (!(mf === 'sqrt' || mf === 'log2' || mf === 'all' || (typeof mf === 'number' && ((Number.isInteger(mf) && mf >= 1) || (mf > 0 && mf < 1)))))
+    throw badInput("maxFeatures must be 'sqrt', 'log2', 'all', an integer >= 1 or a fraction in (0, 1)");
+  return mf;
+}
+
 export function resolveMaxFeatures(value: Resolved['maxFeatures'], dims: number): number {
   if (value === 'all') return dims;
   if (value === 'sqrt') return Math.max(1, Math.floor(Math.sqrt(dims)));
@@ -102,9 +108,7 @@ function resolve(options: ForestOptions, forest: boolean): Resolved {
   if (options === null || typeof options !== 'object') throw badInput('options must be an object');
   const task = oneOf(options.task, 'task', ['classification', 'regression'], 'classification');
   const criterion = oneOf(options.criterion, 'criterion', task === 'classification' ? ['gini', 'entropy'] : ['squared_error'], task === 'classification' ? 'gini' : 'squared_error');
-  const mf = options.maxFeatures ?? (forest && task === 'classification' ? 'sqrt' : 'all');
-  if (!(mf === 'sqrt' || mf === 'log2' || mf === 'all' || (typeof mf === 'number' && ((Number.isInteger(mf) && mf >= 1) || (mf > 0 && mf < 1)))))
-    throw badInput("maxFeatures must be 'sqrt', 'log2', 'all', an integer >= 1 or a fraction in (0, 1)");
+  const mf = checkMaxFeatures(options.maxFeatures ?? (forest && task === 'classification' ? 'sqrt' : 'all'));
   const cw = options.classWeight;
   if (cw !== undefined && cw !== 'balanced' && !(typeof cw === 'object' && cw !== null && Object.values(cw).every((w) => typeof w === 'number' && Number.isFinite(w) && w >= 0)))
     throw badInput("classWeight must be 'balanced' or { label: weight } with weights >= 0");

@@ -18,7 +18,7 @@ import type { ModelFile, ModelParts } from '../io/modelfile.js';
 import { trainingMetadata, type TrainingMetadata } from '../models/contract.js';
 import { splitIds } from '../models/contract.js';
 import { fromFile, idMapOf, optionsOf, saveParts } from '../models/parts.js';
-import { forestArrays, forestFromFile, packed, predictRecordsWith, predictWith, resolveMaxFeatures, treeMatrix, type Forest, type Label } from './trees.js';
+import { checkMaxFeatures, forestArrays, forestFromFile, packed, predictRecordsWith, predictWith, resolveMaxFeatures, treeMatrix, type Forest, type Label } from './trees.js';
 import { qiniAucScore, qiniCurve, upliftAtK, upliftAucScore, type Curve } from './upliftmetrics.js';
 
 export type UpliftMethod = 'two-model' | 'class-transformation' | 'uplift-forest';
@@ -100,9 +100,7 @@ export class UpliftModel {
     const probabilityOk = (p: unknown) => typeof p === 'number' && p > 0 && p < 1;
     if (tp !== undefined && !probabilityOk(tp) && !(typeof tp === 'object' && tp !== null && Object.values(tp).every(probabilityOk)))
       throw badInput('treatmentProbability must be in (0, 1), or such a number per arm');
-    const mf = options.maxFeatures ?? 'all';
-    if (!(mf === 'sqrt' || mf === 'log2' || mf === 'all' || (typeof mf === 'number' && ((Number.isInteger(mf) && mf >= 1) || (mf > 0 && mf < 1)))))
-      throw badInput("maxFeatures must be 'sqrt', 'log2', 'all', an integer >= 1 or a fraction in (0, 1)");
+    const mf = checkMaxFeatures(options.maxFeatures ?? 'all');
     this.o = {
       method: oneOf(options.method, 'method', ['two-model', 'class-transformation', 'uplift-forest'], 'uplift-forest'),
       trees: intOption(options.trees, 'trees', 1, 100_000, 100),

@@ -13,7 +13,7 @@ import { ALS } from '../models/als.js';
 import { ContentRecommender } from '../models/content.js';
 import type { Model } from '../models/contract.js';
 import { HybridRecommender } from '../models/hybrid.js';
-import { num, usage, whereOf } from './common.js';
+import { f3, num, table, usage, whereOf } from './common.js';
 import { progress } from './progress.js';
 
 export const ANALYTICS_KINDS = ['segments', 'propensity', 'rules', 'content', 'hybrid'] as const;
@@ -35,9 +35,6 @@ export function transactionColumns(spec: unknown): TransactionColumns {
   return { customer, item, time, amount: amount || undefined, basket: basket || undefined };
 }
 
-const table = (head: string[], rows: (string | number)[][]) =>
-  [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
 
 export async function trainAnalytics(kind: string, values: Record<string, unknown>): Promise<{ model: Model; summary: string }> {
   const path = values.data as string | undefined;

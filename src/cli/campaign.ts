@@ -5,7 +5,7 @@ import { DecisionTree, RandomForest, type ForestOptions } from '../analytics/tre
 import { UpliftModel, type UpliftMethod } from '../analytics/uplift.js';
 import { FeatureTable } from '../data/featuretable.js';
 import type { Model } from '../models/contract.js';
-import { num, usage } from './common.js';
+import { f3, num, table, usage } from './common.js';
 import { progress } from './progress.js';
 
 export const CAMPAIGN_KINDS = ['tree', 'forest', 'uplift'] as const;
@@ -42,23 +42,24 @@ export const CAMPAIGN_HELP = `Campaign models, on a feature table (CSV with a he
                            server scores them by id`;
 
 const list = (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
-const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
-const table = (head: string[], rows: (string | number)[][]) =>
-  [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 
-function forestOptions(values: Record<string, unknown>, kind: 'tree' | 'forest'): ForestOptions {
+// The options trees, forests and uplift models share, from the command line.
+function sharedOptions(values: Record<string, unknown>, trees: boolean) {
   const mf = values['max-features'];
-  const task = values.task ?? 'classification';
-  if (task !== 'classification' && task !== 'regression') throw usage('--task must be classification or regression');
   return {
-    task,
-    ...(kind === 'forest' && values.trees !== undefined ? { trees: num(values.trees, 'trees') } : {}),
+    ...(trees && values.trees !== undefined ? { trees: num(values.trees, 'trees') } : {}),
     ...(values.depth !== undefined ? { maxDepth: num(values.depth, 'depth') } : {}),
     ...(values['min-leaf'] !== undefined ? { minSamplesLeaf: num(values['min-leaf'], 'min-leaf') } : {}),
     ...(mf !== undefined ? { maxFeatures: ['sqrt', 'log2', 'all'].includes(mf as string) ? (mf as 'sqrt') : num(mf, 'max-features') } : {}),
     ...(values.seed !== undefined ? { seed: num(values.seed, 'seed') } : {}),
     ...(values.threads !== undefined ? { threads: num(values.threads, 'threads') } : {}),
   };
+}
+
+function forestOptions(values: Record<string, unknown>, kind: 'tree' | 'forest'): ForestOptions {
+  const task = values.task ?? 'classification';
+  if (task !== 'classification' && task !== 'regression') throw usage('--task must be classification or regression');
+  return { task, ...sharedOptions(values, kind === 'forest') };
 }
 
 export async function trainCampaign(kind: (typeof CAMPAIGN_KINDS)[number], values: Record<string, unknown>): Promise<{ model: Model; summary: string }> {
@@ -129,14 +130,5 @@ export async function trainCampaign(kind: (typeof CAMPAIGN_KINDS)[number], value
 function upliftOf(values: Record<string, unknown>): UpliftModel {
   const method = (values.method ?? 'uplift-forest') as UpliftMethod;
   if (!['two-model', 'class-transformation', 'uplift-forest'].includes(method)) throw usage('--method must be two-model, class-transformation or uplift-forest');
-  const mf = values['max-features'];
-  return new UpliftModel({
-    method,
-    ...(values.trees !== undefined ? { trees: num(values.trees, 'trees') } : {}),
-    ...(values.depth !== undefined ? { maxDepth: num(values.depth, 'depth') } : {}),
-    ...(values['min-leaf'] !== undefined ? { minSamplesLeaf: num(values['min-leaf'], 'min-leaf') } : {}),
-    ...(mf !== undefined ? { maxFeatures: ['sqrt', 'log2', 'all'].includes(mf as string) ? (mf as 'sqrt') : num(mf, 'max-features') } : {}),
-    ...(values.seed !== undefined ? { seed: num(values.seed, 'seed') } : {}),
-    ...(values.threads !== undefined ? { threads: num(values.threads, 'threads') } : {}),
-  });
+  return new UpliftModel({ method, ...sharedOptions(values, true) });
 }

@@ -40,6 +40,13 @@ export function num(v: unknown, name: string): number | undefined {
   return n;
 }
 
+/** A markdown table, as summaries print them. */
+export const table = (head: string[], rows: (string | number)[][]): string =>
+  [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+/** Three decimals, or n/a. */
+export const f3 = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
+
 /** The options of every command that reads an interactions file, for its help. */
 export const DATA_HELP = `  --data FILE              interactions: .csv, .tsv, .data or .txt (optionally .gz), or a directory of .npy files
   --columns U,I[,V[,T]]    user, item, value and timestamp columns: header names or 0-based positions
