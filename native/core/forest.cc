@@ -134,7 +134,8 @@ TreeOutcome growOne(const TreeData& d, const BinnedFeatures& binned, const Fores
     else structure.push_back(r);
   }
   require(!structure.empty(), code::kBadInput, "a tree drew no rows to grow on");
-  out.tree = detail::growTree(binned, stats, std::move(structure), o.tree, rng, control);
+  // A lone tree spreads its large nodes over the pool; a forest's trees each take one thread.
+  out.tree = detail::growTree(binned, stats, std::move(structure), o.tree, rng, o.trees == 1 ? o.threads : 1, control);
   if (o.tree.honest) detail::estimateHonestly(out.tree, binned, stats, estimation, o.tree);
   return out;
 }

@@ -10,11 +10,14 @@
 #include <numeric>
 
 #include "error.h"
+#include "threadpool.h"
 
 namespace affinity::detail {
 namespace {
 
 constexpr int32_t kHistBins = 256;
+// Nodes with at least this many rows build their candidate features' histograms in parallel (single trees).
+constexpr int32_t kParallelRows = 20000;
 
 class Scorer {
  public:
@@ -186,8 +189,9 @@ struct Pending {
 
 class Grower {
  public:
-  Grower(const BinnedFeatures& binned, const std::vector<RowStat>& stats, const TreeOptions& o, Sfc32& rng)
-      : binned_(binned), stats_(stats), o_(o), scorer_(o), rng_(rng), width_(scorer_.width()),
+  Grower(const BinnedFeatures& binned, const std::vector<RowStat>& stats, const TreeOptions& o, Sfc32& rng, int threads,
+         const Control& control)
+      : binned_(binned), stats_(stats), o_(o), scorer_(o), rng_(rng), control_(control), threads_(threads), width_(scorer_.width()),
         hist_(static_cast<size_t>(kHistBins) * width_) {
     perm_.resize(binned.features);
     std::iota(perm_.begin(), perm_.end(), 0);
@@ -195,7 +199,8 @@ class Grower {
     tree_.importance.assign(binned.features, 0);
   }
 
-  GrownTree grow(std::vector<int32_t> rows, const Control& control) {
+  GrownTree grow(std::vector<int32_t> rows) {
+    const Control& control = control_;
     rows_ = std::move(rows);
     scratch_.resize(rows_.size());
     // The rows' stats travel with them through the partitions, so histograms read them in sequence.
@@ -254,24 +259,46 @@ class Grower {
       for (int32_t c = 1; c < o_.outputs; ++c)
         if (p.total[1 + c] > p.total[1 + majority]) majority = c;
     const int32_t features = binned_.features;
-    for (int32_t j = 0, examined = 0; j < features && examined < mtry_; ++j) {
+    const auto draw = [&](int32_t j) {
       const int32_t k = j + static_cast<int32_t>((static_cast<uint64_t>(rng_.next()) * (features - j)) >> 32);
       std::swap(perm_[j], perm_[k]);
-      const int32_t f = perm_[j];
-      if (!buildHistogram(f, p)) continue;
+      return perm_[j];
+    };
+    int32_t j = 0, examined = 0;
+    if (threads_ != 1 && p.end - p.start >= kParallelRows && mtry_ > 1) {
+      // The first mtry draws happen whatever the histograms hold, so draw them as the loop below would,
+      // build their histograms in parallel, and evaluate them in draw order: the same tree as one thread.
+      const int32_t batch = mtry_;
+      const size_t size = static_cast<size_t>(kHistBins) * width_;
+      for (; j < batch; ++j) draw(j);
+      batchHist_.resize(size * batch);
+      std::vector<uint8_t> varied(batch);
+      ThreadPool::instance().parallelFor(
+          batch, threads_, [&](size_t b) { varied[b] = buildHistogram(perm_[b], p, batchHist_.data() + b * size); }, &control_);
+      for (int32_t b = 0; b < batch; ++b) {
+        if (!varied[b]) continue;
+        ++examined;
+        current_ = batchHist_.data() + b * size;
+        evaluate(perm_[b], p, parentScore, majority, best);
+      }
+    }
+    for (; j < features && examined < mtry_; ++j) {
+      const int32_t f = draw(j);
+      if (!buildHistogram(f, p, hist_.data())) continue;
       ++examined;
+      current_ = hist_.data();
       evaluate(f, p, parentScore, majority, best);
     }
     return best;
   }
 
-  // Fills hist_ for feature f over the node's rows; false when they all share one bin.
-  bool buildHistogram(int32_t f, const Pending& p) {
-    std::fill(hist_.begin(), hist_.end(), 0.0);
+  // Fills hist (kHistBins x width) for feature f over the node's rows; false when they all share one bin.
+  bool buildHistogram(int32_t f, const Pending& p, double* hist) const {
+    std::fill(hist, hist + static_cast<size_t>(kHistBins) * width_, 0.0);
     const uint8_t* column = binned_.column(f);
-    for (int32_t i = p.start; i < p.end; ++i) scorer_.add(hist_.data() + static_cast<size_t>(column[rows_[i]]) * width_, local_[i]);
+    for (int32_t i = p.start; i < p.end; ++i) scorer_.add(hist + static_cast<size_t>(column[rows_[i]]) * width_, local_[i]);
     int32_t occupied = 0;
-    for (int32_t b = 0; b < kHistBins && occupied < 2; ++b) occupied += hist_[static_cast<size_t>(b) * width_] > 0;
+    for (int32_t b = 0; b < kHistBins && occupied < 2; ++b) occupied += hist[static_cast<size_t>(b) * width_] > 0;
     return occupied >= 2;
   }
 
@@ -321,7 +348,7 @@ class Grower {
     if (best.feature == f && missing[0] == 0) best.missingLeft = best.left[0] >= best.right[0];
   }
 
-  const double* bin(int32_t b) const { return hist_.data() + static_cast<size_t>(b) * width_; }
+  const double* bin(int32_t b) const { return current_ + static_cast<size_t>(b) * width_; }
 
   bool goesLeft(const Split& s, uint8_t b) const {
     if (b == kMissingBin) return s.missingLeft;
@@ -372,9 +399,12 @@ class Grower {
   const TreeOptions& o_;
   Scorer scorer_;
   Sfc32& rng_;
+  const Control& control_;
+  int threads_;
   int32_t width_, mtry_ = 0;
   double rootWeight_ = 0;
-  std::vector<double> hist_;
+  std::vector<double> hist_, batchHist_;
+  const double* current_ = nullptr;  // the histogram evaluate() reads
   std::vector<int32_t> perm_, rows_, scratch_;
   std::vector<RowStat> local_, localScratch_;
   GrownTree tree_;
@@ -392,9 +422,9 @@ int32_t statWidth(const TreeOptions& o) {
 }
 
 GrownTree growTree(const BinnedFeatures& binned, const std::vector<RowStat>& stats, std::vector<int32_t> rows,
-                   const TreeOptions& options, Sfc32& rng, const Control& control) {
-  Grower grower(binned, stats, options, rng);
-  return grower.grow(std::move(rows), control);
+                   const TreeOptions& options, Sfc32& rng, int threads, const Control& control) {
+  Grower grower(binned, stats, options, rng, threads, control);
+  return grower.grow(std::move(rows));
 }
 
 void estimateHonestly(GrownTree& tree, const BinnedFeatures& binned, const std::vector<RowStat>& stats,

@@ -31,9 +31,10 @@ struct GrownTree {
 int32_t statWidth(const TreeOptions& options);
 
 // Grows a tree over the rows listed (ascending), consuming `rng` for feature sampling in node order
-// (depth first, left child first).
+// (depth first, left child first). threads > 1 (or 0: all) builds large nodes' histograms in parallel,
+// for a tree grown alone; the tree is the same whatever the count.
 GrownTree growTree(const BinnedFeatures& binned, const std::vector<RowStat>& stats, std::vector<int32_t> rows,
-                   const TreeOptions& options, Sfc32& rng, const Control& control);
+                   const TreeOptions& options, Sfc32& rng, int threads, const Control& control);
 
 // Replaces node values with those of the given (held-out) rows, walked down by bins; an arm no row of a
 // node reached keeps its parent's value.

@@ -176,6 +176,20 @@ TEST(trees, forests_are_the_same_whatever_the_thread_count_and_oob_tracks_held_o
   CHECK(std::abs(total - 1) < 1e-9);
 }
 
+TEST(trees, a_lone_tree_builds_histograms_in_parallel_and_stays_the_same) {
+  Table t = xorTable(60000, 8, 0.05, 12);
+  ForestOptions o = treeOptions(10);
+  o.tree.maxFeatures = 5;
+  Forest grown[2];
+  for (int threads : {1, 2}) {
+    o.threads = threads;
+    Control c;
+    grown[threads - 1] = fitForest(TreeData{t.view(), {}, {}, t.label, {}}, o, c).forest;
+  }
+  CHECK(grown[0].nodes() > 100);
+  CHECK(grown[0].feature == grown[1].feature && grown[0].threshold == grown[1].threshold && grown[0].value == grown[1].value);
+}
+
 TEST(trees, an_uplift_forest_finds_who_responds) {
   // Treatment lifts the response by 0.3 only where x0 > 0; the outcome also depends on x1 for everyone.
   const int32_t rows = 20000;

@@ -606,8 +606,14 @@ export class DecisionTree extends TreeEnsemble {
 
   protected afterFit(): void {
     const f = this.requireForest().arrays;
-    const depthOf = (i: number): number => (f.feature[i] < 0 ? 0 : 1 + Math.max(depthOf(f.left[i]), depthOf(f.right[i])));
-    this.metadataDepth = depthOf(0);
+    // Children come after their parents: one pass, no recursion however deep the tree.
+    const depth = new Int32Array(f.feature.length);
+    let deepest = 0;
+    for (let i = 0; i < f.feature.length; i++) {
+      deepest = Math.max(deepest, depth[i]);
+      if (f.feature[i] >= 0) depth[f.left[i]] = depth[f.right[i]] = depth[i] + 1;
+    }
+    this.metadataDepth = deepest;
   }
 
   static async fromParts(file: ModelFile): Promise<DecisionTree> {
