@@ -333,18 +333,33 @@ inline int32_t step(const PackedForest& f, const PackedNode* nodes, int32_t i, c
 
 constexpr int32_t kWalkRows = 64;
 
-// The leaves rows [begin, end) reach in one tree: the rows step down together, level by level, so the
-// walks of different rows overlap in the CPU instead of each waiting on its own chain of loads.
-void walkRows(const PackedForest& f, int32_t tree, const DenseRows& x, int32_t begin, int32_t end, int32_t* leaves) {
+// The leaves rows [from, to) (at most kWalkRows) reach in one tree: the rows step down together, level by
+// level, so the walks of different rows overlap in the CPU instead of each waiting on its own chain of loads.
+inline void walkChunk(const PackedForest& f, int32_t tree, const DenseRows& x, int32_t from, int32_t to, int32_t* at) {
   const PackedNode* nodes = f.nodes.data() + f.treeOffsets[tree];
   const int32_t depth = f.depth[tree];
-  for (int32_t from = begin; from < end; from += kWalkRows) {
-    const int32_t to = std::min(end, from + kWalkRows);
-    int32_t* at = leaves + (from - begin);
-    std::fill(at, at + (to - from), 0);
-    for (int32_t level = 0; level < depth; ++level)
-      for (int32_t r = from; r < to; ++r) at[r - from] = step(f, nodes, at[r - from], x.row(r));
-  }
+  std::fill(at, at + (to - from), 0);
+  for (int32_t level = 0; level < depth; ++level)
+    for (int32_t r = from; r < to; ++r) at[r - from] = step(f, nodes, at[r - from], x.row(r));
+}
+
+// The same for two trees at once: twice the independent loads in flight per level.
+inline void walkChunk2(const PackedForest& f, int32_t tree, const DenseRows& x, int32_t from, int32_t to, int32_t* at, int32_t* at2) {
+  const PackedNode* nodes = f.nodes.data() + f.treeOffsets[tree];
+  const PackedNode* nodes2 = f.nodes.data() + f.treeOffsets[tree + 1];
+  const int32_t depth = std::max(f.depth[tree], f.depth[tree + 1]);
+  std::fill(at, at + (to - from), 0);
+  std::fill(at2, at2 + (to - from), 0);
+  for (int32_t level = 0; level < depth; ++level)
+    for (int32_t r = from; r < to; ++r) {
+      const float* row = x.row(r);
+      at[r - from] = step(f, nodes, at[r - from], row);
+      at2[r - from] = step(f, nodes2, at2[r - from], row);
+    }
+}
+
+void walkRows(const PackedForest& f, int32_t tree, const DenseRows& x, int32_t begin, int32_t end, int32_t* leaves) {
+  for (int32_t from = begin; from < end; from += kWalkRows) walkChunk(f, tree, x, from, std::min(end, from + kWalkRows), leaves + (from - begin));
 }
 
 }  // namespace
@@ -371,15 +386,28 @@ std::vector<float> predictForest(const PackedForest& f, const DenseRows& x, int3
       [&](size_t task) {
         const int32_t begin = blocks.begin(task), end = blocks.end(task);
         std::vector<double> acc(static_cast<size_t>(end - begin) * k, 0.0);
-        std::vector<int32_t> leaves(end - begin);
-        // Tree by tree over the block: one tree's nodes stay in cache while the block's rows walk it.
-        for (int32_t t = firstTree; t < lastTree; ++t) {
+        int32_t leaves[kWalkRows], leaves2[kWalkRows];
+        const auto add = [&](int32_t t, int32_t from, int32_t to, const int32_t* at) {
           const float* values = f.value.data() + static_cast<size_t>(f.treeOffsets[t]) * k;
-          walkRows(f, t, x, begin, end, leaves.data());
-          for (int32_t r = begin; r < end; ++r) {
-            const float* v = values + static_cast<size_t>(leaves[r - begin]) * k;
+          for (int32_t r = from; r < to; ++r) {
+            const float* v = values + static_cast<size_t>(at[r - from]) * k;
             double* a = acc.data() + static_cast<size_t>(r - begin) * k;
             for (int32_t c = 0; c < k; ++c) a[c] += v[c];
+          }
+        };
+        // Trees (two at a time) over the block: their nodes stay in cache while the block's rows walk them;
+        // each chunk's leaf values are added, in tree order, while the chunk is hot.
+        for (int32_t t = firstTree; t < lastTree; t += 2) {
+          for (int32_t from = begin; from < end; from += kWalkRows) {
+            const int32_t to = std::min(end, from + kWalkRows);
+            if (t + 1 < lastTree) {
+              walkChunk2(f, t, x, from, to, leaves, leaves2);
+              add(t, from, to, leaves);
+              add(t + 1, from, to, leaves2);
+            } else {
+              walkChunk(f, t, x, from, to, leaves);
+              add(t, from, to, leaves);
+            }
           }
         }
         const double scale = 1.0 / (lastTree - firstTree);
