@@ -9,16 +9,19 @@ import { ModelRegistry } from '../src/server/registry.js';
 let app: FastifyInstance;
 let bare: FastifyInstance;
 let shop: DemoShop;
+let analytics: Awaited<ReturnType<typeof demoAnalytics>>;
 
 beforeAll(async () => {
   shop = await demoShop(3, 300, 6000);
   const als = await new ALS({ factors: 8, iterations: 4 }).fit(shop.data);
   const registry = new ModelRegistry();
   registry.add('als', als);
-  app = await buildApp({ registry, analytics: await demoAnalytics(shop, als), docs: false });
+  analytics = await demoAnalytics(shop, als);
+  // Load shedding off: the suite's own training shares the event loop with the app under test.
+  app = await buildApp({ registry, analytics, docs: false, pressure: false });
   const recommendersOnly = new ModelRegistry(); // the analytics models join the registry they are given
   recommendersOnly.add('als', als);
-  bare = await buildApp({ registry: recommendersOnly, docs: false });
+  bare = await buildApp({ registry: recommendersOnly, docs: false, pressure: false });
 });
 afterAll(async () => {
   await app.close();
@@ -125,8 +128,7 @@ describe('campaign endpoints', () => {
       expect(result.probabilities[0] + result.probabilities[1]).toBeCloseTo(1, 5);
       expect([0, 1]).toContain(result.label);
     }
-    const forest = (await demoAnalytics(shop, await new ALS({ factors: 4, iterations: 1 }).fit(shop.data))).forest;
-    expect(body.results[0].probabilities[1]).toBeCloseTo(forest.predictRecords([{ ...row, arm: 'email' }])[1], 6);
+    expect(body.results[0].probabilities[1]).toBeCloseTo(analytics.forest.predictRecords([{ ...row, arm: 'email' }])[1], 6);
   });
 
   it('POST /v1/uplift scores kept customers and feature rows, with the best arm', async () => {
