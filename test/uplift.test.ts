@@ -124,6 +124,10 @@ describe('UpliftModel', () => {
       expect(best[1]).toBe(1);
       expect(uplift[3]).toBeGreaterThan(0.1);
       expect(Math.max(Math.abs(uplift[4]), Math.abs(uplift[5]))).toBeLessThan(0.1);
+      // Age moves both the baseline and the effect: it leads. (Impurity importance favours the many-valued
+      // noise column over the three-valued channel, as it does in every CART implementation.)
+      const [age, channel, score] = model.featureImportances;
+      expect(age).toBeGreaterThan(Math.max(channel, score));
       // Served rows give the same figures as the batch path.
       const served = model.predictRecords([{ age: 25, channel: 'web', score: 50 }]);
       expect(served.uplift[0]).toBeCloseTo(uplift[0], 6);
@@ -145,6 +149,7 @@ describe('UpliftModel', () => {
       await model.save(path);
       const back = (await loadModel(path)) as UpliftModel;
       expect(back.method).toBe(method);
+      expect(back.featureImportances).toEqual(model.featureImportances);
       expect(Array.from((await back.predict(test)).uplift)).toEqual(Array.from((await model.predict(test)).uplift));
     }
   });

@@ -17,7 +17,7 @@ import type { Matrix } from '../data/matrix.js';
 import type { ModelFile, ModelParts } from '../io/modelfile.js';
 import { trainingMetadata, type TrainingMetadata } from '../models/contract.js';
 import { splitIds } from '../models/contract.js';
-import { fromFile, idMapOf, optionsOf, saveParts } from '../models/parts.js';
+import { finite64, fromFile, idMapOf, optionsOf, saveParts } from '../models/parts.js';
 import { checkMaxFeatures, forestArrays, forestFromFile, packed, predictRecordsWith, predictWith, resolveMaxFeatures, treeMatrix, type Forest, type Label } from './trees.js';
 import { qiniAucScore, qiniCurve, upliftAtK, upliftAucScore, type Curve } from './upliftmetrics.js';
 
@@ -92,6 +92,7 @@ export class UpliftModel {
   /** Customers the model scores by id (see withCustomers), with their encoded feature rows. */
   customers?: { ids: IdMap; rows: Matrix };
   private forests: Forest[] = [];
+  private importances: Float64Array[] = [];
   private readonly o: Resolved;
 
   constructor(options: UpliftOptions = {}) {
@@ -115,6 +116,17 @@ export class UpliftModel {
       seed: intOption(options.seed, 'seed', 0, 0xffffffff, 42),
       threads: intOption(options.threads, 'threads', 0, 256, 0),
     };
+  }
+
+  /**
+   * Impurity importance per feature (the schema's order), averaged over the method's forests: for the
+   * uplift forest, each feature's share of the treatment-effect divergence its splits gained.
+   */
+  get featureImportances(): Float64Array {
+    const d = this.schema?.features.length ?? 0;
+    const out = new Float64Array(d);
+    for (const imp of this.importances) for (let j = 0; j < d; j++) out[j] += imp[j] / this.importances.length;
+    return out;
   }
 
   get method(): UpliftMethod {
@@ -147,6 +159,7 @@ export class UpliftModel {
     const categorical = Uint8Array.from(schema.features, (c) => (c.kind === 'categorical' ? 1 : 0));
     const jobs = this.plan(x, y, arm, arms);
     const forests: Forest[] = [];
+    const importances: Float64Array[] = [];
     for (let j = 0; j < jobs.length; j++) {
       const { rows, target, channel, outputs, task } = jobs[j];
       const sub = rows ? selectRows(x, rows) : x;
@@ -154,8 +167,10 @@ export class UpliftModel {
         native.forestFit(sub, categorical, target, channel, null, this.nativeOptions(task, outputs, x.dims, j), cancel, progress),
       );
       forests.push(packed(r.forest));
+      importances.push(r.importances);
     }
     this.forests = forests;
+    this.importances = importances;
     this.arms = arms;
     this.control = controlLabel;
     this.schema = schema;
@@ -227,7 +242,7 @@ export class UpliftModel {
     this.requireFitted();
     const { treatmentProbability, ...options } = this.o;
     const arrays: ModelParts['arrays'] = {};
-    this.forests.forEach((f, i) => Object.assign(arrays, forestArrays(f.arrays, new Float64Array(f.arrays.features), `f${i}.`)));
+    this.forests.forEach((f, i) => Object.assign(arrays, forestArrays(f.arrays, this.importances[i], `f${i}.`)));
     if (this.customers) arrays['customers.rows'] = this.customers.rows.values;
     return {
       kind: UpliftModel.kind,
@@ -252,6 +267,7 @@ export class UpliftModel {
     const expected = model.layout(arms.length);
     if (!Array.isArray(forests) || forests.length !== expected.length || forests.some((o, i) => o !== expected[i])) throw file.corrupt('the forests do not match the method and arms');
     model.forests = expected.map((outputs, i) => forestFromFile(file, model.schema!.features.length, outputs, `f${i}.`));
+    model.importances = expected.map((_, i) => finite64(file, `f${i}.importances`, model.schema!.features.length));
     model.arms = arms as string[];
     model.control = control;
     const n = file.fields.customers;
