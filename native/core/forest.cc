@@ -260,6 +260,51 @@ ForestView viewOf(const Forest& f) {
   return ForestView{f.features, f.outputs, f.treeOffsets, f.feature, f.left, f.right, f.catOffset, f.threshold, f.value, f.flags, f.catBits};
 }
 
+namespace {
+
+// Builds the byte-coded walk of a validated pack (see PackedForest::compact), or leaves it empty.
+void compactNodes(PackedForest& p) {
+  if (p.features > 65535) return;
+  std::vector<uint8_t> kind(p.features, 0);  // 1 numeric, 2 categorical
+  p.cuts.assign(p.features, {});
+  for (const PackedNode& n : p.nodes) {
+    if (n.flags & kLeafNode) continue;
+    const uint8_t k = (n.flags & kCategoricalSplit) ? 2 : 1;
+    if (kind[n.feature] != 0 && kind[n.feature] != k) return;
+    kind[n.feature] = k;
+    if (k == 1) p.cuts[n.feature].push_back(n.threshold);
+  }
+  for (std::vector<float>& c : p.cuts) {
+    std::sort(c.begin(), c.end());
+    c.erase(std::unique(c.begin(), c.end()), c.end());
+    if (static_cast<int32_t>(c.size()) > kMaxCuts) {
+      p.cuts.clear();
+      return;
+    }
+  }
+  p.padded.assign(static_cast<size_t>(p.features) * 256, std::numeric_limits<float>::infinity());
+  for (int32_t f = 0; f < p.features; ++f) std::copy(p.cuts[f].begin(), p.cuts[f].end(), p.padded.begin() + static_cast<size_t>(f) * 256);
+  p.categoricalFeature.resize(p.features);
+  for (int32_t f = 0; f < p.features; ++f) p.categoricalFeature[f] = kind[f] == 2;
+  p.compact.resize(p.nodes.size());
+  for (size_t i = 0; i < p.nodes.size(); ++i) {
+    const PackedNode& n = p.nodes[i];
+    CompactNode& c = p.compact[i];
+    c.flags = static_cast<uint8_t>(n.flags);
+    c.left = n.left;
+    if (n.flags & kLeafNode) {
+      c.feature = 0;
+      c.threshold = kMaxCuts;  // every value code is <= kMaxCuts, and a missing one goes left: the leaf stays
+      continue;
+    }
+    c.feature = static_cast<uint16_t>(n.feature);
+    const std::vector<float>& cuts = p.cuts[n.feature];
+    c.threshold = (n.flags & kCategoricalSplit) ? 0 : static_cast<uint8_t>(std::lower_bound(cuts.begin(), cuts.end(), n.threshold) - cuts.begin());
+  }
+}
+
+}  // namespace
+
 PackedForest packForest(const ForestView& v) {
   require(v.treeOffsets.size() >= 2 && v.treeOffsets[0] == 0, code::kBadInput, "a forest needs at least one tree");
   require(v.features >= 1 && v.outputs >= 1, code::kBadInput, "a forest needs features and outputs");
@@ -310,6 +355,7 @@ PackedForest packForest(const ForestView& v) {
   }
   for (float x : v.value) require(std::isfinite(x), code::kBadInput, "a node value is not finite");
   p.value.assign(v.value.begin(), v.value.end());
+  compactNodes(p);
   p.catBits.assign(v.catBits.begin(), v.catBits.end());
   return p;
 }
@@ -358,6 +404,60 @@ inline void walkChunk2(const PackedForest& f, int32_t tree, const DenseRows& x, 
     }
 }
 
+// Rows [begin, end) as byte codes (rows x features): for a numeric feature the number of its cuts below
+// the value, for a categorical one the category; kMissingBin for NaN and categories out of range.
+void codeRows(const PackedForest& f, const DenseRows& x, int32_t begin, int32_t end, uint8_t* out) {
+  for (int32_t r = begin; r < end; ++r) {
+    const float* row = x.row(r);
+    uint8_t* code = out + static_cast<size_t>(r - begin) * x.dims;
+    for (int32_t d = 0; d < x.dims; ++d) {
+      const float v = row[d];
+      if (std::isnan(v)) code[d] = kMissingBin;
+      else if (f.categoricalFeature[d]) code[d] = v >= 0 && v < kMissingBin && v == std::floor(v) ? static_cast<uint8_t>(v) : kMissingBin;
+      else {
+        // Branch-free lower bound over 256 padded cuts: the count of cuts below v.
+        const float* cuts = f.padded.data() + static_cast<size_t>(d) * 256;
+        int32_t at = 0;
+        for (int32_t step = 128; step > 0; step >>= 1) at += cuts[at + step - 1] < v ? step : 0;
+        code[d] = static_cast<uint8_t>(at);
+      }
+    }
+  }
+}
+
+// One level down on byte-coded rows; the same decisions as step() on the values.
+inline int32_t stepCoded(const PackedForest& f, const CompactNode* nodes, const PackedNode* packed, int32_t i, const uint8_t* codes) {
+  const CompactNode& n = nodes[i];
+  const uint8_t c = codes[n.feature];
+  const bool defaultLeft = (n.flags & kDefaultLeft) != 0;
+  bool left;
+  if (!(n.flags & kCategoricalSplit)) [[likely]] {
+    left = c != kMissingBin ? c <= n.threshold : defaultLeft;
+  } else {
+    const uint32_t* set = f.catBits.data() + packed[i].catOffset;
+    left = c != kMissingBin && ((set[8 + (c >> 5)] >> (c & 31)) & 1u) ? ((set[c >> 5] >> (c & 31)) & 1u) != 0 : defaultLeft;
+  }
+  return n.left + (left ? 0 : 1);
+}
+
+// walkChunk2 on coded rows (codes of rows [from, to), row-major).
+inline void walkCoded2(const PackedForest& f, int32_t tree, int32_t dims, const uint8_t* codes, int32_t rows, int32_t* at, int32_t* at2,
+                       bool two) {
+  const int32_t b1 = f.treeOffsets[tree];
+  const int32_t b2 = two ? f.treeOffsets[tree + 1] : b1;
+  const CompactNode *n1 = f.compact.data() + b1, *n2 = f.compact.data() + b2;
+  const PackedNode *p1 = f.nodes.data() + b1, *p2 = f.nodes.data() + b2;
+  const int32_t depth = two ? std::max(f.depth[tree], f.depth[tree + 1]) : f.depth[tree];
+  std::fill(at, at + rows, 0);
+  std::fill(at2, at2 + rows, 0);
+  for (int32_t level = 0; level < depth; ++level)
+    for (int32_t r = 0; r < rows; ++r) {
+      const uint8_t* row = codes + static_cast<size_t>(r) * dims;
+      at[r] = stepCoded(f, n1, p1, at[r], row);
+      if (two) at2[r] = stepCoded(f, n2, p2, at2[r], row);
+    }
+}
+
 void walkRows(const PackedForest& f, int32_t tree, const DenseRows& x, int32_t begin, int32_t end, int32_t* leaves) {
   for (int32_t from = begin; from < end; from += kWalkRows) walkChunk(f, tree, x, from, std::min(end, from + kWalkRows), leaves + (from - begin));
 }
@@ -395,19 +495,23 @@ std::vector<float> predictForest(const PackedForest& f, const DenseRows& x, int3
             for (int32_t c = 0; c < k; ++c) a[c] += v[c];
           }
         };
+        // Byte-coded rows are a quarter of the floats and their nodes half the size: coded once per block.
+        std::vector<uint8_t> codes;
+        if (!f.compact.empty()) {
+          codes.resize(static_cast<size_t>(end - begin) * x.dims);
+          codeRows(f, x, begin, end, codes.data());
+        }
         // Trees (two at a time) over the block: their nodes stay in cache while the block's rows walk them;
         // each chunk's leaf values are added, in tree order, while the chunk is hot.
         for (int32_t t = firstTree; t < lastTree; t += 2) {
+          const bool two = t + 1 < lastTree;
           for (int32_t from = begin; from < end; from += kWalkRows) {
             const int32_t to = std::min(end, from + kWalkRows);
-            if (t + 1 < lastTree) {
-              walkChunk2(f, t, x, from, to, leaves, leaves2);
-              add(t, from, to, leaves);
-              add(t + 1, from, to, leaves2);
-            } else {
-              walkChunk(f, t, x, from, to, leaves);
-              add(t, from, to, leaves);
-            }
+            if (!codes.empty()) walkCoded2(f, t, x.dims, codes.data() + static_cast<size_t>(from - begin) * x.dims, to - from, leaves, leaves2, two);
+            else if (two) walkChunk2(f, t, x, from, to, leaves, leaves2);
+            else walkChunk(f, t, x, from, to, leaves);
+            add(t, from, to, leaves);
+            if (two) add(t + 1, from, to, leaves2);
           }
         }
         const double scale = 1.0 / (lastTree - firstTree);

@@ -136,6 +136,16 @@ struct PackedNode {
 static_assert(sizeof(PackedNode) == 16);
 
 // What prediction walks: validated once, then trusted by every walk.
+// The same node in 8 bytes for rows coded as bytes: a numeric split compares the row's code (the number of
+// the feature's distinct split thresholds below its value) with the code of its own threshold.
+struct CompactNode {
+  uint16_t feature;
+  uint8_t threshold;
+  uint8_t flags;
+  int32_t left;
+};
+static_assert(sizeof(CompactNode) == 8);
+
 struct PackedForest {
   int32_t features = 0, outputs = 0;
   std::vector<int32_t> treeOffsets;
@@ -143,8 +153,15 @@ struct PackedForest {
   std::vector<PackedNode> nodes;
   std::vector<float> value;
   std::vector<uint32_t> catBits;
+  // The byte-coded walk, when every feature has at most kMaxCuts distinct thresholds (forests trained
+  // here always do) and is split one way only (numeric or categorical); empty otherwise.
+  std::vector<CompactNode> compact;
+  std::vector<std::vector<float>> cuts;  // per numeric feature: its distinct split thresholds, ascending
+  std::vector<float> padded;             // features x 256: each feature's cuts, then +inf (branch-free search)
+  std::vector<uint8_t> categoricalFeature;
   int32_t trees() const { return static_cast<int32_t>(treeOffsets.size()) - 1; }
 };
+inline constexpr int32_t kMaxCuts = 254;
 
 // Checks the arrays (lengths agree, every split's children follow it in its tree as the pair left, left + 1,
 // features and category sets in range, finite values) and packs them. Rejects with ERR_AFFINITY_BAD_INPUT.

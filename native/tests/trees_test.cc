@@ -131,6 +131,48 @@ TEST(trees, categorical_sets_and_missing_values_take_their_own_branches) {
   CHECK(p[1] == p[3]);
 }
 
+TEST(trees, the_byte_coded_walk_decides_as_the_float_walk) {
+  const int32_t rows = 4000, dims = 4;
+  std::mt19937 rng(21);
+  std::uniform_real_distribution<float> u(-3, 3);
+  std::vector<float> x(rows * dims);
+  std::vector<int32_t> label(rows);
+  for (int32_t r = 0; r < rows; ++r) {
+    x[r * dims] = static_cast<float>(rng() % 20);                                   // categorical
+    x[r * dims + 1] = r % 7 == 0 ? std::nanf("") : std::round(u(rng) * 4) / 4;     // few values, gaps
+    x[r * dims + 2] = u(rng);                                                       // many values
+    x[r * dims + 3] = u(rng);
+    label[r] = (x[r * dims] < 8) != (x[r * dims + 2] > 0.5f * x[r * dims + 1]) || std::isnan(x[r * dims + 1]);
+  }
+  ForestOptions o;
+  o.trees = 9;
+  o.maxBins = 40;
+  Control c;
+  ForestResult fit = fitForest(TreeData{DenseRows{x, rows, dims}, std::vector<uint8_t>{1, 0, 0, 0}, {}, label, {}}, o, c);
+  const PackedForest coded = packForest(viewOf(fit.forest));
+  CHECK(!coded.compact.empty());
+  PackedForest plain = coded;
+  plain.compact.clear();
+  // Probes: training rows, every cut exactly, just above and below it, NaN, infinities, unseen categories.
+  std::vector<float> probe(x);
+  for (int32_t f = 1; f < dims; ++f)
+    for (float cut : coded.cuts[f])
+      for (float v : {cut, std::nextafter(cut, 1e30f), std::nextafter(cut, -1e30f)}) {
+        std::vector<float> row{static_cast<float>(rng() % 25), u(rng), u(rng), u(rng)};
+        row[f] = v;
+        probe.insert(probe.end(), row.begin(), row.end());
+      }
+  for (float v : {std::nanf(""), std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(), 254.0f, 255.0f, 3.5f, -1.0f})
+    for (int32_t f = 0; f < dims; ++f) {
+      std::vector<float> row{1, 0.25f, 0.1f, -0.2f};
+      row[f] = v;
+      probe.insert(probe.end(), row.begin(), row.end());
+    }
+  const int32_t n = static_cast<int32_t>(probe.size() / dims);
+  Control c1, c2;
+  CHECK(predictForest(coded, DenseRows{probe, n, dims}, 0, 9, 2, c1) == predictForest(plain, DenseRows{probe, n, dims}, 0, 9, 2, c2));
+}
+
 TEST(trees, regression_recovers_a_step_function) {
   const int32_t rows = 2000;
   std::vector<float> x(rows), y(rows);
