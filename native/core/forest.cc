@@ -464,13 +464,6 @@ void walkRows(const PackedForest& f, int32_t tree, const DenseRows& x, int32_t b
 
 }  // namespace
 
-int32_t leafOf(const PackedForest& f, int32_t tree, const float* row) {
-  const PackedNode* nodes = f.nodes.data() + f.treeOffsets[tree];
-  int32_t i = 0;
-  while (!(nodes[i].flags & kLeafNode)) i = step(f, nodes, i, row);
-  return i;
-}
-
 std::vector<float> predictForest(const PackedForest& f, const DenseRows& x, int32_t firstTree, int32_t lastTree, int threads,
                                  Control& control) {
   require(x.dims == f.features, code::kDimMismatch,

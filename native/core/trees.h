@@ -167,9 +167,6 @@ inline constexpr int32_t kMaxCuts = 254;
 // features and category sets in range, finite values) and packs them. Rejects with ERR_AFFINITY_BAD_INPUT.
 PackedForest packForest(const ForestView& forest);
 
-// The leaf (tree-local index) a row reaches in tree t.
-int32_t leafOf(const PackedForest& f, int32_t tree, const float* row);
-
 // Mean of the leaf values over the trees [firstTree, lastTree): rows * outputs. Parallel over row blocks.
 std::vector<float> predictForest(const PackedForest& f, const DenseRows& x, int32_t firstTree, int32_t lastTree, int threads,
                                  Control& control);
