@@ -81,6 +81,8 @@ export { UpliftModel, targetingPlan } from './analytics/uplift.js';
 export type { TargetingOptions, TargetingPlan, UpliftArmReport, UpliftColumns, UpliftMethod, UpliftOptions, UpliftPrediction } from './analytics/uplift.js';
 export { area, perfectQiniCurve, perfectUpliftCurve, qiniAucScore, qiniCurve, upliftAtK, upliftAucScore, upliftCurve } from './analytics/upliftmetrics.js';
 export type { Curve } from './analytics/upliftmetrics.js';
+export { offPolicyValue } from './analytics/ope.js';
+export type { BanditLogs, OpeEstimator, OpeOptions, OpeResult, TargetPolicy } from './analytics/ope.js';
 export type { Attribution, CalibrationBin, ClassificationMetrics, ConvergenceReport, Features, LogisticFitOptions, LogisticOptions, SparseFeatures } from './analytics/logistic.js';
 export { churnDataset, PropensityScorer } from './analytics/churn.js';
 export type { ChurnOptions, CustomerDataset, FeatureRecipe, PropensityResult, PurchaseLine } from './analytics/churn.js';
