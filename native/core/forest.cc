@@ -209,9 +209,10 @@ void outOfBag(const TreeData& d, const ForestOptions& o, const std::vector<std::
 
 }  // namespace
 
-ForestResult fitForestBinned(const TreeData& d, const BinnedFeatures& binned, const ForestOptions& o, Control& control) {
-  checkOptions(o);
-  checkData(d, o.tree);
+namespace {
+
+// fitForestBinned after its checks: what fitForest runs once it has checked and binned.
+ForestResult growForest(const TreeData& d, const BinnedFeatures& binned, const ForestOptions& o, Control& control) {
   std::vector<TreeOutcome> grown(o.trees);
   ThreadPool::instance().parallelFor(
       o.trees, o.threads,
@@ -248,12 +249,20 @@ ForestResult fitForestBinned(const TreeData& d, const BinnedFeatures& binned, co
   return result;
 }
 
-ForestResult fitForest(const TreeData& d, const ForestOptions& o, Control& control) {
+}  // namespace
+
+ForestResult fitForestBinned(const TreeData& d, const BinnedFeatures& binned, const ForestOptions& o, Control& control) {
   checkOptions(o);
   checkData(d, o.tree);
+  return growForest(d, binned, o, control);
+}
+
+ForestResult fitForest(const TreeData& d, const ForestOptions& o, Control& control) {
+  checkOptions(o);
+  checkData(d, o.tree);  // once: 20M values at 1M x 20
   control.setTotal(o.trees);
   const BinnedFeatures binned = binFeatures(d.x, d.categorical, o.maxBins, o.threads, control);
-  return fitForestBinned(d, binned, o, control);
+  return growForest(d, binned, o, control);
 }
 
 ForestView viewOf(const Forest& f) {

@@ -4,7 +4,7 @@ import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
 import { checkId, IdMap, type Id } from '../data/ids.js';
 import { numberOption } from '../core/options.js';
 import { customerStats, factorRows, slog1p } from './features.js';
-import type { Matrix } from '../data/matrix.js';
+import { selectRows, type Matrix } from '../data/matrix.js';
 import { LogisticRegression, type Attribution } from './logistic.js';
 import { RandomForest } from './trees.js';
 import { SECONDS_PER_DAY, Transactions } from '../data/transactions.js';
@@ -228,9 +228,8 @@ export class PropensityScorer {
   score(list: Id[], top = 5): PropensityResult[] & { unknown: Id[] } {
     const { features } = this.dataset;
     const { indices: rows, known: customers, unknown } = splitIds(this.dataset.customers, list, 'customers');
-    const values = new Float32Array(rows.length * features.dims);
-    rows.forEach((r, i) => values.set(features.values.subarray(r * features.dims, (r + 1) * features.dims), i * features.dims));
-    const m = { values, rows: rows.length, dims: features.dims };
+    const m = selectRows(features, rows);
+    const values = m.values;
     const p = this.model instanceof LogisticRegression ? this.model.predictProba(m) : this.model.predictProbaSync(m);
     const results = customers.map((customer, i) => ({
       customer,

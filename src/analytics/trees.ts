@@ -5,7 +5,7 @@ import { runJob, type JobOptions } from '../core/jobs.js';
 import { boolOption, intOption, numberOption, oneOf } from '../core/options.js';
 import { Random } from '../core/random.js';
 import { checkSchema, encodeRecords, FeatureTable, type Cell, type FeatureSchema } from '../data/featuretable.js';
-import type { Matrix } from '../data/matrix.js';
+import { toMatrix, type Matrix } from '../data/matrix.js';
 import type { ModelFile, ModelParts } from '../io/modelfile.js';
 import { trainingMetadata, type TrainingMetadata } from '../models/contract.js';
 import { finite64, fromFile, optionsOf, saveParts } from '../models/parts.js';
@@ -70,25 +70,9 @@ const UNLIMITED_DEPTH = 1 << 20;
 /** The dense matrix of an input, NaN allowed (missing); a FeatureTable is encoded by `schema`. */
 export function treeMatrix(x: TreeInput, schema?: FeatureSchema): Matrix {
   if (x instanceof FeatureTable) return x.encode(schema ?? x.schema);
-  if (Array.isArray(x)) {
-    const rows = x.length;
-    const dims = rows > 0 ? x[0].length : 0;
-    const values = new Float32Array(rows * dims);
-    x.forEach((row: readonly number[], r: number) => {
-      if (!Array.isArray(row) || row.length !== dims) throw new AffinityError(`x[${r}] must be an array of ${dims} numbers`, ErrorCode.DimMismatch);
-      row.forEach((v, d) => {
-        if (typeof v !== 'number') throw badInput(`x[${r}][${d}] must be a number (NaN for missing)`);
-        values[r * dims + d] = v;
-      });
-    });
-    return { values, rows, dims };
-  }
-  const m = x as Matrix;
-  if (m === null || typeof m !== 'object' || !(m.values instanceof Float32Array)) throw badInput('x must be a FeatureTable, number[][] or { values: Float32Array, rows, dims }');
-  intOption(m.rows, 'x.rows', 0, 0x7ffffffe, 0);
-  intOption(m.dims, 'x.dims', 1, 0x7ffffffe, 1);
-  if (m.values.length !== m.rows * m.dims) throw new AffinityError(`x.values has ${m.values.length} entries, expected rows * dims = ${m.rows * m.dims}`, ErrorCode.DimMismatch);
-  return m;
+  if (x === null || typeof x !== 'object' || (!Array.isArray(x) && !((x as Matrix).values instanceof Float32Array)))
+    throw badInput('x must be a FeatureTable, number[][] or { values: Float32Array, rows, dims }');
+  return toMatrix(x as Matrix | readonly (readonly number[])[], 'x', { missing: true });
 }
 
 export function checkMaxFeatures(mf: unknown): 'sqrt' | 'log2' | 'all' | number {
@@ -286,13 +270,8 @@ abstract class TreeEnsemble {
    */
   predictProbaSync(x: Matrix): Float64Array {
     this.requireClassifier();
-    const f = this.forest!;
-    const k = f.arrays.outputs;
-    const out = new Float32Array(x.rows * k);
-    for (let start = 0; start < x.rows; start += 64) {
-      const rows = Math.min(64, x.rows - start);
-      out.set(f.engine.predictSync({ values: x.values.subarray(start * x.dims, (start + rows) * x.dims), rows, dims: x.dims }), start * k);
-    }
+    const k = this.forest!.arrays.outputs;
+    const out = predictSyncWith(this.forest!, x);
     return k === 2 ? Float64Array.from({ length: x.rows }, (_, r) => out[r * 2 + 1]) : Float64Array.from(out);
   }
 
@@ -554,12 +533,20 @@ export function predictWith(f: Forest, m: Matrix, threads: number, options: JobO
   return runJob(options, (cancel, progress) => f.engine.predict(m, 0, f.arrays.treeOffsets.length - 1, threads, cancel, progress));
 }
 
-/** The same for rows given as objects, on the calling thread in batches of 64. */
-export function predictRecordsWith(f: Forest, schema: FeatureSchema, records: readonly Record<string, Cell>[]): Float32Array {
+/** Mean outputs of a few rows on the calling thread, in the native side's batches of 64. */
+export function predictSyncWith(f: Forest, x: Matrix): Float32Array {
   const k = f.arrays.outputs;
-  const out = new Float32Array(records.length * k);
-  for (let start = 0; start < records.length; start += 64) out.set(f.engine.predictSync(encodeRecords(schema, records.slice(start, start + 64))), start * k);
+  const out = new Float32Array(x.rows * k);
+  for (let start = 0; start < x.rows; start += 64) {
+    const rows = Math.min(64, x.rows - start);
+    out.set(f.engine.predictSync({ values: x.values.subarray(start * x.dims, (start + rows) * x.dims), rows, dims: x.dims }), start * k);
+  }
   return out;
+}
+
+/** The same for rows given as objects, encoded with the model's schema. */
+export function predictRecordsWith(f: Forest, schema: FeatureSchema, records: readonly Record<string, Cell>[]): Float32Array {
+  return predictSyncWith(f, encodeRecords(schema, records));
 }
 
 /** The forest of a model file, checked natively (children after parents, indices in range, finite values). */

@@ -13,7 +13,7 @@ import { runJob, type JobOptions } from '../core/jobs.js';
 import { boolOption, intOption, numberOption, oneOf } from '../core/options.js';
 import { checkSchema, FeatureTable, type Cell, type FeatureSchema } from '../data/featuretable.js';
 import { IdMap, type Id } from '../data/ids.js';
-import type { Matrix } from '../data/matrix.js';
+import { selectRows, type Matrix } from '../data/matrix.js';
 import type { ModelFile, ModelParts } from '../io/modelfile.js';
 import { trainingMetadata, type TrainingMetadata } from '../models/contract.js';
 import { splitIds } from '../models/contract.js';
@@ -214,9 +214,7 @@ export class UpliftModel {
     if (!this.customers) throw badInput('this uplift model keeps no customers: score feature rows, or attach customers with withCustomers');
     const { rows } = this.customers;
     const { indices, known, unknown } = splitIds(this.customers.ids, list, 'customers');
-    const values = new Float32Array(indices.length * rows.dims);
-    indices.forEach((r, i) => values.set(rows.values.subarray(r * rows.dims, (r + 1) * rows.dims), i * rows.dims));
-    return { ...(await this.predict({ values, rows: indices.length, dims: rows.dims }, options)), customers: known, unknown };
+    return { ...(await this.predict(selectRows(rows, indices), options)), customers: known, unknown };
   }
 
   /** Qini coefficient, AUUC and uplift@30% per arm on labelled rows (each arm against the control). */
@@ -365,12 +363,6 @@ function checkColumns(columns: UpliftColumns): UpliftColumns {
   if (columns === null || typeof columns !== 'object' || typeof columns.outcome !== 'string' || typeof columns.treatment !== 'string' || !['string', 'number', 'boolean'].includes(typeof columns.control))
     throw badInput('fit needs { outcome: column, treatment: column, control: value }');
   return columns;
-}
-
-function selectRows(x: Matrix, rows: number[]): Matrix {
-  const values = new Float32Array(rows.length * x.dims);
-  rows.forEach((r, i) => values.set(x.values.subarray(r * x.dims, (r + 1) * x.dims), i * x.dims));
-  return { values, rows: rows.length, dims: x.dims };
 }
 
 export interface TargetingOptions {
