@@ -3,6 +3,7 @@
   'variables': {
     'affinity_core_sources': [
       'native/core/als.cc',
+      'native/core/bandit.cc',
       'native/core/als_score.cc',
       'native/core/clv.cc',
       'native/core/csv.cc',
@@ -35,6 +36,7 @@
     'affinity_binding_sources': [
       'bindings/addon.cc',
       'bindings/analytics.cc',
+      'bindings/bandit.cc',
       'bindings/als_model.cc',
       'bindings/clv.cc',
       'bindings/csv_reader.cc',

@@ -18,6 +18,7 @@ void initFiles(Napi::Env env, Napi::Object exports);
 void initAnalytics(Napi::Env env, Napi::Object exports);
 void initClv(Napi::Env env, Napi::Object exports);
 void initTrees(Napi::Env env, Napi::Object exports);
+void initBandit(Napi::Env env, Napi::Object exports);
 
 namespace {
 
@@ -207,6 +208,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   initAnalytics(env, exports);
   initClv(env, exports);
   initTrees(env, exports);
+  initBandit(env, exports);
   exports.Set("CsvReader", initCsvReader(env));
   exports.Set("injectFault", fn<injectFaultJs>(env, "injectFault"));
   return exports;

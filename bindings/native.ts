@@ -253,6 +253,48 @@ export interface NativeForestFit {
   leaves: Int32Array;
 }
 
+export interface NativeBanditOptions {
+  /** 0 epsilon-greedy, 1 ucb1, 2 thompson, 3 linucb, 4 lin-thompson, 5 logistic-thompson. */
+  policy: number;
+  dims: number;
+  offerDims: number;
+  epsilon: number;
+  alpha: number;
+  scale: number;
+  lambda: number;
+  priorAlpha: number;
+  priorBeta: number;
+  propensitySamples: number;
+}
+/** Everything a bandit keeps (native/core/bandit.h BanditSnapshot). */
+export interface NativeBanditState {
+  arms: number;
+  count: Float64Array;
+  rewardSum: Float64Array;
+  ainv: Float64Array;
+  b: Float64Array;
+  theta: Float64Array;
+  offerFeatures: Float64Array;
+  shared: Float64Array;
+  a0: Float64Array;
+  a0inv: Float64Array;
+  b0: Float64Array;
+  rng: Uint32Array;
+}
+export interface NativeBanditModel {
+  addArm(offerFeatures: Float64Array | null): number;
+  /** Writes [arm, propensity] into out and returns the arm. */
+  decide(x: Float64Array | null, candidates: Int32Array, out: Float64Array): number;
+  update(arm: number, x: Float64Array | null, reward: number): void;
+  probabilities(x: Float64Array | null, candidates: Int32Array, seed: number, samples: number): Float64Array;
+  probabilitiesBatch(contexts: Float64Array | null, rows: number, candidates: Int32Array, seed: number, samples: number, threads: number, cancel: Int32Array | null, onProgress: ProgressCallback): Promise<Float64Array>;
+  /** [mean, width] of an arm's linear model for x. */
+  linearTerms(arm: number, x: Float64Array | null): Float64Array;
+  coefficients(arm: number): Float64Array;
+  counts(): { count: Float64Array; rewardSum: Float64Array };
+  snapshot(): NativeBanditState;
+}
+
 export interface NativeBinding {
   capabilities(): NativeCapabilities;
   /** Items the ALS recommend scans scored since the last call (a benchmark statistic; reading resets it). */
@@ -336,6 +378,7 @@ export interface NativeBinding {
   ): Promise<NativeForestFit>;
   /** A forest validated and packed for prediction. */
   ForestModel: new (forest: NativeForest) => NativeForestModel;
+  BanditModel: new (options: NativeBanditOptions, seed: number, state?: NativeBanditState) => NativeBanditModel;
   treeBins(x: NativeRows, categorical: Uint8Array | null, maxBins: number): { bins: Uint8Array; edges: Float32Array[]; binCount: Int32Array };
   logisticFit(
     features: NativeFeatures,

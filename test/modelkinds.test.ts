@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  Bandit,
+  TabularAgent,
   ALS,
   CoPurchaseRules,
   ContentRecommender,
@@ -52,7 +54,7 @@ async function roundTrip<T extends Model>(model: T, name: string): Promise<T> {
 
 describe('save -> load is exact for every kind', () => {
   it('lists every kind', () => {
-    expect([...MODEL_KINDS].sort()).toEqual(['als', 'betageo', 'clv', 'content', 'forest', 'gammagamma', 'hybrid', 'itemknn', 'logistic', 'paretonbd', 'popular', 'propensity', 'rules', 'segments', 'tree', 'uplift', 'userknn']);
+    expect([...MODEL_KINDS].sort()).toEqual(['als', 'betageo', 'clv', 'content', 'forest', 'gammagamma', 'hybrid', 'itemknn', 'logistic', 'paretonbd', 'popular', 'propensity', 'rules', 'segments', 'tree', 'uplift', 'userknn', 'bandit', 'q-table'].sort());
     expect(MODEL_FORMAT_VERSION).toBe(2);
   });
 
@@ -251,6 +253,16 @@ describe('crafted and truncated files of every kind are ERR_AFFINITY_CORRUPT_FIL
     content: () => kinds.content,
     forest: () => kinds.forest,
     uplift: () => kinds.uplift,
+    bandit: () => {
+      const b = new Bandit({ policy: 'linucb', arms: ['a', 'b', { id: 'c', maxRedemptions: 2 }], dims: 2, seed: 3 });
+      b.update('a', 1, [1, 0]);
+      return b;
+    },
+    'q-table': () => {
+      const agent = new TabularAgent({ states: 3, actions: 2 });
+      agent.learn(0, 1, 1, 2, false);
+      return agent;
+    },
   };
   const crafts: Record<string, Craft[]> = {
     segments: [
@@ -299,6 +311,18 @@ describe('crafted and truncated files of every kind are ERR_AFFINITY_CORRUPT_FIL
       ['customer ids short', (f) => (f.header.ids as { customers: unknown[] }).customers.pop(), /customer ids/],
       ['arms missing', (f) => delete f.header.arms, /arms/],
       ['tree offsets', (f) => i32(f, 'f0.treeOffsets', 1, -3), /no nodes|children/],
+    ],
+    bandit: [
+      ['offers against arms', (f) => (f.header.offers as unknown[]).pop(), /offers/],
+      ['NaN in a model', (f) => f64(f, 'ainv', 0, NaN), /ainv/],
+      ['duplicate offer', (f) => ((f.header.offers as { id: string }[])[1].id = 'a'), /twice/],
+      ['negative count', (f) => f64(f, 'count', 0, -1), /negative count/],
+      ['unknown policy', (f) => ((f.header.options as { policy: string }).policy = 'oracle'), /policy/],
+      ['bad generator', (f) => f64(f, 'rng', 0, 0.5), /generator/],
+    ],
+    'q-table': [
+      ['NaN value', (f) => f64(f, 'q', 1, NaN), /q\[1\]/],
+      ['episodes', (f) => (f.header.episodes = -1), /episode/],
     ],
   };
   for (const [kind, make] of Object.entries(cases))

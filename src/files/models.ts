@@ -5,6 +5,8 @@ import { basename } from 'node:path';
 import { AffinityError, ErrorCode } from '../core/errors.js';
 import { readModelFile, type ArrayInfo, type LoadOptions, type ModelFile } from '../io/modelfile.js';
 import { PropensityScorer } from '../analytics/churn.js';
+import { Bandit } from '../analytics/bandit.js';
+import { TabularAgent } from '../analytics/qlearning.js';
 import { BetaGeo, GammaGamma, ParetoNBD } from '../analytics/clv.js';
 import { LifetimeValueModel } from '../analytics/lifetime.js';
 import { LogisticRegression } from '../analytics/logistic.js';
@@ -20,7 +22,7 @@ import { ItemKNN, UserKNN } from '../models/knn.js';
 import { MostPopular } from '../models/popular.js';
 import { saveParts } from '../models/parts.js';
 
-const CLASSES = [ALS, ItemKNN, UserKNN, MostPopular, ContentRecommender, HybridRecommender, Segmentation, PropensityScorer, CoPurchaseRules, LogisticRegression, BetaGeo, ParetoNBD, GammaGamma, LifetimeValueModel, DecisionTree, RandomForest, UpliftModel] as const;
+const CLASSES = [ALS, ItemKNN, UserKNN, MostPopular, ContentRecommender, HybridRecommender, Segmentation, PropensityScorer, CoPurchaseRules, LogisticRegression, BetaGeo, ParetoNBD, GammaGamma, LifetimeValueModel, DecisionTree, RandomForest, UpliftModel, Bandit, TabularAgent] as const;
 const KINDS: ReadonlyMap<string, ModelKind> = new Map(CLASSES.map((k) => [k.kind, k as ModelKind]));
 
 /** Any model a file may hold; narrow on `kind` (or instanceof). */
