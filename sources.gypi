@@ -4,6 +4,7 @@
     'affinity_core_sources': [
       'native/core/als.cc',
       'native/core/bandit.cc',
+      'native/core/bootstrap.cc',
       'native/core/als_score.cc',
       'native/core/clv.cc',
       'native/core/csv.cc',

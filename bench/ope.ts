@@ -35,7 +35,7 @@ console.log(`# Open Bandit "Men": ${bts.rows} BTS impressions (on-policy click r
 console.log('| estimator | estimate | 95% bootstrap CI | covers the truth | relative error | effective sample size | ms |\n|---|---|---|---|---|---|---|');
 for (const estimator of ['ips', 'snips', 'dm', 'dr', 'switch-dr'] as OpeEstimator[]) {
   const started = performance.now();
-  const r = offPolicyValue({ actions, rewards, propensities }, uniform, { arms, estimator, rewardModel, bootstrap: 1000, seed: 1 });
+  const r = await offPolicyValue({ actions, rewards, propensities }, uniform, { arms, estimator, rewardModel, bootstrap: 1000, seed: 1 });
   const ms = performance.now() - started;
   console.log(`| ${estimator} | ${r.value.toFixed(4)} | ${r.ci.map((v) => v.toFixed(4)).join(' to ')} | ${r.ci[0] <= truth && truth <= r.ci[1] ? 'yes' : 'no'} | ${((r.value - truth) / truth * 100).toFixed(1)}% | ${r.effectiveSampleSize.toFixed(0)} | ${ms.toFixed(0)} |`);
 }

@@ -1,10 +1,12 @@
-// Bandits: the native state behind src/analytics/bandit.ts. Decisions and updates run on the calling
+// Bandits and their evaluation: the native state behind src/analytics/bandit.ts, and the bootstrap of
+// src/analytics/ope.ts. Decisions and updates run on the calling
 // thread (microseconds: a served request); probabilities over a log's contexts is a job.
 #include <napi.h>
 
 #include <memory>
 
 #include "../native/core/bandit.h"
+#include "../native/core/bootstrap.h"
 #include "glue.h"
 
 namespace affinity::glue {
@@ -176,8 +178,26 @@ class BanditModelWrap : public Wrap<BanditModelWrap> {
   std::unique_ptr<BanditState> state_;
 };
 
+// bootstrapMeans(term: Float64Array, weight: Float64Array|null, resamples, seed, threads, cancel, onProgress)
+//   -> Promise<Float64Array resamples> (unsorted)
+Napi::Value bootstrapMeansJs(const Napi::CallbackInfo& info) {
+  auto term = typedArray<double>(info[0], "term");
+  auto weight = typedArray<double>(info[1], "weight", true);
+  const int32_t resamples = int32Arg(info[2], "resamples", 0, 10000000);
+  const uint32_t seed = static_cast<uint32_t>(numberArg(info[3], "seed"));
+  const int threads = int32Arg(info[4], "threads", 0, 256);
+  auto result = std::make_shared<std::vector<double>>();
+  return runJob(
+      info, {info[0], info[1]}, info[5], info[6],
+      [term, weight, resamples, seed, threads, result](Control& control) { *result = bootstrapMeans(term, weight, resamples, seed, threads, control); },
+      [result](Napi::Env env) -> Napi::Value { return toTypedArray(env, std::move(*result)); });
+}
+
 }  // namespace
 
-void initBandit(Napi::Env env, Napi::Object exports) { exports.Set("BanditModel", BanditModelWrap::define(env)); }
+void initBandit(Napi::Env env, Napi::Object exports) {
+  exports.Set("BanditModel", BanditModelWrap::define(env));
+  exports.Set("bootstrapMeans", fn<bootstrapMeansJs>(env, "bootstrapMeans"));
+}
 
 }  // namespace affinity::glue

@@ -378,6 +378,8 @@ export interface NativeBinding {
   ): Promise<NativeForestFit>;
   /** A forest validated and packed for prediction. */
   ForestModel: new (forest: NativeForest) => NativeForestModel;
+  /** Bootstrap means (or ratios of sums, with weight) of resamples of the rows: unsorted. */
+  bootstrapMeans(term: Float64Array, weight: Float64Array | null, resamples: number, seed: number, threads: number, cancel: Int32Array | null, onProgress: ProgressCallback): Promise<Float64Array>;
   BanditModel: new (options: NativeBanditOptions, seed: number, state?: NativeBanditState) => NativeBanditModel;
   treeBins(x: NativeRows, categorical: Uint8Array | null, maxBins: number): { bins: Uint8Array; edges: Float32Array[]; binCount: Int32Array };
   logisticFit(

@@ -88,7 +88,9 @@ export type { Environment, MarkovModel, PolicyRow, Schedule, TabularOptions, Tra
 export { CouponSimulator } from './analytics/simulate.js';
 export type { CouponSimulatorOptions, SimulatedCustomer } from './analytics/simulate.js';
 export { offPolicyValue } from './analytics/ope.js';
-export type { BanditLogs, OpeEstimator, OpeOptions, OpeResult, TargetPolicy } from './analytics/ope.js';
+export type { BanditLogs, LogContexts, OpeEstimator, OpeOptions, OpeResult, TargetPolicy } from './analytics/ope.js';
+export { fitRewardModel } from './analytics/rewardmodel.js';
+export type { RewardModelOptions } from './analytics/rewardmodel.js';
 export type { Attribution, CalibrationBin, ClassificationMetrics, ConvergenceReport, Features, LogisticFitOptions, LogisticOptions, SparseFeatures } from './analytics/logistic.js';
 export { churnDataset, PropensityScorer } from './analytics/churn.js';
 export type { ChurnOptions, CustomerDataset, FeatureRecipe, PropensityResult, PurchaseLine } from './analytics/churn.js';
