@@ -197,6 +197,11 @@ export class Bandit {
     return { arm: this.offers[arm].id, propensity: this.out[1] };
   }
 
+  /** Counts a show of an offer decided elsewhere (a decision log replayed after a restart). */
+  recordShow(arm: Id): void {
+    this.offers[this.armIndex(arm)].shows++;
+  }
+
   /** Learns from the reward of a decision (the context it was made in). Thompson policies take rewards in [0, 1]. */
   update(arm: Id, reward: number, context?: BanditContext): void {
     const a = this.armIndex(arm);

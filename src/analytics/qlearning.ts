@@ -6,7 +6,7 @@ import { intOption, numberOption, oneOf } from '../core/options.js';
 import { Random } from '../core/random.js';
 import type { JobOptions } from '../core/jobs.js';
 import type { ModelFile, ModelParts } from '../io/modelfile.js';
-import type { TrainingMetadata } from '../models/contract.js';
+import { trainingMetadata, type TrainingMetadata } from '../models/contract.js';
 import { finite64, fromFile, optionsOf, saveParts } from '../models/parts.js';
 
 /**
@@ -197,7 +197,7 @@ export class TabularAgent {
       }
     }
     options.onProgress?.(1);
-    this.metadata = { trainedAt: new Date().toISOString(), data: { episodes: this.episodes }, options: { ...this.o } } as unknown as TrainingMetadata;
+    this.metadata = trainingMetadata({ episodes: this.episodes }, this.o);
     return returns;
   }
 

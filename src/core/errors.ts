@@ -7,6 +7,7 @@ export const ERRORS = {
   BadInput: { code: 'ERR_AFFINITY_BAD_INPUT', status: 422 },
   DimMismatch: { code: 'ERR_AFFINITY_DIM_MISMATCH', status: 422 },
   UnknownId: { code: 'ERR_AFFINITY_UNKNOWN_ID', status: 404 },
+  Conflict: { code: 'ERR_AFFINITY_CONFLICT', status: 409 },
   Cancelled: { code: 'ERR_AFFINITY_CANCELLED', status: 503 },
   OutOfMemory: { code: 'ERR_AFFINITY_OOM', status: 503 },
   SimdUnavailable: { code: 'ERR_AFFINITY_SIMD_UNAVAILABLE', status: 500 },

@@ -39,7 +39,7 @@ export async function removeStaleTemps(path: string, now = Date.now()): Promise<
 }
 
 /** Makes a rename durable: the directory entry is on disk once this returns (where the OS allows opening directories). */
-async function syncDirectory(dir: string): Promise<void> {
+export async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r').catch(() => null); // Windows cannot open directories
   if (!handle) return;
   try {

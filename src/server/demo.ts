@@ -1,6 +1,6 @@
 // The models behind `npm start`: every kind trained on the demo shop (src/data/synthetic.ts), saved to
 // files and served from them, with the product catalogue: what the demo shows is the production path.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ALS } from '../models/als.js';
@@ -18,6 +18,9 @@ import type { AnalyticsModels } from './analytics-models.js';
 import { RandomForest } from '../analytics/trees.js';
 import { UpliftModel } from '../analytics/uplift.js';
 import { Random } from '../core/random.js';
+import { Bandit } from '../analytics/bandit.js';
+import type { Id } from '../data/ids.js';
+import type { OffersOptions } from './offers.js';
 import { FeatureTable } from '../data/featuretable.js';
 import { demoShop, type DemoShop } from '../data/synthetic.js';
 
@@ -72,13 +75,34 @@ export function demoCampaign(shop: DemoShop): FeatureTable {
   return FeatureTable.fromColumns(columns, { id: 'customer' });
 }
 
+/**
+ * The demo's offer policy: linear Thompson sampling over no contact, an e-mail and a coupon, warmed up on
+ * the past campaign (its arms were assigned at random, so every row is an unbiased lesson), with the
+ * customers' context from the same table.
+ */
+export function demoOffers(shop: DemoShop): { bandit: Bandit; contextFor: (customer: Id) => Record<string, number> | undefined } {
+  const campaign = demoCampaign(shop);
+  const featureNames = ['bias', 'recency', 'baskets', 'spend', 'web'];
+  const contexts = new Map<Id, Record<string, number>>();
+  const ids = campaign.labels('customer');
+  const recency = campaign.numbers('recencyDays'), baskets = campaign.numbers('baskets'), spend = campaign.numbers('spend');
+  const channel = campaign.labels('channel'), arm = campaign.labels('arm'), purchased = campaign.numbers('purchased');
+  const bandit = new Bandit({ policy: 'lin-thompson', arms: ['none', 'email', 'coupon'], featureNames, scale: 0.3, seed: 5 });
+  for (let r = 0; r < campaign.rows; r++) {
+    const context = { bias: 1, recency: recency[r] / 100, baskets: Math.log1p(baskets[r]), spend: Math.log1p(spend[r]) / 5, web: channel[r] === 'web' ? 1 : 0 };
+    contexts.set(String(ids[r]), context);
+    bandit.update(arm[r] === 'control' ? 'none' : String(arm[r]), purchased[r], context);
+  }
+  return { bandit, contextFor: (customer) => contexts.get(String(customer)) };
+}
+
 /** The demo catalogue: the shop's products with a seeded stock count (some out of stock, so the filters show). */
 export function demoProducts(shop: DemoShop): { id: string; name: string; category: string; price: number; stock: number }[] {
   return shop.products.map((p, i) => ({ ...p, stock: (i * 7) % 5 }));
 }
 
 /** Trains every demo model and writes each (and the catalogue) to a directory; returns their paths. */
-export async function prepareDemo(dir = join(tmpdir(), 'affinity-demo')): Promise<{ dir: string; models: Record<string, string>; catalog: string; shop: DemoShop }> {
+export async function prepareDemo(dir = join(tmpdir(), 'affinity-demo')): Promise<{ dir: string; models: Record<string, string>; catalog: string; shop: DemoShop; offers: OffersOptions }> {
   await mkdir(dir, { recursive: true });
   const shop = await demoShop();
   const als = await new ALS({ factors: 32, iterations: 10, seed: 7 }).fit(shop.data);
@@ -93,7 +117,11 @@ export async function prepareDemo(dir = join(tmpdir(), 'affinity-demo')): Promis
   }
   const catalog = join(dir, 'products.json');
   await writeFileAtomic(catalog, [Buffer.from(JSON.stringify(demoProducts(shop), null, 2))]);
-  return { dir, models, catalog, shop };
+  // A fresh offers directory per demo: its decision log starts empty.
+  const { bandit, contextFor } = demoOffers(shop);
+  const offersDir = join(dir, 'offers');
+  await rm(offersDir, { recursive: true, force: true });
+  return { dir, models, catalog, shop, offers: { dir: offersDir, policies: { coupons: { bandit, contextFor } } } };
 }
 
 /** A request the demo prints as a curl command (and the tests send as printed). */
@@ -132,6 +160,8 @@ export function demoRequests(shop: DemoShop): { recommend: DemoRequest[]; analyt
       post('/v1/uplift', { customers: [customer, shop.data.users.ids[1]] }),
       post('/v1/uplift', { rows: [{ recencyDays: 20, baskets: 4, spend: 300, channel: 'web' }] }),
       post('/v1/predict', { rows: [{ recencyDays: 20, baskets: 4, spend: 300, channel: 'web', arm: 'email' }] }),
+      post('/v1/offers/decide', { customer }),
+      { method: 'GET', path: '/v1/offers/stats' },
       { method: 'GET', path: '/v1/models' },
       { method: 'GET', path: '/metrics' },
     ],

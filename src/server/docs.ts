@@ -73,6 +73,20 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
     description: `Each arm's expected outcome minus the control's for customers the uplift model keeps rows for (${LIST.toLowerCase()}) or for feature rows, with the best arm and whether it is expected to beat no contact (affinity train --model uplift).`,
     example: { rows: [{ recency: 3, channel: 'Web', history: 250 }] },
   },
+  offersDecide: {
+    summary: 'Choose an offer for a customer, and log the decision',
+    description: 'The policy (a bandit) chooses among the eligible offers for the customer\'s context and answers with the offer, its propensity and a decisionId; the decision is on disk (the decision log) before the answer. `offer` is null when no offer is eligible.',
+    example: { customer: 'c1', context: { recencyDays: 20, baskets: 4, spend: 300 } },
+  },
+  offersReward: {
+    summary: 'Report the reward of a decision',
+    description: 'The policy learns from it once it is on disk. A decision that is unknown or older than the reward window is 404; a second reward for one decision is 409, so a retried request never counts twice.',
+    example: { decisionId: '00000000-0000-4000-8000-000000000000', reward: 1 },
+  },
+  offersStats: {
+    summary: 'Shows, rewards and rates per offer',
+    description: 'Per offer of a policy: decisions (shows), rewarded decisions, the sum of rewards and the rate per show with a 95% interval.',
+  },
   clvOf: {
     summary: "A customer's lifetime value",
     description: "P(alive), expected purchases and spend over the model's horizon and the discounted value, from a lifetime-value model (affinity clv --out); with the customer's segment when a segment model is served. An unknown customer is 404.",

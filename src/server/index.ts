@@ -8,3 +8,4 @@ export { ModelRegistry, type ModelEntry, type ModelKind, type ReloadEvent } from
 export { resolveId } from '../data/ids.js';
 export { LIMITS } from './limits.js';
 export type { AnalyticsModels } from './analytics-models.js';
+export { OfferService, type DecideRequest, type OfferDecision, type OfferPolicyOptions, type OffersOptions, type OfferStat } from './offers.js';

@@ -18,6 +18,8 @@ import { RuntimeMetrics } from './runtime.js';
 import type { AnalyticsModels } from './analytics-models.js';
 import { analyticsRoutes } from './routes/analytics.js';
 import { campaignRoutes } from './routes/campaign.js';
+import { offerRoutes } from './routes/offers.js';
+import { OfferService, type OffersOptions } from './offers.js';
 import { healthRoutes } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
 import { recommendRoutes } from './routes/recommend.js';
@@ -31,6 +33,11 @@ export interface AffinityOptions {
    * names (files of these kinds go in `models` like any other).
    */
   analytics?: AnalyticsModels;
+  /**
+   * Offers that learn (/v1/offers/*): bandit policies with their decision logs and snapshots in `dir`, or
+   * an OfferService you opened (you close it then).
+   */
+  offers?: OffersOptions | OfferService;
   /** The product catalogue: a file (products.csv / .json / .jsonl, reloadable) or a Catalog. */
   catalog?: string | Catalog | undefined;
   /** Where the routes go inside the app (default: at the root of the scope it is registered in). */
@@ -99,6 +106,7 @@ async function plugin(app: FastifyInstance, options: AffinityOptions): Promise<v
     metrics,
   };
   app.decorate('affinity', ctx);
+  const offers = options.offers === undefined ? undefined : options.offers instanceof OfferService ? options.offers : await OfferService.open(options.offers);
   const runtime = options.metrics === false ? undefined : new RuntimeMetrics();
   const renderMetrics = () => {
     syncVersions();
@@ -109,6 +117,7 @@ async function plugin(app: FastifyInstance, options: AffinityOptions): Promise<v
   });
   app.addHook('onClose', async () => {
     await ctx.engine.drain(options.drainMs ?? 10_000);
+    if (offers && offers !== options.offers) await offers.close();
     runtime?.stop();
   });
   if (typeof options.metrics === 'object') serveMetricsApart(app, options.metrics, renderMetrics);
@@ -152,6 +161,7 @@ async function plugin(app: FastifyInstance, options: AffinityOptions): Promise<v
               { name: 'recommend', description: 'Recommendations, scores and neighbours' },
               { name: 'analytics', description: 'Segments, churn propensity, co-purchase rules, content and hybrid models' },
               { name: 'campaigns', description: 'Tree and forest predictions, uplift per campaign arm' },
+              { name: 'offers', description: 'Offers chosen by bandit policies, their rewards and statistics' },
               { name: 'models', description: 'What is served, and reloads (admin)' },
               { name: 'health', description: 'Liveness and readiness probes' },
             ],
@@ -163,8 +173,9 @@ async function plugin(app: FastifyInstance, options: AffinityOptions): Promise<v
       await scope.register(recommendRoutes, { prefix: '/v1', ...ctx });
       await scope.register(analyticsRoutes, { prefix: '/v1', ...ctx });
       await scope.register(campaignRoutes, { prefix: '/v1', ...ctx });
+      await scope.register(offerRoutes, { prefix: '/v1', ...ctx, offers });
       await scope.register(modelRoutes, { prefix: '/v1', ...ctx });
-      await scope.register(healthRoutes, ctx);
+      await scope.register(healthRoutes, { ...ctx, offers });
       if (options.metrics !== false && typeof options.metrics !== 'object') {
         scope.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
           reply.type('text/plain; version=0.0.4');

@@ -12,6 +12,7 @@ import type { AlsoBought } from '../analytics/rules.js';
 import type { PropensityResult } from '../analytics/churn.js';
 import type { SegmentProfile } from '../analytics/segments.js';
 import type { CustomerValue } from '../analytics/lifetime.js';
+import type { OfferStat } from './offers.js';
 
 /** A domain answer with the catalogue attributes a request may add. */
 type Attributed<T> = Flat<T & { attributes?: Attributes }>;
@@ -127,7 +128,7 @@ export const ModelsReply = Type.Object({ models: Type.Array(ModelInfo), catalog:
 const ModelQueryName = Type.Optional(ModelName);
 export const ModelQuery = Type.Object({ model: ModelQueryName }, { additionalProperties: false });
 export const ReloadParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }) });
-export const HealthReply = Type.Object({ status: Type.String(), models: Type.Optional(Type.Integer()) });
+export const HealthReply = Type.Object({ status: Type.String(), models: Type.Optional(Type.Integer()), policies: Type.Optional(Type.Integer()) });
 
 /**
  * The statuses each kind of route can answer besides 200: every route 500 and 503 (busy, overloaded,
@@ -317,6 +318,43 @@ export const UpliftReply = Type.Object({
   unknown: Unknown,
 });
 
+const PolicyName = Type.String({ minLength: 1, maxLength: 128, description: 'Offer policy (default: the first served)' });
+const Attribute = Type.Union([Type.Number(), Type.String({ maxLength: LIMITS.idLength }), Type.Boolean(), Type.Null()]);
+export const OfferDecideBody = Type.Object(
+  {
+    policy: Type.Optional(PolicyName),
+    customer: Id,
+    context: Type.Optional(
+      Type.Union([
+        Type.Array(Type.Number(), { maxItems: 4096, description: "The policy's context features in order" }),
+        Type.Record(Type.String({ maxLength: 256 }), Type.Number(), { maxProperties: 4096, description: 'Context features by name' }),
+      ]),
+    ),
+    candidates: Type.Optional(Type.Array(Id, { minItems: 1, maxItems: LIMITS.listItems, description: 'Choose among these offers only' })),
+    attributes: Type.Optional(Type.Record(Type.String({ maxLength: 256 }), Attribute, { maxProperties: 256, description: "What the offers' eligibility rules test" })),
+  },
+  { additionalProperties: false },
+);
+export const OfferDecideReply = Type.Object({
+  policy: Type.String(),
+  offer: Type.Union([Id, Type.Null()], { description: 'The offer to show (null: none is eligible)' }),
+  propensity: Type.Number({ description: 'The probability the policy had of choosing it' }),
+  decisionId: Type.Union([Type.String(), Type.Null()], { description: 'Send it back with the reward' }),
+});
+export const OfferRewardBody = Type.Object({ decisionId: Type.String({ minLength: 1, maxLength: 64 }), reward: Type.Number() }, { additionalProperties: false });
+export const OfferRewardReply = Type.Object({ policy: Type.String(), decisionId: Type.String(), offer: Id, reward: Type.Number() });
+export const OfferStatsQuery = Type.Object({ policy: Type.Optional(PolicyName) }, { additionalProperties: false });
+export const OfferStatSchema = Type.Object({
+  offer: Id,
+  active: Type.Boolean(),
+  shows: Type.Integer(),
+  rewarded: Type.Integer(),
+  rewardSum: Type.Number(),
+  rate: Type.Number({ description: 'rewardSum / shows' }),
+  ci: Type.Tuple([Type.Number(), Type.Number()], { description: '95% interval of the rate' }),
+});
+export const OfferStatsReply = Type.Object({ policy: Type.String(), offers: Type.Array(OfferStatSchema) });
+
 /** True only when A and B are the same type (each assignable to the other, property by property). */
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 type Check<T extends true> = T;
@@ -328,4 +366,5 @@ export type ReplyTypesMatchDomain = [
   Check<Same<Static<typeof AlsoBoughtSchema>, Attributed<AlsoBought>>>,
   Check<Same<Static<typeof TrainingMetadataSchema>, TrainingMetadata>>,
   Check<Same<Static<typeof CustomerValueSchema>, CustomerValue>>,
+  Check<Same<Static<typeof OfferStatSchema>, OfferStat>>,
 ];

@@ -11,21 +11,28 @@ export const serveCommand: Command = {
                          default: none
   --metrics-port N       serve /metrics on this port only (default: /metrics on --port)
   --threads N            compute threads (default: all cores)
+  --policy name=FILE     an offer policy (a bandit model file) for /v1/offers/*; repeatable
+  --offers DIR           where policies keep their decision logs and snapshots (default ./offers)
 
 Serves model files of any kind (recommenders, segments, propensity, rules, content, hybrid): each route
 finds its model by kind. --catalog adds product attributes to answers and attribute filters to requests.
 Admin routes (reload) need AFFINITY_ADMIN_TOKEN. SIGHUP reloads every model and the catalogue;
 SIGTERM/SIGINT drain and stop.`,
   async run(args) {
-    const { values } = parseArgs({ args, options: { help: { type: 'boolean' }, model: { type: 'string', multiple: true }, catalog: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, cors: { type: 'string' }, 'metrics-port': { type: 'string' }, threads: { type: 'string' } } });
+    const { values } = parseArgs({ args, options: { help: { type: 'boolean' }, model: { type: 'string', multiple: true }, catalog: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, cors: { type: 'string' }, 'metrics-port': { type: 'string' }, threads: { type: 'string' }, policy: { type: 'string', multiple: true }, offers: { type: 'string' } } });
     if (values.help) return console.log(this.help), 0;
-    if (!values.model?.length) throw usage('at least one --model name=FILE is required');
-    const models: Record<string, string> = {};
-    for (const spec of values.model) {
-      const at = spec.indexOf('=');
-      if (at <= 0) throw usage(`--model ${spec}: expected name=FILE`);
-      models[spec.slice(0, at)] = spec.slice(at + 1);
-    }
+    if (!values.model?.length && !values.policy?.length) throw usage('at least one --model name=FILE (or --policy name=FILE) is required');
+    const named = (specs: string[] | undefined, flag: string) => {
+      const out: Record<string, string> = {};
+      for (const spec of specs ?? []) {
+        const at = spec.indexOf('=');
+        if (at <= 0) throw usage(`--${flag} ${spec}: expected name=FILE`);
+        out[spec.slice(0, at)] = spec.slice(at + 1);
+      }
+      return out;
+    };
+    const models = named(values.model, 'model');
+    const policies = named(values.policy, 'policy');
     const metricsPort = num(values['metrics-port'], 'metrics-port');
     const origins = values.cors?.split(',').map((o) => o.trim()).filter(Boolean);
     const { serve } = await import('../../server/main.js');
@@ -37,6 +44,7 @@ SIGTERM/SIGINT drain and stop.`,
       threads: num(values.threads, 'threads'),
       cors: origins === undefined ? undefined : origins.includes('*') ? true : { origin: origins },
       metrics: metricsPort === undefined ? undefined : { port: metricsPort },
+      offers: values.policy?.length ? { dir: values.offers ?? 'offers', policies } : undefined,
     });
     return new Promise<number>(() => {}); // runs until a signal closes it
   },

@@ -1,0 +1,249 @@
+// Offers served with their logs: each policy (a Bandit) decides, every decision and reward goes to its
+// durable decision log before it is acknowledged, and a restart resumes from the last snapshot (a bandit
+// model file that records how far into the log it has learned) plus the log's tail. A reward is applied
+// once: its decision is marked rewarded before the reward is written, a second one is 409, and after a
+// crash the log says which rewards were already on disk.
+import { mkdir, stat } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { Bandit, type BanditContext } from '../analytics/bandit.js';
+import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
+import { intOption } from '../core/options.js';
+import { VERSION } from '../core/version.js';
+import { checkId, type Id } from '../data/ids.js';
+import { DecisionLog, type DecisionRecord } from '../io/decisionlog.js';
+import { loadModel } from '../files/models.js';
+
+export interface OfferPolicyOptions {
+  /** The policy as it starts (its state from the last snapshot replaces it after the first run). A Bandit or a bandit model file. */
+  bandit: Bandit | string;
+  /** The context of a customer the request gives none for (features from a customer table), or undefined if unknown. */
+  contextFor?: (customer: Id) => BanditContext | undefined;
+}
+
+export interface OffersOptions {
+  /** Where each policy keeps its decision log and snapshots (dir/<policy>/). */
+  dir: string;
+  policies: Record<string, Bandit | string | OfferPolicyOptions>;
+  /** The policy of requests that name none (default: the first). */
+  default?: string;
+  /** How long a decision can be rewarded (ms, default 7 days). */
+  rewardWindowMs?: number;
+  /** Rewards between snapshots (default 1000); a snapshot is also written on close. */
+  snapshotEvery?: number;
+}
+
+export interface DecideRequest {
+  policy?: string;
+  customer: Id;
+  context?: number[] | Record<string, number>;
+  candidates?: Id[];
+  attributes?: Record<string, unknown>;
+}
+
+export interface OfferDecision {
+  policy: string;
+  /** null when no offer is eligible (nothing is logged then). */
+  offer: Id | null;
+  propensity: number;
+  decisionId: string | null;
+}
+
+export interface OfferStat {
+  offer: Id;
+  active: boolean;
+  shows: number;
+  rewarded: number;
+  rewardSum: number;
+  /** rewardSum / shows, with a 95% interval (Wilson's while every reward is 0 or 1, normal otherwise). */
+  rate: number;
+  ci: [number, number];
+}
+
+interface Pending {
+  policy: Policy;
+  arm: Id;
+  x: number[];
+  at: number;
+  rewarded: boolean;
+}
+
+interface Policy {
+  name: string;
+  bandit: Bandit;
+  log: DecisionLog;
+  snapshotPath: string;
+  contextFor?: (customer: Id) => BanditContext | undefined;
+  rewardsSinceSnapshot: number;
+  /** Sums of squared rewards per offer, for the normal interval of non-binary rewards. */
+  squares: Map<Id, number>;
+  binary: boolean;
+  snapshotting: Promise<void> | null;
+}
+
+const DAY = 24 * 3600 * 1000;
+
+export class OfferService {
+  private readonly decisions = new Map<string, Pending>();
+  private constructor(
+    private readonly policies: Map<string, Policy>,
+    readonly defaultPolicy: string,
+    private readonly windowMs: number,
+    private readonly snapshotEvery: number,
+  ) {}
+
+  static async open(options: OffersOptions): Promise<OfferService> {
+    if (options === null || typeof options !== 'object' || typeof options.dir !== 'string') throw badInput('offers needs { dir, policies }');
+    const names = Object.keys(options.policies ?? {});
+    if (names.length === 0) throw badInput('offers.policies names no policy');
+    const windowMs = intOption(options.rewardWindowMs, 'rewardWindowMs', 1, Number.MAX_SAFE_INTEGER, 7 * DAY);
+    const every = intOption(options.snapshotEvery, 'snapshotEvery', 1, Number.MAX_SAFE_INTEGER, 1000);
+    const policies = new Map<string, Policy>();
+    const service = new OfferService(policies, options.default ?? names[0], windowMs, every);
+    if (!names.includes(service.defaultPolicy)) throw badInput(`offers.default names no policy: ${service.defaultPolicy}`);
+    for (const name of names) {
+      if (!/^[A-Za-z0-9_.-]{1,128}$/.test(name) || name.startsWith('.')) throw badInput(`policy name ${JSON.stringify(name)}: letters, digits, _ . - only`);
+      const spec = options.policies[name];
+      const o: OfferPolicyOptions = spec instanceof Bandit || typeof spec === 'string' ? { bandit: spec } : spec;
+      await service.openPolicy(name, join(options.dir, name), o);
+    }
+    return service;
+  }
+
+  private async openPolicy(name: string, dir: string, o: OfferPolicyOptions): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    const snapshotPath = join(dir, 'snapshot.affinity');
+    const hasSnapshot = await stat(snapshotPath).then(() => true, () => false);
+    const loaded = hasSnapshot ? await loadModel(snapshotPath) : typeof o.bandit === 'string' ? await loadModel(o.bandit) : o.bandit;
+    if (!(loaded instanceof Bandit)) throw new AffinityError(`policy ${name} is a ${loaded.kind} model, not a bandit`, ErrorCode.Unsupported);
+    const applied = hasSnapshot ? Number(loaded.metadata?.data?.logBytes ?? NaN) : 0;
+    if (!Number.isInteger(applied) || applied < 0) throw new AffinityError(`${snapshotPath} does not say how much of the log it holds`, ErrorCode.CorruptFile);
+    const { log, existing } = await DecisionLog.open(join(dir, 'decisions.log'));
+    if (applied > existing.bytes) throw new AffinityError(`${snapshotPath} has learned from ${applied} bytes of a log of ${existing.bytes}: the log was cut`, ErrorCode.CorruptFile);
+    const policy: Policy = { name, bandit: loaded, log, snapshotPath, contextFor: o.contextFor, rewardsSinceSnapshot: 0, squares: new Map(), binary: true, snapshotting: null };
+    this.policies.set(name, policy);
+    const now = Date.now();
+    // The log tail after the snapshot replays into the bandit; every decision of the window is pending again.
+    existing.records.forEach((r, i) => {
+      const after = existing.ends[i] > applied;
+      if (r.t === 'd') {
+        if (after) loaded.recordShow(r.arm);
+        if (now - r.at <= this.windowMs) this.decisions.set(r.id, { policy, arm: r.arm, x: r.x, at: r.at, rewarded: false });
+        return;
+      }
+      const d = this.decisions.get(r.id);
+      if (d) d.rewarded = true;
+      this.noteReward(policy, d?.arm, r.reward);
+      if (after && d) loaded.update(d.arm, r.reward, d.x.length > 0 ? d.x : undefined);
+    });
+    if (!hasSnapshot) await this.snapshot(policy);
+  }
+
+  private policy(name: string | undefined): Policy {
+    const p = this.policies.get(name ?? this.defaultPolicy);
+    if (!p) throw new AffinityError(`unknown offer policy ${JSON.stringify(name)} (serving ${[...this.policies.keys()].join(', ')})`, ErrorCode.UnknownModel);
+    return p;
+  }
+
+  /** Chooses an offer and logs the decision; resolves once the decision is on disk. */
+  async decide(request: DecideRequest): Promise<OfferDecision> {
+    const policy = this.policy(request.policy);
+    checkId(request.customer, 'customer');
+    const context = request.context ?? policy.contextFor?.(request.customer);
+    if (context === undefined && policy.bandit.dims > 0) throw badInput(`policy ${policy.name} needs a context (${policy.bandit.featureNames.join(', ')}) and none is known for customer ${JSON.stringify(request.customer)}`);
+    const decision = policy.bandit.decide(context, { candidates: request.candidates, attributes: request.attributes });
+    if (!decision) return { policy: policy.name, offer: null, propensity: 0, decisionId: null };
+    const x = policy.bandit.dims > 0 ? Array.from(policy.bandit.encode(context)!) : [];
+    const record: DecisionRecord = { t: 'd', id: randomUUID(), at: Date.now(), customer: request.customer, arm: decision.arm, p: decision.propensity, x };
+    this.decisions.set(record.id, { policy, arm: decision.arm, x, at: record.at, rewarded: false });
+    await policy.log.append(record);
+    return { policy: policy.name, offer: decision.arm, propensity: decision.propensity, decisionId: record.id };
+  }
+
+  /** Applies a decision's reward and logs it; resolves once it is on disk. Unknown or expired: 404; a second reward: 409. */
+  async reward(decisionId: string, reward: number): Promise<{ policy: string; decisionId: string; offer: Id; reward: number }> {
+    const d = this.decisions.get(decisionId);
+    if (!d || Date.now() - d.at > this.windowMs) throw new AffinityError(`no decision ${JSON.stringify(decisionId)} within the reward window`, ErrorCode.UnknownId);
+    if (d.rewarded) throw new AffinityError(`decision ${decisionId} already has its reward`, ErrorCode.Conflict);
+    if (typeof reward !== 'number' || !Number.isFinite(reward)) throw badInput('reward must be a finite number');
+    const { policy } = d;
+    policy.bandit.update(d.arm, reward, d.x.length > 0 ? d.x : undefined); // checks the reward against the policy first
+    d.rewarded = true;
+    this.noteReward(policy, d.arm, reward);
+    await policy.log.append({ t: 'r', id: decisionId, at: Date.now(), reward });
+    if (++policy.rewardsSinceSnapshot >= this.snapshotEvery && !policy.snapshotting) {
+      policy.snapshotting = this.snapshot(policy).finally(() => (policy.snapshotting = null));
+      policy.snapshotting.catch(() => {}); // the next snapshot retries; the log keeps every reward meanwhile
+    }
+    return { policy: policy.name, decisionId, offer: d.arm, reward };
+  }
+
+  private noteReward(policy: Policy, arm: Id | undefined, reward: number): void {
+    if (arm === undefined) return;
+    policy.squares.set(arm, (policy.squares.get(arm) ?? 0) + reward * reward);
+    if (reward !== 0 && reward !== 1) policy.binary = false;
+  }
+
+  /** Writes the policy's state with how far into its log it has learned (atomically), and forgets expired decisions. */
+  private async snapshot(policy: Policy): Promise<void> {
+    // Rewards reach the bandit just before their record is queued: once nothing is queued or being
+    // written, everything the bandit has learned is in the first log.bytes bytes. From here to the
+    // capture of its parts (inside save, before its first await) nothing else runs.
+    while (!policy.log.idle) await policy.log.drain();
+    const logBytes = policy.log.bytes;
+    policy.rewardsSinceSnapshot = 0;
+    const stats = policy.bandit.stats();
+    policy.bandit.metadata = {
+      trainedAt: new Date().toISOString(),
+      library: VERSION,
+      data: { logBytes, shows: stats.reduce((s, o) => s + o.shows, 0), rewards: stats.reduce((s, o) => s + o.rewarded, 0) },
+      options: { policy: policy.bandit.policy },
+    };
+    await policy.bandit.save(policy.snapshotPath);
+    const now = Date.now();
+    for (const [id, d] of this.decisions) if (now - d.at > this.windowMs) this.decisions.delete(id);
+  }
+
+  stats(name?: string): { policy: string; offers: OfferStat[] } {
+    const policy = this.policy(name);
+    return {
+      policy: policy.name,
+      offers: policy.bandit.stats().map((s) => {
+        const rate = s.shows > 0 ? s.rewardSum / s.shows : 0;
+        return { offer: s.arm, active: s.active, shows: s.shows, rewarded: s.rewarded, rewardSum: s.rewardSum, rate, ci: interval(s.shows, s.rewardSum, policy.squares.get(s.arm) ?? 0, policy.binary) };
+      }),
+    };
+  }
+
+  get names(): string[] {
+    return [...this.policies.keys()];
+  }
+
+  bandit(name?: string): Bandit {
+    return this.policy(name).bandit;
+  }
+
+  async close(): Promise<void> {
+    for (const p of this.policies.values()) {
+      await p.snapshotting?.catch(() => {});
+      await this.snapshot(p);
+      await p.log.close();
+    }
+  }
+}
+
+/** 95% interval of a rate: Wilson's score interval for 0/1 rewards, a normal one otherwise. */
+function interval(n: number, sum: number, squares: number, binary: boolean): [number, number] {
+  if (n === 0) return [0, binary ? 1 : 0];
+  const z = 1.959963984540054;
+  const p = sum / n;
+  if (binary) {
+    const denominator = 1 + (z * z) / n;
+    const centre = (p + (z * z) / (2 * n)) / denominator;
+    const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denominator;
+    return [Math.max(0, centre - half), Math.min(1, centre + half)];
+  }
+  const variance = Math.max(0, squares / n - p * p);
+  const half = z * Math.sqrt(variance / n);
+  return [p - half, p + half];
+}

@@ -1,0 +1,19 @@
+// Offers that learn, over HTTP: /v1/offers/decide, /v1/offers/reward and /v1/offers/stats, served by the
+// OfferService the app was given (buildApp({ offers })); without one they answer 404.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { AffinityError, ErrorCode } from '../../core/errors.js';
+import type { AffinityContext } from '../context.js';
+import type { OfferService } from '../offers.js';
+import * as S from '../schemas.js';
+
+export const offerRoutes: FastifyPluginAsyncTypebox<AffinityContext & { offers?: OfferService }> = async (app, { offers }) => {
+  const service = (): OfferService => {
+    if (!offers) throw new AffinityError('this server serves no offer policies (start it with offers: { dir, policies })', ErrorCode.UnknownModel);
+    return offers;
+  };
+  app.post('/offers/decide', { schema: { tags: ['offers'], operationId: 'offersDecide', body: S.OfferDecideBody, response: S.replies(S.OfferDecideReply) } }, async (request) => service().decide(request.body));
+  app.post('/offers/reward', { schema: { tags: ['offers'], operationId: 'offersReward', body: S.OfferRewardBody, response: { ...S.replies(S.OfferRewardReply), 409: S.ErrorResponse } } }, async (request) =>
+    service().reward(request.body.decisionId, request.body.reward),
+  );
+  app.get('/offers/stats', { schema: { tags: ['offers'], operationId: 'offersStats', querystring: S.OfferStatsQuery, response: S.replies(S.OfferStatsReply) } }, async (request) => service().stats(request.query.policy));
+};
