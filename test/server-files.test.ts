@@ -22,7 +22,7 @@ beforeAll(async () => {
   const demo = await prepareDemo(dir);
   shop = demo.shop;
   models = demo.models;
-  app = await buildApp({ models, catalog: demo.catalog, adminToken: TOKEN, docs: false, pressure: false });
+  app = await buildApp({ models, catalog: demo.catalog, offers: demo.offers, adminToken: TOKEN, docs: false, pressure: false });
 });
 afterAll(async () => {
   await app.close();

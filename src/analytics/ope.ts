@@ -12,6 +12,8 @@ import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
 import { intOption, numberOption, oneOf } from '../core/options.js';
 import { runJob, type JobOptions } from '../core/jobs.js';
 import { Bandit } from './bandit.js';
+import type { Id } from '../data/ids.js';
+import type { ReadLog } from '../io/decisionlog.js';
 
 /** Contexts of logged rows: rows x dims, row-major. */
 export interface LogContexts {
@@ -204,4 +206,33 @@ async function policyProbabilities(policy: TargetPolicy, logs: Checked, o: { see
   if (p === undefined || p.length !== n * width) throw new AffinityError(`policy.probabilities must hold rows x arms x positions = ${n * width} values`, ErrorCode.DimMismatch);
   for (let i = 0; i < p.length; i++) if (!(p[i] >= 0 && p[i] <= 1)) throw badInput(`policy probability ${i} is ${p[i]}, outside [0, 1]`);
   return (row, arm, position) => p[(row * arms + arm) * positions + position];
+}
+
+/**
+ * A decision log (readDecisionLog) as logs for offPolicyValue, with the offers numbered as in `arms` (a
+ * target Bandit's arms). Decisions without a reward record count `missingReward` (default 0: not redeemed).
+ */
+export function banditLogsOf(log: ReadLog, arms: readonly Id[], options: { missingReward?: number } = {}): BanditLogs & { customers: Id[]; offers: Id[] } {
+  const missing = numberOption(options.missingReward, 'missingReward', 0);
+  const index = new Map<Id, number>(arms.map((a, i) => [a, i]));
+  const rewards = new Map<string, number>();
+  for (const r of log.records) if (r.t === 'r') rewards.set(r.id, r.reward);
+  const decisions = log.records.filter((r) => r.t === 'd');
+  if (decisions.length === 0) throw badInput('the decision log holds no decisions');
+  const dims = decisions[0].x.length;
+  const n = decisions.length;
+  const actions = new Int32Array(n), rewardOf = new Float64Array(n), propensities = new Float64Array(n), values = new Float64Array(n * dims);
+  const customers: Id[] = [], offers: Id[] = [];
+  decisions.forEach((d, i) => {
+    const a = index.get(d.arm);
+    if (a === undefined) throw new AffinityError(`the log shows offer ${JSON.stringify(d.arm)}, which the policy does not know (it has ${arms.map((x) => JSON.stringify(x)).join(', ')})`, ErrorCode.UnknownId);
+    if (d.x.length !== dims) throw new AffinityError(`decision ${d.id} has ${d.x.length} context values, the first ${dims}`, ErrorCode.DimMismatch);
+    actions[i] = a;
+    rewardOf[i] = rewards.get(d.id) ?? missing;
+    propensities[i] = d.p;
+    values.set(d.x, i * dims);
+    customers.push(d.customer);
+    offers.push(d.arm);
+  });
+  return { actions, rewards: rewardOf, propensities, ...(dims > 0 ? { contexts: { values, rows: n, dims } } : {}), customers, offers };
 }

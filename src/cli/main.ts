@@ -7,12 +7,13 @@ import { evalCommand } from './commands/eval.js';
 import { generate } from './commands/generate.js';
 import { info } from './commands/info.js';
 import { inspect } from './commands/inspect.js';
+import { ope } from './commands/ope.js';
 import { recommend } from './commands/recommend.js';
 import { serveCommand } from './commands/serve.js';
 import { similarity } from './commands/similarity.js';
 import { train } from './commands/train.js';
 
-const COMMANDS: Record<string, Command> = { info, generate, similarity, train, inspect, eval: evalCommand, recommend, serve: serveCommand, demo, clv, abtest };
+const COMMANDS: Record<string, Command> = { info, generate, similarity, train, inspect, eval: evalCommand, recommend, serve: serveCommand, demo, clv, abtest, ope };
 
 const MAIN_HELP = `affinity: recommendations and marketing models for Node.js, with a native SIMD core
 
@@ -27,8 +28,9 @@ commands:
   eval          split a data set, train, and print ranking metrics
   abtest        A/B test analysis of an experiment export: lift, intervals, p-values, sample ratio
   clv           customer lifetime value from purchase lines (BG/NBD, Pareto/NBD, Gamma-Gamma)
+  ope           off-policy evaluation of an offer policy on logged decisions (IPS, SNIPS, DM, DR)
   recommend     recommendations from a model file (or a model trained on the spot)
-  serve         the HTTP scoring server for model files
+  serve         the HTTP scoring server for model files and offer policies
   demo          train models on a demo shop and serve them (npm start)
 
 Run \`affinity <command> --help\` for its options. Benchmarks live in the repository, not in the

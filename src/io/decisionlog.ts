@@ -8,7 +8,9 @@ import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { AffinityError, ErrorCode } from '../core/errors.js';
 import { readTextFile, syncDirectory } from './files.js';
-import type { Id } from '../data/ids.js';
+
+/** A customer or offer id (data/ids.ts Id; this layer sits below it). */
+type Id = string | number;
 
 export interface DecisionRecord {
   t: 'd';

@@ -49,6 +49,7 @@ export interface OfferDecision {
   decisionId: string | null;
 }
 
+/** What a policy served through this service and heard back, per offer (from its decision log). */
 export interface OfferStat {
   offer: Id;
   active: boolean;
@@ -75,10 +76,17 @@ interface Policy {
   snapshotPath: string;
   contextFor?: (customer: Id) => BanditContext | undefined;
   rewardsSinceSnapshot: number;
-  /** Sums of squared rewards per offer, for the normal interval of non-binary rewards. */
-  squares: Map<Id, number>;
+  /** What this service served and heard back per offer, from its whole log (not what the bandit learned elsewhere). */
+  counters: Map<Id, Counter>;
   binary: boolean;
   snapshotting: Promise<void> | null;
+}
+
+interface Counter {
+  shows: number;
+  rewarded: number;
+  sum: number;
+  squares: number;
 }
 
 const DAY = 24 * 3600 * 1000;
@@ -120,20 +128,21 @@ export class OfferService {
     if (!Number.isInteger(applied) || applied < 0) throw new AffinityError(`${snapshotPath} does not say how much of the log it holds`, ErrorCode.CorruptFile);
     const { log, existing } = await DecisionLog.open(join(dir, 'decisions.log'));
     if (applied > existing.bytes) throw new AffinityError(`${snapshotPath} has learned from ${applied} bytes of a log of ${existing.bytes}: the log was cut`, ErrorCode.CorruptFile);
-    const policy: Policy = { name, bandit: loaded, log, snapshotPath, contextFor: o.contextFor, rewardsSinceSnapshot: 0, squares: new Map(), binary: true, snapshotting: null };
+    const policy: Policy = { name, bandit: loaded, log, snapshotPath, contextFor: o.contextFor, rewardsSinceSnapshot: 0, counters: new Map(), binary: true, snapshotting: null };
     this.policies.set(name, policy);
     const now = Date.now();
     // The log tail after the snapshot replays into the bandit; every decision of the window is pending again.
     existing.records.forEach((r, i) => {
       const after = existing.ends[i] > applied;
       if (r.t === 'd') {
+        this.count(policy, r.arm);
         if (after) loaded.recordShow(r.arm);
         if (now - r.at <= this.windowMs) this.decisions.set(r.id, { policy, arm: r.arm, x: r.x, at: r.at, rewarded: false });
         return;
       }
       const d = this.decisions.get(r.id);
       if (d) d.rewarded = true;
-      this.noteReward(policy, d?.arm, r.reward);
+      if (d) this.count(policy, d.arm, r.reward);
       if (after && d) loaded.update(d.arm, r.reward, d.x.length > 0 ? d.x : undefined);
     });
     if (!hasSnapshot) await this.snapshot(policy);
@@ -156,6 +165,7 @@ export class OfferService {
     const x = policy.bandit.dims > 0 ? Array.from(policy.bandit.encode(context)!) : [];
     const record: DecisionRecord = { t: 'd', id: randomUUID(), at: Date.now(), customer: request.customer, arm: decision.arm, p: decision.propensity, x };
     this.decisions.set(record.id, { policy, arm: decision.arm, x, at: record.at, rewarded: false });
+    this.count(policy, decision.arm);
     await policy.log.append(record);
     return { policy: policy.name, offer: decision.arm, propensity: decision.propensity, decisionId: record.id };
   }
@@ -169,7 +179,7 @@ export class OfferService {
     const { policy } = d;
     policy.bandit.update(d.arm, reward, d.x.length > 0 ? d.x : undefined); // checks the reward against the policy first
     d.rewarded = true;
-    this.noteReward(policy, d.arm, reward);
+    this.count(policy, d.arm, reward);
     await policy.log.append({ t: 'r', id: decisionId, at: Date.now(), reward });
     if (++policy.rewardsSinceSnapshot >= this.snapshotEvery && !policy.snapshotting) {
       policy.snapshotting = this.snapshot(policy).finally(() => (policy.snapshotting = null));
@@ -178,9 +188,14 @@ export class OfferService {
     return { policy: policy.name, decisionId, offer: d.arm, reward };
   }
 
-  private noteReward(policy: Policy, arm: Id | undefined, reward: number): void {
-    if (arm === undefined) return;
-    policy.squares.set(arm, (policy.squares.get(arm) ?? 0) + reward * reward);
+  /** Counts a show, or (with a reward) a reward. */
+  private count(policy: Policy, arm: Id, reward?: number): void {
+    let c = policy.counters.get(arm);
+    if (!c) policy.counters.set(arm, (c = { shows: 0, rewarded: 0, sum: 0, squares: 0 }));
+    if (reward === undefined) return void c.shows++;
+    c.rewarded++;
+    c.sum += reward;
+    c.squares += reward * reward;
     if (reward !== 0 && reward !== 1) policy.binary = false;
   }
 
@@ -209,8 +224,9 @@ export class OfferService {
     return {
       policy: policy.name,
       offers: policy.bandit.stats().map((s) => {
-        const rate = s.shows > 0 ? s.rewardSum / s.shows : 0;
-        return { offer: s.arm, active: s.active, shows: s.shows, rewarded: s.rewarded, rewardSum: s.rewardSum, rate, ci: interval(s.shows, s.rewardSum, policy.squares.get(s.arm) ?? 0, policy.binary) };
+        const c = policy.counters.get(s.arm) ?? { shows: 0, rewarded: 0, sum: 0, squares: 0 };
+        const rate = c.shows > 0 ? c.sum / c.shows : 0;
+        return { offer: s.arm, active: s.active, shows: c.shows, rewarded: c.rewarded, rewardSum: c.sum, rate, ci: interval(c.shows, c.sum, c.squares, policy.binary) };
       }),
     };
   }
@@ -237,7 +253,7 @@ function interval(n: number, sum: number, squares: number, binary: boolean): [nu
   if (n === 0) return [0, binary ? 1 : 0];
   const z = 1.959963984540054;
   const p = sum / n;
-  if (binary) {
+  if (binary && p <= 1) {
     const denominator = 1 + (z * z) / n;
     const centre = (p + (z * z) / (2 * n)) / denominator;
     const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denominator;
