@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 
+#include "../simd/dispatch.h"
 #include "error.h"
 #include "threadpool.h"
 
@@ -139,6 +140,7 @@ BanditState::BanditState(const BanditOptions& o, const BanditSnapshot& s) : Band
     multiply(a0inv_.data(), b0_.data(), static_cast<int32_t>(k), static_cast<int32_t>(k), beta_.data());
   }
   rng_ = Sfc32::restore(s.rng);
+  for (int32_t a = 0; a < arms_; ++a) refreshFast(a);
 }
 
 int32_t BanditState::addArm(std::span<const double> features) {
@@ -154,6 +156,7 @@ int32_t BanditState::addArm(std::span<const double> features) {
     for (size_t i = 0; i < d; ++i) ainv_[at + i * d + i] = 1 / o_.lambda;
     b_.resize(b_.size() + d, 0.0);
     theta_.resize(theta_.size() + d, 0.0);
+    refreshFast(arms_);
   }
   if (hybrid()) {
     offerFeatures_.insert(offerFeatures_.end(), features.begin(), features.end());
@@ -213,7 +216,38 @@ double BanditState::betaDraw(double a, double b, Sfc32& rng) const {
   return g / (g + gammaDraw(b, rng));
 }
 
-void BanditState::scores(std::span<const double> x, std::span<const int32_t> candidates, Sfc32* rng, std::vector<double>& out) const {
+void BanditState::fastTerms(int32_t arm, const float* x, double& mean, double& width) const {
+  const KernelTable& k = activeKernels();
+  const size_t d = o_.dims;
+  thread_local std::vector<float> u;
+  u.resize(d);
+  k.dotRows(ainvF_.data() + arm * d * d, d, d, x, d, u.data());
+  width = k.dot(x, u.data(), d);
+  mean = k.dot(x, thetaF_.data() + arm * d, d);
+}
+
+void BanditState::refreshFast(int32_t arm) {
+  if (!linear() || hybrid()) return;
+  const size_t d = o_.dims;
+  if (ainvF_.size() < (arm + 1) * d * d) ainvF_.resize((arm + 1) * d * d), thetaF_.resize((arm + 1) * d);
+  std::copy(ainv_.begin() + arm * d * d, ainv_.begin() + (arm + 1) * d * d, ainvF_.begin() + arm * d * d);
+  std::copy(theta_.begin() + arm * d, theta_.begin() + (arm + 1) * d, thetaF_.begin() + arm * d);
+}
+
+void BanditState::armTerms(std::span<const double> x, std::span<const int32_t> candidates, Terms& t) const {
+  t.mean.resize(candidates.size());
+  t.width.resize(candidates.size());
+  if (!linear()) return;
+  if (hybrid()) {
+    for (size_t j = 0; j < candidates.size(); ++j) linearTerms(candidates[j], x, t.mean[j], t.width[j]);
+    return;
+  }
+  thread_local std::vector<float> xf;
+  xf.assign(x.begin(), x.end());
+  for (size_t j = 0; j < candidates.size(); ++j) fastTerms(candidates[j], xf.data(), t.mean[j], t.width[j]);
+}
+
+void BanditState::scores(const Terms& t, std::span<const int32_t> candidates, Sfc32* rng, std::vector<double>& out) const {
   out.resize(candidates.size());
   const double inf = std::numeric_limits<double>::infinity();
   double total = 0;
@@ -222,11 +256,10 @@ void BanditState::scores(std::span<const double> x, std::span<const int32_t> can
   for (size_t j = 0; j < candidates.size(); ++j) {
     const int32_t a = candidates[j];
     const double n = count_[a];
-    double mean = 0, width = 0;
+    const double sd = std::sqrt(std::max(t.width[j], 0.0));
     switch (o_.policy) {
       case BanditPolicy::EpsilonGreedy:
-        if (linear()) linearTerms(a, x, mean, width);
-        out[j] = linear() ? mean : n > 0 ? rewardSum_[a] / n : inf;
+        out[j] = linear() ? t.mean[j] : n > 0 ? rewardSum_[a] / n : inf;
         break;
       case BanditPolicy::Ucb1:
         out[j] = n > 0 ? rewardSum_[a] / n + o_.alpha * std::sqrt(2 * std::log(std::max(total, 1.0)) / n) : inf;
@@ -235,21 +268,19 @@ void BanditState::scores(std::span<const double> x, std::span<const int32_t> can
         out[j] = betaDraw(o_.priorAlpha + rewardSum_[a], o_.priorBeta + n - rewardSum_[a], *rng);
         break;
       case BanditPolicy::LinUcb:
-        linearTerms(a, x, mean, width);
-        out[j] = mean + o_.alpha * std::sqrt(std::max(width, 0.0));
+        out[j] = t.mean[j] + o_.alpha * sd;
         break;
       case BanditPolicy::LinThompson:
       case BanditPolicy::LogisticThompson:
-        linearTerms(a, x, mean, width);
-        out[j] = mean + o_.scale * std::sqrt(std::max(width, 0.0)) * normalDraw(*rng);
+        out[j] = t.mean[j] + o_.scale * sd * normalDraw(*rng);
         break;
     }
   }
 }
 
-void BanditState::deterministicShares(std::span<const double> x, std::span<const int32_t> candidates, std::span<double> out) const {
+void BanditState::deterministicShares(const Terms& t, std::span<const int32_t> candidates, std::span<double> out) const {
   std::vector<double> values;
-  scores(x, candidates, nullptr, values);
+  scores(t, candidates, nullptr, values);
   const double best = *std::max_element(values.begin(), values.end());
   size_t ties = 0;
   for (double v : values) ties += v == best;
@@ -258,12 +289,12 @@ void BanditState::deterministicShares(std::span<const double> x, std::span<const
     out[j] = (values[j] == best ? (1 - explore) / ties : 0) + explore / values.size();
 }
 
-void BanditState::thompsonShares(std::span<const double> x, std::span<const int32_t> candidates, Sfc32& rng, int32_t samples,
+void BanditState::thompsonShares(const Terms& t, std::span<const int32_t> candidates, Sfc32& rng, int32_t samples,
                                  std::span<double> out) const {
   std::fill(out.begin(), out.end(), 0.0);
   std::vector<double> values;
   for (int32_t s = 0; s < samples; ++s) {
-    scores(x, candidates, &rng, values);
+    scores(t, candidates, &rng, values);
     out[std::max_element(values.begin(), values.end()) - values.begin()] += 1;
   }
   for (double& p : out) p /= samples;
@@ -272,16 +303,18 @@ void BanditState::thompsonShares(std::span<const double> x, std::span<const int3
 BanditDecision BanditState::decide(std::span<const double> x, std::span<const int32_t> candidates) {
   checkArgs(x, candidates);
   std::vector<double> shares(candidates.size());
+  Terms t;
+  armTerms(x, candidates, t);
   if (sampled()) {
     std::vector<double> values;
-    scores(x, candidates, &rng_, values);
+    scores(t, candidates, &rng_, values);
     const size_t chosen = std::max_element(values.begin(), values.end()) - values.begin();
     // The draw that decided counts as one of the samples, so a chosen arm never has propensity 0.
-    thompsonShares(x, candidates, rng_, o_.propensitySamples, shares);
+    thompsonShares(t, candidates, rng_, o_.propensitySamples, shares);
     const double propensity = (1 + shares[chosen] * o_.propensitySamples) / (1 + o_.propensitySamples);
     return {candidates[chosen], propensity};
   }
-  deterministicShares(x, candidates, shares);
+  deterministicShares(t, candidates, shares);
   const double explore = o_.policy == BanditPolicy::EpsilonGreedy ? o_.epsilon : 0;
   // Always two draws, so the generator advances the same whatever the outcome.
   const double u = rng_.uniform();
@@ -304,9 +337,11 @@ void BanditState::probabilities(std::span<const double> x, std::span<const int32
   checkArgs(x, candidates);
   require(out.size() == candidates.size(), code::kDimMismatch, "one probability per candidate");
   require(samples >= 1 && samples <= 1000000, code::kBadInput, "samples must be in [1, 1000000]");
-  if (!sampled()) return deterministicShares(x, candidates, out);
+  Terms t;
+  armTerms(x, candidates, t);
+  if (!sampled()) return deterministicShares(t, candidates, out);
   Sfc32 rng(seed);
-  thompsonShares(x, candidates, rng, samples, out);
+  thompsonShares(t, candidates, rng, samples, out);
 }
 
 void BanditState::probabilitiesBatch(std::span<const double> contexts, int32_t rows, std::span<const int32_t> candidates, uint32_t seed,
@@ -351,12 +386,13 @@ void BanditState::update(int32_t arm, std::span<const double> x, double reward) 
     shermanMorrison(ainv, x.data(), std::max(p * (1 - p), 1e-6), d, work_.data());
     multiply(ainv, x.data(), d, d, work_.data());
     for (int32_t i = 0; i < d; ++i) theta[i] += work_[i] * (reward - p);
-    return;
+    return refreshFast(arm);
   }
   double* b = b_.data() + static_cast<size_t>(arm) * d;
   shermanMorrison(ainv, x.data(), 1, d, work_.data());
   for (int32_t i = 0; i < d; ++i) b[i] += reward * x[i];
   multiply(ainv, b, d, d, theta);
+  refreshFast(arm);
 }
 
 void BanditState::hybridUpdate(int32_t arm, std::span<const double> x, double reward) {

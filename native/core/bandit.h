@@ -68,6 +68,9 @@ class BanditState {
   std::vector<double> coefficients(int32_t arm) const;
   // The linear model's mean (x . theta) and variance factor (x^T A^-1 x; the hybrid's s) of an arm for x.
   void linearTerms(int32_t arm, std::span<const double> x, double& mean, double& width) const;
+  // The same terms as decisions compute them for a disjoint model: in float, with the active SIMD kernels
+  // (x in float; the double state stays the reference that Sherman-Morrison updates).
+  void fastTerms(int32_t arm, const float* x, double& mean, double& width) const;
   double count(int32_t arm) const { return count_[arm]; }
   double rewardSum(int32_t arm) const { return rewardSum_[arm]; }
 
@@ -76,13 +79,19 @@ class BanditState {
   bool hybrid() const { return o_.policy == BanditPolicy::LinUcb && o_.offerDims > 0; }
   int32_t sharedDims() const { return hybrid() ? o_.dims * o_.offerDims : 0; }
   void checkArgs(std::span<const double> x, std::span<const int32_t> candidates) const;
+  // Each candidate's linear mean and variance factor for one context, computed once per decision.
+  struct Terms {
+    std::vector<double> mean, width;
+  };
+  void armTerms(std::span<const double> x, std::span<const int32_t> candidates, Terms& t) const;
   // The value each candidate is ranked by: means, upper bounds or one posterior draw (Thompson).
-  void scores(std::span<const double> x, std::span<const int32_t> candidates, Sfc32* rng, std::vector<double>& out) const;
+  void scores(const Terms& t, std::span<const int32_t> candidates, Sfc32* rng, std::vector<double>& out) const;
   double betaDraw(double a, double b, Sfc32& rng) const;
   bool sampled() const { return o_.policy == BanditPolicy::Thompson || o_.policy == BanditPolicy::LinThompson || o_.policy == BanditPolicy::LogisticThompson; }
-  void thompsonShares(std::span<const double> x, std::span<const int32_t> candidates, Sfc32& rng, int32_t samples,
-                      std::span<double> out) const;
-  void deterministicShares(std::span<const double> x, std::span<const int32_t> candidates, std::span<double> out) const;
+  void thompsonShares(const Terms& t, std::span<const int32_t> candidates, Sfc32& rng, int32_t samples, std::span<double> out) const;
+  void deterministicShares(const Terms& t, std::span<const int32_t> candidates, std::span<double> out) const;
+  // Refreshes the float copy of an arm's disjoint model that decisions read (SIMD kernels).
+  void refreshFast(int32_t arm);
   void hybridUpdate(int32_t arm, std::span<const double> x, double reward);
   void refreshShared();
 
@@ -90,6 +99,7 @@ class BanditState {
   int32_t arms_ = 0;
   Sfc32 rng_;
   std::vector<double> count_, rewardSum_, ainv_, b_, theta_, offerFeatures_, shared_, a0_, a0inv_, b0_, beta_;
+  std::vector<float> ainvF_, thetaF_;
   std::vector<double> work_;
 };
 

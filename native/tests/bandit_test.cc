@@ -83,6 +83,12 @@ TEST(bandit, sherman_morrison_matches_direct_ridge) {
     for (int i = 0; i < d; ++i) want += x[i] * y[i];
     s.linearTerms(a, x, mean, width);
     CHECK(std::abs(width - want) < 1e-9 * (1 + want));
+    // Decisions read a float copy through the SIMD kernels: the same terms to float precision.
+    std::vector<float> xf(x.begin(), x.end());
+    double fastMean = 0, fastWidth = 0;
+    s.fastTerms(a, xf.data(), fastMean, fastWidth);
+    CHECK(std::abs(fastWidth - width) < 1e-5 * (1 + width));
+    CHECK(std::abs(fastMean - mean) < 1e-5 * (1 + std::abs(mean)));
   }
 }
 

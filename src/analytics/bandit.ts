@@ -115,6 +115,8 @@ export class Bandit {
   private readonly index = new Map<Id, number>();
   private readonly x: Float64Array;
   private readonly out = new Float64Array(2);
+  /** The active offers when none has rules or caps (the usual case), so a plain decision builds no list. */
+  private allActive: Int32Array | null = null;
 
   constructor(options: BanditOptions, state?: NativeBanditState) {
     if (options === null || typeof options !== 'object') throw badInput('options must be an object');
@@ -174,17 +176,20 @@ export class Bandit {
     if (known !== undefined) {
       if (this.offers[known].active) throw badInput(`offer ${JSON.stringify(id)} is already active`);
       Object.assign(this.offers[known], { ...rules, features: this.offers[known].features, active: true });
+      this.allActive = null;
       return this;
     }
     const arm = this.core.addArm(this.o.offerDims > 0 ? Float64Array.from(rules.features ?? []) : null);
     this.offers[arm] = { ...rules, id, active: true, shows: 0, redemptions: 0 };
     this.index.set(id, arm);
+    this.allActive = null;
     return this;
   }
 
   /** Stops offering it; its state stays (addArm brings it back). */
   retireArm(id: Id): this {
     this.offers[this.armIndex(id)].active = false;
+    this.allActive = null;
     return this;
   }
 
@@ -294,6 +299,10 @@ export class Bandit {
   /** Active offers that pass their rules and caps, within the caller's candidates. */
   private candidates(context: BanditContext | undefined, options: DecideOptions, rules = true): Int32Array {
     if (options === null || typeof options !== 'object') throw badInput('options must be an object');
+    if (options.candidates === undefined) {
+      this.allActive ??= this.offers.some((o) => o.active && (o.maxShows !== undefined || o.maxRedemptions !== undefined || o.when !== undefined)) ? null : Int32Array.from(this.offers.flatMap((o, a) => (o.active ? [a] : [])));
+      if (this.allActive) return this.allActive;
+    }
     let pool: number[];
     if (options.candidates !== undefined) {
       if (!Array.isArray(options.candidates)) throw badInput('candidates must be an array of offer ids');
@@ -351,6 +360,7 @@ export class Bandit {
         if (bandit.index.has(offer.id)) throw badInput(`offer ${JSON.stringify(offer.id)} appears twice`);
         if (typeof offer.active !== 'boolean' || !(Number.isInteger(offer.shows) && offer.shows >= 0) || !(Number.isInteger(offer.redemptions) && offer.redemptions >= 0)) throw badInput(`offer ${a} has bad counters`);
         bandit.offers.push({ ...checkOfferOptions(offer, bandit.o.offerDims), id: offer.id, active: offer.active, shows: offer.shows, redemptions: offer.redemptions });
+        bandit.allActive = null;
         bandit.index.set(offer.id, a);
       }
     });
