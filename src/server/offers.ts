@@ -31,6 +31,11 @@ export interface OffersOptions {
   rewardWindowMs?: number;
   /** Rewards between snapshots (default 1000); a snapshot is also written on close. */
   snapshotEvery?: number;
+  /**
+   * Answer a decision only once it is on disk too (default false: decisions are written with the next
+   * group commit and the answer does not wait for it; rewards always wait).
+   */
+  syncDecisions?: boolean;
 }
 
 export interface DecideRequest {
@@ -93,11 +98,14 @@ const DAY = 24 * 3600 * 1000;
 
 export class OfferService {
   private readonly decisions = new Map<string, Pending>();
+  /** Told of a decision that could not be written (decide does not wait for its write). */
+  onLogError?: (err: Error) => void;
   private constructor(
     private readonly policies: Map<string, Policy>,
     readonly defaultPolicy: string,
     private readonly windowMs: number,
     private readonly snapshotEvery: number,
+    private readonly syncDecisions: boolean,
   ) {}
 
   static async open(options: OffersOptions): Promise<OfferService> {
@@ -107,7 +115,7 @@ export class OfferService {
     const windowMs = intOption(options.rewardWindowMs, 'rewardWindowMs', 1, Number.MAX_SAFE_INTEGER, 7 * DAY);
     const every = intOption(options.snapshotEvery, 'snapshotEvery', 1, Number.MAX_SAFE_INTEGER, 1000);
     const policies = new Map<string, Policy>();
-    const service = new OfferService(policies, options.default ?? names[0], windowMs, every);
+    const service = new OfferService(policies, options.default ?? names[0], windowMs, every, options.syncDecisions === true);
     if (!names.includes(service.defaultPolicy)) throw badInput(`offers.default names no policy: ${service.defaultPolicy}`);
     for (const name of names) {
       if (!/^[A-Za-z0-9_.-]{1,128}$/.test(name) || name.startsWith('.')) throw badInput(`policy name ${JSON.stringify(name)}: letters, digits, _ . - only`);
@@ -154,7 +162,7 @@ export class OfferService {
     return p;
   }
 
-  /** Chooses an offer and logs the decision; resolves once the decision is on disk. */
+  /** Chooses an offer and logs the decision (resolving once it is on disk with syncDecisions). */
   async decide(request: DecideRequest): Promise<OfferDecision> {
     const policy = this.policy(request.policy);
     checkId(request.customer, 'customer');
@@ -166,7 +174,11 @@ export class OfferService {
     const record: DecisionRecord = { t: 'd', id: randomUUID(), at: Date.now(), customer: request.customer, arm: decision.arm, p: decision.propensity, x };
     this.decisions.set(record.id, { policy, arm: decision.arm, x, at: record.at, rewarded: false });
     this.count(policy, decision.arm);
-    await policy.log.append(record);
+    // Queued, not awaited: the decision goes out with the next group commit, and a reward can only be
+    // acknowledged after it (the log is written in order). A crash can lose the last few milliseconds of
+    // decisions; rewarding one of those is then a 404, never a reward counted without its decision.
+    if (this.syncDecisions) await policy.log.append(record);
+    else policy.log.append(record).catch((err: Error) => this.onLogError?.(err));
     return { policy: policy.name, offer: decision.arm, propensity: decision.propensity, decisionId: record.id };
   }
 

@@ -59,8 +59,10 @@ export interface AffinityOptions {
   cors?: boolean | FastifyCorsOptions;
   /**
    * Load shedding (@fastify/under-pressure): past these limits every route but /health/live answers 503
-   * with Retry-After. Defaults: event-loop delay 200 ms, utilization 0.98; heap and RSS limits off (a large
-   * model's native memory counts in RSS). false turns it off.
+   * with Retry-After. Defaults: event-loop delay 200 ms; utilization, heap and RSS limits off. A loop busy
+   * all the time that still answers promptly is saturated, not overloaded (routes that work on the loop,
+   * such as offer decisions, run there at full speed), and a large model's native memory counts in RSS.
+   * false turns it off.
    */
   pressure?: false | { maxEventLoopDelay?: number; maxEventLoopUtilization?: number; maxHeapUsedBytes?: number; maxRssBytes?: number };
   /**
@@ -107,6 +109,7 @@ async function plugin(app: FastifyInstance, options: AffinityOptions): Promise<v
   };
   app.decorate('affinity', ctx);
   const offers = options.offers === undefined ? undefined : options.offers instanceof OfferService ? options.offers : await OfferService.open(options.offers);
+  if (offers && !offers.onLogError) offers.onLogError = (err) => app.log.error({ err }, 'a decision could not be written to the decision log');
   const runtime = options.metrics === false ? undefined : new RuntimeMetrics();
   const renderMetrics = () => {
     syncVersions();
@@ -144,7 +147,7 @@ async function plugin(app: FastifyInstance, options: AffinityOptions): Promise<v
         const { default: underPressure } = await import('@fastify/under-pressure');
         await scope.register(underPressure, {
           maxEventLoopDelay: options.pressure?.maxEventLoopDelay ?? 200,
-          maxEventLoopUtilization: options.pressure?.maxEventLoopUtilization ?? 0.98,
+          maxEventLoopUtilization: options.pressure?.maxEventLoopUtilization ?? 0,
           maxHeapUsedBytes: options.pressure?.maxHeapUsedBytes ?? 0,
           maxRssBytes: options.pressure?.maxRssBytes ?? 0,
           retryAfter: 1,
