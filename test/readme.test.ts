@@ -35,4 +35,15 @@ describe('README examples', () => {
     expect(stdout.trim().split('\n')).toEqual(promised);
   }, 180_000);
   if (!existsSync(RETAIL)) it('(the retail example is skipped: ../shared/data/uci-online-retail is absent)', () => {});
+
+  it('the offers example runs as written', async () => {
+    const code = example('offers');
+    const dir = await mkdtemp(join(tmpdir(), 'affinity-readme-'));
+    const file = join(dir, 'offers.mts');
+    await writeFile(file, code.replace(/from 'affinity'/g, `from ${JSON.stringify(join(root, 'src/index.ts'))}`));
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', file], { cwd: root, timeout: 120_000 });
+    const promised = [...code.matchAll(/console\.log\(.*\); \/\/ (.+)$/gm)].map((m) => m[1].trim());
+    expect(promised.length).toBe(4);
+    expect(stdout.trim().split('\n')).toEqual(promised);
+  }, 180_000);
 });
