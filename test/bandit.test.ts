@@ -5,6 +5,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { errorCodeOf } from './helpers.js';
 import { Bandit, CouponSimulator, loadModel, type BanditPolicyName } from '../src/index.js';
 import { Random } from '../src/core/random.js';
 
@@ -152,14 +153,7 @@ describe('Bandit', () => {
   });
 
   it('bad input has codes', () => {
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        return (e as { code: string }).code;
-      }
-      return 'none';
-    };
+    const code = errorCodeOf;
     expect(code(() => new Bandit({ arms: 2 } as never))).toBe('ERR_AFFINITY_BAD_INPUT');
     expect(code(() => new Bandit({ policy: 'linucb', arms: 2 }))).toBe('ERR_AFFINITY_BAD_INPUT');
     expect(code(() => new Bandit({ policy: 'thompson', arms: 2, dims: 3 }))).toBe('ERR_AFFINITY_BAD_INPUT');

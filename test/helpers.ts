@@ -67,3 +67,13 @@ export function expectSameNeighbours(sim: SimilarityMatrix, ref: RefRow[][], tol
     }
   }
 }
+
+/** The code of the error fn throws ('none' when it returns). */
+export function errorCodeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return (e as { code: string }).code;
+  }
+  return 'none';
+}

@@ -4,6 +4,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { errorCodeOf } from './helpers.js';
 import { CouponSimulator, loadModel, TabularAgent, valueIteration, type MarkovModel } from '../src/index.js';
 
 // Fatigue makes resting part of the best policy: after contacts, "none" lets the response recover.
@@ -70,14 +71,7 @@ describe('TabularAgent', () => {
   });
 
   it('bad input has codes', async () => {
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        return (e as { code: string }).code;
-      }
-      return 'none';
-    };
+    const code = errorCodeOf;
     expect(code(() => new TabularAgent({ states: 0, actions: 2 }))).toBe('ERR_AFFINITY_BAD_INPUT');
     expect(code(() => new TabularAgent({ states: 2, actions: 2, discount: 2 }))).toBe('ERR_AFFINITY_BAD_INPUT');
     expect(code(() => new TabularAgent({ states: 2, actions: 2, epsilon: 'visits' as never }))).toBe('ERR_AFFINITY_BAD_INPUT');

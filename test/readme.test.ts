@@ -23,27 +23,28 @@ function example(name: string): string {
 
 const RETAIL = join(root, '../shared/data/uci-online-retail/online_retail.csv.gz');
 
+/** Runs an example with 'affinity' pointing at this checkout: what it printed, and what its comments promise. */
+async function runExample(name: string): Promise<{ printed: string[]; promised: string[] }> {
+  const code = example(name);
+  const dir = await mkdtemp(join(tmpdir(), 'affinity-readme-'));
+  const file = join(dir, `${name}.mts`);
+  await writeFile(file, code.replace(/from 'affinity'/g, `from ${JSON.stringify(join(root, 'src/index.ts'))}`));
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', file], { cwd: root, timeout: 120_000 });
+  // Each console.log line against the figures in its trailing comment.
+  const promised = [...code.matchAll(/console\.log\(.*\); \/\/ (.+)$/gm)].map((m) => m[1].trim());
+  return { printed: stdout.trim().split('\n'), promised };
+}
+
 describe('README examples', () => {
   it.skipIf(!existsSync(RETAIL))('the retail export loads in one call, as README shows it', async () => {
-    const code = example('retail');
-    const dir = await mkdtemp(join(tmpdir(), 'affinity-readme-'));
-    const file = join(dir, 'retail.mts');
-    await writeFile(file, code.replace(/from 'affinity'/g, `from ${JSON.stringify(join(root, 'src/index.ts'))}`));
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', file], { cwd: root, timeout: 120_000 });
-    // Each console.log line against the figures in its trailing comment.
-    const promised = [...code.matchAll(/console\.log\(.*\); \/\/ (.+)$/gm)].map((m) => m[1].trim());
-    expect(stdout.trim().split('\n')).toEqual(promised);
+    const { printed, promised } = await runExample('retail');
+    expect(printed).toEqual(promised);
   }, 180_000);
   if (!existsSync(RETAIL)) it('(the retail example is skipped: ../shared/data/uci-online-retail is absent)', () => {});
 
   it('the offers example runs as written', async () => {
-    const code = example('offers');
-    const dir = await mkdtemp(join(tmpdir(), 'affinity-readme-'));
-    const file = join(dir, 'offers.mts');
-    await writeFile(file, code.replace(/from 'affinity'/g, `from ${JSON.stringify(join(root, 'src/index.ts'))}`));
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', file], { cwd: root, timeout: 120_000 });
-    const promised = [...code.matchAll(/console\.log\(.*\); \/\/ (.+)$/gm)].map((m) => m[1].trim());
+    const { printed, promised } = await runExample('offers');
     expect(promised.length).toBe(4);
-    expect(stdout.trim().split('\n')).toEqual(promised);
+    expect(printed).toEqual(promised);
   }, 180_000);
 });
