@@ -2,7 +2,7 @@
 // snapshot and the log tail; a torn log tail is cut; kill -9 with rewards in flight loses no acknowledged
 // reward and counts none twice (a real server process, killed for real).
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { appendFile, mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,7 +55,7 @@ describe('offers over HTTP', () => {
       expect(shown.ci[0]).toBeLessThanOrEqual(shown.rate);
       expect(shown.ci[1]).toBeGreaterThanOrEqual(shown.rate);
       const log = await readDecisionLog(join(dir, 'coupons', 'decisions.log'));
-      expect(log.records.map((r) => r.t)).toEqual(['d', 'r', 'd']);
+      expect(log.records.map((r) => r.t)).toEqual(['h', 'd', 'r', 'd']);
     } finally {
       await server.close();
     }
@@ -113,6 +113,62 @@ describe('offers over HTTP', () => {
     const { writeFile } = await import('node:fs/promises');
     await writeFile(path, text.replace('"t":"d"', '"t":"D"'));
     await expect(OfferService.open({ dir, policies: { coupons: bandit() } })).rejects.toMatchObject({ code: 'ERR_AFFINITY_CORRUPT_FILE' });
+  });
+});
+
+describe('compaction', () => {
+  it('keeps the log to the open decisions, resumes exactly, and finishes or discards an interrupted rotation', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'affinity-compact-'));
+    const options = { dir, policies: { coupons: bandit() }, snapshotEvery: 5, compactBytes: 2000 };
+    const reference = bandit();
+    const service = await OfferService.open(options);
+    const open: string[] = [];
+    const rewarded: string[] = [];
+    for (let t = 0; t < 300; t++) {
+      const context = [1, (t % 5) / 5];
+      const d = await service.decide({ customer: `c${t}`, context });
+      if (t % 4 === 3) {
+        open.push(d.decisionId!);
+        continue;
+      }
+      await service.reward(d.decisionId!, t % 3 === 0 ? 1 : 0);
+      rewarded.push(d.decisionId!);
+      reference.update(d.offer!, t % 3 === 0 ? 1 : 0, context);
+    }
+    const before = service.stats();
+    await service.close();
+    const path = join(dir, 'coupons', 'decisions.log');
+    const log = await readDecisionLog(path);
+    // 300 decisions and 225 rewards were written; the compacted log holds the open decisions and the rewarded ones of the window.
+    expect(log.records[0]).toMatchObject({ t: 'h' });
+    // Everything is inside the reward window, so every decision stays; the rewarded ones without their context.
+    const decisions = log.records.filter((r) => r.t === 'd') as { id: string; x: number[] }[];
+    expect(decisions.length).toBe(300);
+    expect(decisions.filter((d) => d.x.length === 0).length).toBeGreaterThan(200);
+    expect((log.records[0] as { generation: number }).generation).toBeGreaterThan(1);
+    const again = await OfferService.open(options);
+    expect(again.stats()).toEqual(before);
+    expect([...again.bandit().coefficients('coupon')]).toEqual([...reference.coefficients('coupon')].map((v) => expect.closeTo(v, 12)));
+    await again.reward(open[0], 1);
+    await expect(again.reward(rewarded[0], 1)).rejects.toMatchObject({ code: 'ERR_AFFINITY_CONFLICT' });
+    const after = again.stats();
+    await again.close();
+    // A crash between the successor and the snapshot: the successor names a generation the snapshot does not, and is dropped.
+    const generation = ((await readDecisionLog(path)).records[0] as { generation: number }).generation;
+    const { writeFile, rename } = await import('node:fs/promises');
+    await writeFile(`${path}.next`, '');
+    const third = await OfferService.open(options);
+    expect(third.stats()).toEqual(after);
+    await third.close();
+    expect(existsSync(`${path}.next`)).toBe(false);
+    // A crash between the snapshot and the rename: the successor is the snapshot's generation, and replaces the log.
+    const latest = ((await readDecisionLog(path)).records[0] as { generation: number }).generation;
+    expect(latest).toBeGreaterThanOrEqual(generation);
+    await rename(path, `${path}.next`);
+    await writeFile(path, '');
+    const fourth = await OfferService.open(options);
+    expect(fourth.stats()).toEqual(after);
+    await fourth.close();
   });
 });
 

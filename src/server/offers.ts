@@ -9,10 +9,12 @@ import { join } from 'node:path';
 import { Bandit, type BanditContext } from '../analytics/bandit.js';
 import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
 import { intOption } from '../core/options.js';
-import { VERSION } from '../core/version.js';
 import { checkId, type Id } from '../data/ids.js';
-import { DecisionLog, type DecisionRecord } from '../io/decisionlog.js';
-import { loadModel } from '../files/models.js';
+import { DecisionLog, type DecisionRecord, type LogRecord } from '../io/decisionlog.js';
+import { readModelFile, writeModelFile } from '../io/modelfile.js';
+import { trainingMetadata, type TrainingMetadata } from '../models/contract.js';
+import { partsWithMeta } from '../models/parts.js';
+import { loadModel, type AnyModel } from '../files/models.js';
 
 export interface OfferPolicyOptions {
   /** The policy as it starts (its state from the last snapshot replaces it after the first run). A Bandit or a bandit model file. */
@@ -31,6 +33,8 @@ export interface OffersOptions {
   rewardWindowMs?: number;
   /** Rewards between snapshots (default 1000); a snapshot is also written on close. */
   snapshotEvery?: number;
+  /** A snapshot compacts the decision log once it is larger than this (bytes, default 64 MiB). */
+  compactBytes?: number;
   /**
    * Answer a decision only once it is on disk too (default false: decisions are written with the next
    * group commit and the answer does not wait for it; rewards always wait).
@@ -71,7 +75,27 @@ interface Pending {
   arm: Id;
   x: number[];
   at: number;
-  rewarded: boolean;
+  customer: Id;
+  p: number;
+  /** Its reward, once it has one. */
+  reward?: number;
+}
+
+/** What a snapshot records of its log: the generation, how many bytes of it it has learned, the counters up to there. */
+interface LogState {
+  generation: number;
+  bytes: number;
+  counters: [Id, Counter][];
+  binary: boolean;
+}
+
+function checkLogState(v: unknown, path: string): LogState {
+  const s = v as LogState;
+  const ok =
+    s !== null && typeof s === 'object' && Number.isInteger(s.generation) && s.generation >= 0 && Number.isInteger(s.bytes) && s.bytes >= 0 && typeof s.binary === 'boolean' &&
+    Array.isArray(s.counters) && s.counters.every((e) => Array.isArray(e) && e.length === 2 && ['shows', 'rewarded', 'sum', 'squares'].every((k) => Number.isFinite((e[1] as unknown as Record<string, number>)?.[k])));
+  if (!ok) throw new AffinityError(`${path} does not say which part of its decision log it holds`, ErrorCode.CorruptFile);
+  return s;
 }
 
 interface Policy {
@@ -85,6 +109,7 @@ interface Policy {
   counters: Map<Id, Counter>;
   binary: boolean;
   snapshotting: Promise<void> | null;
+  generation: number;
 }
 
 interface Counter {
@@ -106,6 +131,7 @@ export class OfferService {
     private readonly windowMs: number,
     private readonly snapshotEvery: number,
     private readonly syncDecisions: boolean,
+    private readonly compactBytes: number,
   ) {}
 
   static async open(options: OffersOptions): Promise<OfferService> {
@@ -115,7 +141,8 @@ export class OfferService {
     const windowMs = intOption(options.rewardWindowMs, 'rewardWindowMs', 1, Number.MAX_SAFE_INTEGER, 7 * DAY);
     const every = intOption(options.snapshotEvery, 'snapshotEvery', 1, Number.MAX_SAFE_INTEGER, 1000);
     const policies = new Map<string, Policy>();
-    const service = new OfferService(policies, options.default ?? names[0], windowMs, every, options.syncDecisions === true);
+    const compactBytes = intOption(options.compactBytes, 'compactBytes', 0, Number.MAX_SAFE_INTEGER, 64 << 20);
+    const service = new OfferService(policies, options.default ?? names[0], windowMs, every, options.syncDecisions === true, compactBytes);
     if (!names.includes(service.defaultPolicy)) throw badInput(`offers.default names no policy: ${service.defaultPolicy}`);
     for (const name of names) {
       if (!/^[A-Za-z0-9_.-]{1,128}$/.test(name) || name.startsWith('.')) throw badInput(`policy name ${JSON.stringify(name)}: letters, digits, _ . - only`);
@@ -130,28 +157,35 @@ export class OfferService {
     await mkdir(dir, { recursive: true });
     const snapshotPath = join(dir, 'snapshot.affinity');
     const hasSnapshot = await stat(snapshotPath).then(() => true, () => false);
-    const loaded = hasSnapshot ? await loadModel(snapshotPath) : typeof o.bandit === 'string' ? await loadModel(o.bandit) : o.bandit;
+    let loaded: AnyModel;
+    let state: LogState = { generation: 0, bytes: 0, counters: [], binary: true };
+    if (hasSnapshot) {
+      const file = await readModelFile(snapshotPath);
+      if (file.kind !== Bandit.kind) throw new AffinityError(`${snapshotPath} holds a ${file.kind} model, not a bandit`, ErrorCode.CorruptFile);
+      loaded = await Bandit.fromParts(file);
+      loaded.metadata = file.meta as unknown as TrainingMetadata | undefined;
+      state = checkLogState(file.header.offerLog, snapshotPath);
+    } else loaded = typeof o.bandit === 'string' ? await loadModel(o.bandit) : o.bandit;
     if (!(loaded instanceof Bandit)) throw new AffinityError(`policy ${name} is a ${loaded.kind} model, not a bandit`, ErrorCode.Unsupported);
-    const applied = hasSnapshot ? Number(loaded.metadata?.data?.logBytes ?? NaN) : 0;
-    if (!Number.isInteger(applied) || applied < 0) throw new AffinityError(`${snapshotPath} does not say how much of the log it holds`, ErrorCode.CorruptFile);
-    const { log, existing } = await DecisionLog.open(join(dir, 'decisions.log'));
-    if (applied > existing.bytes) throw new AffinityError(`${snapshotPath} has learned from ${applied} bytes of a log of ${existing.bytes}: the log was cut`, ErrorCode.CorruptFile);
-    const policy: Policy = { name, bandit: loaded, log, snapshotPath, contextFor: o.contextFor, rewardsSinceSnapshot: 0, counters: new Map(), binary: true, snapshotting: null };
+    const { log, existing } = await DecisionLog.open(join(dir, 'decisions.log'), state.generation);
+    if (state.bytes > existing.bytes) throw new AffinityError(`${snapshotPath} has learned from ${state.bytes} bytes of a log of ${existing.bytes}: the log was cut`, ErrorCode.CorruptFile);
+    const policy: Policy = { name, bandit: loaded, log, snapshotPath, contextFor: o.contextFor, rewardsSinceSnapshot: 0, counters: new Map(state.counters.map(([arm, c]) => [arm, { ...c }])), binary: state.binary, snapshotting: null, generation: state.generation };
     this.policies.set(name, policy);
     const now = Date.now();
-    // The log tail after the snapshot replays into the bandit; every decision of the window is pending again.
+    // Records the snapshot already holds only rebuild which decisions are open; the tail after it is
+    // counted and replayed into the bandit.
     existing.records.forEach((r, i) => {
-      const after = existing.ends[i] > applied;
+      const after = existing.ends[i] > state.bytes;
+      if (r.t === 'h') return;
       if (r.t === 'd') {
-        this.count(policy, r.arm);
-        if (after) loaded.recordShow(r.arm);
-        if (now - r.at <= this.windowMs) this.decisions.set(r.id, { policy, arm: r.arm, x: r.x, at: r.at, rewarded: false });
+        if (after) this.count(policy, r.arm), loaded.recordShow(r.arm);
+        if (now - r.at <= this.windowMs) this.decisions.set(r.id, { policy, arm: r.arm, x: r.x, at: r.at, customer: r.customer, p: r.p });
         return;
       }
       const d = this.decisions.get(r.id);
-      if (d) d.rewarded = true;
-      if (d) this.count(policy, d.arm, r.reward);
-      if (after && d) loaded.update(d.arm, r.reward, d.x.length > 0 ? d.x : undefined);
+      if (!d) return;
+      d.reward = r.reward;
+      if (after) this.count(policy, d.arm, r.reward), loaded.update(d.arm, r.reward, d.x.length > 0 ? d.x : undefined);
     });
     if (!hasSnapshot) await this.snapshot(policy);
   }
@@ -172,7 +206,7 @@ export class OfferService {
     if (!decision) return { policy: policy.name, offer: null, propensity: 0, decisionId: null };
     const x = policy.bandit.dims > 0 ? Array.from(policy.bandit.encode(context)!) : [];
     const record: DecisionRecord = { t: 'd', id: randomUUID(), at: Date.now(), customer: request.customer, arm: decision.arm, p: decision.propensity, x };
-    this.decisions.set(record.id, { policy, arm: decision.arm, x, at: record.at, rewarded: false });
+    this.decisions.set(record.id, { policy, arm: decision.arm, x, at: record.at, customer: request.customer, p: decision.propensity });
     this.count(policy, decision.arm);
     // Queued, not awaited: the decision goes out with the next group commit, and a reward can only be
     // acknowledged after it (the log is written in order). A crash can lose the last few milliseconds of
@@ -186,11 +220,11 @@ export class OfferService {
   async reward(decisionId: string, reward: number): Promise<{ policy: string; decisionId: string; offer: Id; reward: number }> {
     const d = this.decisions.get(decisionId);
     if (!d || Date.now() - d.at > this.windowMs) throw new AffinityError(`no decision ${JSON.stringify(decisionId)} within the reward window`, ErrorCode.UnknownId);
-    if (d.rewarded) throw new AffinityError(`decision ${decisionId} already has its reward`, ErrorCode.Conflict);
+    if (d.reward !== undefined) throw new AffinityError(`decision ${decisionId} already has its reward`, ErrorCode.Conflict);
     if (typeof reward !== 'number' || !Number.isFinite(reward)) throw badInput('reward must be a finite number');
     const { policy } = d;
     policy.bandit.update(d.arm, reward, d.x.length > 0 ? d.x : undefined); // checks the reward against the policy first
-    d.rewarded = true;
+    d.reward = reward;
     this.count(policy, d.arm, reward);
     await policy.log.append({ t: 'r', id: decisionId, at: Date.now(), reward });
     if (++policy.rewardsSinceSnapshot >= this.snapshotEvery && !policy.snapshotting) {
@@ -211,24 +245,39 @@ export class OfferService {
     if (reward !== 0 && reward !== 1) policy.binary = false;
   }
 
-  /** Writes the policy's state with how far into its log it has learned (atomically), and forgets expired decisions. */
+  /**
+   * Writes the policy's state with how far into its log it has learned (atomically), and forgets expired
+   * decisions. Past compactBytes the log is rotated: its successor holds only the decisions of the reward
+   * window (those rewarded without their context, so that a second reward is still refused), and the
+   * snapshot names the new generation.
+   */
   private async snapshot(policy: Policy): Promise<void> {
     // Rewards reach the bandit just before their record is queued: once nothing is queued or being
     // written, everything the bandit has learned is in the first log.bytes bytes. From here to the
-    // capture of its parts (inside save, before its first await) nothing else runs.
+    // capture of its parts nothing else runs.
     while (!policy.log.idle) await policy.log.drain();
-    const logBytes = policy.log.bytes;
-    policy.rewardsSinceSnapshot = 0;
-    const stats = policy.bandit.stats();
-    policy.bandit.metadata = {
-      trainedAt: new Date().toISOString(),
-      library: VERSION,
-      data: { logBytes, shows: stats.reduce((s, o) => s + o.shows, 0), rewards: stats.reduce((s, o) => s + o.rewarded, 0) },
-      options: { policy: policy.bandit.policy },
-    };
-    await policy.bandit.save(policy.snapshotPath);
     const now = Date.now();
     for (const [id, d] of this.decisions) if (now - d.at > this.windowMs) this.decisions.delete(id);
+    const compact = policy.log.bytes > this.compactBytes;
+    if (compact) policy.log.pause();
+    policy.rewardsSinceSnapshot = 0;
+    const stats = policy.bandit.stats();
+    policy.bandit.metadata = trainingMetadata({ shows: stats.reduce((s, o) => s + o.shows, 0), rewards: stats.reduce((s, o) => s + o.rewarded, 0) }, { policy: policy.bandit.policy });
+    const parts = partsWithMeta(policy.bandit);
+    const state = (generation: number, bytes: number): LogState => ({ generation, bytes, counters: [...policy.counters].map(([arm, c]) => [arm, { ...c }]), binary: policy.binary });
+    const write = (s: LogState) => writeModelFile(policy.snapshotPath, { ...parts, header: { ...parts.header, offerLog: s } });
+    if (!compact) return write(state(policy.generation, policy.log.bytes));
+    const carried: LogRecord[] = [];
+    for (const [id, d] of this.decisions) {
+      if (d.policy !== policy) continue;
+      // A rewarded decision is kept only to refuse a second reward: its context has done its work.
+      carried.push({ t: 'd', id, at: d.at, customer: d.customer, arm: d.arm, p: d.p, x: d.reward === undefined ? d.x : [] });
+      if (d.reward !== undefined) carried.push({ t: 'r', id, at: d.at, reward: d.reward });
+    }
+    const generation = policy.generation + 1;
+    const counted = state(generation, 0);
+    await policy.log.rotate(generation, carried, (bytes) => write({ ...counted, bytes }));
+    policy.generation = generation;
   }
 
   stats(name?: string): { policy: string; offers: OfferStat[] } {
