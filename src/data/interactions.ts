@@ -116,6 +116,42 @@ export class Interactions {
     return out;
   }
 
+  /**
+   * The same interactions without some users (their rows and ids gone; items kept, with their indices):
+   * what erasure leaves. `touched` lists the items those users had, the rows a model must re-solve.
+   */
+  withoutUsers(users: Iterable<Id>): { data: Interactions; touched: Int32Array } {
+    const drop = new Set<number>();
+    for (const u of users) {
+      const i = this.users.find(u);
+      if (i >= 0) drop.add(i);
+    }
+    if (drop.size === 0) return { data: this, touched: new Int32Array(0) };
+    const { indptr, indices, data, timestamps } = this.csr;
+    const kept = this.csr.rows - drop.size;
+    let nnz = 0;
+    const touched = new Set<number>();
+    for (const u of drop) for (let p = indptr[u]; p < indptr[u + 1]; p++) touched.add(indices[p]);
+    for (const u of drop) nnz += indptr[u + 1] - indptr[u];
+    nnz = indices.length - nnz;
+    const out = { rows: kept, cols: this.csr.cols, indptr: new Int32Array(kept + 1), indices: new Int32Array(nnz), data: new Float32Array(nnz), timestamps: timestamps ? new Float64Array(nnz) : null };
+    const ids: Id[] = [];
+    let row = 0;
+    let at = 0;
+    for (let u = 0; u < this.csr.rows; u++) {
+      if (drop.has(u)) continue;
+      const from = indptr[u];
+      const to = indptr[u + 1];
+      out.indices.set(indices.subarray(from, to), at);
+      out.data.set(data.subarray(from, to), at);
+      if (timestamps && out.timestamps) out.timestamps.set(timestamps.subarray(from, to), at);
+      at += to - from;
+      out.indptr[++row] = at;
+      ids.push(this.users.ids[u]);
+    }
+    return { data: new Interactions(new IdMap(ids, 'user'), this.items, out), touched: Int32Array.from([...touched].sort((a, b) => a - b)) };
+  }
+
   /** How many users interacted with each item (stored pairs; values ignored). Computed once and cached. */
   itemCounts(): Float64Array {
     this.counts ??= Float64Array.from(this.integerCounts());

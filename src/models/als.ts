@@ -328,6 +328,32 @@ export class ALS implements InteractionModel {
   }
 
   /**
+   * Erasure: a new model without these users: their factor rows dropped, and the factors of the items
+   * they had re-solved from the remaining users (one half-step of ALS on those rows), so nothing they
+   * taught the model stays in it.
+   */
+  async withoutCustomers(customers: Id[], options: JobOptions = {}): Promise<ALS> {
+    const { data, factors: f } = this.s();
+    const { data: rest, touched } = data.withoutUsers(customers);
+    if (rest === data) return this;
+    const keep = Int32Array.from(rest.users.ids, (u) => data.users.indexOf(u));
+    const rows = (a: Float32Array, width: number) => {
+      const out = new Float32Array(keep.length * width);
+      keep.forEach((u, r) => out.set(a.subarray(u * width, (u + 1) * width), r * width));
+      return out;
+    };
+    let next: NativeAlsFactors = { ...f, users: keep.length, userFactors: rows(f.userFactors, f.factors), userBias: f.userBias && rows(f.userBias, 1), itemFactors: f.itemFactors.slice(), itemBias: f.itemBias?.slice() ?? null };
+    if (touched.length > 0) {
+      const csc = await rest.toCSC();
+      next = await runJob(options, (cancel, progress) => native.alsSolveRows(csc, this.options, next, false, touched, cancel, progress));
+    }
+    const model = ALS.fromFactors(this.options, rest, next);
+    model.losses = this.losses;
+    if (this.metadata) model.metadata = { ...this.metadata, data: { ...this.metadata.data, ...interactionSizes(rest) } };
+    return model;
+  }
+
+  /**
    * Updates the model for new interactions without retraining everything: `data` is the current full
    * interaction set (ids matched by value; unseen ids are added as new rows), and only the rows of
    * `users` and `items` are re-solved, users first.

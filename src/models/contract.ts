@@ -238,6 +238,12 @@ export interface Model {
   toParts(): ModelParts;
   /** Writes the model to a file atomically; `loadModel(path)` reads it back. */
   save(path: string): Promise<void>;
+  /**
+   * Erasure: a new model, as if these customers had never been in its training data (their rows gone, the
+   * parts they shaped re-solved), or this model when it knows none of them. The model itself is unchanged,
+   * so requests in flight finish on it.
+   */
+  withoutCustomers?(customers: Id[], options?: JobOptions): Promise<Model>;
 }
 
 /** Why a model scores an item for a user: the past items behind the score. */

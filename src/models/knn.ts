@@ -9,6 +9,7 @@ import { csrArrays, type ModelFile, type ModelParts } from '../io/modelfile.js';
 import {
   BatchRecommendations,
   candidateTest,
+  historyIndices,
   interactionSizes,
   kOption,
   maskOf,
@@ -20,6 +21,7 @@ import {
   type Scores,
   type BatchOptions,
   type InteractionModel,
+  type History,
   type Neighbor,
   type NeighborOptions,
   type Recommendation,
@@ -118,6 +120,20 @@ abstract class NeighbourhoodModel implements InteractionModel {
     return this.state().sim;
   }
 
+  /**
+   * Erasure: a new model without these users, its neighbourhoods computed again from the remaining users
+   * (every similarity a forgotten user contributed to is gone).
+   */
+  async withoutCustomers(customers: Id[], options: JobOptions = {}): Promise<this> {
+    const { data } = this.state();
+    const { data: rest } = data.withoutUsers(customers);
+    if (rest === data) return this;
+    const model = new (this.constructor as new (o: KnnOptions) => this)(this.options);
+    await model.fit(rest, options);
+    if (this.metadata) model.metadata = { ...model.metadata!, input: this.metadata.input, quality: this.metadata.quality };
+    return model;
+  }
+
   /** Top-k items for a known user, best first. Synchronous: microseconds per call. */
   recommend(user: Id, options: RecommendOptions = {}): Recommendation[] {
     const { data, model } = this.state();
@@ -172,6 +188,35 @@ export class ItemKNN extends NeighbourhoodModel {
   }
   protected twoHop(data: Interactions, sim: SimilarityMatrix): NativeKnnModel {
     return new native.KnnModel(data.csr, csrOf(sim), data.csr);
+  }
+  /**
+   * Recommendations from a history the model was not trained on (a visitor, or a customer's training
+   * items with their events since): Σ_j v_j · sim(j, i) over the history's items, as recommend() scores.
+   * filterSeen leaves out the history's items.
+   */
+  recommendFor(history: History, options: RecommendOptions = {}): Recommendation[] {
+    const { data, sim } = this.state();
+    const h = historyIndices(data.items, history);
+    const f = recommendFilter(data.items, options);
+    if (f.empty || f.k === 0) return [];
+    const scores = new Map<number, number>();
+    for (let n = 0; n < h.items.length; n++) {
+      const j = h.items[n];
+      for (let p = sim.indptr[j]; p < sim.indptr[j + 1]; p++) {
+        const i = sim.indices[p];
+        scores.set(i, (scores.get(i) ?? 0) + h.values[n] * sim.data[p]);
+      }
+    }
+    const allowed = candidateTest(f.candidates);
+    const blocked = new Set<number>(f.exclude ?? []);
+    if (f.filterSeen) for (const j of h.items) blocked.add(j);
+    const ranked: [number, number][] = [];
+    for (const [i, score] of scores) if (score > 0 && !blocked.has(i) && allowed(i)) ranked.push([i, Math.fround(score)]);
+    ranked.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    return ranked.slice(0, f.k).map(([i, score]) => ({ item: data.items.ids[i], score }));
+  }
+  async recommendForAsync(history: History, options: RecommendOptions = {}): Promise<Recommendation[]> {
+    return this.recommendFor(history, options); // the history's neighbour lists: no catalogue scan
   }
   /** The most similar items to an item, best first. */
   similarItems(item: Id, options: NeighborOptions = {}): Neighbor[] {

@@ -46,6 +46,15 @@ export class MostPopular implements InteractionModel {
     return this;
   }
 
+  /** Erasure: the counts without these users. */
+  async withoutCustomers(customers: Id[]): Promise<MostPopular> {
+    const { data: rest } = this.s().data.withoutUsers(customers);
+    if (rest === this.s().data) return this;
+    const model = MostPopular.of(rest);
+    model.metadata = this.metadata && { ...this.metadata, data: { ...this.metadata.data, ...interactionSizes(rest) } };
+    return model;
+  }
+
   get fitted(): boolean {
     return this.state !== undefined;
   }
