@@ -6,7 +6,7 @@ import type { WithAffinity } from '../src/server/index.js';
 import { ALS, Interactions, ItemKNN } from '../src/index.js';
 import { buildApp } from '../src/server/app.js';
 import { ModelRegistry } from '../src/server/registry.js';
-import { tokenMatches } from '../src/server/routes/models.js';
+import { tokenMatches } from '../src/server/admin.js';
 
 let dir: string;
 let app: WithAffinity;

@@ -1,19 +1,10 @@
 // /v1/models and the admin reload.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { AffinityError, ErrorCode } from '../../core/errors.js';
-import type { FastifyRequest } from 'fastify';
+import { adminOnly } from '../admin.js';
 import type { IdMap } from '../../data/ids.js';
 import type { Model } from '../../models/contract.js';
 import type { AffinityContext } from '../context.js';
 import * as S from '../schemas.js';
-
-/** Constant-time comparison (hashing first, so the lengths leak nothing either). */
-export function tokenMatches(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
 
 /** The users (or customers) and items a model knows, for the listing: each kind keeps them in its own place. */
 function sizesOf(model: Model): { users?: number; items?: number } {
@@ -39,14 +30,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async (ap
 
   app.get('/models', { schema: { tags: ['models'], operationId: 'listModels', response: S.replies(S.ModelsReply, 'read') } }, async () => ({ models: info(), catalog: catalogInfo() }));
 
-  const admin = async (request: FastifyRequest) => {
-    const expected = state.adminToken;
-    if (!expected) throw new AffinityError('admin routes are disabled: set AFFINITY_ADMIN_TOKEN to enable them', ErrorCode.AdminDisabled);
-    const header = request.headers.authorization ?? '';
-    const given = header.startsWith('Bearer ') ? header.slice(7) : '';
-    if (!tokenMatches(given, expected)) throw new AffinityError('missing or wrong admin token', ErrorCode.Unauthorized);
-    if (state.closing) throw new AffinityError('the server is shutting down', ErrorCode.NotReady);
-  };
+  const admin = adminOnly(state);
 
   app.post(
     '/models/:name/reload',
