@@ -1,7 +1,7 @@
 // Churn labels from a time cutoff, standard customer features, and a propensity scorer for serving.
 import type { ALS } from '../models/als.js';
 import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
-import { checkId, IdMap, type Id } from '../data/ids.js';
+import { checkId, IdMap, rowsWithout, type Id } from '../data/ids.js';
 import { numberOption } from '../core/options.js';
 import { customerStats, factorRows, slog1p } from './features.js';
 import { selectRows, type Matrix } from '../data/matrix.js';
@@ -188,6 +188,17 @@ export class PropensityScorer {
     const table = new Map(r.itemCategories);
     const ds = churnDataset(tx, { cutoff: asOf, horizonDays: r.horizonDays, categories: r.categories, categoryOf: (item) => table.get(item) });
     return new PropensityScorer(this.model, ds).score(customers.map((c) => c.customer), options.top ?? 5);
+  }
+
+  /** Erasure: the scorer without these customers' feature rows (the fitted model's weights stay until the next fit). */
+  async withoutCustomers(customers: Id[]): Promise<PropensityScorer> {
+    const d = this.dataset;
+    const rows = rowsWithout(d.customers, customers);
+    if (!rows) return this;
+    const labels = d.labels.length === 0 ? d.labels : Uint8Array.from(rows, (r) => d.labels[r]);
+    const out = new PropensityScorer(this.model, { ...d, customers: new IdMap(Array.from(rows, (r) => d.customers.ids[r]), 'user'), features: selectRows(d.features, rows), labels });
+    out.metadata = this.metadata && { ...this.metadata, data: { ...this.metadata.data, customers: rows.length } };
+    return out;
   }
 
   async save(path: string): Promise<void> {

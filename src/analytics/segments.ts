@@ -4,7 +4,7 @@ import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
 import type { ModelFile, ModelParts } from '../io/modelfile.js';
 import { trainingMetadata, type TrainingMetadata } from '../models/contract.js';
 import { finite64, idMapOf, saveParts } from '../models/parts.js';
-import { IdMap, type Id } from '../data/ids.js';
+import { IdMap, rowsWithout, type Id } from '../data/ids.js';
 import { type JobOptions } from '../core/jobs.js';
 import { intOption, oneOf } from '../core/options.js';
 import { customerStats, factorRows, fitStandardizer, hstack, slog1p, standardize } from './features.js';
@@ -99,6 +99,22 @@ export class Segmentation {
       if (distance < bestDistance) (best = c), (bestDistance = distance);
     }
     return best;
+  }
+
+  /**
+   * Erasure: the segmentation without these customers' rows; each profile's size and share count them
+   * out (the centroids and the profiles' means stay as fitted until the next fit).
+   */
+  async withoutCustomers(customers: Id[]): Promise<Segmentation> {
+    const rows = rowsWithout(this.customers, customers);
+    if (!rows) return this;
+    const assignments = Int32Array.from(rows, (r) => this.assignments[r]);
+    const sizes = new Array<number>(this.k).fill(0);
+    for (const a of assignments) sizes[a]++;
+    const profiles = this.profiles.map((p) => ({ ...p, size: sizes[p.segment], share: rows.length === 0 ? 0 : sizes[p.segment] / rows.length }));
+    const out = new Segmentation(this.k, new IdMap(Array.from(rows, (r) => this.customers.ids[r]), 'user'), assignments, profiles, this.inertia, this.silhouette, this.diagnostics, this.featureNames, this.space);
+    out.metadata = this.metadata && { ...this.metadata, data: { ...this.metadata.data, customers: rows.length } };
+    return out;
   }
 
   async save(path: string): Promise<void> {

@@ -122,3 +122,17 @@ export function resolveId(ids: { has(id: Id): boolean }, id: Id): Id | undefined
   const other = typeof id === 'number' ? String(id) : /^-?\d+(\.\d+)?$/.test(id) ? Number(id) : undefined;
   return other !== undefined && ids.has(other) ? other : undefined;
 }
+
+/** The rows of a map that are not these ids (erasure), or undefined when it holds none of them. */
+export function rowsWithout(map: IdMap, drop: Iterable<Id>): Int32Array | undefined {
+  const gone = new Set<number>();
+  for (const id of drop) {
+    const i = map.find(id);
+    if (i >= 0) gone.add(i);
+  }
+  if (gone.size === 0) return undefined;
+  const rows = new Int32Array(map.size - gone.size);
+  let n = 0;
+  for (let i = 0; i < map.size; i++) if (!gone.has(i)) rows[n++] = i;
+  return rows;
+}

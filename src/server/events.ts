@@ -1,0 +1,153 @@
+// The events side of a server: the store it writes to, the fresh events it folds into recommendations,
+// and erasure across everything it serves. One EventsService per plugin registration.
+import { AffinityError, ErrorCode } from '../core/errors.js';
+import { resolveId, type Id, type IdMap } from '../data/ids.js';
+import { strengthOf } from '../events/event.js';
+import { FreshEvents, type FreshOptions } from '../events/fresh.js';
+import { EventStore, type AppendResult, type ForgetReceipt, type StoreOptions } from '../events/store.js';
+import type { History, Model, Recommender } from '../models/contract.js';
+import type { ModelEntry, ModelRegistry } from './registry.js';
+
+export interface EventsOptions extends StoreOptions {
+  /** The events store: an EventStore you opened (you close it then), or a spec (sqlite:PATH, postgres://...). */
+  store: EventStore | string;
+  /** Fold events newer than a model's training into its recommendations (default true; per request `fresh`). */
+  fresh?: boolean | FreshOptions;
+  /** Delete events older than this many days (checked hourly). */
+  retainDays?: number;
+}
+
+/** What a model holds about customers: the id map its rows are in, whatever its kind. */
+export function customersOf(model: Model): IdMap | undefined {
+  const m = model as { users?: IdMap; customers?: IdMap; dataset?: { customers: IdMap } };
+  return m.users ?? m.customers ?? m.dataset?.customers;
+}
+
+/** The seq of the store a model was trained through (events after it are fresh to it); 0 for models from files. */
+export function trainedThrough(model: Model): number {
+  return model.metadata?.data?.storeSeq ?? 0;
+}
+
+export class EventsService {
+  private erasing: Promise<unknown> = Promise.resolve();
+  private retention?: NodeJS.Timeout;
+
+  private constructor(
+    readonly store: EventStore,
+    readonly fresh: FreshEvents | undefined,
+    private readonly registry: ModelRegistry,
+    private readonly owned: boolean,
+    readonly retainDays: number | undefined,
+  ) {}
+
+  static async open(options: EventsOptions, registry: ModelRegistry): Promise<EventsService> {
+    const owned = typeof options.store === 'string';
+    const store = typeof options.store === 'string' ? await EventStore.open(options.store, options) : options.store;
+    if (!(store instanceof EventStore)) throw new AffinityError('events.store must be an EventStore or a store spec', ErrorCode.BadInput);
+    let fresh: FreshEvents | undefined;
+    if (options.fresh !== false) {
+      const served = registry.list().map((e) => trainedThrough(e.model));
+      fresh = new FreshEvents(store, { afterSeq: served.length > 0 ? Math.min(...served) : await store.lastSeq(), ...(typeof options.fresh === 'object' ? options.fresh : {}) });
+      await fresh.catchUp();
+    }
+    const service = new EventsService(store, fresh, registry, owned, options.retainDays);
+    if (options.retainDays !== undefined) {
+      await service.applyRetention();
+      service.retention = setInterval(() => void service.applyRetention().catch(() => {}), 3_600_000);
+      service.retention.unref();
+    }
+    return service;
+  }
+
+  /** Deletes events past the retention period, from the store and from the fresh events. */
+  async applyRetention(now = Date.now()): Promise<number> {
+    if (this.retainDays === undefined) return 0;
+    const deleted = await this.store.deleteOlderThan(this.retainDays, now);
+    this.fresh?.prune({ before: now - this.retainDays * 86_400_000 });
+    return deleted;
+  }
+
+  /** Validates and stores events; resolves once they are committed (and visible to this server's next request). */
+  async append(events: unknown): Promise<AppendResult> {
+    const result = await this.store.append(events);
+    this.fresh?.noteCommitted(result.lastSeq);
+    return result;
+  }
+
+  /** The customer's id as a model knows it: as asked, or (models trained on a pseudonymized store) its pseudonym. */
+  private idIn(map: IdMap | undefined, customer: Id): Id | undefined {
+    if (!map) return undefined;
+    return resolveId(map, customer) ?? (this.store.pseudonyms.enabled ? resolveId(map, this.store.keyOf(customer)) : undefined);
+  }
+
+  /**
+   * The history to fold in for a customer: their training items (when the model knows them) and their
+   * events since the model was trained. Undefined when there are no fresh events, or the model cannot fold in.
+   */
+  async historyFor(entry: ModelEntry<Recommender>, customer: Id): Promise<{ history: History; fresh: number; known: boolean } | undefined> {
+    const model = entry.model;
+    if (!this.fresh || !model.recommendForAsync) return undefined;
+    const events = (await this.fresh.eventsOf(this.store.keyOf(customer), trainedThrough(model))).filter((e) => e.item !== null && resolveId(model.items, e.item) !== undefined);
+    if (events.length === 0) return undefined;
+    const user = this.idIn(model.users, customer);
+    const past = user !== undefined && model.data ? model.data.itemsOf(user) : [];
+    return {
+      history: {
+        items: [...past.map((p) => p.item), ...events.map((e) => resolveId(model.items, e.item!)!)],
+        values: [...past.map((p) => p.value), ...events.map((e) => strengthOf(e))],
+      },
+      fresh: events.length,
+      known: user !== undefined,
+    };
+  }
+
+  /**
+   * Forgets a customer everywhere: their events (with a tombstone, so no append or retrain brings them
+   * back), the fresh events, and every served model that knows them (rewritten without them, saved over
+   * its file, swapped in). The receipt is kept in the store's audit records. One erasure at a time.
+   */
+  forget(customer: Id): Promise<ForgetReceipt> {
+    const run = this.erasing.then(() => this.forgetNow(customer));
+    this.erasing = run.catch(() => {});
+    return run;
+  }
+
+  private async forgetNow(customer: Id): Promise<ForgetReceipt> {
+    const erased = await this.store.forget(customer);
+    await this.fresh?.forget(erased.key);
+    const modelsUpdated: ForgetReceipt['modelsUpdated'] = [];
+    const modelsNotUpdated: NonNullable<ForgetReceipt['modelsNotUpdated']> = [];
+    for (const entry of this.registry.list()) {
+      const id = this.idIn(customersOf(entry.model), customer);
+      if (id === undefined) continue;
+      if (!entry.model.withoutCustomers) {
+        modelsNotUpdated.push({ name: entry.name, reason: `a ${entry.kind} model cannot be rewritten without a customer; retrain it` });
+        continue;
+      }
+      const without = await entry.model.withoutCustomers([id]);
+      if (entry.path) await without.save(entry.path);
+      const next = this.registry.add(entry.name, without, entry.path);
+      modelsUpdated.push({ name: next.name, version: next.version });
+    }
+    const receipt: ForgetReceipt = { customer, eventsDeleted: erased.eventsDeleted, modelsUpdated, ...(modelsNotUpdated.length > 0 ? { modelsNotUpdated } : {}), at: new Date(erased.at).toISOString() };
+    // The audit record names the customer by store key: with pseudonyms on, the audit table holds no id either.
+    await this.store.addRecord('receipts', erased.key, { ...receipt, customer: erased.key }, erased.at);
+    return receipt;
+  }
+
+  /** Everything kept about a customer: stored events, which served models know them, past erasures. */
+  async dataOf(customer: Id) {
+    const key = this.store.keyOf(customer);
+    const events = await this.store.eventsOf(customer);
+    const models = this.registry.list().map((e) => ({ name: e.name, kind: e.kind, version: e.version, knows: this.idIn(customersOf(e.model), customer) !== undefined }));
+    const receipts = (await this.store.records('receipts', key)).map((r) => r.record);
+    return { customer, storedAs: key === String(customer) ? undefined : key, events, models, receipts };
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.retention);
+    this.fresh?.stop();
+    await this.erasing;
+    if (this.owned) await this.store.close();
+  }
+}
