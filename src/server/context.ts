@@ -5,6 +5,7 @@ import { AffinityError, ErrorCode } from '../core/errors.js';
 import type { EngineGate } from './gate.js';
 import type { Metrics } from './metrics.js';
 import type { ModelRegistry } from './registry.js';
+import type { EventsService } from './events.js';
 
 /** What the server knows of itself: shutting down, and the admin token (admin routes are off without one). */
 export interface ServerState {
@@ -18,6 +19,8 @@ export interface AffinityContext {
   readonly engine: EngineGate;
   readonly state: ServerState;
   readonly metrics: Metrics;
+  /** The events store and what the server does with it, when it has one (`store` option). */
+  readonly events?: EventsService;
 }
 
 /** A Fastify instance the plugin was registered in, as its type: `app.affinity` is the context. */

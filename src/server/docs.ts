@@ -120,6 +120,23 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
     summary: 'The models and catalogue served',
     description: 'Each model with its kind, version (counts reloads), sizes, load time and training metadata; the catalogue with its version and attributes.',
   },
+  ingestEvents: {
+    summary: 'Record what customers did',
+    description:
+      'One event or a batch of up to 10,000 (purchase, view, click, cart, rating, or a custom type). The batch is checked as a whole: one bad event refuses all of it (422, naming its place). 202 once committed to the store; an `id` makes the write idempotent. A full write queue answers 503 with Retry-After. The events reach `/v1/recommend` at once.',
+    example: { id: 'order-1001-p3', type: 'purchase', customer: 'c1', item: 'p3', amount: 12.5, time: '2026-12-01T10:00:00Z' },
+  },
+  customerData: {
+    summary: 'Everything kept about a customer',
+    description: "The customer's stored events, which served models know them, and earlier erasures (the right of access).",
+    admin: true,
+  },
+  forgetCustomer: {
+    summary: 'Forget a customer everywhere',
+    description:
+      "Deletes the customer's events (leaving a tombstone, so no later append or retrain brings them back), rewrites every served model that knows them without them (saved over its file and swapped in), and answers with a receipt that is kept in the store's audit records.",
+    admin: true,
+  },
   reloadModel: {
     summary: 'Reload a model from its file',
     description: 'Loads and checks the file off to the side, then swaps it in; requests in flight finish on the old version. A file that does not load keeps the old one (422).',

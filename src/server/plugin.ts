@@ -23,6 +23,9 @@ import { OfferService, type OffersOptions } from './offers.js';
 import { healthRoutes } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
 import { recommendRoutes } from './routes/recommend.js';
+import { eventRoutes } from './routes/events.js';
+import { EventsService, type EventsOptions } from './events.js';
+import type { EventStore } from '../events/store.js';
 
 export interface AffinityOptions {
   /** Models to serve. A registry you filled, or { name: path } to load. */
@@ -72,6 +75,13 @@ export interface AffinityOptions {
   metrics?: boolean | { port: number; host?: string };
   /** How long shutdown waits for engine calls in flight (ms, default 10000). */
   drainMs?: number;
+  /**
+   * The events store (POST /v1/events, fresh fold-in, erasure): `sqlite:PATH`, `postgres://...`, or an
+   * EventStore you opened (you close it then).
+   */
+  store?: string | EventStore;
+  /** How the server uses its store: pseudonymization key, retention, fresh fold-in (see EventsOptions). */
+  events?: Omit<EventsOptions, 'store'>;
 }
 
 /** The validation rules of these routes, whatever the app's: unknown fields are rejected, nothing is coerced. */
@@ -101,7 +111,9 @@ async function plugin(app: FastifyInstance, options: AffinityOptions): Promise<v
     else app.log.error({ model: e.name, err: e.error }, 'model reload failed; the previous version keeps serving');
   };
 
+  const events = options.store === undefined ? undefined : await EventsService.open({ ...options.events, store: options.store }, registry);
   const ctx: AffinityContext = {
+    events,
     registry,
     engine: new EngineGate(options.maxInFlight ?? 256, metrics, options.maxInFlightCost ?? 2_000_000),
     state: { closing: false, adminToken: options.adminToken ?? process.env.AFFINITY_ADMIN_TOKEN ?? undefined },
@@ -121,6 +133,7 @@ async function plugin(app: FastifyInstance, options: AffinityOptions): Promise<v
   app.addHook('onClose', async () => {
     await ctx.engine.drain(options.drainMs ?? 10_000);
     if (offers && offers !== options.offers) await offers.close();
+    await events?.close();
     runtime?.stop();
   });
   if (typeof options.metrics === 'object') serveMetricsApart(app, options.metrics, renderMetrics);
@@ -165,6 +178,8 @@ async function plugin(app: FastifyInstance, options: AffinityOptions): Promise<v
               { name: 'analytics', description: 'Segments, churn propensity, co-purchase rules, content and hybrid models' },
               { name: 'campaigns', description: 'Tree and forest predictions, uplift per campaign arm' },
               { name: 'offers', description: 'Offers chosen by bandit policies, their rewards and statistics' },
+              { name: 'events', description: 'What customers did, recorded for fresh recommendations and retraining' },
+              { name: 'privacy', description: "A customer's data, and erasure everywhere (admin)" },
               { name: 'models', description: 'What is served, and reloads (admin)' },
               { name: 'health', description: 'Liveness and readiness probes' },
             ],
@@ -178,6 +193,7 @@ async function plugin(app: FastifyInstance, options: AffinityOptions): Promise<v
       await scope.register(campaignRoutes, { prefix: '/v1', ...ctx });
       await scope.register(offerRoutes, { prefix: '/v1', ...ctx, offers });
       await scope.register(modelRoutes, { prefix: '/v1', ...ctx });
+      await scope.register(eventRoutes, { prefix: '/v1', ...ctx });
       await scope.register(healthRoutes, { ...ctx, offers });
       if (options.metrics !== false && typeof options.metrics !== 'object') {
         scope.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {

@@ -13,6 +13,8 @@ import type { PropensityResult } from '../analytics/churn.js';
 import type { SegmentProfile } from '../analytics/segments.js';
 import type { CustomerValue } from '../analytics/lifetime.js';
 import type { OfferStat } from './offers.js';
+import { MAX_BATCH, type StoredEvent } from '../events/event.js';
+import type { ForgetReceipt } from '../events/store.js';
 
 /** A domain answer with the catalogue attributes a request may add. */
 type Attributed<T> = Flat<T & { attributes?: Attributes }>;
@@ -68,10 +70,17 @@ export const RecommendBody = Type.Object(
     exclude: Type.Optional(IdList),
     include: Type.Optional(IdList),
     fallback: Type.Optional(Type.Union([Type.Literal('none'), Type.Literal('popular')], { default: 'none' })),
+    fresh: Type.Optional(Type.Boolean({ default: true, description: "Fold in the user's events since the model was trained (servers with an events store)" })),
   },
   { additionalProperties: false },
 );
-export const RecommendReply = Type.Object({ ...Served, user: Id, fallback: Type.Boolean(), items: Type.Array(Item) });
+export const RecommendReply = Type.Object({
+  ...Served,
+  user: Id,
+  fallback: Type.Boolean(),
+  fresh: Type.Optional(Type.Integer({ description: 'Events since training folded into this answer' })),
+  items: Type.Array(Item),
+});
 
 export const BatchBody = Type.Object(
   { model: Type.Optional(ModelName), users: Type.Array(Id, { minItems: 1, maxItems: LIMITS.batchUsers }), k: Type.Optional(K), ...ItemQuery },
@@ -124,7 +133,15 @@ export const ModelInfo = Type.Object({
   metadata: Type.Optional(TrainingMetadataSchema),
 });
 export const CatalogInfo = Type.Object({ version: Type.Integer(), products: Type.Integer(), attributes: Type.Array(Type.String()), loadedAt: Type.String(), reloadable: Type.Boolean() });
-export const ModelsReply = Type.Object({ models: Type.Array(ModelInfo), catalog: Type.Optional(CatalogInfo) });
+/** The events store a server writes to, and the trainings from it (newest last). */
+export const StoreInfo = Type.Object({
+  kind: Type.String(),
+  location: Type.String(),
+  lastSeq: Type.Integer(),
+  freshEvents: Type.Optional(Type.Integer({ description: 'Events newer than the served models, held for fold-in' })),
+  trainings: Type.Array(Type.Record(Type.String(), Type.Unknown())),
+});
+export const ModelsReply = Type.Object({ models: Type.Array(ModelInfo), catalog: Type.Optional(CatalogInfo), store: Type.Optional(StoreInfo) });
 const ModelQueryName = Type.Optional(ModelName);
 export const ModelQuery = Type.Object({ model: ModelQueryName }, { additionalProperties: false });
 export const ReloadParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }) });
@@ -147,6 +164,11 @@ type ErrorReplies = Record<(typeof STATUSES)[RouteKind][number], typeof ErrorRes
 /** A response schema for exactly the statuses a route of this kind can answer. */
 export function replies<T>(ok: T, kind: RouteKind = 'query'): { 200: T } & ErrorReplies {
   return Object.assign({ 200: ok }, Object.fromEntries(STATUSES[kind].map((s) => [s, ErrorResponse]))) as { 200: T } & ErrorReplies;
+}
+
+/** The same for a route that answers 202 Accepted. */
+export function accepted<T>(ok: T, kind: RouteKind = 'query'): { 202: T } & ErrorReplies {
+  return Object.assign({ 202: ok }, Object.fromEntries(STATUSES[kind].map((s) => [s, ErrorResponse]))) as { 202: T } & ErrorReplies;
 }
 
 export const ExplainBody = Type.Object(
@@ -355,6 +377,39 @@ export const OfferStatSchema = Type.Object({
 });
 export const OfferStatsReply = Type.Object({ policy: Type.String(), offers: Type.Array(OfferStatSchema) });
 
+/** Events: one object or an array of up to 10,000; each is checked by the store's validator (events/event.ts). */
+export const EventsBody = Type.Union([Type.Object({}, { additionalProperties: true }), Type.Array(Type.Unknown(), { minItems: 1, maxItems: MAX_BATCH })], {
+  description: '{ id?, type: purchase|view|click|cart|rating|<custom>, customer, item?, value?, amount?, basket?, time?, attributes? }, or an array of them',
+});
+export const EventsReply = Type.Object({ stored: Type.Integer(), duplicates: Type.Integer(), forgotten: Type.Integer(), lastSeq: Type.Integer() });
+export const CustomerParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: LIMITS.idLength }) });
+export const ForgetReply = Type.Object({
+  customer: Id,
+  eventsDeleted: Type.Integer(),
+  modelsUpdated: Type.Array(Type.Object({ name: Type.String(), version: Type.Integer() })),
+  modelsNotUpdated: Type.Optional(Type.Array(Type.Object({ name: Type.String(), reason: Type.String() }))),
+  at: Type.String(),
+});
+const StoredEventSchema = Type.Object({
+  seq: Type.Integer(),
+  id: Type.Union([Type.String(), Type.Null()]),
+  type: Type.String(),
+  customer: Type.String(),
+  item: Type.Union([Type.String(), Type.Null()]),
+  value: Type.Union([Type.Number(), Type.Null()]),
+  amount: Type.Union([Type.Number(), Type.Null()]),
+  basket: Type.Union([Type.String(), Type.Null()]),
+  time: Type.Number({ description: 'Unix milliseconds' }),
+  attributes: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+});
+export const CustomerDataReply = Type.Object({
+  customer: Id,
+  storedAs: Type.Optional(Type.String({ description: 'The pseudonym the store keeps the customer under' })),
+  events: Type.Array(StoredEventSchema),
+  models: Type.Array(Type.Object({ name: Type.String(), kind: Type.String(), version: Type.Integer(), knows: Type.Boolean() })),
+  receipts: Type.Array(Type.Record(Type.String(), Type.Unknown()), { description: 'Earlier erasures of this customer' }),
+});
+
 /** True only when A and B are the same type (each assignable to the other, property by property). */
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 type Check<T extends true> = T;
@@ -367,4 +422,6 @@ export type ReplyTypesMatchDomain = [
   Check<Same<Static<typeof TrainingMetadataSchema>, TrainingMetadata>>,
   Check<Same<Static<typeof CustomerValueSchema>, CustomerValue>>,
   Check<Same<Static<typeof OfferStatSchema>, OfferStat>>,
+  Check<Same<Static<typeof StoredEventSchema>, StoredEvent>>,
+  Check<Same<Static<typeof ForgetReply>, ForgetReceipt>>,
 ];

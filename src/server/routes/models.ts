@@ -12,7 +12,7 @@ function sizesOf(model: Model): { users?: number; items?: number } {
   return { users: (m.users ?? m.customers ?? m.dataset?.customers ?? m.collaborative?.users)?.size, items: (m.items ?? m.content?.items)?.size };
 }
 
-export const modelRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async (app, { registry, state }) => {
+export const modelRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async (app, { registry, state, events }) => {
   const info = () =>
     registry.list().map((e) => ({
       name: e.name,
@@ -28,7 +28,15 @@ export const modelRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async (ap
     return c && { version: c.version, products: c.catalog.size, attributes: c.catalog.attributes, loadedAt: c.loadedAt.toISOString(), reloadable: c.path !== undefined };
   };
 
-  app.get('/models', { schema: { tags: ['models'], operationId: 'listModels', response: S.replies(S.ModelsReply, 'read') } }, async () => ({ models: info(), catalog: catalogInfo() }));
+  const storeInfo = async () => ({
+    kind: events!.store.kind,
+    location: events!.store.location,
+    lastSeq: await events!.store.lastSeq(),
+    freshEvents: events!.fresh?.size,
+    trainings: (await events!.store.records('trainings')).slice(-20).map((r) => ({ model: r.key, at: new Date(r.at).toISOString(), ...r.record })),
+  });
+
+  app.get('/models', { schema: { tags: ['models'], operationId: 'listModels', response: S.replies(S.ModelsReply, 'read') } }, async () => ({ models: info(), catalog: catalogInfo(), store: events && (await storeInfo()) }));
 
   const admin = adminOnly(state);
 

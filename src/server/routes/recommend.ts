@@ -88,7 +88,7 @@ async function* batchJson(
   yield `],"unknown":${JSON.stringify(unknown)}}`;
 }
 
-export const recommendRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async (app, { registry, engine, metrics }) => {
+export const recommendRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async (app, { registry, engine, metrics, events }) => {
   const served = (e: ModelEntry) => ({ model: e.name, version: e.version });
 
   app.post('/recommend', { schema: { tags: ['recommend'], operationId: 'recommend', body: S.RecommendBody, response: S.replies(S.RecommendReply) } }, async (request, reply) => {
@@ -97,6 +97,13 @@ export const recommendRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async
     const k = body.k ?? 10;
     const view = catalogView(registry, metrics, body);
     const options = { k, filterSeen: body.filterSeen ?? true, exclude: knownItems(entry, body.exclude), include: knownItems(entry, body.include), filter: view.filter };
+    // Events since the model was trained fold in (a known user's training items with them, or an unknown
+    // user's events alone), so a purchase a second ago changes the answer.
+    const fresh = body.fresh !== false && events ? await events.historyFor(entry, body.user) : undefined;
+    if (fresh) {
+      const items = await engine.run(`${entry.kind}.fresh`, () => entry.model.recommendForAsync!(fresh.history, { ...options, signal: clientGone(reply) }));
+      return { ...served(entry), user: body.user, fallback: false, fresh: fresh.fresh, items: view.attach(items, (r) => r.item) };
+    }
     const user = resolveId(entry.model.users, body.user);
     if (user === undefined) {
       if (body.fallback !== 'popular') throw new AffinityError(`unknown user ${JSON.stringify(body.user)} in model ${entry.name}`, ErrorCode.UnknownId);
