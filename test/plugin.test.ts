@@ -130,7 +130,7 @@ describe('the OpenAPI document', () => {
         expect(op.summary, `${op.method} ${op.path}`).toBeTruthy();
         expect(op.description, `${op.method} ${op.path}`).toBeTruthy();
         const statuses = Object.keys(op.responses);
-        const admin = op.path.endsWith('/reload') || op.path.startsWith('/v1/customers/');
+        const admin = op.path.endsWith('/reload') || op.path.endsWith('/retrain') || op.path.startsWith('/v1/customers/');
         expect(statuses.includes('401') || statuses.includes('403'), `${op.path} lists 401/403`).toBe(admin);
         expect(op.security !== undefined, `${op.path} security`).toBe(admin);
         if (op.path.startsWith('/health')) expect(statuses.sort()).toEqual(['200', '503']);

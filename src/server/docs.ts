@@ -126,6 +126,12 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
       'One event or a batch of up to 10,000 (purchase, view, click, cart, rating, or a custom type). The batch is checked as a whole: one bad event refuses all of it (422, naming its place). 202 once committed to the store; an `id` makes the write idempotent. A full write queue answers 503 with Retry-After. The events reach `/v1/recommend` at once.',
     example: { id: 'order-1001-p3', type: 'purchase', customer: 'c1', item: 'p3', amount: 12.5, time: '2026-12-01T10:00:00Z' },
   },
+  retrainModel: {
+    summary: 'Retrain a model from the events store',
+    description:
+      "Trains a model of the same kind and options on the store's events (a window of days, or all), compares it with the serving model on the latest day neither saw (nDCG@10), and swaps it in only when it is not worse than the margin; the new model is saved over the served file. The decision is kept in the store's training records (GET /v1/models).",
+    admin: true,
+  },
   customerData: {
     summary: 'Everything kept about a customer',
     description: "The customer's stored events, which served models know them, and earlier erasures (the right of access).",

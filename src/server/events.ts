@@ -5,7 +5,8 @@ import { resolveId, type Id, type IdMap } from '../data/ids.js';
 import { strengthOf } from '../events/event.js';
 import { FreshEvents, type FreshOptions } from '../events/fresh.js';
 import { EventStore, type AppendResult, type ForgetReceipt, type StoreOptions } from '../events/store.js';
-import type { History, Model, Recommender } from '../models/contract.js';
+import { isRecommender, type History, type InteractionModel, type Model, type Recommender } from '../models/contract.js';
+import { retrainFromStore, type RetrainDecision, type RetrainOptions } from './retrain.js';
 import type { ModelEntry, ModelRegistry } from './registry.js';
 
 export interface EventsOptions extends StoreOptions {
@@ -15,6 +16,16 @@ export interface EventsOptions extends StoreOptions {
   fresh?: boolean | FreshOptions;
   /** Delete events older than this many days (checked hourly). */
   retainDays?: number;
+  /** Retrain the served models that can be trained from events, on a timer (see retrain()). */
+  retrain?: { everyMs: number; models?: string[]; windowDays?: number; margin?: number; onResult?: (r: RetrainDecision & { model: string; version: number }) => void; onError?: (name: string, err: Error) => void };
+}
+
+/** A builder of new untrained models like a served one (its kind and training options), when it trains on interactions. */
+export function likeServed(model: Model): (() => InteractionModel) | undefined {
+  const m = model as Partial<InteractionModel>;
+  if (typeof m.fit !== 'function' || !isRecommender(model)) return undefined;
+  const Kind = model.constructor as new (options: object) => InteractionModel;
+  return () => new Kind({ ...(model.metadata?.options ?? {}), threads: undefined });
 }
 
 /** What a model holds about customers: the id map its rows are in, whatever its kind. */
@@ -56,7 +67,31 @@ export class EventsService {
       service.retention = setInterval(() => void service.applyRetention().catch(() => {}), 3_600_000);
       service.retention.unref();
     }
+    if (options.retrain) service.scheduleRetrain(options.retrain);
     return service;
+  }
+
+  private retrainTimer?: NodeJS.Timeout;
+  private scheduleRetrain(o: NonNullable<EventsOptions['retrain']>): void {
+    if (!(o.everyMs >= 1000)) throw new AffinityError('retraining runs at most once a second (everyMs >= 1000)', ErrorCode.BadInput);
+    let running = false;
+    this.retrainTimer = setInterval(async () => {
+      if (running) return;
+      running = true;
+      try {
+        for (const entry of this.registry.list()) {
+          if ((o.models && !o.models.includes(entry.name)) || !likeServed(entry.model)) continue;
+          try {
+            o.onResult?.(await this.retrain(entry.name, { windowDays: o.windowDays, margin: o.margin }));
+          } catch (err) {
+            o.onError?.(entry.name, err as Error);
+          }
+        }
+      } finally {
+        running = false;
+      }
+    }, o.everyMs);
+    this.retrainTimer.unref();
   }
 
   /** Deletes events past the retention period, from the store and from the fresh events. */
@@ -135,6 +170,25 @@ export class EventsService {
     return receipt;
   }
 
+  /**
+   * Retrains a served model from the store (see retrainFromStore) and, when the candidate is not worse,
+   * saves it over the model's file and swaps it in. Every decision is kept in the store's training records.
+   */
+  async retrain(name: string, options: Omit<RetrainOptions, 'store' | 'serving' | 'build'> & { build?: RetrainOptions['build'] } = {}): Promise<RetrainDecision & { model: string; version: number }> {
+    const entry = this.registry.byName(name);
+    const build = options.build ?? likeServed(entry.model);
+    if (!build) throw new AffinityError(`model ${name} (${entry.kind}) is not trained from interactions: it cannot be retrained from events`, ErrorCode.Unsupported);
+    const { model, decision } = await retrainFromStore({ ...options, build, store: this.store, serving: isRecommender(entry.model) ? entry.model : undefined });
+    let version = entry.version;
+    if (model) {
+      if (entry.path) await model.save(entry.path);
+      version = this.registry.add(name, model, entry.path).version;
+      this.fresh?.prune({ throughSeq: Math.min(...this.registry.list().map((e) => trainedThrough(e.model))) });
+    }
+    await this.store.addRecord('trainings', name, { ...decision, version });
+    return { ...decision, model: name, version };
+  }
+
   /** Everything kept about a customer: stored events, which served models know them, past erasures. */
   async dataOf(customer: Id) {
     const key = this.store.keyOf(customer);
@@ -146,6 +200,7 @@ export class EventsService {
 
   async close(): Promise<void> {
     clearInterval(this.retention);
+    clearInterval(this.retrainTimer);
     this.fresh?.stop();
     await this.erasing;
     if (this.owned) await this.store.close();

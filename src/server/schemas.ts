@@ -410,6 +410,28 @@ export const CustomerDataReply = Type.Object({
   receipts: Type.Array(Type.Record(Type.String(), Type.Unknown()), { description: 'Earlier erasures of this customer' }),
 });
 
+export const RetrainBody = Type.Optional(
+  Type.Object(
+    {
+      windowDays: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Train on the last N days of events (default: all)' })),
+      margin: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: "Keep the new model when its nDCG@10 is at least the serving model's minus this (default 0.005)" })),
+      holdoutDays: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'The latest period held out to compare on (default 1 day)' })),
+    },
+    { additionalProperties: false },
+  ),
+);
+export const RetrainReply = Type.Object({
+  model: Type.String(),
+  version: Type.Integer(),
+  swap: Type.Boolean(),
+  reason: Type.String(),
+  ndcg: Type.Object({ candidate: Type.Number(), serving: Type.Union([Type.Number(), Type.Null()]) }),
+  holdout: Type.Object({ users: Type.Integer(), from: Type.String() }),
+  data: Type.Object({ events: Type.Integer(), users: Type.Integer(), items: Type.Integer() }),
+  throughSeq: Type.Integer(),
+  at: Type.String(),
+});
+
 /** True only when A and B are the same type (each assignable to the other, property by property). */
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 type Check<T extends true> = T;

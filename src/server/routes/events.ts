@@ -26,6 +26,12 @@ export const eventRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async (ap
     },
   );
 
+  app.post(
+    '/models/:name/retrain',
+    { schema: { tags: ['models'], operationId: 'retrainModel', params: S.ReloadParams, body: S.RetrainBody, response: S.replies(S.RetrainReply, 'admin') }, preHandler: admin },
+    async (request) => service().retrain(request.params.name, request.body ?? {}),
+  );
+
   app.get(
     '/customers/:id/data',
     { schema: { tags: ['privacy'], operationId: 'customerData', params: S.CustomerParams, response: S.replies(S.CustomerDataReply, 'admin') }, preHandler: admin },
