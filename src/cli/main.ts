@@ -3,6 +3,7 @@ import type { Command } from './common.js';
 import { abtest } from './commands/abtest.js';
 import { clv } from './commands/clv.js';
 import { demo } from './commands/demo.js';
+import { forget, ingest, retrain } from './commands/events.js';
 import { evalCommand } from './commands/eval.js';
 import { generate } from './commands/generate.js';
 import { info } from './commands/info.js';
@@ -13,7 +14,7 @@ import { serveCommand } from './commands/serve.js';
 import { similarity } from './commands/similarity.js';
 import { train } from './commands/train.js';
 
-const COMMANDS: Record<string, Command> = { info, generate, similarity, train, inspect, eval: evalCommand, recommend, serve: serveCommand, demo, clv, abtest, ope };
+const COMMANDS: Record<string, Command> = { info, generate, similarity, train, inspect, eval: evalCommand, recommend, serve: serveCommand, demo, clv, abtest, ope, ingest, forget, retrain };
 
 const MAIN_HELP = `affinity: recommendations and marketing models for Node.js, with a native SIMD core
 
@@ -30,7 +31,10 @@ commands:
   clv           customer lifetime value from purchase lines (BG/NBD, Pareto/NBD, Gamma-Gamma)
   ope           off-policy evaluation of an offer policy on logged decisions (IPS, SNIPS, DM, DR)
   recommend     recommendations from a model file (or a model trained on the spot)
-  serve         the HTTP scoring server for model files and offer policies
+  serve         the HTTP scoring server for model files, offer policies and an events store
+  ingest        stream events (JSON lines or CSV) into an events store
+  forget        erase a customer: their events, and model files rewritten without them
+  retrain       train a model from an events store, kept only when not worse on the latest day
   demo          train models on a demo shop and serve them (npm start)
 
 Run \`affinity <command> --help\` for its options. Benchmarks live in the repository, not in the

@@ -1,13 +1,26 @@
 import { parseArgs } from 'node:util';
 import { num, type Command } from '../common.js';
 
+/** The demo's events store: a SQLite file beside its models, when better-sqlite3 is installed (it is optional). */
+async function demoStore(path: string): Promise<string | undefined> {
+  const { sqliteDriver } = await import('../../events/sqlite.js');
+  try {
+    sqliteDriver();
+    return `sqlite:${path}`;
+  } catch (err) {
+    console.warn(`affinity demo: serving without an events store (${(err as Error).message})`);
+    return undefined;
+  }
+}
+
 export const demo: Command = {
   help: `usage: affinity demo [--port 8080] [--host 0.0.0.0]
 
 Generates a seeded demo shop (customers, products, a year of purchases), trains every model kind on it
 (ALS, ItemKNN, segments, churn propensity, co-purchase rules, content, hybrid, forests, uplift), saves
 each to a file, serves them from those files with the product catalogue and a coupon policy that learns
-(/v1/offers/*), and prints curl commands to try.`,
+(/v1/offers/*) and an events store (SQLite, for POST /v1/events and fresh recommendations), and prints
+curl commands to try.`,
   async run(args) {
     const { values } = parseArgs({ args, options: { help: { type: 'boolean' }, port: { type: 'string' }, host: { type: 'string' } } });
     if (values.help) return console.log(this.help), 0;
@@ -17,7 +30,9 @@ each to a file, serves them from those files with the product catalogue and a co
     const { dir, models, catalog, shop, offers } = await prepareDemo();
     const port = num(values.port, 'port') ?? 8080;
     const host = values.host ?? '0.0.0.0';
-    await serve({ models, catalog, offers, port, host, logger: { level: process.env.LOG_LEVEL ?? 'warn' } });
+    const { join } = await import('node:path');
+    const store = await demoStore(join(dir, 'events.db'));
+    await serve({ models, catalog, offers, port, host, store, logger: { level: process.env.LOG_LEVEL ?? 'warn' } });
     const url = `http://localhost:${port}`;
     const requests = demoRequests(shop);
     const lines = (list: typeof requests.recommend) => list.map((r) => `  ${curlOf(url, r)}`).join('\n');
@@ -29,7 +44,10 @@ ${lines(requests.recommend)}
 
 Marketing analytics:
 ${lines(requests.analytics)}
-
+${store ? `
+Events (kept in ${store.slice('sqlite:'.length)}): record a purchase, and the next recommendation folds it in:
+  curl -s -X POST ${url}/v1/events -H 'content-type: application/json' -d '{"type":"purchase","customer":"c1","item":"p3"}'
+` : ''}
 Press Ctrl+C to stop.`);
     return new Promise<number>(() => {});
   },

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { num, usage, type Command } from '../common.js';
+import { durationMs } from './events.js';
 
 export const serveCommand: Command = {
   help: `usage: affinity serve --model name=FILE [--model name=FILE ...] [options]
@@ -13,15 +14,21 @@ export const serveCommand: Command = {
   --threads N            compute threads (default: all cores)
   --policy name=FILE     an offer policy (a bandit model file) for /v1/offers/*; repeatable
   --offers DIR           where policies keep their decision logs and snapshots (default ./offers)
+  --store SPEC           an events store: sqlite:PATH or postgres://... (POST /v1/events, fresh
+                         recommendations, erasure through DELETE /v1/customers/:id)
+  --pseudonymize-key KEY store HMAC-SHA-256 pseudonyms of customer ids (default: AFFINITY_PSEUDONYMIZE_KEY)
+  --retain-days N        delete events older than N days (checked hourly)
+  --retrain-every DUR    retrain the served ALS/KNN models from the store every DUR (30m, 1h, 1d),
+                         swapping each in only when it is not worse on the latest day
 
 Serves model files of any kind (recommenders, segments, propensity, rules, content, hybrid): each route
 finds its model by kind. --catalog adds product attributes to answers and attribute filters to requests.
 Admin routes (reload) need AFFINITY_ADMIN_TOKEN. SIGHUP reloads every model and the catalogue;
 SIGTERM/SIGINT drain and stop.`,
   async run(args) {
-    const { values } = parseArgs({ args, options: { help: { type: 'boolean' }, model: { type: 'string', multiple: true }, catalog: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, cors: { type: 'string' }, 'metrics-port': { type: 'string' }, threads: { type: 'string' }, policy: { type: 'string', multiple: true }, offers: { type: 'string' } } });
+    const { values } = parseArgs({ args, options: { help: { type: 'boolean' }, model: { type: 'string', multiple: true }, catalog: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, cors: { type: 'string' }, 'metrics-port': { type: 'string' }, threads: { type: 'string' }, policy: { type: 'string', multiple: true }, offers: { type: 'string' }, store: { type: 'string' }, 'pseudonymize-key': { type: 'string' }, 'retain-days': { type: 'string' }, 'retrain-every': { type: 'string' } } });
     if (values.help) return console.log(this.help), 0;
-    if (!values.model?.length && !values.policy?.length) throw usage('at least one --model name=FILE (or --policy name=FILE) is required');
+    if (!values.model?.length && !values.policy?.length && !values.store) throw usage('at least one --model name=FILE (or --policy name=FILE) is required');
     const named = (specs: string[] | undefined, flag: string) => {
       const out: Record<string, string> = {};
       for (const spec of specs ?? []) {
@@ -36,7 +43,9 @@ SIGTERM/SIGINT drain and stop.`,
     const metricsPort = num(values['metrics-port'], 'metrics-port');
     const origins = values.cors?.split(',').map((o) => o.trim()).filter(Boolean);
     const { serve } = await import('../../server/main.js');
-    await serve({
+    const every = values['retrain-every'] === undefined ? undefined : durationMs(values['retrain-every']);
+    if (every !== undefined && !values.store) throw usage('--retrain-every needs --store');
+    const app = await serve({
       models,
       catalog: values.catalog,
       port: num(values.port, 'port'),
@@ -45,6 +54,16 @@ SIGTERM/SIGINT drain and stop.`,
       cors: origins === undefined ? undefined : origins.includes('*') ? true : { origin: origins },
       metrics: metricsPort === undefined ? undefined : { port: metricsPort },
       offers: values.policy?.length ? { dir: values.offers ?? 'offers', policies } : undefined,
+      store: values.store,
+      events: {
+        pseudonymizeKey: values['pseudonymize-key'] ?? process.env.AFFINITY_PSEUDONYMIZE_KEY,
+        retainDays: num(values['retain-days'], 'retain-days'),
+        retrain: every === undefined ? undefined : {
+          everyMs: every,
+          onResult: (r) => app.log.info({ model: r.model, swap: r.swap, ndcg: r.ndcg, version: r.version }, `retrained: ${r.reason}`),
+          onError: (name, err) => app.log.error({ model: name, err }, 'retraining failed; the served model stays'),
+        },
+      },
     });
     return new Promise<number>(() => {}); // runs until a signal closes it
   },
