@@ -1,46 +1,15 @@
-// Vitest global setup: a real PostgreSQL server for the tests of the shared events store, started on a
-// temporary directory (as the `postgres` user when we are root: the server refuses to run as root) and
-// stopped after the run. AFFINITY_TEST_POSTGRES_URL points the tests at a server of your own instead.
-// Without either, the PostgreSQL tests skip loudly, unless AFFINITY_REQUIRE_POSTGRES=1 (CI) makes that
-// a failure.
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// Vitest global setup: a real PostgreSQL server for the tests of the shared events store (see
+// postgres-server.ts), stopped after the run. AFFINITY_TEST_POSTGRES_URL points the tests at a server of
+// your own instead. Without either, the PostgreSQL tests skip loudly, unless AFFINITY_REQUIRE_POSTGRES=1
+// (CI) makes that a failure (test/stores.ts).
 import type { TestProject } from 'vitest/node';
+import { startPostgres } from './postgres-server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     postgresUrl: string;
     postgresProblem: string;
   }
-}
-
-function binDir(): string | undefined {
-  const onPath = (() => {
-    try {
-      return execFileSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' }).trim();
-    } catch {
-      return '';
-    }
-  })();
-  if (onPath) return join(onPath, '..');
-  const root = '/usr/lib/postgresql';
-  if (!existsSync(root)) return undefined;
-  const versions = readdirSync(root).sort((a, b) => Number(b) - Number(a));
-  return versions.map((v) => join(root, v, 'bin')).find((d) => existsSync(join(d, 'initdb')));
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export default async function setup(project: TestProject): Promise<(() => void) | undefined> {
@@ -50,36 +19,8 @@ export default async function setup(project: TestProject): Promise<(() => void) 
     project.provide('postgresProblem', '');
     return undefined;
   }
-  const bin = binDir();
-  if (!bin) {
-    project.provide('postgresUrl', '');
-    project.provide('postgresProblem', 'no PostgreSQL server binaries (initdb) on this machine: apt-get install postgresql');
-    return undefined;
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'affinity-pg-'));
-  chmodSync(dir, 0o777);
-  const data = join(dir, 'data');
-  const asRoot = process.getuid?.() === 0;
-  const run = (tool: string, args: string[]) =>
-    asRoot ? execFileSync('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args], { stdio: 'pipe' }) : execFileSync(join(bin, tool), args, { stdio: 'pipe' });
-  const port = await freePort();
-  try {
-    run('initdb', ['-D', data, '-A', 'trust', '-U', 'affinity', '--no-sync']);
-    run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=on`, 'start']);
-  } catch (err) {
-    const e = err as { stderr?: Buffer; message: string };
-    rmSync(dir, { recursive: true, force: true });
-    project.provide('postgresUrl', '');
-    project.provide('postgresProblem', `could not start PostgreSQL from ${bin}: ${e.stderr?.toString().trim() || e.message}`);
-    return undefined;
-  }
-  project.provide('postgresUrl', `postgres://affinity@127.0.0.1:${port}/postgres`);
-  project.provide('postgresProblem', '');
-  return () => {
-    try {
-      run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
+  const server = await startPostgres();
+  project.provide('postgresUrl', 'url' in server ? server.url : '');
+  project.provide('postgresProblem', 'problem' in server ? server.problem : '');
+  return 'url' in server ? server.stop : undefined;
 }
