@@ -108,3 +108,9 @@ export { Catalog } from './data/catalog.js';
 export type { AttributeValue, CatalogColumns, CatalogFileOptions, CatalogInput } from './data/catalog.js';
 export { ItemFilter, FILTER_LIMITS } from './data/filter.js';
 export type { Condition, FilterSpec, Literal } from './data/filter.js';
+
+// The events store: what customers did, in SQLite or PostgreSQL.
+export { EventStore, parseStoreSpec } from './events/store.js';
+export type { AppendResult, ForgetReceipt, StoreOptions } from './events/store.js';
+export { EVENT_TYPES, EVENT_WEIGHTS, MAX_BATCH, strengthOf } from './events/event.js';
+export type { EventInput, StoredEvent } from './events/event.js';

@@ -28,7 +28,8 @@ async function runExample(name: string): Promise<{ printed: string[]; promised: 
   const code = example(name);
   const dir = await mkdtemp(join(tmpdir(), 'affinity-readme-'));
   const file = join(dir, `${name}.mts`);
-  await writeFile(file, code.replace(/from 'affinity'/g, `from ${JSON.stringify(join(root, 'src/index.ts'))}`));
+  const local = code.replace(/from 'affinity\/server'/g, `from ${JSON.stringify(join(root, 'src/server/index.ts'))}`).replace(/from 'affinity'/g, `from ${JSON.stringify(join(root, 'src/index.ts'))}`);
+  await writeFile(file, local);
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', file], { cwd: root, timeout: 120_000 });
   // Each console.log line against the figures in its trailing comment.
   const promised = [...code.matchAll(/console\.log\(.*\); \/\/ (.+)$/gm)].map((m) => m[1].trim());
@@ -41,6 +42,12 @@ describe('README examples', () => {
     expect(printed).toEqual(promised);
   }, 180_000);
   if (!existsSync(RETAIL)) it('(the retail example is skipped: ../shared/data/uci-online-retail is absent)', () => {});
+
+  it('the events example runs as written', async () => {
+    const { printed, promised } = await runExample('events');
+    expect(promised.length).toBe(4);
+    expect(printed).toEqual(promised);
+  }, 180_000);
 
   it('the offers example runs as written', async () => {
     const { printed, promised } = await runExample('offers');

@@ -9,3 +9,5 @@ export { resolveId } from '../data/ids.js';
 export { LIMITS } from './limits.js';
 export type { AnalyticsModels } from './analytics-models.js';
 export { OfferService, type DecideRequest, type OfferDecision, type OfferPolicyOptions, type OffersOptions, type OfferStat } from './offers.js';
+export { EventsService, type EventsOptions } from './events.js';
+export { retrainFromStore, type RetrainDecision, type RetrainOptions } from './retrain.js';
