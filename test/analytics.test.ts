@@ -223,6 +223,11 @@ describe('transactions, segments and churn', () => {
     expect(big.topCategories[0].category).toBe('gifts');
     expect(s.profiles[kindOf(2)].recencyDays).toBeGreaterThan(250);
     expect(() => s.segmentOf('nobody')).toThrow(expect.objectContaining({ code: ErrorCode.UnknownId }));
+    const without = await s.withoutCustomers(['c0', 'c1']);
+    expect(() => without.segmentOf('c0')).toThrow(expect.objectContaining({ code: ErrorCode.UnknownId }));
+    expect(without.profiles.reduce((n, p) => n + p.size, 0)).toBe(88);
+    for (let c = 2; c < 90; c++) expect(without.segmentOf(`c${c}`).segment).toBe(s.segmentOf(`c${c}`).segment);
+    expect(s.segmentOf('c0').segment).toBe(kindOf(0)); // the served model is untouched
     await expect(segmentCustomers(tx, { features: 'embedding' })).rejects.toMatchObject({ code: ErrorCode.BadInput });
   });
 

@@ -145,6 +145,9 @@ describe('lifetime value API', () => {
     const rfm = { customers: cohort.frequency.map((_, i) => `c${i}`), ...cohort, frequency: Float64Array.from(cohort.frequency), recency: Float64Array.from(cohort.recency), T: Float64Array.from(cohort.T), monetary: Float64Array.from(cohort.monetary) };
     const model = await LifetimeValueModel.fit(rfm, { penalizer: 0.001, months: 6 });
     const values = await model.valueOf(['c3', 'nobody', 'c6']);
+    const forgotten = await model.withoutCustomers(['c3']);
+    expect((await forgotten.valueOf(['c3', 'c6'])).unknown).toEqual(['c3']);
+    expect((await forgotten.valueOf(['c6']))[0]).toEqual((await model.valueOf(['c6']))[0]);
     expect(values.map((v) => v.customer)).toEqual(['c3', 'c6']);
     expect(values.unknown).toEqual(['nobody']);
     const rows = { frequency: [cohort.frequency[3]], recency: [cohort.recency[3]], T: [cohort.T[3]], monetary: [cohort.monetary[3]] };

@@ -235,5 +235,11 @@ describe('the propensity pipeline with a forest', () => {
     await scorer.save(path);
     const back = (await loadModel(path)) as InstanceType<typeof PropensityScorer>;
     expect(back.score([...ids], 3)).toEqual(scorer.score([...ids], 3));
+    // Erasure: the forgotten customer's row goes; every other customer scores as before.
+    const without = await scorer.withoutCustomers([ids[1]]);
+    expect(without.dataset.customers.size).toBe(scorer.dataset.customers.size - 1);
+    expect(without.score([...ids], 3).unknown).toEqual([ids[1]]);
+    expect([...without.score([...ids], 3)]).toEqual(scorer.score([ids[0], ...ids.slice(2)], 3));
+    expect(await scorer.withoutCustomers(['nobody'])).toBe(scorer);
   });
 });

@@ -4,7 +4,7 @@
 import { badInput } from '../core/errors.js';
 import type { JobOptions } from '../core/jobs.js';
 import { intOption, numberOption } from '../core/options.js';
-import { IdMap, type Id } from '../data/ids.js';
+import { IdMap, rowsWithout, type Id } from '../data/ids.js';
 import type { ModelFile, ModelParts } from '../io/modelfile.js';
 import { splitIds, trainingMetadata, withUnknown, type PartLoader, type TrainingMetadata } from '../models/contract.js';
 import { finite64, fromFile, idMapOf, optionsOf, partsWithMeta, saveParts } from '../models/parts.js';
@@ -87,6 +87,17 @@ export class LifetimeValueModel {
       known.map((customer, i) => ({ customer, probabilityAlive: alive[i], expectedPurchases: expected[i], expectedSpend: spend[i], value: value[i] })),
       unknown,
     );
+  }
+
+  /** Erasure: the model without these customers' summaries (the fitted parameters stay until the next fit). */
+  async withoutCustomers(customers: Id[]): Promise<LifetimeValueModel> {
+    const rows = rowsWithout(this.customers, customers);
+    if (!rows) return this;
+    const pick = (a: Float64Array) => Float64Array.from(rows, (r) => a[r]);
+    const { frequency, recency, T, monetary } = this.summary;
+    const out = new LifetimeValueModel(this.purchases, this.spend, new IdMap(Array.from(rows, (r) => this.customers.ids[r]), 'user'), { frequency: pick(frequency), recency: pick(recency), T: pick(T), monetary: pick(monetary) }, this.options);
+    out.metadata = this.metadata && { ...this.metadata, data: { ...this.metadata.data, customers: rows.length } };
+    return out;
   }
 
   async save(path: string): Promise<void> {
