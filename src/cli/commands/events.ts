@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { badInput } from '../../core/errors.js';
 import { MAX_BATCH } from '../../events/event.js';
 import { EventStore } from '../../events/store.js';
+import { parseCsv } from '../../io/csv.js';
 import { num, usage, type Command } from '../common.js';
 import { progress } from '../progress.js';
 
@@ -17,23 +18,9 @@ async function openStore(values: { store?: string; 'pseudonymize-key'?: string }
   return EventStore.open(values.store, { pseudonymizeKey: values['pseudonymize-key'] ?? process.env.AFFINITY_PSEUDONYMIZE_KEY });
 }
 
-/** A CSV line's fields (quotes as RFC 4180), for event files with a header naming the event fields. */
-function csvFields(line: string): string[] {
-  const out: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') (field += '"'), i++;
-      else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') out.push(field), (field = '');
-    else field += c;
-  }
-  out.push(field);
-  return out;
+/** One CSV line's fields (RFC 4180 quoting; an event file keeps each event on one line). */
+function csvFields(line: string, where: string): string[] {
+  return parseCsv(line, ',', where).next().value?.fields ?? [];
 }
 
 const NUMERIC = new Set(['value', 'amount']);
@@ -86,13 +73,13 @@ ${STORE_HELP}
         n++;
         if (line.trim() === '') continue;
         if (csv && !header) {
-          header = csvFields(line).map((h) => h.trim());
+          header = csvFields(line, `${file}:${n}`).map((h) => h.trim());
           continue;
         }
         if (batch.length === 0) firstLine = n;
         let event: unknown;
         if (csv) {
-          const fields = csvFields(line);
+          const fields = csvFields(line, `${file}:${n}`);
           const e: Record<string, unknown> = {};
           header!.forEach((h, i) => {
             const v = fields[i];
