@@ -117,6 +117,17 @@ export function checkEvents(input: unknown): NewEvent[] {
   return list.map((e, n) => checkEvent(e, n, now));
 }
 
+/** The events of a JSON request body, checked as a batch (see checkEvents). */
+export function checkEventsJson(json: string): NewEvent[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (err) {
+    throw badInput(`the body is not JSON: ${(err as Error).message}`);
+  }
+  return checkEvents(parsed);
+}
+
 /**
  * Customer ids as a store keeps them: as given, or (with a key) HMAC-SHA-256 pseudonyms, so the store never
  * holds an id a breach could tie to a person without the key.

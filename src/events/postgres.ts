@@ -3,7 +3,7 @@
 // and a server tailing the store by seq never skips an event committed late.
 import { createRequire } from 'node:module';
 import { AffinityError, ErrorCode } from '../core/errors.js';
-import { storeError, type AppendCounts, type RecordTable, type ScanRange, type StoreBackend } from './backend.js';
+import { storeError, type AppendCounts, type PendingBatch, type RecordTable, type ScanRange, type StoreBackend } from './backend.js';
 import type { NewEvent, StoredEvent } from './event.js';
 
 type Pool = import('pg').Pool;
@@ -34,6 +34,7 @@ function rowOf(r: Record<string, unknown>): StoredEvent {
 
 export class PostgresBackend implements StoreBackend {
   readonly kind = 'postgres';
+  readonly checksJson = false;
   private constructor(private readonly pool: Pool) {}
 
   static async open(url: string, options: { poolSize?: number } = {}): Promise<PostgresBackend> {
@@ -91,7 +92,11 @@ export class PostgresBackend implements StoreBackend {
     }
   }
 
-  append(groups: NewEvent[][]): Promise<{ counts: AppendCounts[]; lastSeq: number }> {
+  append(batches: PendingBatch[]): Promise<{ counts: AppendCounts[]; lastSeq: number }> {
+    const groups = batches.map((b) => {
+      if (!Array.isArray(b)) throw new AffinityError('the PostgreSQL store takes checked events', ErrorCode.Internal);
+      return b;
+    });
     return this.transaction(async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
       const customers = [...new Set(groups.flat().map((e) => e.customer))];

@@ -3,8 +3,8 @@
 // commit is on disk when its answer is sent, power loss included).
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { AppendCounts, RecordTable, ScanRange } from './backend.js';
-import type { NewEvent, StoredEvent } from './event.js';
+import type { AppendCounts, BatchResult, PendingBatch, RecordTable, ScanRange } from './backend.js';
+import { checkEventsJson, Pseudonyms, type NewEvent, type StoredEvent } from './event.js';
 
 type Database = import('better-sqlite3').Database;
 
@@ -21,7 +21,8 @@ const MIGRATIONS = [
 ];
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
 
-const { path, driver } = workerData as { path: string; driver: string };
+const { path, driver, pseudonymizeKey } = workerData as { path: string; driver: string; pseudonymizeKey?: string };
+const pseudonyms = new Pseudonyms(pseudonymizeKey);
 const BetterSqlite = createRequire(import.meta.url)(driver) as typeof import('better-sqlite3');
 
 function openDatabase(): Database {
@@ -75,11 +76,22 @@ function appendGroup(events: NewEvent[], gone: Map<string, number | null>): Appe
   return counts;
 }
 
-const appendAll = db.transaction((groups: NewEvent[][]) => {
+const appendAll = db.transaction((groups: (NewEvent[] | string)[]) => {
   const gone = new Map<string, number | null>();
-  const counts = groups.map((g) => appendGroup(g, gone));
+  const counts = groups.map((g): BatchResult => (typeof g === 'string' ? { refused: g } : appendGroup(g, gone)));
   return { counts, lastSeq: (sql.lastSeq.get() as number | undefined) ?? 0 };
 });
+
+/** JSON bodies parsed and checked here, off the event loop: each becomes its events, or why it was refused. */
+function checked(batch: PendingBatch): NewEvent[] | string {
+  if (Array.isArray(batch)) return batch;
+  try {
+    const events = checkEventsJson(batch.json);
+    return pseudonyms.enabled ? events.map((e) => ({ ...e, customer: pseudonyms.of(e.customer) })) : events;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
 
 const forget = db.transaction((customer: string, at: number) => {
   const deleted = sql.deleteCustomer.run(customer).changes;
@@ -92,7 +104,7 @@ function rowOf(r: Record<string, unknown>): StoredEvent {
 }
 
 const ops: Record<string, (...args: never[]) => unknown> = {
-  append: (groups: NewEvent[][]) => appendAll.immediate(groups),
+  append: (groups: PendingBatch[]) => appendAll.immediate(groups.map(checked)),
   eventsOf: (customer: string) => sql.eventsOf.all(customer).map((r) => rowOf(r as Record<string, unknown>)),
   scan: (range: ScanRange) =>
     sql.scan.all(range.afterSeq ?? 0, range.from ?? -Number.MAX_SAFE_INTEGER, range.to ?? Number.MAX_SAFE_INTEGER, range.limit ?? 10_000).map((r) => rowOf(r as Record<string, unknown>)),

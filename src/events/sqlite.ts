@@ -7,8 +7,8 @@ import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AffinityError, ErrorCode } from '../core/errors.js';
-import { storeError, type AppendCounts, type RecordTable, type ScanRange, type StoreBackend } from './backend.js';
-import type { NewEvent, StoredEvent } from './event.js';
+import { storeError, type BatchResult, type PendingBatch, type RecordTable, type ScanRange, type StoreBackend } from './backend.js';
+import type { StoredEvent } from './event.js';
 
 /** better-sqlite3's entry point, or a clear error saying how to get it. */
 export function sqliteDriver(): string {
@@ -34,6 +34,7 @@ function startWorker(workerData: object): Worker {
 
 export class SqliteBackend implements StoreBackend {
   readonly kind = 'sqlite';
+  readonly checksJson = true;
   private readonly calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   private next = 1;
   private failure?: AffinityError;
@@ -56,11 +57,12 @@ export class SqliteBackend implements StoreBackend {
     worker.on('exit', (code) => fail(new Error(`the store's worker exited with code ${code}`)));
   }
 
-  static async open(path: string): Promise<SqliteBackend> {
+  /** @param pseudonymizeKey the key the worker pseudonymizes the customers of JSON bodies with */
+  static async open(path: string, pseudonymizeKey?: string): Promise<SqliteBackend> {
     const driver = sqliteDriver();
     const file = resolve(path);
     await mkdir(dirname(file), { recursive: true });
-    const worker = startWorker({ path: file, driver });
+    const worker = startWorker({ path: file, driver, pseudonymizeKey });
     const backend = new SqliteBackend(worker);
     await new Promise<void>((ok, fail) => {
       backend.calls.set(0, { resolve: () => ok(), reject: fail });
@@ -78,8 +80,8 @@ export class SqliteBackend implements StoreBackend {
     });
   }
 
-  append(groups: NewEvent[][]) {
-    return this.call<{ counts: AppendCounts[]; lastSeq: number }>('append', groups);
+  append(groups: PendingBatch[]) {
+    return this.call<{ counts: BatchResult[]; lastSeq: number }>('append', groups);
   }
   eventsOf(customer: string) {
     return this.call<StoredEvent[]>('eventsOf', customer);

@@ -5,7 +5,7 @@
 import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
 import type { Id } from '../data/ids.js';
 import { GroupCommit, type RecordTable, type ScanRange, type StoreBackend } from './backend.js';
-import { checkEvents, Pseudonyms, type EventInput, type NewEvent, type StoredEvent } from './event.js';
+import { checkEvents, checkEventsJson, Pseudonyms, type EventInput, type NewEvent, type StoredEvent } from './event.js';
 import { PostgresBackend } from './postgres.js';
 import { SqliteBackend } from './sqlite.js';
 
@@ -72,7 +72,7 @@ export class EventStore {
     const pseudonyms = new Pseudonyms(options.pseudonymizeKey);
     const maxQueued = options.maxQueued ?? 200_000;
     if (!Number.isInteger(maxQueued) || maxQueued < 1) throw badInput('maxQueued must be a positive integer');
-    if (where.kind === 'sqlite') return new EventStore(await SqliteBackend.open(where.path), pseudonyms, `sqlite:${where.path}`, maxQueued);
+    if (where.kind === 'sqlite') return new EventStore(await SqliteBackend.open(where.path, options.pseudonymizeKey), pseudonyms, `sqlite:${where.path}`, maxQueued);
     return new EventStore(await PostgresBackend.open(where.url, options), pseudonyms, where.url.replace(/\/\/[^@/]*@/, '//***@'), maxQueued);
   }
 
@@ -101,6 +101,18 @@ export class EventStore {
    */
   async append(events: EventInput | EventInput[] | unknown): Promise<AppendResult> {
     return this.appendChecked(checkEvents(events));
+  }
+
+  /**
+   * Stores the events of a JSON text (a request body: one event or an array), checked as a batch like
+   * append(). The SQLite store parses and checks it in its worker thread, so a large batch costs the event
+   * loop next to nothing.
+   */
+  async appendJson(json: string): Promise<AppendResult> {
+    if (typeof json !== 'string') throw badInput('appendJson takes the JSON text of events');
+    const backend = this.open();
+    if (!backend.checksJson) return this.appendChecked(checkEventsJson(json));
+    return this.queue.append({ json });
   }
 
   /** @internal Events checkEvents has normalized (ingest paths that validated already). */

@@ -104,7 +104,15 @@ export class EventsService {
 
   /** Validates and stores events; resolves once they are committed (and visible to this server's next request). */
   async append(events: unknown): Promise<AppendResult> {
-    const result = await this.store.append(events);
+    return this.committed(await this.store.append(events));
+  }
+
+  /** append() of a request body's JSON text (parsed and checked in the store's thread where it has one). */
+  async appendJson(json: string): Promise<AppendResult> {
+    return this.committed(await this.store.appendJson(json));
+  }
+
+  private committed(result: AppendResult): AppendResult {
     this.fresh?.noteCommitted(result.lastSeq);
     return result;
   }
