@@ -22,7 +22,7 @@ beforeAll(async () => {
   const demo = await prepareDemo(dir);
   shop = demo.shop;
   models = demo.models;
-  app = await buildApp({ models, catalog: demo.catalog, offers: demo.offers, adminToken: TOKEN, docs: false, pressure: false });
+  app = await buildApp({ models, catalog: demo.catalog, offers: demo.offers, store: `sqlite:${join(dir, 'events.db')}`, adminToken: TOKEN, docs: false, pressure: false });
 });
 afterAll(async () => {
   await app.close();
@@ -32,14 +32,15 @@ const post = (url: string, payload: unknown) => app.inject({ method: 'POST', url
 
 describe('the demo, served from its files', () => {
   it("answers every request it prints, as printed", async () => {
-    const { recommend, analytics } = demoRequests(shop);
-    for (const r of [...recommend, ...analytics]) {
+    const { recommend, analytics, events } = demoRequests(shop);
+    for (const r of [...recommend, ...analytics, ...events]) {
       // The printed command is what is sent: its JSON body, parsed back from the curl line.
       const line = curlOf('http://localhost:8080', r);
       const body = line.includes(" -d '") ? JSON.parse(line.slice(line.indexOf(" -d '") + 5, -1)) : undefined;
       const reply = await app.inject({ method: r.method, url: r.path, ...(body ? { payload: body } : {}) });
-      expect(reply.statusCode, `${line}\n${reply.body}`).toBe(200);
+      expect(reply.statusCode, `${line}\n${reply.body}`).toBe(r.path === '/v1/events' ? 202 : 200);
     }
+    expect((await post('/v1/recommend', events[1].body)).json().fresh).toBe(1);
   });
 
   it('lists every model with its kind and training metadata, and the catalogue', async () => {

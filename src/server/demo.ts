@@ -132,7 +132,7 @@ export interface DemoRequest {
 }
 
 /** The requests the demo suggests, for a customer of the shop and two of their products. */
-export function demoRequests(shop: DemoShop): { recommend: DemoRequest[]; analytics: DemoRequest[] } {
+export function demoRequests(shop: DemoShop): { recommend: DemoRequest[]; analytics: DemoRequest[]; events: DemoRequest[] } {
   const customer = shop.data.users.ids[0];
   const [p1, p2] = shop.data.itemsOf(customer).map((x) => x.item);
   const category = shop.products[0].category;
@@ -164,6 +164,11 @@ export function demoRequests(shop: DemoShop): { recommend: DemoRequest[]; analyt
       { method: 'GET', path: '/v1/offers/stats' },
       { method: 'GET', path: '/v1/models' },
       { method: 'GET', path: '/metrics' },
+    ],
+    // With the demo's events store: a purchase, then a recommendation that folds it in ("fresh": 1).
+    events: [
+      post('/v1/events', { type: 'purchase', customer, item: shop.data.items.ids.find((i) => i !== p1 && i !== p2 && !shop.data.itemsOf(customer).some((x) => x.item === i))!, amount: 12.5 }),
+      post('/v1/recommend', { user: customer, k: 5 }),
     ],
   };
 }

@@ -45,8 +45,8 @@ ${lines(requests.recommend)}
 Marketing analytics:
 ${lines(requests.analytics)}
 ${store ? `
-Events (kept in ${store.slice('sqlite:'.length)}): record a purchase, and the next recommendation folds it in:
-  curl -s -X POST ${url}/v1/events -H 'content-type: application/json' -d '{"type":"purchase","customer":"c1","item":"p3"}'
+Events (kept in ${store.slice('sqlite:'.length)}): record a purchase, and the next recommendation folds it in ("fresh": 1):
+${lines(requests.events)}
 ` : ''}
 Press Ctrl+C to stop.`);
     return new Promise<number>(() => {});
