@@ -1,28 +1,12 @@
 // kill -9 during ingestion: every event answered 202 is in the store after a restart, and resending the
 // whole stream stores each event exactly once (ids make it idempotent).
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EventStore } from '../src/events/store.js';
 import { tempDir } from './stores.js';
+import { startServe } from './serve-process.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(root, 'bin', 'affinity.js');
-
-async function start(store: string, port: number) {
-  const child = spawn(process.execPath, [bin, 'serve', '--store', store, '--port', String(port), '--host', '127.0.0.1'], { env: { ...process.env, LOG_LEVEL: 'warn' } });
-  let output = '';
-  child.stderr.on('data', (chunk) => (output += chunk));
-  child.stdout.on('data', (chunk) => (output += chunk));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 150; i++) {
-    if (await fetch(`${url}/health/live`).then((r) => r.ok, () => false)) return { child, url };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`the server did not start: ${output}`);
-}
+const start = (store: string, port: number) => startServe(['--store', store], port, '/health/live');
 
 describe('kill -9 during ingestion', () => {
   it('keeps every acknowledged event, and none twice', async () => {

@@ -1,16 +1,15 @@
 // Offers over HTTP: decide, reward (404 unknown or expired, 409 twice), stats; a restart resumes from the
 // snapshot and the log tail; a torn log tail is cut; kill -9 with rewards in flight loses no acknowledged
 // reward and counts none twice (a real server process, killed for real).
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { appendFile, mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Bandit } from '../src/index.js';
 import { buildApp, OfferService } from '../src/server/index.js';
 import { readDecisionLog } from '../src/io/decisionlog.js';
+import { startServe } from './serve-process.js';
 
 const bandit = () => new Bandit({ policy: 'linucb', arms: ['none', 'email', 'coupon'], featureNames: ['bias', 'recent'], alpha: 0.5, seed: 3 });
 
@@ -173,22 +172,7 @@ describe('compaction', () => {
 });
 
 describe('kill -9 with rewards in flight', () => {
-  const root = fileURLToPath(new URL('..', import.meta.url));
-  const bin = join(root, 'bin', 'affinity.js');
-
-  async function start(dir: string, policy: string, port: number) {
-    const child = spawn(process.execPath, [bin, 'serve', '--policy', `coupons=${policy}`, '--offers', dir, '--port', String(port), '--host', '127.0.0.1'], { env: { ...process.env, LOG_LEVEL: 'warn' } });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.stdout.on('data', (chunk) => (stderr += chunk));
-    const url = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 150; i++) {
-      if (await fetch(`${url}/health/ready`).then((r) => r.ok, () => false)) return { child, url };
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    child.kill('SIGKILL');
-    throw new Error(`the server did not start: ${stderr}`);
-  }
+  const start = (dir: string, policy: string, port: number) => startServe(['--policy', `coupons=${policy}`, '--offers', dir], port);
   const post = (url: string, path: string, body: object) => fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
   it('every acknowledged reward survives, and each decision counts one reward', async () => {
