@@ -3,7 +3,7 @@
 // with its swap and its refusal, and two servers sharing one PostgreSQL store.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
 import { ALS, Interactions, ItemKNN, loadModel } from '../src/index.js';
 import { buildApp } from '../src/server/app.js';
 import type { WithAffinity } from '../src/server/index.js';
@@ -225,6 +225,38 @@ describe.runIf(postgresAvailable())('two servers on one PostgreSQL store', () =>
         status = (await b.inject({ method: 'POST', url: '/v1/recommend', payload: { user: 'shared-1', k: 3 } })).statusCode;
       }
       expect(status).toBe(404); // b dropped the forgotten customer's fresh events (tombstones)
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('an erasure through one server takes the customer out of the models the other serves, and out of stale files at start', async () => {
+    const url = await freshPostgres();
+    for (const name of ['a', 'b', 'late']) await copyFile(join(dir, 'knn.affinity'), join(dir, `${name}.affinity`));
+    const serve = (name: string) => buildApp({ models: { knn: join(dir, `${name}.affinity`) }, store: url, adminToken: TOKEN, pressure: false });
+    const a = await serve('a');
+    const b = await serve('b');
+    try {
+      expect((await b.inject({ method: 'POST', url: '/v1/recommend', payload: { user: 'u12', k: 3 } })).statusCode).toBe(200);
+      expect((await a.inject({ method: 'DELETE', url: '/v1/customers/u12', headers: auth })).json().modelsUpdated).toEqual([{ name: 'knn', version: 2 }]);
+      let status = 200;
+      for (let tries = 0; tries < 200 && status === 200; tries++) {
+        await new Promise((ok) => setTimeout(ok, 50));
+        status = (await b.inject({ method: 'POST', url: '/v1/recommend', payload: { user: 'u12', k: 3 } })).statusCode;
+      }
+      expect(status).toBe(404);
+      expect(b.affinity.registry.byName('knn').version).toBe(2);
+      expect(((await loadModel(join(dir, 'b.affinity'))) as ItemKNN).users.has('u12')).toBe(false);
+      // A server started later from a copy made before the erasure never serves the customer.
+      expect(((await loadModel(join(dir, 'late.affinity'))) as ItemKNN).users.has('u12')).toBe(true);
+      const late = await serve('late');
+      try {
+        expect((await late.inject({ method: 'POST', url: '/v1/recommend', payload: { user: 'u12', k: 3 } })).statusCode).toBe(404);
+        expect(((await loadModel(join(dir, 'late.affinity'))) as ItemKNN).users.has('u12')).toBe(false);
+      } finally {
+        await late.close();
+      }
     } finally {
       await a.close();
       await b.close();

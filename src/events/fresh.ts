@@ -73,7 +73,7 @@ export class FreshEvents {
         if (page.length < 10_000) break;
       }
       // Customers forgotten through another server on a shared store: their tombstones, every 20th read.
-      if (++this.reads % 20 === 0) for (const [key, at] of await this.store.tombstones()) this.dropThrough(key, at);
+      if (++this.reads % 20 === 0) await this.readTombstones();
       this.lastError = undefined;
     } catch (err) {
       this.lastError = err as Error;
@@ -103,9 +103,30 @@ export class FreshEvents {
     return list ? list.filter((e) => e.seq > afterSeq) : [];
   }
 
+  /**
+   * Tombstones not seen before (erasures through other servers): their events dropped here, and
+   * `onForgotten` told, so the server rewrites what it serves.
+   */
+  async readTombstones(): Promise<void> {
+    const fresh: [string, number][] = [];
+    for (const [key, at] of await this.store.tombstones()) {
+      if (this.tombstones.get(key) === at) continue;
+      this.tombstones.set(key, at);
+      this.dropThrough(key, at);
+      fresh.push([key, at]);
+    }
+    if (fresh.length > 0) this.onForgotten?.(fresh);
+  }
+
+  /** Tombstones this index knows of (set by readTombstones and forget). */
+  private readonly tombstones = new Map<string, number>();
+  /** Called with erasures read from the store that this index had not seen. */
+  onForgotten?: (forgotten: [key: string, at: number][]) => void;
+
   /** Drops a forgotten customer's events (after a read in flight, which may have fetched them before the erasure). */
   async forget(key: string, at = Infinity): Promise<void> {
     await this.reading?.catch(() => {});
+    if (Number.isFinite(at)) this.tombstones.set(key, at);
     this.dropThrough(key, at);
   }
 

@@ -62,6 +62,13 @@ export class EventsService {
       await fresh.catchUp();
     }
     const service = new EventsService(store, fresh, registry, owned, options.retainDays);
+    // Models loaded from files may predate erasures: take out every tombstoned customer before serving.
+    // A failure here fails the start: serving a forgotten customer is not an option.
+    await service.applyErasures([...(await store.tombstones()).keys()]);
+    if (fresh) {
+      fresh.onForgotten = (forgotten) => void service.applyErasures(forgotten.map(([key]) => key)).catch(() => {});
+      await fresh.readTombstones();
+    }
     if (options.retainDays !== undefined) {
       await service.applyRetention();
       service.retention = setInterval(() => void service.applyRetention().catch(() => {}), 3_600_000);
@@ -157,26 +164,49 @@ export class EventsService {
 
   private async forgetNow(customer: Id): Promise<ForgetReceipt> {
     const erased = await this.store.forget(customer);
-    await this.fresh?.forget(erased.key);
-    const modelsUpdated: ForgetReceipt['modelsUpdated'] = [];
-    const modelsNotUpdated: NonNullable<ForgetReceipt['modelsNotUpdated']> = [];
-    for (const entry of this.registry.list()) {
-      const id = this.idIn(customersOf(entry.model), customer);
-      if (id === undefined) continue;
-      if (!entry.model.withoutCustomers) {
-        modelsNotUpdated.push({ name: entry.name, reason: `a ${entry.kind} model cannot be rewritten without a customer; retrain it` });
-        continue;
-      }
-      const without = await entry.model.withoutCustomers([id]);
-      if (entry.path) await without.save(entry.path);
-      const next = this.registry.add(entry.name, without, entry.path);
-      modelsUpdated.push({ name: next.name, version: next.version });
-    }
+    await this.fresh?.forget(erased.key, erased.at);
+    const { modelsUpdated, modelsNotUpdated } = await this.rewriteWithout([customer]);
     const receipt: ForgetReceipt = { customer, eventsDeleted: erased.eventsDeleted, modelsUpdated, ...(modelsNotUpdated.length > 0 ? { modelsNotUpdated } : {}), at: new Date(erased.at).toISOString() };
     // The audit record names the customer by store key: with pseudonyms on, the audit table holds no id either.
     await this.store.addRecord('receipts', erased.key, { ...receipt, customer: erased.key }, erased.at);
     return receipt;
   }
+
+  /**
+   * Every served model that knows any of these customers, rewritten without them, saved over its file
+   * and swapped in; models that cannot be rewritten are listed with the reason.
+   */
+  private async rewriteWithout(customers: Id[]): Promise<Pick<ForgetReceipt, 'modelsUpdated'> & { modelsNotUpdated: NonNullable<ForgetReceipt['modelsNotUpdated']> }> {
+    const modelsUpdated: ForgetReceipt['modelsUpdated'] = [];
+    const modelsNotUpdated: NonNullable<ForgetReceipt['modelsNotUpdated']> = [];
+    for (const entry of this.registry.list()) {
+      const map = customersOf(entry.model);
+      const ids = customers.map((c) => this.idIn(map, c)).filter((id): id is Id => id !== undefined);
+      if (ids.length === 0) continue;
+      if (!entry.model.withoutCustomers) {
+        modelsNotUpdated.push({ name: entry.name, reason: `a ${entry.kind} model cannot be rewritten without a customer; retrain it` });
+        continue;
+      }
+      const without = await entry.model.withoutCustomers(ids);
+      if (entry.path) await without.save(entry.path);
+      const next = this.registry.add(entry.name, without, entry.path);
+      modelsUpdated.push({ name: next.name, version: next.version });
+    }
+    return { modelsUpdated, modelsNotUpdated };
+  }
+
+  /**
+   * Erasures this server did not make (another server on the store, `affinity forget`, or while it was
+   * down): the customers they name are taken out of what it serves, as forget() would.
+   */
+  private applyErasures(keys: string[]): Promise<unknown> {
+    const run = this.erasing.then(() => this.rewriteWithout(keys));
+    this.erasing = run.catch((err: Error) => this.onErasureError?.(err));
+    return run;
+  }
+
+  /** Told when an erasure made elsewhere could not be applied to the served models. */
+  onErasureError?: (err: Error) => void;
 
   /**
    * Retrains a served model from the store (see retrainFromStore) and, when the candidate is not worse,
