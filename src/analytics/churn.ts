@@ -9,7 +9,7 @@ import { LogisticRegression, type Attribution } from './logistic.js';
 import { RandomForest } from './trees.js';
 import { SECONDS_PER_DAY, Transactions } from '../data/transactions.js';
 import type { ModelFile, ModelParts } from '../io/modelfile.js';
-import { splitIds, withUnknown, type PartLoader, type TrainingMetadata } from '../models/contract.js';
+import { splitIds, withDataSizes, withUnknown, type PartLoader, type TrainingMetadata } from '../models/contract.js';
 import { fromFile, idMapOf, partsWithMeta, saveParts } from '../models/parts.js';
 
 export interface ChurnOptions {
@@ -197,7 +197,7 @@ export class PropensityScorer {
     if (!rows) return this;
     const labels = d.labels.length === 0 ? d.labels : Uint8Array.from(rows, (r) => d.labels[r]);
     const out = new PropensityScorer(this.model, { ...d, customers: new IdMap(Array.from(rows, (r) => d.customers.ids[r]), 'user'), features: selectRows(d.features, rows), labels });
-    out.metadata = this.metadata && { ...this.metadata, data: { ...this.metadata.data, customers: rows.length } };
+    out.metadata = withDataSizes(this.metadata, { customers: rows.length });
     return out;
   }
 

@@ -6,7 +6,7 @@ import type { JobOptions } from '../core/jobs.js';
 import { intOption, numberOption } from '../core/options.js';
 import { IdMap, rowsWithout, type Id } from '../data/ids.js';
 import type { ModelFile, ModelParts } from '../io/modelfile.js';
-import { splitIds, trainingMetadata, withUnknown, type PartLoader, type TrainingMetadata } from '../models/contract.js';
+import { splitIds, trainingMetadata, withDataSizes, withUnknown, type PartLoader, type TrainingMetadata } from '../models/contract.js';
 import { finite64, fromFile, idMapOf, optionsOf, partsWithMeta, saveParts } from '../models/parts.js';
 import { BetaGeo, GammaGamma, ParetoNBD, customerLifetimeValue, type ClvOptions } from './clv.js';
 import type { RfmSummary } from './rfm.js';
@@ -96,7 +96,7 @@ export class LifetimeValueModel {
     const pick = (a: Float64Array) => Float64Array.from(rows, (r) => a[r]);
     const { frequency, recency, T, monetary } = this.summary;
     const out = new LifetimeValueModel(this.purchases, this.spend, new IdMap(Array.from(rows, (r) => this.customers.ids[r]), 'user'), { frequency: pick(frequency), recency: pick(recency), T: pick(T), monetary: pick(monetary) }, this.options);
-    out.metadata = this.metadata && { ...this.metadata, data: { ...this.metadata.data, customers: rows.length } };
+    out.metadata = withDataSizes(this.metadata, { customers: rows.length });
     return out;
   }
 

@@ -2,7 +2,7 @@
 import type { ALS } from '../models/als.js';
 import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
 import type { ModelFile, ModelParts } from '../io/modelfile.js';
-import { trainingMetadata, type TrainingMetadata } from '../models/contract.js';
+import { trainingMetadata, withDataSizes, type TrainingMetadata } from '../models/contract.js';
 import { finite64, idMapOf, saveParts } from '../models/parts.js';
 import { IdMap, rowsWithout, type Id } from '../data/ids.js';
 import { type JobOptions } from '../core/jobs.js';
@@ -113,7 +113,7 @@ export class Segmentation {
     for (const a of assignments) sizes[a]++;
     const profiles = this.profiles.map((p) => ({ ...p, size: sizes[p.segment], share: rows.length === 0 ? 0 : sizes[p.segment] / rows.length }));
     const out = new Segmentation(this.k, new IdMap(Array.from(rows, (r) => this.customers.ids[r]), 'user'), assignments, profiles, this.inertia, this.silhouette, this.diagnostics, this.featureNames, this.space);
-    out.metadata = this.metadata && { ...this.metadata, data: { ...this.metadata.data, customers: rows.length } };
+    out.metadata = withDataSizes(this.metadata, { customers: rows.length });
     return out;
   }
 

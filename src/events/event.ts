@@ -143,4 +143,8 @@ export class Pseudonyms {
     const text = String(customer);
     return this.key === undefined ? text : createHmac('sha256', this.key).update(text).digest('hex');
   }
+  /** Events with their customers as the store keeps them. */
+  apply(events: NewEvent[]): NewEvent[] {
+    return this.key === undefined ? events : events.map((e) => ({ ...e, customer: this.of(e.customer) }));
+  }
 }

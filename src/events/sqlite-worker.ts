@@ -86,8 +86,7 @@ const appendAll = db.transaction((groups: (NewEvent[] | string)[]) => {
 function checked(batch: PendingBatch): NewEvent[] | string {
   if (Array.isArray(batch)) return batch;
   try {
-    const events = checkEventsJson(batch.json);
-    return pseudonyms.enabled ? events.map((e) => ({ ...e, customer: pseudonyms.of(e.customer) })) : events;
+    return pseudonyms.apply(checkEventsJson(batch.json));
   } catch (err) {
     return (err as Error).message;
   }

@@ -39,6 +39,11 @@ export interface ForgetReceipt {
   at: string;
 }
 
+/** A store spec without the credentials of its URL (for errors, logs and /v1/models). */
+function redacted(spec: string): string {
+  return spec.replace(/\/\/[^@/]*@/, '//***@');
+}
+
 /** `sqlite:PATH`, a path ending in .db / .sqlite / .sqlite3, or `postgres://` / `postgresql://` URLs. */
 export function parseStoreSpec(spec: string): { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string } {
   if (typeof spec !== 'string' || spec.length === 0) throw badInput('a store is sqlite:PATH or postgres://...');
@@ -49,7 +54,7 @@ export function parseStoreSpec(spec: string): { kind: 'sqlite'; path: string } |
     return { kind: 'sqlite', path };
   }
   if (/\.(db|sqlite3?)$/.test(spec)) return { kind: 'sqlite', path: spec };
-  throw badInput(`unknown store ${JSON.stringify(spec.replace(/\/\/[^@/]*@/, '//***@'))}: use sqlite:PATH or postgres://...`);
+  throw badInput(`unknown store ${JSON.stringify(redacted(spec))}: use sqlite:PATH or postgres://...`);
 }
 
 export class EventStore {
@@ -73,7 +78,7 @@ export class EventStore {
     const maxQueued = options.maxQueued ?? 200_000;
     if (!Number.isInteger(maxQueued) || maxQueued < 1) throw badInput('maxQueued must be a positive integer');
     if (where.kind === 'sqlite') return new EventStore(await SqliteBackend.open(where.path, options.pseudonymizeKey), pseudonyms, `sqlite:${where.path}`, maxQueued);
-    return new EventStore(await PostgresBackend.open(where.url, options), pseudonyms, where.url.replace(/\/\/[^@/]*@/, '//***@'), maxQueued);
+    return new EventStore(await PostgresBackend.open(where.url, options), pseudonyms, redacted(where.url), maxQueued);
   }
 
   get kind(): 'sqlite' | 'postgres' {
@@ -118,8 +123,7 @@ export class EventStore {
   /** @internal Events checkEvents has normalized (ingest paths that validated already). */
   appendChecked(events: NewEvent[]): Promise<AppendResult> {
     this.open();
-    const keyed = this.pseudonyms.enabled ? events.map((e) => ({ ...e, customer: this.pseudonyms.of(e.customer) })) : events;
-    return this.queue.append(keyed);
+    return this.queue.append(this.pseudonyms.apply(events));
   }
 
   /** Everything stored about a customer, oldest first. */

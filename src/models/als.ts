@@ -15,6 +15,7 @@ import {
   notFitted,
   recommendFilter,
   trainingMetadata,
+  withDataSizes,
   splitIds,
   scoresFor,
   type Scores,
@@ -349,7 +350,7 @@ export class ALS implements InteractionModel {
     }
     const model = ALS.fromFactors(this.options, rest, next);
     model.losses = this.losses;
-    if (this.metadata) model.metadata = { ...this.metadata, data: { ...this.metadata.data, ...interactionSizes(rest) } };
+    model.metadata = withDataSizes(this.metadata, interactionSizes(rest));
     return model;
   }
 

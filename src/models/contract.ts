@@ -222,6 +222,11 @@ export function trainingMetadata(data: Record<string, number>, options: object):
   return { trainedAt: new Date().toISOString(), library: VERSION, data, options: JSON.parse(JSON.stringify(options)) as Record<string, unknown> };
 }
 
+/** A model's metadata with new data sizes (what erasure changes), or none when it had none. */
+export function withDataSizes(metadata: TrainingMetadata | undefined, sizes: Record<string, number>): TrainingMetadata | undefined {
+  return metadata && { ...metadata, data: { ...metadata.data, ...sizes } };
+}
+
 /** The sizes of interaction data, for metadata. */
 export function interactionSizes(data: Interactions): Record<string, number> {
   return { interactions: data.csr.indices.length, users: data.userCount, items: data.itemCount };

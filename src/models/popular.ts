@@ -12,6 +12,7 @@ import {
   notFitted,
   recommendFilter,
   trainingMetadata,
+  withDataSizes,
   splitIds,
   scoresFor,
   type Scores,
@@ -51,7 +52,7 @@ export class MostPopular implements InteractionModel {
     const { data: rest } = this.s().data.withoutUsers(customers);
     if (rest === this.s().data) return this;
     const model = MostPopular.of(rest);
-    model.metadata = this.metadata && { ...this.metadata, data: { ...this.metadata.data, ...interactionSizes(rest) } };
+    model.metadata = withDataSizes(this.metadata, interactionSizes(rest));
     return model;
   }
 

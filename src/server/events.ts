@@ -30,8 +30,8 @@ export function likeServed(model: Model): (() => InteractionModel) | undefined {
 
 /** What a model holds about customers: the id map its rows are in, whatever its kind. */
 export function customersOf(model: Model): IdMap | undefined {
-  const m = model as { users?: IdMap; customers?: IdMap; dataset?: { customers: IdMap } };
-  return m.users ?? m.customers ?? m.dataset?.customers;
+  const m = model as { users?: IdMap; customers?: IdMap; dataset?: { customers: IdMap }; collaborative?: { users: IdMap } };
+  return m.users ?? m.customers ?? m.dataset?.customers ?? m.collaborative?.users;
 }
 
 /** The seq of the store a model was trained through (events after it are fresh to it); 0 for models from files. */

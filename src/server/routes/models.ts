@@ -1,6 +1,7 @@
 // /v1/models and the admin reload.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { adminOnly } from '../admin.js';
+import { customersOf } from '../events.js';
 import type { IdMap } from '../../data/ids.js';
 import type { Model } from '../../models/contract.js';
 import type { AffinityContext } from '../context.js';
@@ -8,8 +9,8 @@ import * as S from '../schemas.js';
 
 /** The users (or customers) and items a model knows, for the listing: each kind keeps them in its own place. */
 function sizesOf(model: Model): { users?: number; items?: number } {
-  const m = model as { users?: IdMap; items?: IdMap; customers?: IdMap; dataset?: { customers: IdMap }; content?: { items: IdMap }; collaborative?: { users: IdMap } };
-  return { users: (m.users ?? m.customers ?? m.dataset?.customers ?? m.collaborative?.users)?.size, items: (m.items ?? m.content?.items)?.size };
+  const m = model as { items?: IdMap; content?: { items: IdMap } };
+  return { users: customersOf(model)?.size, items: (m.items ?? m.content?.items)?.size };
 }
 
 export const modelRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async (app, { registry, state, events }) => {
