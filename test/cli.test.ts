@@ -165,8 +165,8 @@ describe('affinity CLI', () => {
     expect(noneLeft.stderr).toMatch(/no purchase lines \(where left out all \d+\)/);
     const badWhere = await run(process.execPath, [bin, 'train', '--model', 'rules', ...data, ...columns, '--where', 'Qty>1', '--out', join(dir, 'w.affinity')]).catch((e) => e);
     expect(badWhere.stderr).toMatch(/--where must be a JSON object/);
-    const parquet = await run(process.execPath, [bin, 'train', '--model', 'als', '--data', join(dir, 'lines.parquet'), '--out', join(dir, 'p.affinity')]).catch((e) => e);
-    expect(parquet.stderr).toMatch(/not a format the CLI reads: \.csv, \.tsv/);
+    const orc = await run(process.execPath, [bin, 'train', '--model', 'als', '--data', join(dir, 'lines.orc'), '--out', join(dir, 'p.affinity')]).catch((e) => e);
+    expect(orc.stderr).toMatch(/not a format the CLI reads: \.csv, \.tsv/);
     const notModel = await run(process.execPath, [bin, 'inspect', join(dir, 'products.csv')]).catch((e) => e);
     expect(notModel.stderr).toMatch(/ERR_AFFINITY_CORRUPT_FILE/);
   });

@@ -86,11 +86,14 @@ describe('what a file is', () => {
   });
 
   it('names formats it does not read instead of parsing them as text', async () => {
+    const orc = join(dir, 'data.orc');
+    await writeFile(orc, Buffer.from('ORC\0\0binary'));
+    await expect(Interactions.fromFile(orc)).rejects.toMatchObject({ code: 'ERR_AFFINITY_BAD_INPUT', message: expect.stringContaining('.orc is not a format fromFile reads') });
     const parquet = join(dir, 'data.parquet');
     await writeFile(parquet, Buffer.from('PAR1\0\0binary'));
-    await expect(Interactions.fromFile(parquet)).rejects.toMatchObject({ code: 'ERR_AFFINITY_BAD_INPUT', message: expect.stringContaining('.parquet is not a format fromFile reads') });
+    await expect(Interactions.fromFile(parquet)).rejects.toMatchObject({ code: 'ERR_AFFINITY_PARSE', message: expect.stringContaining('not a readable Parquet file') });
     const disguised = join(dir, 'disguised.csv');
-    await writeFile(disguised, Buffer.from('PAR1\0\0binary'));
+    await writeFile(disguised, Buffer.from('\0\0\0binary'));
     await expect(Interactions.fromFile(disguised)).rejects.toMatchObject({ code: 'ERR_AFFINITY_BAD_INPUT', message: expect.stringContaining('binary data') });
   });
 });

@@ -106,9 +106,9 @@ export const TRAINING = {
 export async function loadData(values: Record<string, unknown>): Promise<Interactions> {
   checkDataOptions(values);
   const path = values.data as string;
-  if (!/\.(csv|tsv|data|txt)(\.gz)?$/i.test(path)) {
+  if (!/\.(csv|tsv|data|txt)(\.gz)?$|\.(parquet|arrows?|feather|ipc)$/i.test(path)) {
     const isDir = await stat(path).then((s) => s.isDirectory(), () => false);
-    if (!isDir) throw new AffinityError(`${path}: not a format the CLI reads: .csv, .tsv, .data or .txt (optionally .gz), or a directory of .npy files`, ErrorCode.BadInput);
+    if (!isDir) throw new AffinityError(`${path}: not a format the CLI reads: .csv, .tsv, .data or .txt (optionally .gz), .parquet, .arrow (Arrow IPC), or a directory of .npy files`, ErrorCode.BadInput);
     return Interactions.loadNpy(path);
   }
   const parts = values.columns ? String(values.columns).split(',') : undefined;

@@ -12,6 +12,7 @@ import { readNpy, writeNpy, toInt32, toFloat32 } from '../io/npy.js';
 import { readFirstLine, writeFileAtomic } from '../io/files.js';
 import { sniffDelimiter } from '../io/csv.js';
 import { columnHint, readTransactionRows, type RowFilter } from '../io/transactionfile.js';
+import { openTable, tableFormatOf, type TableFormat } from '../io/tablefile.js';
 
 export type DuplicatePolicy = 'sum' | 'max' | 'last';
 const DUPLICATES: readonly DuplicatePolicy[] = ['sum', 'max', 'last'];
@@ -249,13 +250,20 @@ export class Interactions {
   }
 
   /**
-   * Streams a CSV/TSV file (gzip when the name ends in .gz) in bounded memory. Ids are read as strings.
-   * Parse errors carry the file name and line number.
+   * Streams a CSV/TSV file (gzip when the name ends in .gz) in bounded memory, or reads a Parquet or
+   * Arrow IPC file (by its magic bytes) one row group or batch at a time. Ids are read as strings.
+   * Parse errors carry the file name and line (row) number. A table's columns default to ones named
+   * user, item, value and timestamp, else the first three.
    */
   static async fromFile(path: string, options: FileOptions = {}): Promise<Interactions> {
     if (typeof path !== 'string' || path.length === 0) throw badInput('path must be a non-empty string');
+    const table = await tableFormatOf(path);
+    if (table) {
+      mergeRule(options);
+      return Interactions.fromFileWhere(path, options.columns ?? (await defaultTableColumns(path, table)), options, null);
+    }
     const other = OTHER_FORMATS.exec(path);
-    if (other) throw badInput(`${path}: .${other[1]} is not a format fromFile reads: CSV or TSV text (.csv, .tsv, .data, .txt, optionally .gz); a directory of .npy files: loadNpy`);
+    if (other) throw badInput(`${path}: .${other[1]} is not a format fromFile reads: CSV or TSV text (.csv, .tsv, .data, .txt, optionally .gz), Parquet or Arrow IPC; a directory of .npy files: loadNpy`);
     const format = oneOf(options.format, 'format', ['csv', 'tsv'] as const, /\.tsv(\.gz)?$|\.data$/i.test(path) ? 'tsv' : 'csv');
     if (options.delimiter !== undefined && (typeof options.delimiter !== 'string' || options.delimiter.length !== 1)) throw badInput('delimiter must be one character');
     const firstLine = await readFirstLine(path).catch(() => '');
@@ -301,7 +309,8 @@ export class Interactions {
   }
 
   /** fromFile with row conditions: the general CSV reader of purchase lines, with interactions' column roles. */
-  private static async fromFileWhere(path: string, columns: NonNullable<FileOptions['columns']>, options: FileOptions, firstLine: string): Promise<Interactions> {
+  private static async fromFileWhere(path: string, columns: NonNullable<FileOptions['columns']>, options: FileOptions, firstLine: string | null): Promise<Interactions> {
+    // firstLine is null for a table, whose column names come from its schema.
     const named = Object.values(columns).some((c) => typeof c === 'string');
     const rows = await readTransactionRows(
       path,
@@ -309,7 +318,7 @@ export class Interactions {
         columns: { customer: columns.user, item: columns.item, time: columns.timestamp, amount: columns.value },
         where: options.where,
         delimiter: options.delimiter,
-        header: options.header ?? (named || looksLikeHeader(firstLine, options.delimiter ?? sniffDelimiter(firstLine), columns)),
+        header: firstLine === null ? undefined : options.header ?? (named || looksLikeHeader(firstLine, options.delimiter ?? sniffDelimiter(firstLine), columns)),
         skipInvalid: options.skipInvalid,
       },
       { customer: 'user', amount: 'value' },
@@ -497,6 +506,14 @@ function looksLikeHeader(first: string, delimiter: string, columns: NonNullable<
 }
 
 /** Extensions of formats that are not CSV text, named in the error instead of parsed as if they were. */
+/** The columns of a table read without `columns`: user, item, value, timestamp by name, else positions 0, 1 and 2. */
+async function defaultTableColumns(path: string, format: TableFormat): Promise<NonNullable<FileOptions['columns']>> {
+  const { names } = await openTable(path, format);
+  if (names.includes('user') && names.includes('item'))
+    return { user: 'user', item: 'item', ...(names.includes('value') ? { value: 'value' } : {}), ...(names.includes('timestamp') ? { timestamp: 'timestamp' } : {}) };
+  return names.length > 2 ? { user: 0, item: 1, value: 2 } : { user: 0, item: 1 };
+}
+
 const OTHER_FORMATS = /\.(parquet|arrow|feather|ipc|orc|avro|json|jsonl|ndjson|npy|npz|xlsx?|zip|7z|bz2|xz|zst)$/i;
 
 /** What to try when line 1 does not parse: the columns the header has (with the closest name), or the delimiter. */

@@ -1,7 +1,8 @@
-// Purchase lines from a CSV file (plain or .gz): the columns of a shop export named or numbered, an
+// Purchase lines from a CSV file (plain or .gz), or a Parquet or Arrow file: the columns of a shop export named or numbered, an
 // amount that may be the product of two columns (Quantity*UnitPrice), times as ISO dates or unix seconds.
 import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
-import { parseCsv, sniffDelimiter } from './csv.js';
+import { parseCsv, sniffDelimiter, type CsvRow } from './csv.js';
+import { openTable, tableFormatOf } from './tablefile.js';
 import { readTextFile } from './files.js';
 
 /** Where each field is: a header name or a 0-based index; amount may be "A*B" (their product). */
@@ -77,19 +78,54 @@ export interface RoleNames {
   amount: string;
 }
 
+/** Rows of a text export or a columnar file, with what errors call a row. */
+interface RowSource {
+  names: string[];
+  /** `${path}:LINE` for text, `${path}: row N` for tables. */
+  at(line: number): string;
+  /** Batches of rows; a table's hold only `columns`, in that order. */
+  batches(columns: number[]): AsyncIterable<Iterable<CsvRow>>;
+  columnar: boolean;
+}
+
+async function textSource(path: string, options: TransactionFileOptions, named: boolean): Promise<RowSource> {
+  const text = await readTextFile(path);
+  const rows = parseCsv(text, options.delimiter ?? sniffDelimiter(text), path);
+  const first = (options.header ?? named) ? rows.next() : undefined;
+  const names: string[] = first && !first.done ? first.value.fields.map((h: string) => h.trim()) : [];
+  return {
+    names,
+    at: (line) => `${path}:${line}`,
+    async *batches() {
+      yield rows;
+    },
+    columnar: false,
+  };
+}
+
+async function rowSource(path: string, options: TransactionFileOptions, named: boolean): Promise<RowSource> {
+  const format = await tableFormatOf(path);
+  if (!format) return textSource(path, options, named);
+  const table = await openTable(path, format);
+  return { names: table.names, at: (line) => `${path}: row ${line}`, batches: (columns) => table.batches(columns), columnar: true };
+}
+
+/**
+ * Purchase lines (or interactions, with `roles`) from a CSV export, plain or gzip, or from a Parquet or
+ * Arrow IPC file (told apart by their magic bytes): the same column roles, conditions and errors for all.
+ */
 export async function readTransactionRows(path: string, options: TransactionFileOptions, roles: RoleNames = { customer: 'customer', amount: 'amount' }): Promise<TransactionRows> {
   const { columns } = options;
   if (columns === null || typeof columns !== 'object' || columns.customer === undefined || columns.item === undefined)
     throw badInput(`columns must name ${roles.customer} and item`);
-  const text = await readTextFile(path);
-  const rows = parseCsv(text, options.delimiter ?? sniffDelimiter(text), path);
   const named = Object.values(columns).some((c) => typeof c === 'string' && !/^\d+$/.test(c));
-  const header = options.header ?? named;
-  const first = header ? rows.next() : undefined;
-  const names: string[] = first && !first.done ? first.value.fields.map((h: string) => h.trim()) : [];
+  const source = await rowSource(path, options, named);
+  const { names } = source;
+  const where = source.columnar ? path : `${path}:1`;
   const index = (c: string | number, what: string): number => {
     const i = typeof c === 'number' || /^\d+$/.test(c) ? Number(c) : names.indexOf(c);
-    if (i < 0) throw new AffinityError(`${path}:1: no column ${JSON.stringify(c)} for ${what}${columnHint(String(c), names)}`, ErrorCode.Parse);
+    if (i < 0 || (source.columnar && i >= names.length))
+      throw new AffinityError(`${where}: no column ${JSON.stringify(c)} for ${what}${columnHint(String(c), names)}`, ErrorCode.Parse);
     return i;
   };
   const ci = index(columns.customer, roles.customer);
@@ -98,30 +134,38 @@ export async function readTransactionRows(path: string, options: TransactionFile
   const amountSpec = columns.amount ?? (columns.quantity !== undefined && columns.price !== undefined ? `${columns.quantity}*${columns.price}` : columns.quantity);
   const amount = amountSpec === undefined ? [] : String(amountSpec).split('*').map((c) => index(c.trim(), roles.amount));
   const bi = columns.basket === undefined ? -1 : index(columns.basket, 'basket');
-  const tests = Object.entries(options.where ?? {}).map(([column, condition]) => rowTest(index(column, `where.${column}`), column, condition));
-  const out: TransactionRows = { customers: [], items: [], times: ti >= 0 ? [] : undefined, amounts: [], baskets: bi >= 0 ? [] : undefined, skipped: 0, filtered: 0, problems: [] };
-  const widest = Math.max(ci, ii, ti, bi, ...amount);
-  for (const { fields, line } of rows) {
-    if (tests.length > 0 && fields.length > widest && !tests.every((t) => t(fields))) {
-      out.filtered++;
-      continue;
+  const conditions = Object.entries(options.where ?? {}).map(([column, condition]) => ({ at: index(column, `where.${column}`), column, condition }));
+  // A table's rows hold only the columns read, in this order; a text row holds every field.
+  const read = [...new Set([ci, ii, ti, bi, ...amount, ...conditions.map((c) => c.at)].filter((i) => i >= 0))].sort((a, b) => a - b);
+  const pos = (i: number) => (i < 0 || !source.columnar ? i : read.indexOf(i));
+  const [c, it, t, b] = [pos(ci), pos(ii), pos(ti), pos(bi)];
+  const a = amount.map(pos);
+  const tests = conditions.map((x) => rowTest(pos(x.at), x.column, x.condition));
+  const out: TransactionRows = { customers: [], items: [], times: t >= 0 ? [] : undefined, amounts: [], baskets: b >= 0 ? [] : undefined, skipped: 0, filtered: 0, problems: [] };
+  const widest = Math.max(c, it, t, b, ...a);
+  for await (const batch of source.batches(read)) {
+    for (const { fields, line } of batch) {
+      if (tests.length > 0 && fields.length > widest && !tests.every((test) => test(fields))) {
+        out.filtered++;
+        continue;
+      }
+      const problem =
+        fields.length <= widest ? `${fields.length} fields, column ${widest} is needed` : fields[c].trim() === '' ? `no ${roles.customer}` : fields[it].trim() === '' ? 'no item' : undefined;
+      const time = problem ? NaN : t < 0 ? 0 : parseTime(fields[t]);
+      const value = problem ? NaN : a.reduce((p, x) => p * (fields[x].trim() === '' ? NaN : Number(fields[x])), 1);
+      const why = problem ?? (!Number.isFinite(time) ? `unreadable time ${JSON.stringify(fields[t])}` : !Number.isFinite(value) ? `unreadable ${roles.amount}` : undefined);
+      if (why !== undefined) {
+        if (!options.skipInvalid) throw new AffinityError(`${source.at(line)}: ${why} (skipInvalid skips such rows)`, ErrorCode.Parse);
+        out.skipped++;
+        if (out.problems.length < 5) out.problems.push(`${source.columnar ? 'row' : 'line'} ${line}: ${why}`);
+        continue;
+      }
+      out.customers.push(fields[c].trim());
+      out.items.push(fields[it].trim());
+      out.times?.push(time);
+      out.amounts.push(value);
+      out.baskets?.push(fields[b].trim());
     }
-    const problem =
-      fields.length <= widest ? `${fields.length} fields, column ${widest} is needed` : fields[ci].trim() === '' ? `no ${roles.customer}` : fields[ii].trim() === '' ? 'no item' : undefined;
-    const time = problem ? NaN : ti < 0 ? 0 : parseTime(fields[ti]);
-    const value = problem ? NaN : amount.reduce((p, a) => p * Number(fields[a]), 1);
-    const why = problem ?? (!Number.isFinite(time) ? `unreadable time ${JSON.stringify(fields[ti])}` : !Number.isFinite(value) ? `unreadable ${roles.amount}` : undefined);
-    if (why !== undefined) {
-      if (!options.skipInvalid) throw new AffinityError(`${path}:${line}: ${why} (skipInvalid skips such rows)`, ErrorCode.Parse);
-      out.skipped++;
-      if (out.problems.length < 5) out.problems.push(`line ${line}: ${why}`);
-      continue;
-    }
-    out.customers.push(fields[ci].trim());
-    out.items.push(fields[ii].trim());
-    out.times?.push(time);
-    out.amounts.push(value);
-    out.baskets?.push(fields[bi].trim());
   }
   return out;
 }
