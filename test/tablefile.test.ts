@@ -15,7 +15,9 @@ const haveRetail = existsSync(join(RETAIL, 'online_retail.parquet'));
 const where = { CustomerID: { empty: false }, Quantity: { gt: 0 }, InvoiceNo: { notStartsWith: 'C' } };
 
 /** Where two long arrays first differ (-1: nowhere): a cheap failure, where toEqual would diff 400k entries. */
-function firstDifference(a: ArrayLike<unknown> | null, b: ArrayLike<unknown> | null): number {
+function firstDifference(a: ArrayLike<unknown> | null | undefined, b: ArrayLike<unknown> | null | undefined): number {
+  a ??= null;
+  b ??= null;
   if (a === null || b === null) return a === b ? -1 : 0;
   for (let i = 0; i < Math.max(a.length, b.length); i++) if (!Object.is(a[i], b[i])) return i;
   return -1;
