@@ -25,6 +25,7 @@ AlsOptions alsOptions(const Napi::Value& v) {
   a.solver = parseAlsSolver(stringArg(o.Get("solver"), "solver"));
   a.cgSteps = int32Arg(o.Get("cgSteps"), "cgSteps", 1, 1000);
   a.scaleRegularization = boolArg(o.Get("scaleRegularization"), "scaleRegularization");
+  a.biases = o.Has("biases") ? boolArg(o.Get("biases"), "biases") : true;
   a.seed = static_cast<uint64_t>(numberArg(o.Get("seed"), "seed"));
   a.threads = int32Arg(o.Get("threads"), "threads", 0, 256);
   return a;

@@ -94,6 +94,7 @@ export interface NativeAlsOptions {
   solver: 'cg' | 'cholesky';
   cgSteps: number;
   scaleRegularization: boolean;
+  biases: boolean;
   seed: number;
   threads: number;
 }

@@ -15,6 +15,8 @@ export { BatchRecommendations, isRecommender, MAX_K } from './models/contract.js
 export type { BatchOptions, History, InteractionModel, Model, Neighbor as ItemNeighbor, NeighborOptions, Recommendation, Recommender, RecommendOptions, TrainingMetadata } from './models/contract.js';
 export { readNpy, writeNpy, parseNpy, encodeNpy } from './io/npy.js';
 export { ALS } from './models/als.js';
+export { loadSparkALS } from './models/spark.js';
+export type { SparkAlsOptions, SparkExportOptions, SparkModelInfo } from './models/spark.js';
 export { MostPopular } from './models/popular.js';
 export { split, kFold, evaluate, aucOf, ALL_METRICS } from './eval/evaluate.js';
 export type { Evaluable, Evaluation, EvaluateOptions, Metric, SplitOptions } from './eval/evaluate.js';

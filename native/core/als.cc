@@ -318,6 +318,19 @@ void addWeightedGram(size_t n, size_t d, const Fill& fill, float* a, Scratch& w)
   }
 }
 
+// How many of a row's values count as ratings for scaled regularization (Spark counts the positive ones
+// in implicit feedback); at least 1, so an empty row stays regularized.
+float ratingCount(const AlsOptions& o, std::span<const float> val) {
+  size_t n = val.size();
+  if (o.implicit) n = static_cast<size_t>(std::count_if(val.begin(), val.end(), [](float v) { return v > 0; }));
+  return static_cast<float>(std::max<size_t>(n, 1));
+}
+
+// The row's lambda on top of the shared G + lambda I of implicit training: lambda (n - 1) when scaled.
+float implicitExtraLambda(const AlsOptions& o, std::span<const float> val) {
+  return o.scaleRegularization ? o.regularization * (ratingCount(o, val) - 1.0f) : 0.0f;
+}
+
 // Implicit, exact: A = G + lambda I + Y'(C - I)Y and b = Y'C p, lower triangle only (what Cholesky reads).
 void implicitSystem(const float* gram, float lambda, const float* other, const AlsOptions& o, int32_t f,
                     std::span<const int32_t> idx, std::span<const float> val, Scratch& w) {
@@ -338,28 +351,30 @@ void implicitSystem(const float* gram, float lambda, const float* other, const A
       w.a.data(), w);
 }
 
-// Explicit: unknowns [x, bias] against rows [y_j, 1], targets r - mean - otherBias_j.
-void explicitSystem(const float* other, const float* otherBias, float mean, float lambda, int32_t f,
-                    std::span<const int32_t> idx, std::span<const float> val, Scratch& w) {
+// Explicit: unknowns [x, bias] against rows [y_j, 1], targets r - mean - otherBias_j; without biases
+// (Spark's model), x alone against y_j with targets r. Returns the system's dimension.
+int32_t explicitSystem(const float* other, const float* otherBias, float mean, float lambda, int32_t f, bool biases,
+                       std::span<const int32_t> idx, std::span<const float> val, Scratch& w) {
   const KernelTable& k = activeKernels();
-  const int32_t d = f + 1;
+  const int32_t d = biases ? f + 1 : f;
   std::fill(w.a.begin(), w.a.begin() + static_cast<size_t>(d) * d, 0.0f);
   std::fill(w.b.begin(), w.b.begin() + d, 0.0f);
   float* aug = w.aug.data();
   for (size_t j = 0; j < idx.size(); ++j) {
     std::copy(other + static_cast<size_t>(idx[j]) * f, other + static_cast<size_t>(idx[j] + 1) * f, aug);
-    aug[f] = 1.0f;
-    k.axpy(val[j] - mean - otherBias[idx[j]], aug, w.b.data(), d);
+    if (biases) aug[f] = 1.0f;
+    k.axpy(biases ? val[j] - mean - otherBias[idx[j]] : val[j], aug, w.b.data(), d);
   }
   addWeightedGram(
       idx.size(), static_cast<size_t>(d),
       [&](size_t j, float* v) {
         std::copy_n(other + static_cast<size_t>(idx[j]) * f, f, v);
-        v[f] = 1.0f;
+        if (biases) v[f] = 1.0f;
         return 1.0f;
       },
       w.a.data(), w);
   for (int32_t a = 0; a < d; ++a) w.a[static_cast<size_t>(a) * d + a] += lambda;
+  return d;
 }
 
 // `dots` (CG only, else null): see solveImplicitCG.
@@ -373,19 +388,19 @@ void solveRow(const SweepSide& s, const AlsOptions& o, const AlsModel& m, int32_
       s.myBias[row] = 0.0f;
       return;
     }
-    const float lambda = o.regularization * (o.scaleRegularization ? static_cast<float>(idx.size()) : 1.0f);
-    explicitSystem(s.other, s.otherBias, m.globalMean, lambda, f, idx, val, w);
-    if (!choleskySolve(w.a.data(), w.b.data(), w.tmp.data(), f + 1, w.work))
+    const float lambda = o.regularization * (o.scaleRegularization ? ratingCount(o, val) : 1.0f);
+    const int32_t d = explicitSystem(s.other, s.otherBias, m.globalMean, lambda, f, o.biases, idx, val, w);
+    if (!choleskySolve(w.a.data(), w.b.data(), w.tmp.data(), d, w.work))
       fail(code::kBadInput, "ALS system is not positive definite: the values are too extreme for float precision (or regularization is not > 0)");
     std::copy(w.tmp.begin(), w.tmp.begin() + f, x);
-    s.myBias[row] = w.tmp[f];
+    s.myBias[row] = o.biases ? w.tmp[f] : 0.0f;
     return;
   }
-  if (o.solver == AlsSolver::CG) {
+  if (o.solver == AlsSolver::CG && !o.scaleRegularization) {
     solveImplicitCG(s, o, f, rows, val, x, w, next, dots);
     return;
   }
-  implicitSystem(s.gram->full.data(), 0.0f, s.other, o, f, idx, val, w);
+  implicitSystem(s.gram->full.data(), implicitExtraLambda(o, val), s.other, o, f, idx, val, w);
   if (!choleskySolve(w.a.data(), w.b.data(), x, f, w.work))
     fail(code::kBadInput, "ALS system is not positive definite: the values are too extreme for float precision (or regularization is not > 0)");
 }
@@ -410,7 +425,7 @@ double rowLoss(const SweepSide& s, const AlsOptions& o, float mean, int32_t f, i
       const double c = 1.0 + static_cast<double>(o.alpha) * val[j], dot = dots[j];
       sum += c * (1 - dot) * (1 - dot) - dot * dot;
     }
-    return sum;
+    return sum + static_cast<double>(implicitExtraLambda(o, val)) * k.dot(x, x, f);
   }
   const double bias = s.myBias[row];
   sum = o.regularization * (static_cast<double>(k.dot(x, x, f)) + bias * bias);
@@ -432,7 +447,7 @@ void sweep(const CsrView& rows, const AlsOptions& o, AlsModel& m, bool byUsers, 
   s.otherBias = m.implicit ? nullptr : (byUsers ? m.itemBias.data() : m.userBias.data());
   s.myBias = m.implicit ? nullptr : (byUsers ? m.userBias.data() : m.itemBias.data());
   s.gram = &gram;
-  const bool cg = o.implicit && o.solver == AlsSolver::CG;
+  const bool cg = o.implicit && o.solver == AlsSolver::CG && !o.scaleRegularization;  // solveRow's choice
   const size_t count = which.empty() ? static_cast<size_t>(rows.rows) : which.size();
   const size_t tasks = (count + kRowsPerTask - 1) / kRowsPerTask;
   std::vector<double> partialLoss(loss ? tasks : 0, 0.0);
@@ -504,7 +519,7 @@ void alsFit(const CsrView& ui, const CsrView& iu, const AlsOptions& o, AlsModel&
   if (!o.implicit) {
     double sum = 0;
     for (float v : ui.data) sum += v;
-    m.globalMean = ui.data.empty() ? 0.0f : static_cast<float>(sum / static_cast<double>(ui.data.size()));
+    m.globalMean = ui.data.empty() || !o.biases ? 0.0f : static_cast<float>(sum / static_cast<double>(ui.data.size()));
   }
   control.setTotal(static_cast<int64_t>(o.iterations) * (m.users + m.items));
   // Each side's Gram matrix is computed once per iteration: the items' serves the loss of one iteration and
@@ -571,13 +586,12 @@ int32_t userSystem(const AlsView& m, const AlsOptions& o, std::span<const float>
                    std::span<const float> values, Scratch& w) {
   const int32_t f = m.factors;
   w.resize(static_cast<size_t>(f) + 1);
+  const float lambda = o.regularization * (o.scaleRegularization ? ratingCount(o, values) : 1.0f);
   if (m.implicit) {
-    implicitSystem(itemGram.data(), o.regularization, m.itemFactors.data(), o, f, items, values, w);
+    implicitSystem(itemGram.data(), lambda, m.itemFactors.data(), o, f, items, values, w);
     return f;
   }
-  const float lambda = o.regularization * (o.scaleRegularization ? static_cast<float>(std::max<size_t>(items.size(), 1)) : 1.0f);
-  explicitSystem(m.itemFactors.data(), m.itemBias.data(), m.globalMean, lambda, f, items, values, w);
-  return f + 1;
+  return explicitSystem(m.itemFactors.data(), m.itemBias.data(), m.globalMean, lambda, f, o.biases, items, values, w);
 }
 
 }  // namespace
@@ -593,7 +607,7 @@ std::vector<float> alsFoldIn(const AlsView& m, const AlsOptions& o, std::span<co
   const int32_t d = userSystem(m, o, m.itemGram.empty() ? std::span<const float>(computed) : m.itemGram, items, values, w);
   std::vector<float> x(static_cast<size_t>(d));
   if (!choleskySolve(w.a.data(), w.b.data(), x.data(), d, w.work)) fail(code::kBadInput, "fold-in system is not positive definite: the history values are too extreme for float precision");
-  if (bias != nullptr) *bias = m.implicit ? 0.0f : x[m.factors];
+  if (bias != nullptr) *bias = d > m.factors ? x[m.factors] : 0.0f;
   x.resize(static_cast<size_t>(m.factors));
   return x;
 }
@@ -617,7 +631,7 @@ std::vector<Contribution> alsExplain(const AlsView& m, const AlsOptions& o, std:
   double sum = 0;
   for (size_t j = 0; j < items.size(); ++j) {
     std::copy(m.item(items[j]), m.item(items[j]) + f, qj.begin());
-    const float weight = m.implicit ? 1.0f + o.alpha * values[j] : values[j] - m.globalMean - m.itemBias[items[j]];
+    const float weight = m.implicit ? 1.0f + o.alpha * values[j] : o.biases ? values[j] - m.globalMean - m.itemBias[items[j]] : values[j];
     const float c = weight * k.dot(z.data(), qj.data(), d);
     out.push_back({items[j], c});
     sum += c;

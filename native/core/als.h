@@ -29,7 +29,10 @@ struct AlsOptions {
   bool implicit = true;
   AlsSolver solver = AlsSolver::CG;
   int32_t cgSteps = 3;
-  bool scaleRegularization = false;  // explicit: lambda * (number of ratings) per row (ALS-WR)
+  // lambda * (the row's number of ratings; implicit: of positive values) instead of lambda: ALS-WR, and
+  // Spark MLlib's equations for both kinds of feedback. Implicit rows then solve exactly (Cholesky).
+  bool scaleRegularization = false;
+  bool biases = true;  // explicit: global mean and user/item biases; false solves x only (Spark's explicit model)
   uint64_t seed = 42;
   int threads = 0;
 };

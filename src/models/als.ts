@@ -30,6 +30,7 @@ import {
   type TrainingMetadata,
 } from './contract.js';
 export type { Explanation } from './contract.js';
+import type { SparkExportOptions } from './spark.js';
 import { fromFile, saveParts, interactionDims, interactionParts, interactionsFromFile, optionsOf } from './parts.js';
 
 /** The largest factor or bias a model file may hold: beyond it, dot products of up to 1024 factors overflow float32 into NaN scores. */
@@ -50,8 +51,13 @@ export interface AlsOptions {
   solver?: 'cg' | 'cholesky';
   /** Conjugate gradient steps per row and sweep (default 3). */
   cgSteps?: number;
-  /** Scale λ by each row's interaction count (ALS-WR). Default: true for explicit, false for implicit. */
+  /**
+   * Scale λ by each row's number of ratings (ALS-WR; implicit: of positive values), as Spark MLlib does for
+   * both kinds of feedback. Default: true for explicit, false for implicit (scaled implicit rows solve exactly).
+   */
   scaleRegularization?: boolean;
+  /** Explicit: a global mean and user and item biases (default true); false fits x·y alone, as Spark's explicit ALS. */
+  biases?: boolean;
   /** Seed of the initial factors (default 42). Same seed and data: same model, whatever the thread count. */
   seed?: number;
   threads?: number;
@@ -69,6 +75,8 @@ export function resolveAlsOptions(o: AlsOptions = {}): NativeAlsOptions {
   const regularization = numberOption(o.regularization, 'regularization', feedback === 'implicit' ? 0.01 : 0.1, 0);
   if (!(regularization > 0)) throw badInput('regularization must be > 0');
   if (o.scaleRegularization !== undefined && typeof o.scaleRegularization !== 'boolean') throw badInput('scaleRegularization must be a boolean');
+  if (o.biases !== undefined && typeof o.biases !== 'boolean') throw badInput('biases must be a boolean');
+  if (o.biases === false && feedback === 'implicit') throw badInput('biases: false applies to explicit feedback (implicit models have no biases)');
   return {
     factors: intOption(o.factors, 'factors', 1, 1024, 64),
     iterations: intOption(o.iterations, 'iterations', 0, 100_000, 15),
@@ -78,6 +86,7 @@ export function resolveAlsOptions(o: AlsOptions = {}): NativeAlsOptions {
     solver: oneOf(o.solver, 'solver', ['cg', 'cholesky'] as const, 'cg'),
     cgSteps: intOption(o.cgSteps, 'cgSteps', 1, 1000, 3),
     scaleRegularization: o.scaleRegularization ?? feedback === 'explicit',
+    biases: o.biases ?? true,
     seed: intOption(o.seed, 'seed', 0, Number.MAX_SAFE_INTEGER, 42),
     threads: intOption(o.threads, 'threads', 0, 256, 0),
   };
@@ -108,6 +117,16 @@ export class ALS implements InteractionModel {
     this.adopt(data, result);
     this.metadata = { ...trainingMetadata(interactionSizes(data), this.options), quality: { finalLoss: this.losses.at(-1) ?? NaN } };
     return this;
+  }
+
+  /**
+   * Writes the model as Spark MLlib's ALSModel directory (metadata/, userFactors/, itemFactors/ in
+   * Parquet), which `ALSModel.load(dir)` reads, so a Spark job can score with factors trained here.
+   * Ids must be int32 decimals, as Spark's are.
+   */
+  async exportSpark(dir: string, options: SparkExportOptions = {}): Promise<void> {
+    const { exportSparkALS } = await import('./spark.js'); // spark.ts builds ALS models: imported when used
+    await exportSparkALS(this, dir, options);
   }
 
   /** Writes the model to a file (atomically); `loadModel(path)` reads it back. */

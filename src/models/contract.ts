@@ -215,6 +215,8 @@ export interface TrainingMetadata {
   input?: { file: string; bytes: number; sha256: string };
   /** Quality figures measured when it was trained or evaluated (ROC AUC, precision@k, ...). */
   quality?: Record<string, number>;
+  /** Where a model trained elsewhere came from (`{ kind: 'spark', dir, sparkVersion, ... }`). */
+  source?: Record<string, unknown>;
 }
 
 /** Metadata for a model that has just been fitted. */

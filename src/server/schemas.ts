@@ -120,6 +120,7 @@ export const TrainingMetadataSchema = Type.Object({
   options: Type.Record(Type.String(), Type.Unknown()),
   input: Type.Optional(Type.Object({ file: Type.String(), bytes: Type.Number(), sha256: Type.String() })),
   quality: Type.Optional(Type.Record(Type.String(), Type.Number())),
+  source: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
 });
 export const ModelInfo = Type.Object({
   name: Type.String(),
