@@ -34,10 +34,18 @@ function objective(model: ALS, data: Interactions): number {
 }
 
 describe('ALS training', () => {
-  for (const feedback of ['implicit', 'explicit'] as const) {
-    it(`${feedback}: every solved user row satisfies its normal equations (1e-4)`, async () => {
+  const variants = [
+    { feedback: 'implicit' },
+    { feedback: 'explicit' },
+    // Spark MLlib's equations: lambda scaled by each row's (positive) ratings; explicit without biases.
+    { feedback: 'implicit', scaleRegularization: true, solver: 'cg' },
+    { feedback: 'explicit', biases: false },
+  ] as const;
+  for (const variant of variants) {
+    it(`${JSON.stringify(variant)}: every solved user row satisfies its normal equations (1e-4)`, async () => {
       const data = await randomInteractions({ users: 40, items: 25, density: 0.2, seed: 13 });
-      const model = await new ALS({ factors: 6, iterations: 3, feedback, solver: 'cholesky', regularization: 0.1 }).fit(data);
+      const model = await new ALS({ factors: 6, iterations: 3, solver: 'cholesky', regularization: 0.1, ...variant }).fit(data);
+      if ('biases' in variant) expect(model.factors.globalMean).toBe(0);
       // Re-solve users against the final item factors, then check the equations against them.
       await model.partialFit(data, { users: allUsers(data) });
       for (let u = 0; u < 40; u++) expect(residual(model, data, u), `user ${u}`).toBeLessThan(1e-4);

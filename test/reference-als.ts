@@ -8,31 +8,35 @@ function userSystem(model: ALS, data: Interactions, u: number) {
   const lambda = model.options.regularization;
   const Y = model.itemFactors;
   const implicit = model.options.feedback === 'implicit';
-  const d = implicit ? f : f + 1;
+  const biases = !implicit && model.options.biases;
+  const d = biases ? f + 1 : f;
   const A = Array.from({ length: d }, () => new Float64Array(d));
   const b = new Float64Array(d);
   const row = (i: number) => {
     const y = Array.from(Y.subarray(i * f, (i + 1) * f));
-    return implicit ? y : [...y, 1];
+    return biases ? [...y, 1] : y;
   };
   if (implicit) for (let i = 0; i < data.itemCount; i++) {
     const y = row(i);
     for (let a = 0; a < f; a++) for (let c = 0; c < f; c++) A[a][c] += y[a] * y[c];
   }
   const csr = data.csr;
-  const count = csr.indptr[u + 1] - csr.indptr[u];
+  // Ratings that scale lambda: every one (explicit), the positive ones (implicit, as Spark counts); at least 1.
+  let count = 0;
+  for (let p = csr.indptr[u]; p < csr.indptr[u + 1]; p++) if (!implicit || csr.data[p] > 0) count++;
+  count = Math.max(count, 1);
   for (let p = csr.indptr[u]; p < csr.indptr[u + 1]; p++) {
     const i = csr.indices[p];
     const y = row(i);
     const r = csr.data[p];
     const w = implicit ? model.options.alpha * r : 1;
-    const t = implicit ? 1 + model.options.alpha * r : r - model.factors.globalMean - model.factors.itemBias![i];
+    const t = implicit ? 1 + model.options.alpha * r : biases ? r - model.factors.globalMean - model.factors.itemBias![i] : r;
     for (let a = 0; a < d; a++) {
       for (let c = 0; c < d; c++) A[a][c] += w * y[a] * y[c];
       b[a] += t * y[a];
     }
   }
-  const reg = implicit || !model.options.scaleRegularization ? lambda : lambda * count;
+  const reg = model.options.scaleRegularization ? lambda * count : lambda;
   for (let a = 0; a < d; a++) A[a][a] += reg;
   return { A, b, d };
 }
