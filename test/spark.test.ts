@@ -1,6 +1,8 @@
 // Spark MLlib ALSModel directories: written here byte-for-byte in Spark's layout and Parquet schema (not by
 // exportSpark), read by loadSparkALS, with fold-in checked against Spark's equations solved by hand.
 import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
@@ -237,5 +239,30 @@ describe('ALS.exportSpark', () => {
     expect((await loadSparkALS(dir)).options).toMatchObject({ feedback: 'explicit', biases: false });
     const named = await new ALS({ factors: 2, iterations: 1 }).fit(await Interactions.fromArrays({ users: ['ann', 'bob'], items: ['1', '2'] }));
     await expect(named.exportSpark(join(dir, '..', 'named'))).rejects.toMatchObject({ code: 'ERR_AFFINITY_BAD_INPUT', message: expect.stringContaining('"ann" is not one') });
+  });
+});
+
+describe('affinity import spark / export spark', () => {
+  const bin = join(import.meta.dirname, '..', 'bin', 'affinity.js');
+  const cli = (...args: string[]) => promisify(execFile)(process.execPath, [bin, ...args]);
+
+  it('imports a Spark model directory to a model file and exports it back', async () => {
+    const dir = await sparkModel();
+    const work = await tempDir('affinity-spark-');
+    const data = join(work, 'ratings.csv');
+    await writeFile(data, 'user,item,rating\n5,40,1\n17,2,1\n');
+    const file = join(work, 'spark.affinity');
+    const imported = await cli('import', 'spark', dir, '--out', file, '--implicit-prefs', '--alpha', '2', '--reg-param', '0.05', '--data', data, '--columns', 'user,item,rating');
+    expect(imported.stderr).toMatch(/Spark 3\.5\.0 ALS, rank 2, 3 users, 4 items, implicit ->/);
+    const model = (await loadModel(file)) as ALS;
+    expect(model.options).toMatchObject({ alpha: 2, regularization: 0.05, scaleRegularization: true });
+    expect(model.recommend('5', { k: 4 }).map((r) => r.item)).not.toContain('40'); // seen, from --data
+    const out = join(work, 'back');
+    await cli('export', 'spark', file, '--out', out);
+    const back = await loadSparkALS(out);
+    expect(Array.from(back.itemFactors)).toEqual(Array.from(model.itemFactors));
+    expect(back.options).toMatchObject({ alpha: 2, regularization: 0.05, feedback: 'implicit' });
+    const bad = await cli('import', 'spark', join(work, 'nothing'), '--out', file).catch((e) => e);
+    expect(bad.stderr).toMatch(/no such directory \(ERR_AFFINITY_IO\)/);
   });
 });

@@ -48,7 +48,8 @@ export const table = (head: string[], rows: (string | number)[][]): string =>
 export const f3 = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
 
 /** The options of every command that reads an interactions file, for its help. */
-export const DATA_HELP = `  --data FILE              interactions: .csv, .tsv, .data or .txt (optionally .gz), or a directory of .npy files
+export const DATA_HELP = `  --data FILE              interactions: .csv, .tsv, .data or .txt (optionally .gz), .parquet, .arrow
+                           (Arrow IPC), or a directory of .npy files
   --columns U,I[,V[,T]]    user, item, value and timestamp columns: header names or 0-based positions
                            (default 0,1,2 and no timestamp; value 1 when there is no value column)
   --header                 the first line names the columns (implied by names in --columns; detected

@@ -12,9 +12,10 @@ import { ope } from './commands/ope.js';
 import { recommend } from './commands/recommend.js';
 import { serveCommand } from './commands/serve.js';
 import { similarity } from './commands/similarity.js';
+import { exportCommand, importCommand } from './commands/spark.js';
 import { train } from './commands/train.js';
 
-const COMMANDS: Record<string, Command> = { info, generate, similarity, train, inspect, eval: evalCommand, recommend, serve: serveCommand, demo, clv, abtest, ope, ingest, forget, retrain };
+const COMMANDS: Record<string, Command> = { info, generate, similarity, train, inspect, eval: evalCommand, recommend, serve: serveCommand, demo, clv, abtest, ope, ingest, forget, retrain, import: importCommand, export: exportCommand };
 
 const MAIN_HELP = `affinity: recommendations and marketing models for Node.js, with a native SIMD core
 
@@ -35,6 +36,8 @@ commands:
   ingest        stream events (JSON lines or CSV) into an events store
   forget        erase a customer: their events, and model files rewritten without them
   retrain       train a model from an events store, kept only when not worse on the latest day
+  import        import spark DIR: a Spark MLlib ALS model directory as a model file
+  export        export spark MODEL: an ALS model file as a Spark MLlib ALSModel directory
   demo          train models on a demo shop and serve them (npm start)
 
 Run \`affinity <command> --help\` for its options. Benchmarks live in the repository, not in the
