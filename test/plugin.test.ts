@@ -2,12 +2,12 @@
 // decorator; runtime metrics; the OpenAPI document; POST /v1/explain.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ALS, Interactions, ItemKNN } from '../src/index.js';
 import { affinity, affinityOf, buildApp, type WithAffinity } from '../src/server/index.js';
+import { freePort } from './postgres-server.js';
 
 let dir: string;
 let data: Interactions;
@@ -92,14 +92,6 @@ describe('inside an existing app', () => {
       expect(text, name).toMatch(new RegExp(`^${name}(\\{[^}]*\\})? [0-9.e+-]+$`, 'm'));
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 describe('metrics on a port of their own', () => {
   it('serves /metrics there once the app listens, and not on the app', async () => {

@@ -22,7 +22,8 @@ function binDir(): string | undefined {
   return versions.map((v) => join(root, v, 'bin')).find((d) => existsSync(join(d, 'initdb')));
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port nobody listens on now (on 127.0.0.1). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -2,6 +2,7 @@
 import closeWithGrace from 'close-with-grace';
 import { setThreads } from '../index.js';
 import { buildApp, type AppOptions } from './app.js';
+import { attachWorker } from './cluster.js';
 import type { WithAffinity } from './context.js';
 
 export interface ServeOptions extends AppOptions {
@@ -20,11 +21,14 @@ export interface ServeOptions extends AppOptions {
    * core for the event loop under heavy batch load, at some cost in throughput on small machines.
    */
   threads?: number;
+  /** Run as a worker of `serve --workers` (cluster.ts): models mapped, reloads coordinated by the primary. */
+  clusterWorker?: boolean;
 }
 
 export async function serve(options: ServeOptions = {}): Promise<WithAffinity> {
   if (options.threads !== undefined) setThreads(options.threads);
-  const app = await buildApp({ logger: options.logger ?? { level: process.env.LOG_LEVEL ?? 'info', redact: ['req.headers.authorization'] }, ...options });
+  const worker = options.clusterWorker === true;
+  const app = await buildApp({ logger: options.logger ?? { level: process.env.LOG_LEVEL ?? 'info', redact: ['req.headers.authorization'] }, ...(worker ? { mapModelFiles: true } : {}), ...options });
   await app.listen({ port: options.port ?? 8080, host: options.host ?? '0.0.0.0' });
   // SIGHUP means "reload the models" here, not "shut down" (close-with-grace handles it by default).
   closeWithGrace({ delay: options.graceMs ?? 10_000, skip: ['SIGHUP'] }, async ({ signal, err }) => {
@@ -34,6 +38,10 @@ export async function serve(options: ServeOptions = {}): Promise<WithAffinity> {
     if (options.unreadyMs) await new Promise((r) => setTimeout(r, options.unreadyMs));
     await app.close();
   });
+  if (worker) {
+    attachWorker(app);
+    return app;
+  }
   process.on('SIGHUP', () => {
     const { registry } = app.affinity;
     for (const entry of registry.list()) {

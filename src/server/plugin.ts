@@ -31,6 +31,8 @@ export interface AffinityOptions {
   /** Models to serve. A registry you filled, or { name: path } to load. */
   registry?: ModelRegistry;
   models?: Record<string, string>;
+  /** Map the model files instead of reading them (see ModelRegistry.mapFiles; on under `serve --workers`). */
+  mapModelFiles?: boolean;
   /**
    * In-memory segments, propensity, co-purchase rules, content and hybrid models, served under their keys as
    * names (files of these kinds go in `models` like any other).
@@ -90,6 +92,7 @@ const AJV_OPTIONS = { removeAdditional: false, coerceTypes: false, allErrors: fa
 async function plugin(app: FastifyInstance, options: AffinityOptions): Promise<void> {
   const metrics = new Metrics();
   const registry = options.registry ?? new ModelRegistry();
+  if (options.mapModelFiles !== undefined) registry.mapFiles = options.mapModelFiles;
   for (const [name, path] of Object.entries(options.models ?? {})) await registry.load(name, path);
   for (const [name, model] of Object.entries(options.analytics ?? {})) if (model && !registry.list().some((e) => e.name === name)) registry.add(name, model);
   if (options.catalog !== undefined) {

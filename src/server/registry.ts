@@ -39,6 +39,12 @@ export interface ReloadEvent {
   error?: Error;
 }
 
+/** Models (and a catalogue) read for a reload, not yet served: see prepareReload. */
+export interface PreparedReload {
+  models: { entry: ModelEntry; model: Model }[];
+  catalog?: Catalog;
+}
+
 /** The product catalogue a server joins into answers and filters on; reloadable like a model. */
 export interface CatalogEntry {
   readonly catalog: Catalog;
@@ -54,6 +60,14 @@ export class ModelRegistry {
   private readonly reloading = new Set<string>();
   readonly reloadFailures = new Map<string, number>();
   onReload?: (e: ReloadEvent) => void;
+  /**
+   * Map model files instead of reading them (default false): processes serving the same files then share
+   * one copy in the page cache. Files must then be replaced by rename (as every Affinity writer does),
+   * never overwritten in place, which would fault the mapping. `affinity serve --workers` turns it on.
+   */
+  mapFiles = false;
+  /** Set in a worker of `affinity serve --workers`: reloads go through the primary, to every worker or none. */
+  coordinator?: { reloadAll(): Promise<void> };
 
   /**
    * @param defaultName the model requests without a name get
@@ -82,8 +96,8 @@ export class ModelRegistry {
   }
 
   /**
-   * Loads a model file and adds it (verification included: see loadModel). Files are read, not mapped:
-   * an operator may overwrite a served file in place, which would fault a mapping.
+   * Loads a model file and adds it (verification included: see loadModel). Files are read, not mapped,
+   * unless `mapFiles`: an operator may overwrite a served file in place, which would fault a mapping.
    */
   async load(name: string, path: string): Promise<ModelEntry> {
     await removeStaleTemps(path); // what saves killed mid-write (kill -9) left beside the file
@@ -104,7 +118,7 @@ export class ModelRegistry {
       );
     });
     try {
-      return await Promise.race([loadModel(path, { mmap: false }).then(async (m) => (await warmUp(m), m)), timeout]);
+      return await Promise.race([loadModel(path, { mmap: this.mapFiles }).then(async (m) => (await warmUp(m), m)), timeout]);
     } catch (err) {
       if (!(err instanceof AffinityError)) throw err;
       throw new AffinityError(`model ${name}: ${err.message.split(path).join(basename(path))}`, err.code, { cause: err });
@@ -184,6 +198,45 @@ export class ModelRegistry {
   private served(): string {
     const all = [...this.entries.values()].map((e) => `${e.name} (${e.kind})`);
     return all.length > 0 ? `; it serves ${all.join(', ')}` : '; it serves no models';
+  }
+
+  /**
+   * The first half of a reload that must succeed everywhere or nowhere: every file-backed model (and the
+   * catalogue) read, verified and warmed up, but not served. Throws on the first that fails.
+   */
+  async prepareReload(): Promise<PreparedReload> {
+    const models: PreparedReload['models'] = [];
+    for (const entry of this.list()) {
+      if (!entry.path) continue;
+      try {
+        models.push({ entry, model: await this.read(entry.name, entry.path) });
+      } catch (err) {
+        this.reloadFailures.set(entry.name, (this.reloadFailures.get(entry.name) ?? 0) + 1);
+        this.onReload?.({ name: entry.name, ok: false, error: err as Error });
+        throw err;
+      }
+    }
+    const path = this.catalog?.path;
+    const catalog = path ? await Catalog.fromFile(path).catch((err) => {
+      this.reloadFailures.set('catalog', (this.reloadFailures.get('catalog') ?? 0) + 1);
+      throw err instanceof AffinityError ? new AffinityError(`catalogue: ${err.message.split(path).join(basename(path))}`, err.code, { cause: err }) : err;
+    }) : undefined;
+    return { models, catalog };
+  }
+
+  /** The second half: serves what prepareReload read, each model swapped in one step. */
+  commitReload(prepared: PreparedReload): ModelEntry[] {
+    const out: ModelEntry[] = [];
+    for (const { entry, model } of prepared.models) {
+      const next = this.add(entry.name, model, entry.path);
+      this.onReload?.({ name: entry.name, ok: true, version: next.version });
+      out.push(next);
+    }
+    if (prepared.catalog) {
+      const next = this.setCatalog(prepared.catalog, this.catalog?.path);
+      this.onReload?.({ name: 'catalog', ok: true, version: next.version });
+    }
+    return out;
   }
 
   /** Re-reads a model's file; on any failure the current model keeps serving and the error is reported. */

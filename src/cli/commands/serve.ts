@@ -11,7 +11,11 @@ export const serveCommand: Command = {
   --cors ORIGINS         allow browser requests from these origins (comma-separated, or * for any);
                          default: none
   --metrics-port N       serve /metrics on this port only (default: /metrics on --port)
-  --threads N            compute threads (default: all cores)
+  --threads N            compute threads (default: all cores; with --workers, per worker: default 1)
+  --workers N            N HTTP processes on the same port over the same model files, mapped read-only
+                         (one copy in the page cache). SIGHUP reloads every worker or none; a worker
+                         that dies is restarted; SIGTERM drains them all. Replace served files by
+                         rename (mv, or any Affinity writer), never in place (cp), under --workers.
   --policy name=FILE     an offer policy (a bandit model file) for /v1/offers/*; repeatable
   --offers DIR           where policies keep their decision logs and snapshots (default ./offers)
   --store SPEC           an events store: sqlite:PATH or postgres://... (POST /v1/events, fresh
@@ -26,7 +30,7 @@ finds its model by kind. --catalog adds product attributes to answers and attrib
 Admin routes (reload) need AFFINITY_ADMIN_TOKEN. SIGHUP reloads every model and the catalogue;
 SIGTERM/SIGINT drain and stop.`,
   async run(args) {
-    const { values } = parseArgs({ args, options: { help: { type: 'boolean' }, model: { type: 'string', multiple: true }, catalog: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, cors: { type: 'string' }, 'metrics-port': { type: 'string' }, threads: { type: 'string' }, policy: { type: 'string', multiple: true }, offers: { type: 'string' }, store: { type: 'string' }, 'pseudonymize-key': { type: 'string' }, 'retain-days': { type: 'string' }, 'retrain-every': { type: 'string' } } });
+    const { values } = parseArgs({ args, options: { help: { type: 'boolean' }, model: { type: 'string', multiple: true }, catalog: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, cors: { type: 'string' }, 'metrics-port': { type: 'string' }, threads: { type: 'string' }, policy: { type: 'string', multiple: true }, offers: { type: 'string' }, store: { type: 'string' }, 'pseudonymize-key': { type: 'string' }, 'retain-days': { type: 'string' }, 'retrain-every': { type: 'string' }, workers: { type: 'string' } } });
     if (values.help) return console.log(this.help), 0;
     if (!values.model?.length && !values.policy?.length && !values.store) throw usage('at least one --model name=FILE (or --policy name=FILE) is required');
     const named = (specs: string[] | undefined, flag: string) => {
@@ -42,6 +46,14 @@ SIGTERM/SIGINT drain and stop.`,
     const policies = named(values.policy, 'policy');
     const metricsPort = num(values['metrics-port'], 'metrics-port');
     const origins = values.cors?.split(',').map((o) => o.trim()).filter(Boolean);
+    const workers = num(values.workers, 'workers') ?? 1;
+    if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw usage('--workers must be an integer in 1..256');
+    const { isClusterWorker, runPrimary } = await import('../../server/cluster.js');
+    const clusterWorker = isClusterWorker();
+    if (workers > 1 && !clusterWorker) {
+      if (values.store) throw usage('--workers does not run with --store yet: the events store keeps one writer per process; run one process per store');
+      return runPrimary({ workers });
+    }
     const { serve } = await import('../../server/main.js');
     const every = values['retrain-every'] === undefined ? undefined : durationMs(values['retrain-every']);
     if (every !== undefined && !values.store) throw usage('--retrain-every needs --store');
@@ -50,7 +62,8 @@ SIGTERM/SIGINT drain and stop.`,
       catalog: values.catalog,
       port: num(values.port, 'port'),
       host: values.host,
-      threads: num(values.threads, 'threads'),
+      threads: num(values.threads, 'threads') ?? (clusterWorker ? 1 : undefined),
+      clusterWorker,
       cors: origins === undefined ? undefined : origins.includes('*') ? true : { origin: origins },
       metrics: metricsPort === undefined ? undefined : { port: metricsPort },
       offers: values.policy?.length ? { dir: values.offers ?? 'offers', policies } : undefined,

@@ -45,7 +45,11 @@ export const modelRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async (ap
     '/models/:name/reload',
     { schema: { tags: ['models'], operationId: 'reloadModel', params: S.ReloadParams, response: S.replies(S.ModelInfo, 'admin') }, preHandler: admin },
     async (request) => {
-      await registry.reload(request.params.name);
+      // Under `serve --workers`, every worker reloads every model file, or none does.
+      if (registry.coordinator) {
+        registry.byName(request.params.name);
+        await registry.coordinator.reloadAll();
+      } else await registry.reload(request.params.name);
       return info().find((m) => m.name === request.params.name)!;
     },
   );
