@@ -110,7 +110,7 @@ describe('affinity serve --workers 2', () => {
       // The admin route reloads through the primary too; with the broken file it is an error, and nothing changes.
       const refused = await fetch(`${url}/v1/models/recs/reload`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
       expect(refused.status).toBe(422);
-      expect((await refused.json()).code).toBe('ERR_AFFINITY_CORRUPT_FILE');
+      expect(((await refused.json()) as { code: string }).code).toBe('ERR_AFFINITY_CORRUPT_FILE');
       const third = await model(13);
       await third.save(file);
       const reloaded = await fetch(`${url}/v1/models/recs/reload`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
