@@ -2,6 +2,7 @@
 // connections, next to a bare Fastify route returning a constant, in the same run; then again during five
 // hot reloads; then /v1/offers/decide (LinUCB, 50 offers x 32 context features, every decision fsynced
 // to the decision log before its answer, group-committed). Servers run in their own processes; each run starts after a 3 s warm-up at the same load.   npm run bench:http -- [--seconds 10] [--preset medium]
+// With --workers 1,2: only the serve --workers axis (throughput, throughput during SIGHUP reloads, memory per process).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -59,6 +60,65 @@ if (argv.includes('--bare')) {
     await side;
     return result;
   };
+
+  if (argv.includes('--workers')) {
+    await workersAxis(arg('workers', '1,2').split(',').map(Number));
+    process.exit(0);
+  }
+
+  /**
+   * The --workers axis: `affinity serve --workers N` for each N, /v1/recommend throughput, then again while
+   * SIGHUP reloads every worker (two-phase, all or none), and each process's memory: RSS, and the part
+   * of it that is the process's own (RssAnon) rather than the mapped model file the page cache shares.
+   */
+  async function workersAxis(counts: number[]): Promise<void> {
+    const { stat, readFile } = await import('node:fs/promises');
+    const { execFileSync } = await import('node:child_process');
+    const modelBytes = (await stat(modelPath)).size;
+    const kib = (status: string, key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+    const memory = async (pid: number) => {
+      const status = await readFile(`/proc/${pid}/status`, 'utf8');
+      const pss = Number(/^Pss:\s+(\d+) kB/m.exec(await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => ''))?.[1] ?? NaN) * 1024;
+      return { rss: kib(status, 'VmRSS'), anon: kib(status, 'RssAnon'), file: kib(status, 'RssFile'), pss };
+    };
+    const mb = (b: number) => (b / 1e6).toFixed(1);
+    console.log(`model file: ${mb(modelBytes)} MB (${preset}, ALS f=64)\n`);
+    console.log('| workers | requests/s | p99 (ms) | non-2xx + errors | during reloads: requests/s | reloads | non-2xx + errors |');
+    console.log('|---|---|---|---|---|---|---|');
+    const rows: string[] = [];
+    const throughput: number[] = [];
+    for (const n of counts) {
+      const port = 18090 + n;
+      const server = await start(['bin/affinity.js', 'serve', '--workers', String(n), '--model', `als=${modelPath}`, '--port', String(port), '--host', '127.0.0.1'], port);
+      await new Promise((r) => setTimeout(r, 1500)); // every worker up, not only the first
+      const url = `http://127.0.0.1:${port}/v1/recommend`;
+      const body = (i: number) => JSON.stringify({ user: users[i % users.length], k: 10 });
+      const steady = await run(url, body);
+      let reloads = 0;
+      const during = await run(url, body, async () => {
+        for (let k = 0; k < 5; k++) {
+          await new Promise((r) => setTimeout(r, (seconds * 1000) / 6));
+          // One worker: the admin route; several: SIGHUP to the primary. Both reload every process or none.
+          if (n === 1) reloads += (await fetch(`http://127.0.0.1:${port}/v1/models/als/reload`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } })).ok ? 1 : 0;
+          else server.kill('SIGHUP'), reloads++;
+        }
+      });
+      throughput.push(steady.requests.average);
+      console.log(`| ${n} | ${Math.round(steady.requests.average)} | ${steady.latency.p99} | ${steady.non2xx + steady.errors} | ${Math.round(during.requests.average)} | ${reloads} | ${during.non2xx + during.errors} |`);
+      const pids = n === 1 ? [server.pid!] : execFileSync('ps', ['-o', 'pid=', '--ppid', String(server.pid)], { encoding: 'utf8' }).split('\n').map(Number).filter((p) => p > 0);
+      for (const pid of pids) {
+        const m = await memory(pid);
+        rows.push(`| ${n} | ${pid} | ${mb(m.rss)} | ${mb(m.anon)} | ${mb(m.file)} | ${mb(m.pss)} | ${((m.anon / modelBytes) * 100).toFixed(1)}% |`);
+      }
+      if (n > 1) rows.push(`| ${n} | primary ${server.pid} | ${mb((await memory(server.pid!)).rss)} | | | | |`);
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('exit', r));
+    }
+    console.log('\n| workers | process | RSS (MB) | own (RssAnon, MB) | mapped file pages (RssFile, MB) | PSS (MB) | own / model file |');
+    console.log('|---|---|---|---|---|---|---|');
+    for (const r of rows) console.log(r);
+    if (throughput.length > 1) console.log(`\n/v1/recommend throughput with ${counts.at(-1)} workers = ${(throughput.at(-1)! / throughput[0]).toFixed(2)}x that of ${counts[0]} (the load generator runs on the same 2 cores)`);
+  }
 
   const alsServer = await start(['bin/affinity.js', 'serve', '--model', `als=${modelPath}`, '--port', '18080', '--host', '127.0.0.1'], 18080);
   const bare = await start([...process.execArgv, fileURLToPath(import.meta.url), '--bare', '--port', '18081'], 18081); // with this process's loader flags (tsx)
