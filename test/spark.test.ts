@@ -186,7 +186,7 @@ describe('loadSparkALS', () => {
     await rm(join(missing, 'itemFactors'), { recursive: true });
     await expect(loadSparkALS(missing)).rejects.toMatchObject({ code: 'ERR_AFFINITY_CORRUPT_FILE', message: expect.stringContaining('itemFactors: missing') });
     const wrongRank = await sparkModel({ rank: 3 });
-    await expect(loadSparkALS(wrongRank)).rejects.toMatchObject({ code: 'ERR_AFFINITY_CORRUPT_FILE', message: expect.stringContaining("2 features, the model's rank is 3") });
+    await expect(loadSparkALS(wrongRank)).rejects.toMatchObject({ code: 'ERR_AFFINITY_CORRUPT_FILE', message: expect.stringContaining("does not hold 3 values (the model's rank is 3)") });
     const notAls = await sparkModel({ class: 'org.apache.spark.ml.classification.LogisticRegressionModel' });
     await expect(loadSparkALS(notAls)).rejects.toMatchObject({ code: 'ERR_AFFINITY_CORRUPT_FILE', message: expect.stringContaining('not org.apache.spark.ml.recommendation.ALSModel') });
     const cut = await sparkModel();
