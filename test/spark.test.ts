@@ -7,6 +7,8 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
+import * as arrow from 'apache-arrow';
+import * as parquetWasm from 'parquet-wasm';
 import { ALS, Interactions, loadModel, loadSparkALS } from '../src/index.js';
 import { tempDir } from './stores.js';
 
@@ -76,9 +78,10 @@ function solve2([a, b, d]: number[], r: number[]): number[] {
 describe('loadSparkALS', () => {
   it('reads ids that are not dense from several parts, and recommends, scores and finds neighbours from the factors', async () => {
     const model = await loadSparkALS(await sparkModel(), { implicitPrefs: true, alpha: 0.5, regParam: 0.1 });
-    expect(model.users.ids).toEqual(['5', '17', '1000003']);
-    expect(model.items.ids).toEqual(['2', '7', '40', '900']);
-    expect(Array.from(model.userFactors)).toEqual([1, 1, 0.5, -1, 2, 0.25]);
+    // Ids in the order of the parts (by name) and their rows.
+    expect(model.users.ids).toEqual(['17', '1000003', '5']);
+    expect(model.items.ids).toEqual(['40', '900', '2', '7']);
+    expect(Array.from(model.userFactors)).toEqual([0.5, -1, 2, 0.25, 1, 1]);
     for (const [u, x] of USERS) {
       const expected = ITEMS.map(([i, y]) => ({ item: String(i), score: dot(x, y) })).sort((a, b) => b.score - a.score);
       const got = model.recommend(String(u), { k: 4 });
@@ -87,6 +90,7 @@ describe('loadSparkALS', () => {
       expect(model.score(String(u), ['900'])[0]).toBeCloseTo(dot(x, item(900)), 5);
     }
     const batch = await model.recommendBatch(['5', '17'], { k: 2 });
+    expect(batch.get(0).map((r) => r.item)).toEqual(model.recommend('5', { k: 2 }).map((r) => r.item));
     expect(batch.get(1).map((r) => r.item)).toEqual(model.recommend('17', { k: 2 }).map((r) => r.item));
     const cos = (a: number[], b: number[]) => dot(a, b) / Math.hypot(...a) / Math.hypot(...b);
     const near = ITEMS.filter(([i]) => i !== 40).map(([i, y]) => ({ id: String(i), score: cos(item(40), y) })).sort((a, b) => b.score - a.score);
@@ -198,6 +202,35 @@ describe('loadSparkALS', () => {
     await writeFactors(join(dup, 'userFactors'), [[USERS[0]], [USERS[0]]]);
     await expect(loadSparkALS(dup)).rejects.toMatchObject({ code: 'ERR_AFFINITY_CORRUPT_FILE', message: expect.stringContaining('id 17 appears twice') });
     await expect(loadSparkALS(await sparkModel(), { regParam: -1 })).rejects.toMatchObject({ code: 'ERR_AFFINITY_BAD_INPUT' });
+  });
+});
+
+/** A factor part written by another Parquet writer (arrow-rs, through parquet-wasm): version 1 data pages, dictionary-encoded floats, nullable lists, as parquet-mr (Spark) writes by default. */
+function arrowRsPart(rows: [number, number[]][]): Uint8Array {
+  const listType = new arrow.List(new arrow.Field('element', new arrow.Float32(), false));
+  const table = new arrow.Table({ id: arrow.makeVector(Int32Array.from(rows.map((r) => r[0]))), features: arrow.vectorFromArray(rows.map((r) => r[1]), listType) });
+  const props = new parquetWasm.WriterPropertiesBuilder().setCompression(parquetWasm.Compression.SNAPPY).setWriterVersion(parquetWasm.WriterVersion.V1).build();
+  return parquetWasm.writeParquet(parquetWasm.Table.fromIPCStream(arrow.tableToIPC(table, 'stream')), props);
+}
+
+describe('factor files from another writer (version 1 pages, dictionaries)', () => {
+  it('reads them to the same factors, and finds a row of the wrong length', async () => {
+    const dir = await sparkModel();
+    const many = Array.from({ length: 3000 }, (_, i): [number, number[]] => [i * 5 + 2, [(i % 7) / 8, -(i % 3) / 4]]); // few distinct floats: dictionary pages
+    const folder = join(dir, 'itemFactors');
+    await rm(folder, { recursive: true });
+    await mkdir(folder);
+    await writeFile(join(folder, 'part-00000-a-c000.snappy.parquet'), arrowRsPart(many.slice(0, 1700)));
+    await writeFile(join(folder, 'part-00001-a-c000.snappy.parquet'), arrowRsPart(many.slice(1700)));
+    await writeFile(join(folder, '_SUCCESS'), '');
+    const md = await parquetMetadataAsync(await asyncBufferFromFile(join(folder, 'part-00000-a-c000.snappy.parquet')));
+    expect(md.row_groups[0].columns[1].meta_data?.encodings).toContain('RLE_DICTIONARY');
+    const model = await loadSparkALS(dir, { implicitPrefs: true, regParam: 0.1 });
+    expect(model.items.ids).toEqual(many.map((r) => String(r[0])));
+    expect(Array.from(model.itemFactors)).toEqual(many.flatMap((r) => r[1].map((v) => Math.fround(v))));
+    const ragged = many.slice(0, 50).map((r, i): [number, number[]] => (i === 37 ? [r[0], [...r[1], 0.5]] : r));
+    await writeFile(join(folder, 'part-00001-a-c000.snappy.parquet'), arrowRsPart(ragged));
+    await expect(loadSparkALS(dir, { implicitPrefs: true })).rejects.toMatchObject({ code: 'ERR_AFFINITY_CORRUPT_FILE', message: expect.stringContaining('features: row 38 does not hold 2 values') });
   });
 });
 
