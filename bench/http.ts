@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { ALS, Bandit } from '../src/index.js';
+import { ALS, Bandit, Interactions } from '../src/index.js';
 import { generate, type Preset } from '../src/data/synthetic.js';
 
 const argv = process.argv.slice(2);
@@ -74,6 +74,13 @@ if (argv.includes('--bare')) {
   async function workersAxis(counts: number[]): Promise<void> {
     const { stat, readFile } = await import('node:fs/promises');
     const { execFileSync } = await import('node:child_process');
+    // A worker serving a tiny model: what the runtime itself takes (Node, Fastify, the addon), to subtract.
+    const tiny = join(dir, 'tiny.affinity');
+    const small = await Interactions.fromArrays({ users: ['a', 'b', 'c'], items: ['x', 'y', 'x'] });
+    await (await new ALS({ factors: 2, iterations: 1 }).fit(small)).save(tiny);
+    const bare = await start(['bin/affinity.js', 'serve', '--model', `als=${tiny}`, '--port', '18089', '--host', '127.0.0.1'], 18089);
+    const runtime = (await readFile(`/proc/${bare.pid}/status`, 'utf8')).match(/^RssAnon:\s+(\d+)/m)![1];
+    bare.kill('SIGTERM');
     const modelBytes = (await stat(modelPath)).size;
     const kib = (status: string, key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
     const memory = async (pid: number) => {
@@ -82,7 +89,7 @@ if (argv.includes('--bare')) {
       return { rss: kib(status, 'VmRSS'), anon: kib(status, 'RssAnon'), file: kib(status, 'RssFile'), pss };
     };
     const mb = (b: number) => (b / 1e6).toFixed(1);
-    console.log(`model file: ${mb(modelBytes)} MB (${preset}, ALS f=64)\n`);
+    console.log(`model file: ${mb(modelBytes)} MB (${preset}, ALS f=64); a server of a tiny model owns ${mb(Number(runtime) * 1024)} MB (RssAnon): the runtime\n`);
     console.log('| workers | requests/s | p99 (ms) | non-2xx + errors | during reloads: requests/s | reloads | non-2xx + errors |');
     console.log('|---|---|---|---|---|---|---|');
     const rows: string[] = [];
@@ -94,6 +101,13 @@ if (argv.includes('--bare')) {
       const url = `http://127.0.0.1:${port}/v1/recommend`;
       const body = (i: number) => JSON.stringify({ user: users[i % users.length], k: 10 });
       const steady = await run(url, body);
+      // Memory after the steady run, before the reloads (each reload maps the new file beside the old until GC).
+      const pids = n === 1 ? [server.pid!] : execFileSync('ps', ['-o', 'pid=', '--ppid', String(server.pid)], { encoding: 'utf8' }).split('\n').map(Number).filter((p) => p > 0);
+      for (const pid of pids) {
+        const m = await memory(pid);
+        rows.push(`| ${n} | ${pid} | ${mb(m.rss)} | ${mb(m.anon)} | ${mb(m.file)} | ${mb(m.pss)} | ${((m.anon / modelBytes) * 100).toFixed(1)}% |`);
+      }
+      if (n > 1) rows.push(`| ${n} | primary ${server.pid} | ${mb((await memory(server.pid!)).rss)} | | | | |`);
       let reloads = 0;
       const during = await run(url, body, async () => {
         for (let k = 0; k < 5; k++) {
@@ -105,12 +119,6 @@ if (argv.includes('--bare')) {
       });
       throughput.push(steady.requests.average);
       console.log(`| ${n} | ${Math.round(steady.requests.average)} | ${steady.latency.p99} | ${steady.non2xx + steady.errors} | ${Math.round(during.requests.average)} | ${reloads} | ${during.non2xx + during.errors} |`);
-      const pids = n === 1 ? [server.pid!] : execFileSync('ps', ['-o', 'pid=', '--ppid', String(server.pid)], { encoding: 'utf8' }).split('\n').map(Number).filter((p) => p > 0);
-      for (const pid of pids) {
-        const m = await memory(pid);
-        rows.push(`| ${n} | ${pid} | ${mb(m.rss)} | ${mb(m.anon)} | ${mb(m.file)} | ${mb(m.pss)} | ${((m.anon / modelBytes) * 100).toFixed(1)}% |`);
-      }
-      if (n > 1) rows.push(`| ${n} | primary ${server.pid} | ${mb((await memory(server.pid!)).rss)} | | | | |`);
       server.kill('SIGTERM');
       await new Promise((r) => server.once('exit', r));
     }

@@ -43,6 +43,12 @@ describe('README examples', () => {
   }, 180_000);
   if (!existsSync(RETAIL)) it('(the retail example is skipped: ../shared/data/uci-online-retail is absent)', () => {});
 
+  it('the Spark example runs as written', async () => {
+    const { printed, promised } = await runExample('spark');
+    expect(promised.length).toBe(2);
+    expect(printed).toEqual(promised);
+  }, 180_000);
+
   it('the events example runs as written', async () => {
     const { printed, promised } = await runExample('events');
     expect(promised.length).toBe(4);
