@@ -16,7 +16,8 @@ export type { BatchOptions, History, InteractionModel, Model, Neighbor as ItemNe
 export { readNpy, writeNpy, parseNpy, encodeNpy } from './io/npy.js';
 export { ALS } from './models/als.js';
 export { loadSparkALS } from './models/spark.js';
-export type { SparkAlsOptions, SparkExportOptions, SparkModelInfo } from './models/spark.js';
+export type { SparkAlsOptions, SparkModelInfo } from './models/spark.js';
+export type { SparkExportOptions } from './io/sparkdir.js';
 export { MostPopular } from './models/popular.js';
 export { split, kFold, evaluate, aucOf, ALL_METRICS } from './eval/evaluate.js';
 export type { Evaluable, Evaluation, EvaluateOptions, Metric, SplitOptions } from './eval/evaluate.js';

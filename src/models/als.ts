@@ -30,7 +30,7 @@ import {
   type TrainingMetadata,
 } from './contract.js';
 export type { Explanation } from './contract.js';
-import type { SparkExportOptions } from './spark.js';
+import { writeSparkALS, type SparkExportOptions } from '../io/sparkdir.js';
 import { fromFile, saveParts, interactionDims, interactionParts, interactionsFromFile, optionsOf } from './parts.js';
 
 /** The largest factor or bias a model file may hold: beyond it, dot products of up to 1024 factors overflow float32 into NaN scores. */
@@ -125,8 +125,10 @@ export class ALS implements InteractionModel {
    * Ids must be int32 decimals, as Spark's are.
    */
   async exportSpark(dir: string, options: SparkExportOptions = {}): Promise<void> {
-    const { exportSparkALS } = await import('./spark.js'); // spark.ts builds ALS models: imported when used
-    await exportSparkALS(this, dir, options);
+    const f = this.factors;
+    if (!f.implicit && this.options.biases) throw new AffinityError("Spark's explicit ALS has no biases: train with { feedback: 'explicit', biases: false } to export", ErrorCode.Unsupported);
+    const o = this.options;
+    await writeSparkALS(dir, { userIds: this.users.ids, itemIds: this.items.ids, userFactors: f.userFactors, itemFactors: f.itemFactors, rank: f.factors, training: { implicitPrefs: f.implicit, alpha: o.alpha, regParam: o.regularization, maxIter: o.iterations } }, options);
   }
 
   /** Writes the model to a file (atomically); `loadModel(path)` reads it back. */
