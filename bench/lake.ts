@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { Interactions, Transactions, loadSparkALS } from '../src/index.js';
+import { SPARK_FACTOR_SCHEMA } from '../src/io/sparkdir.js';
 
 const argv = process.argv.slice(2);
 const arg = (n: string, f: string) => (argv.includes(`--${n}`) ? argv[argv.indexOf(`--${n}`) + 1] : f);
@@ -47,13 +48,7 @@ const users = Number(arg('users', '360000'));
 const items = Number(arg('items', '160000'));
 const rank = Number(arg('rank', '64'));
 const dir = await mkdtemp(join(tmpdir(), 'affinity-lake-'));
-const schema = [
-  { name: 'spark_schema', num_children: 2 },
-  { name: 'id', type: 'INT32' as const, repetition_type: 'REQUIRED' as const },
-  { name: 'features', repetition_type: 'OPTIONAL' as const, converted_type: 'LIST' as const, num_children: 1 },
-  { name: 'list', repetition_type: 'REPEATED' as const, num_children: 1 },
-  { name: 'element', type: 'FLOAT' as const, repetition_type: 'REQUIRED' as const },
-];
+const schema = SPARK_FACTOR_SCHEMA;
 let seed = 1;
 const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5) * 0.2;
 const writeSide = async (name: string, n: number) => {

@@ -2,7 +2,8 @@
 // (or the admin route) reaches every worker, a broken file reaches none, a killed worker is replaced, and
 // SIGTERM drains them all.
 import { describe, expect, it } from 'vitest';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -49,11 +50,23 @@ async function until(what: string, test: () => Promise<boolean>, ms = 20_000): P
   throw new Error(`timed out waiting for ${what}`);
 }
 
-const children = (pid: number) =>
-  execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
-    .split('\n')
-    .map((l) => Number(l.trim()))
-    .filter((p) => p > 0);
+/** The pids whose parent is `pid`, from /proc (no ps needed). */
+function children(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      const stat = (() => {
+        try {
+          return readFileSync(`/proc/${d}/stat`, 'utf8');
+        } catch {
+          return '';
+        }
+      })();
+      // Fields after the command name, which is in parentheses and may hold spaces: state, ppid, ...
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+    })
+    .map(Number);
+}
 
 async function model(seed: number): Promise<ALS> {
   const users = Array.from({ length: 200 }, (_, i) => `u${i % 40}`);

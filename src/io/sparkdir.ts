@@ -14,6 +14,15 @@ import { readFixedLists } from './parquetlists.js';
 
 const MODEL_CLASS = 'org.apache.spark.ml.recommendation.ALSModel';
 
+/** Spark's factor schema, in the standard three-level list encoding it writes (spark.sql.parquet.writeLegacyFormat=false). */
+export const SPARK_FACTOR_SCHEMA = [
+  { name: 'spark_schema', num_children: 2 },
+  { name: 'id', type: 'INT32' as const, repetition_type: 'REQUIRED' as const },
+  { name: 'features', repetition_type: 'OPTIONAL' as const, converted_type: 'LIST' as const, num_children: 1 },
+  { name: 'list', repetition_type: 'REPEATED' as const, num_children: 1 },
+  { name: 'element', type: 'FLOAT' as const, repetition_type: 'REQUIRED' as const },
+];
+
 export function corrupt(path: string, why: string): AffinityError {
   return new AffinityError(`${path}: ${why}`, ErrorCode.CorruptFile);
 }
@@ -152,14 +161,7 @@ async function writeFactorFolder(folder: string, ids: Int32Array, factors: Float
       { name: 'id', data: ids },
       { name: 'features', data: features },
     ],
-    // Spark's schema, in the standard three-level list encoding it writes (spark.sql.parquet.writeLegacyFormat=false).
-    schema: [
-      { name: 'spark_schema', num_children: 2 },
-      { name: 'id', type: 'INT32', repetition_type: 'REQUIRED' },
-      { name: 'features', repetition_type: 'OPTIONAL', converted_type: 'LIST', num_children: 1 },
-      { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
-      { name: 'element', type: 'FLOAT', repetition_type: 'REQUIRED' },
-    ],
+    schema: SPARK_FACTOR_SCHEMA,
     codec: 'SNAPPY',
     createdBy: `affinity version ${VERSION}`,
   });
