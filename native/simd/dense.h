@@ -56,6 +56,11 @@ class AheadPrefetch {
 // c <= x (Zᵀ Y; with z = y the Gram matrix, with z = weights * y a weighted one). Entries above the
 // diagonal may be updated too (whole register tiles): callers read or mirror the lower triangle only.
 using GramUpdateFn = void (*)(const float* z, const float* y, size_t count, size_t f, float* a);
+// a[x * lda + c] += sum_j z[j * ldz + x] * y[j * ldy + c] over `count` rows, for the whole m x n rectangle:
+// the same tiles with strides, for the trailing updates of blocked factorizations. Callers pack z and y
+// (ldz, ldy small) so each tile streams them from L1.
+using GemmTnFn = void (*)(const float* z, size_t ldz, const float* y, size_t ldy, size_t count, size_t m, size_t n, float* a,
+                          size_t lda);
 
 // Item factors packed in panels of kPanelItems: panel[k * kPanelItems + t] = y_{item t}[k].
 inline constexpr size_t kPanelItems = 16;
@@ -88,6 +93,7 @@ using DotChainFn = float (*)(const float* x, const float* y, size_t f);
                      const float* base, const float* threshold, float* out, uint16_t* hits);              \
   float dotChain(const float* x, const float* y, size_t f);                                              \
   void gramUpdate(const float* z, const float* y, size_t count, size_t f, float* a);                     \
+  void gemmTN(const float* z, size_t ldz, const float* y, size_t ldy, size_t count, size_t m, size_t n, float* a, size_t lda); \
   }
 
 namespace kernels {

@@ -12,7 +12,7 @@ namespace {
 #define AFFINITY_TABLE(level, ns) \
   KernelTable{level, kernels::ns::scanRatio, kernels::ns::scanJaccard, kernels::ns::dot, kernels::ns::axpy, kernels::ns::dotRows, \
               kernels::ns::gatherDot, kernels::ns::gatherAxpy, kernels::ns::gatherDotAxpy, kernels::ns::scoreTile, kernels::ns::dotChain, \
-              kernels::ns::gramUpdate}
+              kernels::ns::gramUpdate, kernels::ns::gemmTN}
 
 const KernelTable* tableFor(SimdLevel level) {
   static const KernelTable scalar = AFFINITY_TABLE(SimdLevel::Scalar, scalar);
@@ -27,7 +27,7 @@ const KernelTable* tableFor(SimdLevel level) {
   static const KernelTable neon{SimdLevel::Neon,       kernels::neon::scanRatio,   kernels::neon::scanJaccard,
                                 kernels::neon::dot,     kernels::neon::axpy,        kernels::neon::dotRows,
                                 kernels::scalar::gatherDot, kernels::scalar::gatherAxpy, kernels::scalar::gatherDotAxpy, kernels::scalar::scoreTile,
-                                kernels::scalar::dotChain, kernels::scalar::gramUpdate};
+                                kernels::scalar::dotChain, kernels::scalar::gramUpdate, kernels::scalar::gemmTN};
   if (level == SimdLevel::Neon) return &neon;
 #endif
   return &scalar;

@@ -23,6 +23,7 @@ struct KernelTable {
   ScoreTileFn scoreTile;
   DotChainFn dotChain;
   GramUpdateFn gramUpdate;
+  GemmTnFn gemmTN;
 };
 
 struct CpuFeatures {

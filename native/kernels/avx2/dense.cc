@@ -248,22 +248,23 @@ float dotChain(const float* x, const float* y, size_t f) {
 
 namespace {
 
-// a[x][c0 .. c0 + 8W) += sum_j z_j[x] y_j[c0 .. c0 + 8W) for x = x0 .. x0 + rows - 1 (rows <= 6), W = 1 or 2:
-// twelve named accumulators stay in registers over all the rows (an accumulator array was written back to
-// the stack after every row); per row j, W loads and six broadcasts feed 6W FMAs. Rows past `rows` repeat
-// the last one and are not stored.
+// a[x][c0 .. c0 + 8W) += sum_j z_j[x] y_j[c0 .. c0 + 8W) for x = x0 .. x0 + rows - 1 (rows <= 6), W = 1 or 2,
+// where z_j = z + j * ldz, y_j = y + j * ldy and a's rows are lda apart: twelve named accumulators stay in
+// registers over all the rows (an accumulator array was written back to the stack after every row); per
+// row j, W loads and six broadcasts feed 6W FMAs. Rows past `rows` repeat the last one and are not stored.
 template <int W>
-void gramTile(const float* z, const float* y, size_t count, size_t f, float* a, size_t x0, size_t rows, size_t c0) {
+void gramTile(const float* z, size_t ldz, const float* y, size_t ldy, size_t count, float* a, size_t lda, size_t x0,
+              size_t rows, size_t c0) {
   float* out[6];
   size_t x[6];
-  for (size_t r = 0; r < 6; ++r) x[r] = x0 + std::min(r, rows - 1), out[r] = a + x[r] * f + c0;
+  for (size_t r = 0; r < 6; ++r) x[r] = x0 + std::min(r, rows - 1), out[r] = a + x[r] * lda + c0;
   const auto high = [&](const float* p) { return W > 1 ? _mm256_loadu_ps(p + 8) : _mm256_setzero_ps(); };
   __m256 s00 = _mm256_loadu_ps(out[0]), s01 = high(out[0]), s10 = _mm256_loadu_ps(out[1]), s11 = high(out[1]);
   __m256 s20 = _mm256_loadu_ps(out[2]), s21 = high(out[2]), s30 = _mm256_loadu_ps(out[3]), s31 = high(out[3]);
   __m256 s40 = _mm256_loadu_ps(out[4]), s41 = high(out[4]), s50 = _mm256_loadu_ps(out[5]), s51 = high(out[5]);
   for (size_t j = 0; j < count; ++j) {
-    const float* zj = z + j * f;
-    const __m256 y0 = _mm256_loadu_ps(y + j * f + c0), y1 = high(y + j * f + c0);
+    const float* zj = z + j * ldz;
+    const __m256 y0 = _mm256_loadu_ps(y + j * ldy + c0), y1 = high(y + j * ldy + c0);
     // Row r's pair of accumulators takes z_j[x_r] times y_j; inlined, they stay named registers.
     const auto update = [&](size_t r, __m256& lo, __m256& hi) {
       const __m256 b = _mm256_broadcast_ss(zj + x[r]);
@@ -278,6 +279,23 @@ void gramTile(const float* z, const float* y, size_t count, size_t f, float* a, 
     for (int w = 0; w < W; ++w) _mm256_storeu_ps(out[r] + 8 * w, sums[r][w]);
 }
 
+// Columns [c0, columnEnd(x)) of rows x0 .. x0 + rows - 1 in whole register tiles, the rest one entry at a time.
+template <class ColumnEnd>
+void tileRows(const float* z, size_t ldz, const float* y, size_t ldy, size_t count, float* a, size_t lda, size_t x0,
+              size_t rows, size_t width, ColumnEnd columnEnd) {
+  const size_t columns = columnEnd(x0 + rows - 1);
+  size_t c0 = 0;
+  for (; c0 < columns && c0 + 16 <= width; c0 += 16) gramTile<2>(z, ldz, y, ldy, count, a, lda, x0, rows, c0);
+  for (; c0 < columns && c0 + 8 <= width; c0 += 8) gramTile<1>(z, ldz, y, ldy, count, a, lda, x0, rows, c0);
+  for (; c0 < columns; ++c0)
+    for (size_t r = x0; r < x0 + rows; ++r) {
+      if (c0 >= columnEnd(r)) continue;
+      float s = 0.0f;
+      for (size_t j = 0; j < count; ++j) s += z[j * ldz + r] * y[j * ldy + c0];
+      a[r * lda + c0] += s;
+    }
+}
+
 }  // namespace
 
 void gramUpdate(const float* z, const float* y, size_t count, size_t f, float* a) {
@@ -285,21 +303,14 @@ void gramUpdate(const float* z, const float* y, size_t count, size_t f, float* a
   const size_t block = std::max<size_t>(16, (size_t{96} << 10) / (2 * f * sizeof(float)));
   for (size_t j0 = 0; j0 < count; j0 += block) {
     const size_t n = std::min(block, count - j0);
-    const float* zb = z + j0 * f;
-    const float* yb = y + j0 * f;
-    for (size_t x0 = 0; x0 < f; x0 += 6) {
-      const size_t rows = std::min<size_t>(6, f - x0), columns = x0 + rows;  // the lower triangle of these rows
-      size_t c0 = 0;
-      for (; c0 < columns && c0 + 16 <= f; c0 += 16) gramTile<2>(zb, yb, n, f, a, x0, rows, c0);
-      for (; c0 < columns && c0 + 8 <= f; c0 += 8) gramTile<1>(zb, yb, n, f, a, x0, rows, c0);
-      for (; c0 < columns; ++c0)
-        for (size_t r = x0 + (c0 > x0 ? c0 - x0 : 0); r < x0 + rows; ++r) {
-          float s = 0.0f;
-          for (size_t j = 0; j < n; ++j) s += zb[j * f + r] * yb[j * f + c0];
-          a[r * f + c0] += s;
-        }
-    }
+    for (size_t x0 = 0; x0 < f; x0 += 6)  // the lower triangle: row x up to column x
+      tileRows(z + j0 * f, f, y + j0 * f, f, n, a, f, x0, std::min<size_t>(6, f - x0), f, [](size_t x) { return x + 1; });
   }
+}
+
+void gemmTN(const float* z, size_t ldz, const float* y, size_t ldy, size_t count, size_t m, size_t n, float* a, size_t lda) {
+  for (size_t x0 = 0; x0 < m; x0 += 6)
+    tileRows(z, ldz, y, ldy, count, a, lda, x0, std::min<size_t>(6, m - x0), n, [n](size_t) { return n; });
 }
 
 }  // namespace affinity::kernels::avx2

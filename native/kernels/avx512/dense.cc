@@ -138,5 +138,8 @@ float dotChain(const float* x, const float* y, size_t f) {
 
 // Every AVX-512 CPU runs AVX2+FMA: the 6 x 16 register tiles of the AVX2 level serve here as well.
 void gramUpdate(const float* z, const float* y, size_t count, size_t f, float* a) { avx2::gramUpdate(z, y, count, f, a); }
+void gemmTN(const float* z, size_t ldz, const float* y, size_t ldy, size_t count, size_t m, size_t n, float* a, size_t lda) {
+  avx2::gemmTN(z, ldz, y, ldy, count, m, n, a, lda);
+}
 
 }  // namespace affinity::kernels::avx512

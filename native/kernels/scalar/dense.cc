@@ -57,6 +57,12 @@ void gramUpdate(const float* z, const float* y, size_t count, size_t f, float* a
       for (size_t c = 0; c <= x; ++c) a[x * f + c] += z[j * f + x] * y[j * f + c];
 }
 
+void gemmTN(const float* z, size_t ldz, const float* y, size_t ldy, size_t count, size_t m, size_t n, float* a, size_t lda) {
+  for (size_t j = 0; j < count; ++j)
+    for (size_t x = 0; x < m; ++x)
+      for (size_t c = 0; c < n; ++c) a[x * lda + c] += z[j * ldz + x] * y[j * ldy + c];
+}
+
 float dotChain(const float* x, const float* y, size_t f) {
   float acc = 0.0f;
   for (size_t k = 0; k < f; ++k) acc += x[k] * y[k];
