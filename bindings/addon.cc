@@ -19,6 +19,7 @@ void initAnalytics(Napi::Env env, Napi::Object exports);
 void initClv(Napi::Env env, Napi::Object exports);
 void initTrees(Napi::Env env, Napi::Object exports);
 void initBandit(Napi::Env env, Napi::Object exports);
+void initLearners(Napi::Env env, Napi::Object exports);
 
 namespace {
 
@@ -209,6 +210,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   initClv(env, exports);
   initTrees(env, exports);
   initBandit(env, exports);
+  initLearners(env, exports);
   exports.Set("CsvReader", initCsvReader(env));
   exports.Set("injectFault", fn<injectFaultJs>(env, "injectFault"));
   return exports;

@@ -296,6 +296,17 @@ export interface NativeBanditModel {
   snapshot(): NativeBanditState;
 }
 
+export interface NativeBprOptions {
+  factors: number;
+  epochs: number;
+  learningRate: number;
+  regularization: number;
+  learningRateDecay: number;
+  verifyNegatives: boolean;
+  seed: number;
+  threads: number;
+}
+
 export interface NativeBinding {
   capabilities(): NativeCapabilities;
   /** Items the ALS recommend scans scored since the last call (a benchmark statistic; reading resets it). */
@@ -347,6 +358,24 @@ export interface NativeBinding {
     cancel: Int32Array | null,
     onProgress: ProgressCallback,
   ): Promise<number>;
+  easeFit(
+    byUser: NativeCsr,
+    byItem: NativeCsr,
+    lambda: number,
+    keep: number,
+    threads: number,
+    cancel: Int32Array | null,
+    onProgress: ProgressCallback,
+  ): Promise<{ weights: NativeCsr; gramSeconds: number; inverseSeconds: number; weightsSeconds: number; inverseFlops: number }>;
+  easeFitBytes(items: number, keep: number): number;
+  bprFit(
+    data: NativeCsr,
+    options: NativeBprOptions,
+    cancel: Int32Array | null,
+    onProgress: ProgressCallback,
+    onEpoch: ((epoch: number, correct: number) => void) | null,
+  ): Promise<{ width: number; userFactors: Float32Array; itemFactors: Float32Array; correct: Float64Array; skipped: number }>;
+  bprStep(xu: Float32Array, yi: Float32Array, yj: Float32Array, learningRate: number, regularization: number): number;
   clvFit(
     model: NativeClvModel,
     customers: NativeClvCustomers,

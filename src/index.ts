@@ -15,6 +15,10 @@ export { BatchRecommendations, isRecommender, MAX_K } from './models/contract.js
 export type { BatchOptions, History, InteractionModel, Model, Neighbor as ItemNeighbor, NeighborOptions, Recommendation, Recommender, RecommendOptions, TrainingMetadata } from './models/contract.js';
 export { readNpy, writeNpy, parseNpy, encodeNpy } from './io/npy.js';
 export { ALS } from './models/als.js';
+export { BPR } from './models/bpr.js';
+export type { BprOptions } from './models/bpr.js';
+export { EASE } from './models/ease.js';
+export type { EaseOptions, EaseTimings } from './models/ease.js';
 export { loadSparkALS } from './models/spark.js';
 export type { SparkAlsOptions, SparkModelInfo } from './models/spark.js';
 export type { SparkExportOptions } from './io/sparkdir.js';

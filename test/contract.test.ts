@@ -4,7 +4,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ALS, ContentRecommender, ItemKNN, loadModel, loadRecommender, MostPopular, UserKNN, type Interactions, type Recommender } from '../src/index.js';
+import { ALS, BPR, ContentRecommender, EASE, ItemKNN, loadModel, loadRecommender, MostPopular, UserKNN, type Interactions, type Recommender } from '../src/index.js';
 import { randomInteractions } from './helpers.js';
 
 const WORDS = ['tea', 'green', 'black', 'coffee', 'beans', 'mug', 'pot', 'honey', 'jam', 'bread', 'oat', 'rye'];
@@ -13,6 +13,9 @@ const KINDS: Record<string, (data: Interactions) => Promise<Recommender>> = {
   'als implicit': (d) => new ALS({ factors: 8, iterations: 4, seed: 3 }).fit(d),
   'als explicit': (d) => new ALS({ factors: 8, iterations: 4, feedback: 'explicit', seed: 3 }).fit(d),
   itemknn: (d) => new ItemKNN({ k: 20 }).fit(d),
+  ease: (d) => new EASE({ lambda: 5 }).fit(d),
+  'ease pruned': (d) => new EASE({ lambda: 5, keep: 12 }).fit(d),
+  bpr: (d) => new BPR({ factors: 8, epochs: 20, threads: 1, seed: 3 }).fit(d),
   userknn: (d) => new UserKNN({ k: 20 }).fit(d),
   popular: (d) => new MostPopular().fit(d),
   content: (d) =>

@@ -3,7 +3,9 @@
 // gather fetched a fifth more from memory.
 #pragma once
 #include <cstddef>
+#include <memory>
 #include <new>
+#include <utility>
 #include <vector>
 
 namespace affinity {
@@ -22,5 +24,33 @@ struct CacheAligned {
 };
 
 using AlignedFloats = std::vector<float, CacheAligned<float>>;
+
+}  // namespace affinity
+
+namespace affinity {
+
+// Leaves new elements uninitialized (resize without a memset): for large buffers written in full right
+// after, in parallel, so their pages are first touched by the threads that fill them rather than faulted
+// in by one thread's memset (a third of EASE's fit at 3,700 items went there).
+template <class T>
+struct Uninitialized : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = Uninitialized<U>;
+  };
+  Uninitialized() = default;
+  template <class U>
+  Uninitialized(const Uninitialized<U>&) noexcept {}
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    if constexpr (sizeof...(Args) == 0)
+      ::new (static_cast<void*>(p)) U;
+    else
+      ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
+template <class T>
+using UninitializedVector = std::vector<T, Uninitialized<T>>;
 
 }  // namespace affinity

@@ -4,15 +4,26 @@
 #pragma once
 #include <cstdint>
 
+#include "aligned.h"
 #include "control.h"
 #include "sparse.h"
 #include "spd.h"
 
 namespace affinity {
 
+// items x items as CSR: row j holds B[j][i] for i != j (all of them in item order, or the `keep` largest in
+// magnitude, also in item order).
+struct EaseWeights {
+  int32_t items = 0;
+  std::vector<int32_t> indptr;
+  UninitializedVector<int32_t> indices;
+  UninitializedVector<float> data;
+};
+
 struct EaseFit {
-  Csr weights;  // items x items: row j holds B[j][i] for i != j (all of them, or the `keep` largest in magnitude)
+  EaseWeights weights;
   double gramSeconds = 0;
+  double weightsSeconds = 0;  // B from P, into the CSR
   SpdInverseStats inverse;
 };
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "aligned.h"
 #include "error.h"
 #include "threadpool.h"
 #include "../simd/dispatch.h"
@@ -109,9 +110,11 @@ void cholesky(float* a, size_t n, int threads, Control& control) {
 }
 
 // W = R⁻ᵀ (lower), row block by row block, into wp: tiles of kY columns, each n rows (wp[t][k][c]).
-void inverseFactor(const float* r, size_t n, std::vector<float>& wp, int threads, Control& control) {
+void inverseFactor(const float* r, size_t n, UninitializedVector<float>& wp, int threads, Control& control) {
   const KernelTable& k = activeKernels();
-  wp.assign(tilesOf(n, kY) * n * kY, 0.0f);
+  wp.resize(tilesOf(n, kY) * n * kY);
+  ThreadPool::instance().parallelFor(
+      tilesOf(n, kY), threads, [&](size_t t) { std::fill(wp.data() + t * n * kY, wp.data() + (t + 1) * n * kY, 0.0f); }, &control);
   std::vector<float> t, zr;
   for (size_t i0 = 0; i0 < n; i0 += kBlock) {
     const size_t ib = std::min(kBlock, n - i0), i1 = i0 + ib;
@@ -148,7 +151,7 @@ void inverseFactor(const float* r, size_t n, std::vector<float>& wp, int threads
 }
 
 // a = Wᵀ W (upper triangle by tiles, then mirrored): P[x][c] = sum_{k >= max(x, c)} W[k][x] W[k][c].
-void gramOfFactor(const std::vector<float>& wp, size_t n, float* a, int threads, Control& control) {
+void gramOfFactor(const UninitializedVector<float>& wp, size_t n, float* a, int threads, Control& control) {
   const KernelTable& k = activeKernels();
   std::fill(a, a + n * n, 0.0f);
   const size_t tiles = tilesOf(n, kY), perTask = kChunk / kY;
@@ -187,7 +190,7 @@ void invertSpd(float* a, size_t n, int threads, Control& control, SpdInverseStat
   for (size_t i = 0; i < n; ++i)
     for (size_t j = i; j < n; ++j) require(std::isfinite(a[i * n + j]), code::kBadInput, "the matrix has a value that is not finite");
   cholesky(a, n, threads, control);
-  std::vector<float> wp;
+  UninitializedVector<float> wp;
   inverseFactor(a, n, wp, threads, control);
   gramOfFactor(wp, n, a, threads, control);
   if (stats) {

@@ -15,6 +15,8 @@ import { UpliftModel } from '../analytics/uplift.js';
 import { CoPurchaseRules } from '../analytics/rules.js';
 import { Segmentation } from '../analytics/segments.js';
 import { ALS } from '../models/als.js';
+import { BPR } from '../models/bpr.js';
+import { EASE } from '../models/ease.js';
 import { ContentRecommender } from '../models/content.js';
 import { isRecommender, type Model, type ModelKind, type Recommender, type TrainingMetadata } from '../models/contract.js';
 import { HybridRecommender } from '../models/hybrid.js';
@@ -22,7 +24,7 @@ import { ItemKNN, UserKNN } from '../models/knn.js';
 import { MostPopular } from '../models/popular.js';
 import { saveParts } from '../models/parts.js';
 
-const CLASSES = [ALS, ItemKNN, UserKNN, MostPopular, ContentRecommender, HybridRecommender, Segmentation, PropensityScorer, CoPurchaseRules, LogisticRegression, BetaGeo, ParetoNBD, GammaGamma, LifetimeValueModel, DecisionTree, RandomForest, UpliftModel, Bandit, TabularAgent] as const;
+const CLASSES = [ALS, BPR, EASE, ItemKNN, UserKNN, MostPopular, ContentRecommender, HybridRecommender, Segmentation, PropensityScorer, CoPurchaseRules, LogisticRegression, BetaGeo, ParetoNBD, GammaGamma, LifetimeValueModel, DecisionTree, RandomForest, UpliftModel, Bandit, TabularAgent] as const;
 const KINDS: ReadonlyMap<string, ModelKind> = new Map(CLASSES.map((k) => [k.kind, k as ModelKind]));
 
 /** Any model a file may hold; narrow on `kind` (or instanceof). */

@@ -93,8 +93,8 @@ export function resolveAlsOptions(o: AlsOptions = {}): NativeAlsOptions {
 }
 
 export class ALS implements InteractionModel {
-  static readonly kind = 'als';
-  readonly kind = ALS.kind;
+  static readonly kind: string = 'als';
+  readonly kind: string = ALS.kind;
   readonly options: Readonly<NativeAlsOptions>;
   metadata?: TrainingMetadata;
   /** Training loss after each iteration of the last fit. */
@@ -140,8 +140,8 @@ export class ALS implements InteractionModel {
     const { data, factors: f } = this.s();
     const { header, arrays } = interactionParts(data);
     return {
-      kind: ALS.kind,
-      header: { ...header, options: { ...this.options }, als: { factors: f.factors, implicit: f.implicit, globalMean: f.globalMean } },
+      kind: this.kind,
+      header: { ...header, options: this.storedOptions(), als: { factors: f.factors, implicit: f.implicit, globalMean: f.globalMean } },
       arrays: {
         ...arrays,
         userFactors: f.userFactors,
@@ -149,6 +149,11 @@ export class ALS implements InteractionModel {
         ...(f.userBias && f.itemBias ? { userBias: f.userBias, itemBias: f.itemBias } : {}),
       },
     };
+  }
+
+  /** The options a model file keeps: what the constructor takes back. */
+  protected storedOptions(): Record<string, unknown> {
+    return { ...this.options };
   }
 
   static async fromParts(file: ModelFile): Promise<ALS> {
@@ -172,17 +177,17 @@ export class ALS implements InteractionModel {
     for (const k of ['userFactors', 'itemFactors', 'userBias', 'itemBias'] as const) if (factors[k]) await file.finite(factors[k]!, k, MAX_FACTOR);
     const data = await interactionsFromFile(file);
     const options = optionsOf(file);
-    return fromFile(file, () => ALS.fromFactors(options as AlsOptions, data, factors));
+    return fromFile(file, () => this.fromFactors(options as AlsOptions, data, factors));
   }
 
   /** Builds a model from trained factors (model files, other tools), with `data` as the users' histories. */
   static fromFactors(options: AlsOptions, data: Interactions, factors: NativeAlsFactors): ALS {
-    const model = new ALS(options);
+    const model = new this(options);
     model.adopt(data, factors);
     return model;
   }
 
-  private adopt(data: Interactions, factors: NativeAlsFactors): void {
+  protected adopt(data: Interactions, factors: NativeAlsFactors): void {
     const scorer = new native.AlsModel(factors, data.csr, this.options);
     this.state = { data, factors, scorer };
   }

@@ -39,19 +39,22 @@ import { resolveSimilarityOptions, similarity, SimilarityMatrix, type Similarity
 
 export interface KnnOptions extends Omit<SimilarityOptions, 'axis' | 'dense' | 'signal' | 'onProgress'> {}
 
-abstract class NeighbourhoodModel implements InteractionModel {
+/** @internal A model that scores through a neighbour matrix (a similarity, EASE's weights) and the training interactions. */
+export abstract class NeighbourhoodModel<O extends object = KnnOptions> implements InteractionModel {
   abstract readonly kind: string;
   protected trained?: Interactions;
   protected model?: NativeKnnModel;
   protected sim?: SimilarityMatrix;
-  protected readonly options: KnnOptions;
+  protected readonly options: O;
   metadata?: TrainingMetadata;
 
+  /** `check` rejects bad options up front (it throws), before any fit. */
   constructor(
     private readonly axis: 'items' | 'users',
-    options: KnnOptions,
+    options: O,
+    check: (options: O) => void,
   ) {
-    resolveSimilarityOptions({ ...options, axis }); // fail fast on bad options
+    check(options);
     this.options = { ...options };
   }
 
@@ -89,9 +92,9 @@ abstract class NeighbourhoodModel implements InteractionModel {
   }
 
   /** Reads a model file of this kind: interactions, the similarity of its axis, options. */
-  static async fromParts<T extends NeighbourhoodModel>(this: new (options: KnnOptions) => T, file: ModelFile): Promise<T> {
+  static async fromParts<T extends NeighbourhoodModel<object>>(this: new (options: never) => T, file: ModelFile): Promise<T> {
     const data = await interactionsFromFile(file);
-    const model = fromFile(file, () => new this(optionsOf(file) as KnnOptions));
+    const model = fromFile(file, () => new this(optionsOf(file) as never));
     const ids = model.axis === 'items' ? data.items : data.users;
     const s = await file.csr('similarity', ids.size, ids.size);
     return fromFile(file, () => model.install(data, new SimilarityMatrix(ids, s.indptr, s.indices, s.data)));
@@ -128,7 +131,7 @@ abstract class NeighbourhoodModel implements InteractionModel {
     const { data } = this.state();
     const { data: rest } = data.withoutUsers(customers);
     if (rest === data) return this;
-    const model = new (this.constructor as new (o: KnnOptions) => this)(this.options);
+    const model = new (this.constructor as new (o: O) => this)(this.options);
     await model.fit(rest, options);
     if (this.metadata) model.metadata = { ...model.metadata!, input: this.metadata.input, quality: this.metadata.quality };
     return model;
@@ -172,7 +175,8 @@ function pickJob(o: JobOptions): JobOptions {
   return { signal: o.signal, onProgress: o.onProgress };
 }
 
-function csrOf(sim: SimilarityMatrix): NativeCsr {
+/** @internal The native CSR view of a similarity matrix. */
+export function csrOf(sim: SimilarityMatrix): NativeCsr {
   return { rows: sim.size, cols: sim.size, indptr: sim.indptr, indices: sim.indices, data: sim.data };
 }
 
@@ -184,7 +188,7 @@ export class ItemKNN extends NeighbourhoodModel {
   static readonly kind = 'itemknn';
   readonly kind = ItemKNN.kind;
   constructor(options: KnnOptions = {}) {
-    super('items', options);
+    super('items', options, (o) => resolveSimilarityOptions({ ...o, axis: 'items' }));
   }
   protected twoHop(data: Interactions, sim: SimilarityMatrix): NativeKnnModel {
     return new native.KnnModel(data.csr, csrOf(sim), data.csr);
@@ -196,24 +200,7 @@ export class ItemKNN extends NeighbourhoodModel {
    */
   recommendFor(history: History, options: RecommendOptions = {}): Recommendation[] {
     const { data, sim } = this.state();
-    const h = historyIndices(data.items, history);
-    const f = recommendFilter(data.items, options);
-    if (f.empty || f.k === 0) return [];
-    const scores = new Map<number, number>();
-    for (let n = 0; n < h.items.length; n++) {
-      const j = h.items[n];
-      for (let p = sim.indptr[j]; p < sim.indptr[j + 1]; p++) {
-        const i = sim.indices[p];
-        scores.set(i, (scores.get(i) ?? 0) + h.values[n] * sim.data[p]);
-      }
-    }
-    const allowed = candidateTest(f.candidates);
-    const blocked = new Set<number>(f.exclude ?? []);
-    if (f.filterSeen) for (const j of h.items) blocked.add(j);
-    const ranked: [number, number][] = [];
-    for (const [i, score] of scores) if (score > 0 && !blocked.has(i) && allowed(i)) ranked.push([i, Math.fround(score)]);
-    ranked.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-    return ranked.slice(0, f.k).map(([i, score]) => ({ item: data.items.ids[i], score }));
+    return neighbourRecommendFor(data.items, sim, history, options, (score) => score > 0);
   }
   async recommendForAsync(history: History, options: RecommendOptions = {}): Promise<Recommendation[]> {
     return this.recommendFor(history, options); // the history's neighbour lists: no catalogue scan
@@ -227,12 +214,37 @@ export class ItemKNN extends NeighbourhoodModel {
   }
 }
 
+/**
+ * @internal Σ_j v_j · S[j, i] over a history's items (what recommend() scores for a trained user), ranked
+ * with the options' filters; `keep` says which scores may be recommended.
+ */
+export function neighbourRecommendFor(items: IdMap, sim: SimilarityMatrix, history: History, options: RecommendOptions, keep: (score: number) => boolean): Recommendation[] {
+  const h = historyIndices(items, history);
+  const f = recommendFilter(items, options);
+  if (f.empty || f.k === 0) return [];
+  const scores = new Map<number, number>();
+  for (let n = 0; n < h.items.length; n++) {
+    const j = h.items[n];
+    for (let p = sim.indptr[j]; p < sim.indptr[j + 1]; p++) {
+      const i = sim.indices[p];
+      scores.set(i, (scores.get(i) ?? 0) + h.values[n] * sim.data[p]);
+    }
+  }
+  const allowed = candidateTest(f.candidates);
+  const blocked = new Set<number>(f.exclude ?? []);
+  if (f.filterSeen) for (const j of h.items) blocked.add(j);
+  const ranked: [number, number][] = [];
+  for (const [i, score] of scores) if (keep(score) && !blocked.has(i) && allowed(i)) ranked.push([i, Math.fround(score)]);
+  ranked.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  return ranked.slice(0, f.k).map(([i, score]) => ({ item: items.ids[i], score }));
+}
+
 /** User-based collaborative filtering: score(u, i) = Σ_{v ∈ kNN(u)} sim(u, v) · r_vi. */
 export class UserKNN extends NeighbourhoodModel {
   static readonly kind = 'userknn';
   readonly kind = UserKNN.kind;
   constructor(options: KnnOptions = {}) {
-    super('users', options);
+    super('users', options, (o) => resolveSimilarityOptions({ ...o, axis: 'users' }));
   }
   protected twoHop(data: Interactions, sim: SimilarityMatrix): NativeKnnModel {
     return new native.KnnModel(csrOf(sim), data.csr, data.csr);
