@@ -107,7 +107,7 @@ export class BPR extends ALS {
   }
 
   /** BPR has no per-row solve to update in place: fit again. */
-  override async partialFit(): Promise<this> {
+  override async partialFit(_data?: Interactions, _which?: { users?: Id[]; items?: Id[] } & JobOptions): Promise<this> {
     throw new AffinityError('BPR models do not update in place: fit() again on the new data', ErrorCode.Unsupported);
   }
 }
