@@ -24,6 +24,8 @@ export type { SparkAlsOptions, SparkModelInfo } from './models/spark.js';
 export type { SparkExportOptions } from './io/sparkdir.js';
 export { MostPopular } from './models/popular.js';
 export { split, kFold, evaluate, aucOf, ALL_METRICS } from './eval/evaluate.js';
+export { tune, DEFAULT_SPACES, TUNABLE_MODELS } from './eval/tune.js';
+export type { ParamSpace, Params, SearchSpace, Trial, TunableModel, TuneOptions, TuneResult } from './eval/tune.js';
 export type { Evaluable, Evaluation, EvaluateOptions, Metric, SplitOptions } from './eval/evaluate.js';
 export { describeModel, loadModel, loadRecommender, saveModel, MODEL_KINDS } from './files/models.js';
 export type { AnyModel, ModelDescription } from './files/models.js';
