@@ -86,7 +86,7 @@ Napi::Value bprStepJs(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     auto xu = typedArray<float>(info[0], "xu"), yi = typedArray<float>(info[1], "yi"), yj = typedArray<float>(info[2], "yj");
     if (xu.size() != yi.size() || xu.size() != yj.size() || xu.empty()) throw makeError(info.Env(), code::kDimMismatch, "xu, yi and yj must have one length");
-    std::vector<float> scratch(xu.size());
+    std::vector<float> scratch(2 * xu.size());
     return Napi::Number::New(info.Env(), bprStep(xu.data(), yi.data(), yj.data(), xu.size(), static_cast<float>(numberArg(info[3], "learningRate")),
                                                  static_cast<float>(numberArg(info[4], "regularization")), scratch.data()));
   });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { demoShop } from '../src/data/synthetic.js';
-import { Bandit, CouponSimulator } from '../src/index.js';
+import { Bandit, CouponSimulator, loadModel } from '../src/index.js';
 import { OfferService } from '../src/server/offers.js';
 
 const run = promisify(execFile);
@@ -37,7 +37,7 @@ afterAll(async () => {
 describe('affinity CLI', () => {
   it('prints help for every command', async () => {
     const { stdout } = await run(process.execPath, [bin, '--help']);
-    for (const c of ['info', 'train', 'inspect', 'eval', 'recommend', 'serve', 'demo', 'similarity', 'generate']) {
+    for (const c of ['info', 'train', 'inspect', 'eval', 'tune', 'recommend', 'serve', 'demo', 'similarity', 'generate']) {
       expect(stdout).toContain(c);
       expect((await run(process.execPath, [bin, c, '--help'])).stdout).toMatch(/usage: affinity/);
     }
@@ -64,6 +64,25 @@ describe('affinity CLI', () => {
       const err = await run(process.execPath, [bin, ...argv]).catch((e: { code: number; stderr: string }) => e);
       expect((err as { code: number }).code, argv.join(' ')).toBe(1);
       expect((err as { stderr: string }).stderr, argv.join(' ')).not.toMatch(/no-such-file|ENOENT/);
+    }
+  });
+
+  it('tune: a table of every trial, the best setting, the refit model saved; train builds EASE and BPR', async () => {
+    const data = join(dir, 'orders.csv');
+    const out = join(dir, 'tuned.affinity');
+    const r = await run(process.execPath, [bin, 'tune', '--data', data, '--columns', 'customer,product,qty', '--model', 'ease', '--budget', '4', '--space', '{"lambda":{"min":1,"max":100,"log":true}}', '--out', out]);
+    expect(r.stdout.match(/^\| \d \| 0 \| [\d.]+ \| 0\.\d{4} \| [\d.]+ \|$/gm)).toHaveLength(4);
+    expect(r.stdout).toMatch(/best: \{"lambda":[\d.]+\} \(ndcg@10 0\.\d{4}/);
+    expect(r.stderr.match(/^trial \d rung 0/gm)).toHaveLength(4);
+    expect((await loadModel(out)).kind).toBe('ease');
+    const json = JSON.parse((await run(process.execPath, [bin, 'tune', '--data', data, '--columns', 'customer,product,qty', '--model', 'als', '--budget', '3', '--json', '--threads', '1'])).stdout);
+    expect(json.trials.length).toBeGreaterThan(3);
+    expect(json.best.params.threads).toBe(1);
+    await expect(run(process.execPath, [bin, 'tune', '--data', data, '--model', 'svd'])).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('ERR_AFFINITY_BAD_INPUT') });
+    await expect(run(process.execPath, [bin, 'tune', '--data', data, '--space', '{nope'])).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('--space must be JSON') });
+    for (const model of ['ease', 'bpr']) {
+      await run(process.execPath, [bin, 'train', '--data', data, '--columns', 'customer,product,qty', '--model', model, '--epochs', '2', '--out', join(dir, `${model}.affinity`)]);
+      expect((await loadModel(join(dir, `${model}.affinity`))).kind).toBe(model);
     }
   });
 

@@ -32,7 +32,7 @@ struct BprFit {
 };
 
 // One step on (x_u, y_i, y_j) of `width` components (the last one the bias): returns x_uij before it.
-// `scratch` holds width floats.
+// `scratch` holds 2 * width floats.
 float bprStep(float* xu, float* yi, float* yj, size_t width, float learningRate, float regularization, float* scratch);
 
 // Fits on interactions (users x items, rows sorted); Control::event gets (epoch, correct share).

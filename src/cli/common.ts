@@ -10,6 +10,8 @@ import type { RowFilter } from '../io/transactionfile.js';
 import { ALS } from '../models/als.js';
 import type { Recommender } from '../models/contract.js';
 import { ItemKNN, UserKNN } from '../models/knn.js';
+import { BPR } from '../models/bpr.js';
+import { EASE } from '../models/ease.js';
 import type { Measure } from '../models/similarity.js';
 
 /** A command of the `affinity` CLI: its help text and what it does (the exit code). */
@@ -66,6 +68,10 @@ export const TRAINING_HELP = `  --factors N              ALS latent dimensions (
   --regularization X       ALS L2 penalty (default 0.01 implicit, 0.1 explicit)
   --alpha X                ALS implicit confidence 1 + alpha * value (default 1)
   --feedback implicit|explicit   ALS: purchases and clicks (default) or ratings
+  --lambda X               EASE L2 penalty (default 250)
+  --keep N                 EASE: keep the N largest weights per item (default 0: all, exact)
+  --epochs N               BPR passes over the data (default 100)
+  --learning-rate X        BPR SGD step (default 0.01); --factors and --regularization apply too
   --neighbours N           KNN neighbours per item or user (default 50)
   --measure NAME           KNN similarity: cosine (default), pearson, jaccard, dot, lift`;
 
@@ -102,6 +108,10 @@ export const TRAINING = {
   alpha: { type: 'string' },
   feedback: { type: 'string' },
   neighbours: { type: 'string' },
+  lambda: { type: 'string' },
+  keep: { type: 'string' },
+  epochs: { type: 'string' },
+  'learning-rate': { type: 'string' },
 } as const;
 
 export async function loadData(values: Record<string, unknown>): Promise<Interactions> {
@@ -146,7 +156,17 @@ export function prepareModel(kind: string, values: Record<string, unknown>): { f
       fit: (data) => model.fit(data, { onProgress: progress.bar('als'), onIteration: (i, loss) => progress.log(`iteration ${i + 1}: loss ${loss.toExponential(4)}`) }),
     };
   }
-  if (kind !== 'itemknn' && kind !== 'userknn') throw usage(`unknown model kind '${kind}' (als, itemknn or userknn)`);
+  if (kind === 'ease') {
+    const model = new EASE({ lambda: num(values.lambda, 'lambda'), keep: num(values.keep, 'keep'), threads });
+    return { fit: (data) => model.fit(data, { onProgress: progress.bar('ease') }) };
+  }
+  if (kind === 'bpr') {
+    const model = new BPR({ factors: num(values.factors, 'factors'), epochs: num(values.epochs, 'epochs'), learningRate: num(values['learning-rate'], 'learning-rate'), regularization: num(values.regularization, 'regularization'), threads });
+    return {
+      fit: (data) => model.fit(data, { onProgress: progress.bar('bpr'), onIteration: (e, correct) => progress.log(`epoch ${e}: ${(100 * correct).toFixed(1)}% of sampled pairs ranked right`) }),
+    };
+  }
+  if (kind !== 'itemknn' && kind !== 'userknn') throw usage(`unknown model kind '${kind}' (als, bpr, ease, itemknn or userknn)`);
   const options = { k: num(values.neighbours, 'neighbours'), measure: values.measure as Measure | undefined, threads };
   const model = kind === 'userknn' ? new UserKNN(options) : new ItemKNN(options);
   return { fit: (data) => model.fit(data, { onProgress: progress.bar(kind) }) };

@@ -5,6 +5,7 @@ import { clv } from './commands/clv.js';
 import { demo } from './commands/demo.js';
 import { forget, ingest, retrain } from './commands/events.js';
 import { evalCommand } from './commands/eval.js';
+import { tuneCommand } from './commands/tune.js';
 import { generate } from './commands/generate.js';
 import { info } from './commands/info.js';
 import { inspect } from './commands/inspect.js';
@@ -15,7 +16,7 @@ import { similarity } from './commands/similarity.js';
 import { exportCommand, importCommand } from './commands/spark.js';
 import { train } from './commands/train.js';
 
-const COMMANDS: Record<string, Command> = { info, generate, similarity, train, inspect, eval: evalCommand, recommend, serve: serveCommand, demo, clv, abtest, ope, ingest, forget, retrain, import: importCommand, export: exportCommand };
+const COMMANDS: Record<string, Command> = { info, generate, similarity, train, inspect, eval: evalCommand, tune: tuneCommand, recommend, serve: serveCommand, demo, clv, abtest, ope, ingest, forget, retrain, import: importCommand, export: exportCommand };
 
 const MAIN_HELP = `affinity: recommendations and marketing models for Node.js, with a native SIMD core
 
@@ -28,6 +29,7 @@ commands:
   train         train a model (ALS, ItemKNN, UserKNN, segments, propensity, rules, content, hybrid)
   inspect       what a model file holds: kind, sizes, training metadata
   eval          split a data set, train, and print ranking metrics
+  tune          search a model's settings on a validation split of your training data
   abtest        A/B test analysis of an experiment export: lift, intervals, p-values, sample ratio
   clv           customer lifetime value from purchase lines (BG/NBD, Pareto/NBD, Gamma-Gamma)
   ope           off-policy evaluation of an offer policy on logged decisions (IPS, SNIPS, DM, DR)

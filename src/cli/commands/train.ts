@@ -9,7 +9,7 @@ export const train: Command = {
   help: `usage: affinity train --data FILE --model KIND --out FILE [options]
 
 Recommenders, on an interactions file (user,item[,value[,timestamp]]):
-  --model als|itemknn|userknn   default als
+  --model als|bpr|ease|itemknn|userknn   default als
 ${TRAINING_HELP}
 ${DATA_HELP}
 
