@@ -22,6 +22,7 @@ function example(name: string): string {
 }
 
 const RETAIL = join(root, '../shared/data/uci-online-retail/online_retail.csv.gz');
+const MOVIELENS = join(root, '../shared/data/movielens-100k/u.data');
 
 /** Runs an example with 'affinity' pointing at this checkout: what it printed, and what its comments promise. */
 async function runExample(name: string): Promise<{ printed: string[]; promised: string[] }> {
@@ -42,6 +43,12 @@ describe('README examples', () => {
     expect(printed).toEqual(promised);
   }, 180_000);
   if (!existsSync(RETAIL)) it('(the retail example is skipped: ../shared/data/uci-online-retail is absent)', () => {});
+
+  it.skipIf(!existsSync(MOVIELENS))('the tuning example runs as written', async () => {
+    const { printed, promised } = await runExample('tune');
+    expect(promised.length).toBe(3);
+    expect(printed).toEqual(promised);
+  }, 180_000);
 
   it('the Spark example runs as written', async () => {
     const { printed, promised } = await runExample('spark');
