@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile, copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WithAffinity } from '../src/server/index.js';
-import { ALS, Interactions, ItemKNN } from '../src/index.js';
+import { ALS, BPR, EASE, Interactions, ItemKNN } from '../src/index.js';
 import { buildApp } from '../src/server/app.js';
 import { ModelRegistry } from '../src/server/registry.js';
 import { tokenMatches } from '../src/server/admin.js';
@@ -33,6 +33,32 @@ afterAll(async () => {
 });
 
 const post = (url: string, payload: unknown, headers: Record<string, string> = {}) => app.inject({ method: 'POST', url, payload: payload as object, headers });
+
+describe('EASE and BPR model files, served like ALS', () => {
+  it('recommend, batch, visitors, score, similar items and exact explanations', async () => {
+    await (await new EASE({ lambda: 5 }).fit(data)).save(join(dir, 'ease.affinity'));
+    await (await new BPR({ factors: 8, epochs: 10, threads: 1 }).fit(data)).save(join(dir, 'bpr.affinity'));
+    const s = await buildApp({ models: { ease: join(dir, 'ease.affinity'), bpr: join(dir, 'bpr.affinity') }, docs: false, pressure: false });
+    try {
+      const call = (url: string, payload: object) => s.inject({ method: 'POST', url, payload });
+      for (const model of ['ease', 'bpr']) {
+        const r = await call('/v1/recommend', { model, user: 'u1', k: 3 });
+        expect(r.statusCode, model).toBe(200);
+        expect(r.json().items).toHaveLength(3);
+        expect((await call('/v1/recommend/batch', { model, users: ['u1', 'ghost'], k: 2 })).json().unknown).toEqual(['ghost']);
+        expect((await call('/v1/recommend/anonymous', { model, items: ['p1', 'p2'], k: 3 })).statusCode).toBe(200);
+        expect((await call('/v1/score', { model, user: 'u1', items: ['p3'] })).statusCode).toBe(200);
+        expect((await call('/v1/similar/items', { model, item: 'p1', k: 3 })).json().neighbors).toHaveLength(3);
+        const top = r.json().items[0];
+        const why = await call('/v1/explain', { model, user: 'u1', item: top.item, k: 5 });
+        expect(why.statusCode, model).toBe(200);
+        if (model === 'ease') expect(why.json().score).toBeCloseTo(top.score, 4);
+      }
+    } finally {
+      await s.close();
+    }
+  });
+});
 
 describe('scoring endpoints', () => {
   it('recommend: ALS by default, KNN by name, with model name and version', async () => {
