@@ -54,7 +54,7 @@ async function roundTrip<T extends Model>(model: T, name: string): Promise<T> {
 
 describe('save -> load is exact for every kind', () => {
   it('lists every kind', () => {
-    expect([...MODEL_KINDS].sort()).toEqual(['als', 'betageo', 'clv', 'content', 'forest', 'gammagamma', 'hybrid', 'itemknn', 'logistic', 'paretonbd', 'popular', 'propensity', 'rules', 'segments', 'tree', 'uplift', 'userknn', 'bandit', 'q-table'].sort());
+    expect([...MODEL_KINDS].sort()).toEqual(['als', 'bpr', 'ease', 'betageo', 'clv', 'content', 'forest', 'gammagamma', 'hybrid', 'itemknn', 'logistic', 'paretonbd', 'popular', 'propensity', 'rules', 'segments', 'tree', 'uplift', 'userknn', 'bandit', 'q-table'].sort());
     expect(MODEL_FORMAT_VERSION).toBe(2);
   });
 

@@ -82,7 +82,7 @@ describe('jobs', () => {
 describe('addon', () => {
   it('exports exactly the functions NativeBinding declares', () => {
     expect(Object.keys(native).sort()).toEqual(
-      ['AlsModel', 'CsvReader', 'KnnModel', 'alsFit', 'alsScoredItems', 'alsSolveRows', 'buildCsr', 'canonicalCsr', 'capabilities', 'crc32', 'mapFile', 'setErrorClass', 'setSimdLevel', 'setThreads', 'similarity', 'transpose', 'verifyCsr', 'verifyFinite', 'multiply', 'kmeans', 'nearestCentroid', 'silhouette', 'logisticFit', 'clvFit', 'clvPerCustomer', 'clvExpected', 'clvProbabilityOfPurchases', 'columnCounts', 'orderByCount', 'injectFault', 'forestFit', 'ForestModel', 'treeBins', 'BanditModel', 'bootstrapMeans'].sort(),
+      ['AlsModel', 'CsvReader', 'KnnModel', 'alsFit', 'alsScoredItems', 'alsSolveRows', 'buildCsr', 'canonicalCsr', 'capabilities', 'crc32', 'mapFile', 'setErrorClass', 'setSimdLevel', 'setThreads', 'similarity', 'transpose', 'verifyCsr', 'verifyFinite', 'multiply', 'kmeans', 'nearestCentroid', 'silhouette', 'logisticFit', 'clvFit', 'clvPerCustomer', 'clvExpected', 'clvProbabilityOfPurchases', 'columnCounts', 'orderByCount', 'injectFault', 'forestFit', 'ForestModel', 'treeBins', 'BanditModel', 'bootstrapMeans', 'easeFit', 'easeFitBytes', 'bprFit', 'bprStep'].sort(),
     );
   });
 

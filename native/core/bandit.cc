@@ -7,6 +7,7 @@
 
 #include "../simd/dispatch.h"
 #include "error.h"
+#include "spd.h"
 #include "threadpool.h"
 
 namespace affinity {
@@ -66,37 +67,6 @@ void shermanMorrison(double* ainv, const double* x, double w, int32_t n, double*
   }
 }
 
-bool invertSpd(double* a, int32_t n) {
-  const size_t N = n;
-  std::vector<double> l(N * N, 0.0);
-  for (size_t j = 0; j < N; ++j) {
-    double s = a[j * N + j];
-    for (size_t p = 0; p < j; ++p) s -= l[j * N + p] * l[j * N + p];
-    if (!(s > 0)) return false;
-    l[j * N + j] = std::sqrt(s);
-    for (size_t i = j + 1; i < N; ++i) {
-      double t = a[i * N + j];
-      for (size_t p = 0; p < j; ++p) t -= l[i * N + p] * l[j * N + p];
-      l[i * N + j] = t / l[j * N + j];
-    }
-  }
-  // A^-1 = L^-T L^-1, one column of the identity at a time.
-  std::vector<double> y(N);
-  for (size_t c = 0; c < N; ++c) {
-    for (size_t i = 0; i < N; ++i) {
-      double s = i == c ? 1.0 : 0.0;
-      for (size_t p = 0; p < i; ++p) s -= l[i * N + p] * y[p];
-      y[i] = s / l[i * N + i];
-    }
-    for (size_t i = N; i-- > 0;) {
-      double s = y[i];
-      for (size_t p = i + 1; p < N; ++p) s -= l[p * N + i] * y[p];
-      y[i] = s / l[i * N + i];
-    }
-    for (size_t i = 0; i < N; ++i) a[i * N + c] = y[i];
-  }
-  return true;
-}
 
 BanditState::BanditState(const BanditOptions& o, uint32_t seed) : o_(o), rng_(seed) {
   const bool needsDims = o.policy == BanditPolicy::LinUcb || o.policy == BanditPolicy::LinThompson || o.policy == BanditPolicy::LogisticThompson;

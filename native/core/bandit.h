@@ -106,7 +106,5 @@ class BanditState {
 // Sherman-Morrison: ainv <- (A + w x x^T)^-1 given ainv = A^-1 (n x n, symmetric, row-major). `u` is
 // n scratch values. The plain reference the tests hold it to is a direct solve.
 void shermanMorrison(double* ainv, const double* x, double w, int32_t n, double* u);
-// In-place inverse of an SPD matrix (n x n, row-major) by Cholesky. False when it is not positive definite.
-bool invertSpd(double* a, int32_t n);
 
 }  // namespace affinity

@@ -199,32 +199,34 @@ void invertSpd(float* a, size_t n, int threads, Control& control, SpdInverseStat
   }
 }
 
-bool invertSpdReference(std::vector<double>& a, size_t n) {
-  std::vector<double> l(n * n, 0.0);
-  for (size_t j = 0; j < n; ++j) {
-    double s = a[j * n + j];
-    for (size_t i = 0; i < j; ++i) s -= l[j * n + i] * l[j * n + i];
+bool invertSpd(double* a, int32_t n) {
+  const size_t N = n;
+  std::vector<double> l(N * N, 0.0);
+  for (size_t j = 0; j < N; ++j) {
+    double s = a[j * N + j];
+    for (size_t p = 0; p < j; ++p) s -= l[j * N + p] * l[j * N + p];
     if (!(s > 0)) return false;
-    l[j * n + j] = std::sqrt(s);
-    for (size_t r = j + 1; r < n; ++r) {
-      double v = a[r * n + j];
-      for (size_t i = 0; i < j; ++i) v -= l[r * n + i] * l[j * n + i];
-      l[r * n + j] = v / l[j * n + j];
+    l[j * N + j] = std::sqrt(s);
+    for (size_t i = j + 1; i < N; ++i) {
+      double t = a[i * N + j];
+      for (size_t p = 0; p < j; ++p) t -= l[i * N + p] * l[j * N + p];
+      l[i * N + j] = t / l[j * N + j];
     }
   }
-  for (size_t col = 0; col < n; ++col) {  // A x = e_col: L y = e_col, then Lᵀ x = y
-    std::vector<double> y(n, 0.0);
-    for (size_t i = 0; i < n; ++i) {
-      double s = i == col ? 1.0 : 0.0;
-      for (size_t j = 0; j < i; ++j) s -= l[i * n + j] * y[j];
-      y[i] = s / l[i * n + i];
+  // A^-1 = L^-T L^-1, one column of the identity at a time.
+  std::vector<double> y(N);
+  for (size_t c = 0; c < N; ++c) {
+    for (size_t i = 0; i < N; ++i) {
+      double s = i == c ? 1.0 : 0.0;
+      for (size_t p = 0; p < i; ++p) s -= l[i * N + p] * y[p];
+      y[i] = s / l[i * N + i];
     }
-    for (size_t i = n; i-- > 0;) {
+    for (size_t i = N; i-- > 0;) {
       double s = y[i];
-      for (size_t j = i + 1; j < n; ++j) s -= l[j * n + i] * y[j];
-      y[i] = s / l[i * n + i];
+      for (size_t p = i + 1; p < N; ++p) s -= l[p * N + i] * y[p];
+      y[i] = s / l[i * N + i];
     }
-    for (size_t i = 0; i < n; ++i) a[i * n + col] = y[i];
+    for (size_t i = 0; i < N; ++i) a[i * N + c] = y[i];
   }
   return true;
 }

@@ -3,6 +3,7 @@
 // gemmTN kernel, run on the compute pool. float storage; the diagonal blocks factor in double.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "control.h"
@@ -18,8 +19,9 @@ struct SpdInverseStats {
 // triangles). Throws ERR_AFFINITY_BAD_INPUT when A is not numerically positive definite.
 void invertSpd(float* a, size_t n, int threads, Control& control, SpdInverseStats* stats = nullptr);
 
-// The unblocked reference: Cholesky and inversion in double, one entry at a time (tests, small n).
-bool invertSpdReference(std::vector<double>& a, size_t n);
+// The unblocked one, in double, in place (n x n row-major): small matrices (bandits' ridge matrices) and
+// the reference the blocked one is tested against. False when A is not positive definite.
+bool invertSpd(double* a, int32_t n);
 
 // Bytes invertSpd allocates beyond `a` for n x n (what a memory budget must allow for).
 size_t invertSpdScratchBytes(size_t n);

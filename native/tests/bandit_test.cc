@@ -4,6 +4,7 @@
 #include <random>
 
 #include "../core/bandit.h"
+#include "../core/spd.h"
 #include "harness.h"
 
 using namespace affinity;

@@ -1,6 +1,8 @@
 // AVX-512F dense kernels (masked tails instead of scalar loops).
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include "../../simd/dense.h"
 
 namespace affinity::kernels::avx512 {
@@ -138,8 +140,38 @@ float dotChain(const float* x, const float* y, size_t f) {
 
 // Every AVX-512 CPU runs AVX2+FMA: the 6 x 16 register tiles of the AVX2 level serve here as well.
 void gramUpdate(const float* z, const float* y, size_t count, size_t f, float* a) { avx2::gramUpdate(z, y, count, f, a); }
+namespace {
+
+// a[x0 + r][c0 .. c0 + 16) += sum_j z_j[x0 + r] y_j[c0 .. c0 + 16) for r < rows (<= 6): six zmm accumulators,
+// per row j one load and six broadcasts feed six 16-wide FMAs (the AVX2 tile needs twelve 8-wide ones).
+// Rows past `rows` repeat the last one and are not stored.
+void gemmTile16(const float* z, size_t ldz, const float* y, size_t ldy, size_t count, float* a, size_t lda, size_t x0, size_t rows, size_t c0) {
+  size_t x[6];
+  for (size_t r = 0; r < 6; ++r) x[r] = x0 + std::min(r, rows - 1);
+  __m512 s0 = _mm512_loadu_ps(a + x[0] * lda + c0), s1 = _mm512_loadu_ps(a + x[1] * lda + c0), s2 = _mm512_loadu_ps(a + x[2] * lda + c0);
+  __m512 s3 = _mm512_loadu_ps(a + x[3] * lda + c0), s4 = _mm512_loadu_ps(a + x[4] * lda + c0), s5 = _mm512_loadu_ps(a + x[5] * lda + c0);
+  for (size_t j = 0; j < count; ++j) {
+    const float* zj = z + j * ldz;
+    const __m512 yj = _mm512_loadu_ps(y + j * ldy + c0);
+    s0 = _mm512_fmadd_ps(_mm512_set1_ps(zj[x[0]]), yj, s0);
+    s1 = _mm512_fmadd_ps(_mm512_set1_ps(zj[x[1]]), yj, s1);
+    s2 = _mm512_fmadd_ps(_mm512_set1_ps(zj[x[2]]), yj, s2);
+    s3 = _mm512_fmadd_ps(_mm512_set1_ps(zj[x[3]]), yj, s3);
+    s4 = _mm512_fmadd_ps(_mm512_set1_ps(zj[x[4]]), yj, s4);
+    s5 = _mm512_fmadd_ps(_mm512_set1_ps(zj[x[5]]), yj, s5);
+  }
+  const __m512 sums[6] = {s0, s1, s2, s3, s4, s5};
+  for (size_t r = 0; r < rows; ++r) _mm512_storeu_ps(a + (x0 + r) * lda + c0, sums[r]);
+}
+
+}  // namespace
+
+// Whole 16-column tiles in zmm registers; the last columns (fewer than 16) through the AVX2 tiles.
 void gemmTN(const float* z, size_t ldz, const float* y, size_t ldy, size_t count, size_t m, size_t n, float* a, size_t lda) {
-  avx2::gemmTN(z, ldz, y, ldy, count, m, n, a, lda);
+  const size_t whole = n / 16 * 16;
+  for (size_t x0 = 0; x0 < m; x0 += 6)
+    for (size_t c0 = 0; c0 < whole; c0 += 16) gemmTile16(z, ldz, y, ldy, count, a, lda, x0, std::min<size_t>(6, m - x0), c0);
+  if (whole < n) avx2::gemmTN(z, ldz, y + whole, ldy, count, m, n - whole, a + whole, lda);
 }
 
 }  // namespace affinity::kernels::avx512
