@@ -67,7 +67,7 @@ async function rankingTable(name: string, data: Interactions, implicitNdcg: numb
     ['most popular', ...(await timed(() => new MostPopular().fit(train)))],
     ['ItemKNN defaults (cosine, k=50)', ...(await timed(() => new ItemKNN({ k: 50 }).fit(train)))],
     ['ALS defaults (f=64, λ=0.01, α=1, 15 it)', ...(await timed(() => new ALS({ factors: 64, iterations: 15 }).fit(train)))],
-    ['BPR defaults (f=64, lr 0.01, reg 0.01, 100 epochs)', ...(await timed(() => new BPR().fit(train)))],
+    ['BPR defaults (f=64, lr 0.05, reg 0.01, 100 epochs)', ...(await timed(() => new BPR().fit(train)))],
     ['EASE defaults (λ=250)', ...(await timed(() => new EASE().fit(train)))],
   ];
   for (const kind of ['itemknn', 'als', 'bpr', 'ease'] as TunableModel[]) {

@@ -71,7 +71,7 @@ export const TRAINING_HELP = `  --factors N              ALS latent dimensions (
   --lambda X               EASE L2 penalty (default 250)
   --keep N                 EASE: keep the N largest weights per item (default 0: all, exact)
   --epochs N               BPR passes over the data (default 100)
-  --learning-rate X        BPR SGD step (default 0.01); --factors and --regularization apply too
+  --learning-rate X        BPR SGD step (default 0.05); --factors and --regularization apply too
   --neighbours N           KNN neighbours per item or user (default 50)
   --measure NAME           KNN similarity: cosine (default), pearson, jaccard, dot, lift`;
 

@@ -37,7 +37,7 @@ export const DEFAULT_SPACES: Readonly<Record<TunableModel, SearchSpace>> = {
   },
   bpr: {
     factors: { values: [16, 32, 64, 128] },
-    learningRate: { min: 0.003, max: 0.2, log: true },
+    learningRate: { min: 0.01, max: 0.3, log: true },
     regularization: { min: 1e-4, max: 0.1, log: true },
     epochs: { values: [30, 60, 120] },
   },
@@ -45,6 +45,7 @@ export const DEFAULT_SPACES: Readonly<Record<TunableModel, SearchSpace>> = {
 
 /** The parameter each kind trains longer with: successive halving gives early rungs a fraction of it. */
 const RESOURCE: Partial<Record<TunableModel, string>> = { als: 'iterations', bpr: 'epochs' };
+const MAX_RUNGS = 3;
 
 export interface Trial {
   /** Which sampled setting (0-based); a setting promoted through rungs appears once per rung. */
@@ -174,7 +175,8 @@ export async function tune(data: Interactions, options: TuneOptions): Promise<Tu
   const { train, test: validation } = await split(data, { testFraction, seed });
 
   const resource = RESOURCE[kind];
-  const rungs = resource && eta > 1 ? Math.max(1, Math.floor(Math.log(budget) / Math.log(eta)) + 1) : 1;
+  // At most three rungs: the first trains a 1/eta² share, below which (an epoch or two) rankings are noise.
+  const rungs = resource && eta > 1 ? Math.min(MAX_RUNGS, Math.max(1, Math.floor(Math.log(budget) / Math.log(eta)) + 1)) : 1;
   const totalFits = Array.from({ length: rungs }, (_, r) => Math.max(1, Math.floor(budget / eta ** r))).reduce((a, b) => a + b, 0);
   const trials: Trial[] = [];
   let alive = settings.map((_, id) => id);
