@@ -1,7 +1,7 @@
 // tune(): random search with successive halving on a validation split of the data it is given; the test
 // split never reaches it (poisoning the test split changes nothing); the best setting is refit on all of it.
 import { describe, expect, it } from 'vitest';
-import { EASE, split, tune, type Trial } from '../src/index.js';
+import { EASE, evaluate, split, tune, type Trial } from '../src/index.js';
 import { randomInteractions } from './helpers.js';
 
 const code = (c: string) => expect.objectContaining({ code: c });
@@ -50,6 +50,12 @@ describe('tune', () => {
     expect(r.trials).toHaveLength(5);
     expect(r.best.metric).toBe(Math.max(...r.trials.map((t) => t.metric)));
     expect(r.model).toBeInstanceOf(EASE);
+    // Each trial's figure is its setting fitted on the validation split's training part and scored on its held-out part.
+    const { train, test: validation } = await split(data, { testFraction: 0.2, seed: 3 });
+    const t = r.trials[2];
+    const again = await evaluate(await new EASE(t.params).fit(train), train, validation, { k: 5, metrics: ['recall'] });
+    expect(t.metric).toBeGreaterThan(0);
+    expect(t.metric).toBe(again.recall);
     const itemknn = await tune(data, { model: 'itemknn', budget: 6, seed: 4 });
     for (const t of itemknn.trials) if (t.params.measure === 'jaccard' || t.params.measure === 'lift') expect(t.params.weighting).toBe('none');
   });
