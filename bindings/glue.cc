@@ -97,13 +97,8 @@ CsrView csrArg(const Napi::Value& v, const char* what) {
 }
 
 Napi::Object csrToJs(Napi::Env env, Csr&& m) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("rows", m.rows);
-  o.Set("cols", m.cols);
-  o.Set("indptr", toTypedArray(env, std::move(m.indptr)));
-  o.Set("indices", toTypedArray(env, std::move(m.indices)));
-  o.Set("data", toTypedArray(env, std::move(m.data)));
-  o.Set("timestamps", m.timestamps.empty() ? env.Null() : toTypedArray(env, std::move(m.timestamps)));
+  Napi::Object o = csrToJs(env, m.rows, m.cols, std::move(m.indptr), std::move(m.indices), std::move(m.data));
+  if (!m.timestamps.empty()) o.Set("timestamps", toTypedArray(env, std::move(m.timestamps)));
   return o;
 }
 

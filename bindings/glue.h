@@ -141,6 +141,20 @@ Napi::Value toTypedArray(Napi::Env env, std::vector<T, Alloc>&& values) {
 
 Napi::Object csrToJs(Napi::Env env, Csr&& m);
 
+// The same object from the arrays of a CSR held in vectors of any allocator, without timestamps.
+template <class IndexAlloc, class DataAlloc>
+Napi::Object csrToJs(Napi::Env env, int32_t rows, int32_t cols, std::vector<int32_t>&& indptr, std::vector<int32_t, IndexAlloc>&& indices,
+                     std::vector<float, DataAlloc>&& data) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("rows", rows);
+  o.Set("cols", cols);
+  o.Set("indptr", toTypedArray(env, std::move(indptr)));
+  o.Set("indices", toTypedArray(env, std::move(indices)));
+  o.Set("data", toTypedArray(env, std::move(data)));
+  o.Set("timestamps", env.Null());
+  return o;
+}
+
 // (filterSeen: boolean, exclude: Int32Array|null, include: Int32Array|null) at info[at..at+2].
 RecommendFilter filterArg(const Napi::CallbackInfo& info, size_t at);
 

@@ -25,14 +25,7 @@ Napi::Value easeFitJs(const Napi::CallbackInfo& info) {
         [result](Napi::Env env) -> Napi::Value {
           Napi::Object out = Napi::Object::New(env);
           EaseWeights& w = result->weights;
-          Napi::Object weights = Napi::Object::New(env);
-          weights.Set("rows", w.items);
-          weights.Set("cols", w.items);
-          weights.Set("indptr", toTypedArray(env, std::move(w.indptr)));
-          weights.Set("indices", toTypedArray(env, std::move(w.indices)));
-          weights.Set("data", toTypedArray(env, std::move(w.data)));
-          weights.Set("timestamps", env.Null());
-          out.Set("weights", weights);
+          out.Set("weights", csrToJs(env, w.items, w.items, std::move(w.indptr), std::move(w.indices), std::move(w.data)));
           out.Set("gramSeconds", result->gramSeconds);
           out.Set("weightsSeconds", result->weightsSeconds);
           out.Set("inverseSeconds", result->inverse.seconds);
