@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Layers of src/, bottom first. A module may import its own layer or any layer below. */
-const SRC_LAYERS: Record<string, number> = { core: 0, io: 1, data: 2, events: 2.5, models: 3, eval: 4, analytics: 4, files: 5, 'index.ts': 6, server: 7, cli: 8 };
+const SRC_LAYERS: Record<string, number> = { core: 0, io: 1, data: 2, events: 2.5, models: 3, eval: 4, analytics: 4, insights: 4.5, files: 5, 'index.ts': 6, server: 7, cli: 8 };
 
 function files(dir: string): string[] {
   return readdirSync(join(root, dir)).flatMap((name) => {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WithAffinity } from '../src/server/index.js';
 import { buildApp } from '../src/server/app.js';
 import { curlOf, demoRequests, prepareDemo } from '../src/server/demo.js';
+import { classificationMetrics } from '../src/analytics/logistic.js';
 import type { DemoShop } from '../src/data/synthetic.js';
 import type { PropensityScorer } from '../src/index.js';
 
@@ -60,6 +61,47 @@ describe('the demo, served from its files', () => {
     for (const m of reply.models) expect(m.metadata, m.name).toMatchObject({ trainedAt: expect.any(String), library: expect.any(String), data: expect.any(Object) });
     expect(reply.models.find((m: { name: string }) => m.name === 'segments')).toMatchObject({ users: shop.transactions.customers.size, reloadable: true });
     expect(reply.catalog).toMatchObject({ version: 1, products: shop.products.length, attributes: ['name', 'category', 'price', 'inStock', 'stock'] });
+  });
+
+  it("the files keep the samples the charts need (held-out predictions, a projection, loss curves), and the listing leaves them out", async () => {
+    const metaOf = (name: string) => app.affinity.registry.byName(name).model.metadata!;
+    const churn = metaOf('propensity').holdout!;
+    expect(churn.kind).toBe('binary');
+    if (churn.kind !== 'binary') return;
+    expect(churn.score.length).toBe(churn.label.length);
+    expect(new Set(churn.label)).toEqual(new Set([0, 1]));
+    // The sample is the check the quality figure came from: its AUC is the stored one, up to the rounding of scores.
+    expect(classificationMetrics(churn.label, churn.score).rocAuc).toBeCloseTo(metaOf('propensity').quality!.rocAuc, 2);
+    const uplift = metaOf('uplift').holdout!;
+    expect(uplift.kind === 'uplift' && Object.keys(uplift.uplift).sort()).toEqual(['coupon', 'email']);
+    const clv = metaOf('clv').holdout!;
+    expect(clv.kind === 'purchases' && clv.weeks).toBe(13);
+    const projection = metaOf('segments').projection!;
+    expect(projection.x.length).toBe(Math.min(2000, shop.transactions.customers.size));
+    expect(new Set(projection.segment).size).toBe(4);
+    expect(metaOf('als').curves!.loss).toHaveLength(10);
+    const listed = (await app.inject({ method: 'GET', url: '/v1/models' })).json().models as { name: string; metadata: Record<string, unknown> }[];
+    for (const m of listed) expect(Object.keys(m.metadata), m.name).not.toContain('holdout');
+    expect(listed.find((m) => m.name === 'segments')!.metadata).not.toHaveProperty('projection');
+    expect((listed.find((m) => m.name === 'als')!.metadata.curves as { loss: number[] }).loss).toHaveLength(10);
+  });
+
+  it('serves the churn page: curves and weights of the held-out check, 404 for a model of another kind', async () => {
+    const reply = await app.inject({ method: 'GET', url: '/v1/insights/churn' });
+    expect(reply.statusCode, reply.body).toBe(200);
+    const view = reply.json();
+    const meta = app.affinity.registry.byName('propensity').model.metadata!;
+    expect(view.model).toBe('propensity');
+    expect(view.rocAuc).toBeCloseTo(meta.quality!.rocAuc, 2);
+    expect([view.roc.x[0], view.roc.y[0], view.roc.x.at(-1), view.roc.y.at(-1)]).toEqual([0, 0, 1, 1]);
+    expect(view.roc.x.length).toBeLessThanOrEqual(200);
+    expect(view.calibration).toHaveLength(10);
+    expect(view.calibration.reduce((a: number, b: { count: number }) => a + b.count, 0)).toBe(view.rows);
+    expect(view.weightKind).toBe('coefficient');
+    const magnitudes = view.weights.map((w: { weight: number }) => Math.abs(w.weight));
+    expect(magnitudes).toEqual([...magnitudes].sort((a, b) => b - a));
+    expect((await app.inject({ method: 'GET', url: '/v1/insights/churn?model=als' })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'GET', url: '/v1/insights/churn?other=1' })).statusCode).toBe(400);
   });
 
   it('lifetime value by customer carries the segment the segment model gives', async () => {

@@ -9,7 +9,7 @@ import { LogisticRegression, type Attribution } from './logistic.js';
 import { RandomForest } from './trees.js';
 import { SECONDS_PER_DAY, Transactions } from '../data/transactions.js';
 import type { ModelFile, ModelParts } from '../io/modelfile.js';
-import { splitIds, withDataSizes, withUnknown, type PartLoader, type TrainingMetadata } from '../models/contract.js';
+import { sampleRows, splitIds, withDataSizes, withUnknown, type HoldoutSample, type PartLoader, type TrainingMetadata } from '../models/contract.js';
 import { fromFile, idMapOf, partsWithMeta, saveParts } from '../models/parts.js';
 
 export interface ChurnOptions {
@@ -140,6 +140,13 @@ export interface PurchaseLine {
  * labels (attributions in probability, along each tree's path).
  */
 export type PropensityModel = LogisticRegression | RandomForest;
+
+/** Probabilities for labelled rows a model did not learn from, beside the labels: a sample for the metadata's holdout. */
+export function binaryHoldout(labels: ArrayLike<number>, probabilities: ArrayLike<number>): HoldoutSample {
+  if (labels.length !== probabilities.length) throw new AffinityError(`probabilities has ${probabilities.length} entries, labels ${labels.length}`, ErrorCode.DimMismatch);
+  const rows = sampleRows(labels.length);
+  return { kind: 'binary', score: rows.map((i) => Math.round(probabilities[i] * 1e5) / 1e5), label: rows.map((i) => (labels[i] ? 1 : 0)) };
+}
 
 /** A fitted model plus current feature rows: scores customers by id, for the server. */
 export class PropensityScorer {

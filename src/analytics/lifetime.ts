@@ -6,7 +6,7 @@ import type { JobOptions } from '../core/jobs.js';
 import { intOption, numberOption } from '../core/options.js';
 import { IdMap, rowsWithout, type Id } from '../data/ids.js';
 import type { ModelFile, ModelParts } from '../io/modelfile.js';
-import { splitIds, trainingMetadata, withDataSizes, withUnknown, type PartLoader, type TrainingMetadata } from '../models/contract.js';
+import { sampleRows, splitIds, trainingMetadata, withDataSizes, withUnknown, type HoldoutSample, type PartLoader, type TrainingMetadata } from '../models/contract.js';
 import { finite64, fromFile, idMapOf, optionsOf, partsWithMeta, saveParts } from '../models/parts.js';
 import { BetaGeo, GammaGamma, ParetoNBD, customerLifetimeValue, type ClvOptions } from './clv.js';
 import type { RfmSummary } from './rfm.js';
@@ -48,6 +48,18 @@ export class LifetimeValueModel {
 
   get fitted(): boolean {
     return true;
+  }
+
+  /**
+   * Expected repeat purchases over a holdout of `weeks` (the summary's unit) for the summary's customers,
+   * beside the purchases they made (rfmSummary with observationEnd): a sample for the metadata's holdout.
+   */
+  async holdoutSample(rfm: RfmSummary, weeks: number): Promise<HoldoutSample> {
+    if (!rfm.holdoutFrequency) throw badInput('the summary has no holdout period: give rfmSummary an observationEnd');
+    const predicted = await this.purchases.conditionalExpectedPurchases(rfm, weeks);
+    const rows = sampleRows(rfm.customers.length);
+    const round = (v: number) => Math.round(v * 1e4) / 1e4;
+    return { kind: 'purchases', weeks, frequency: rows.map((i) => rfm.frequency[i]), predicted: rows.map((i) => round(predicted[i])), actual: rows.map((i) => rfm.holdoutFrequency![i]) };
   }
 
   /** Fits both models on an RFM summary (rfmSummary's output). */

@@ -2,7 +2,7 @@
 import type { ALS } from '../models/als.js';
 import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
 import type { ModelFile, ModelParts } from '../io/modelfile.js';
-import { trainingMetadata, withDataSizes, type TrainingMetadata } from '../models/contract.js';
+import { sampleRows, trainingMetadata, withDataSizes, type TrainingMetadata } from '../models/contract.js';
 import { finite64, idMapOf, saveParts } from '../models/parts.js';
 import { IdMap, rowsWithout, type Id } from '../data/ids.js';
 import { type JobOptions } from '../core/jobs.js';
@@ -250,8 +250,71 @@ export async function segmentCustomers(tx: Transactions, options: SegmentOptions
   const space: SegmentSpace = { features, asOf, centroids, mean: Float64Array.from(mean), std: Float64Array.from(std) };
   options.onProgress?.(1);
   const segmentation = new Segmentation(k, new IdMap(ids, 'user'), assignments, profiles, model.inertia, silhouette, diagnostics, names, space);
-  segmentation.metadata = trainingMetadata({ lines: tx.size, customers: ids.length, items: tx.items.size }, { features, k, kRange: options.kRange ?? null, asOf, seed });
+  segmentation.metadata = {
+    ...trainingMetadata({ lines: tx.size, customers: ids.length, items: tx.items.size }, { features, k, kRange: options.kRange ?? null, asOf, seed }),
+    projection: projectionOf(x, assignments),
+  };
   return segmentation;
+}
+
+/**
+ * Customers on the two leading principal axes of the clustered space (a sample of them, no ids), with the
+ * share of variance each axis explains: the dashboard's map of the segments.
+ */
+export function projectionOf(x: Matrix, assignments: Int32Array): NonNullable<TrainingMetadata['projection']> {
+  const { rows, dims, values } = x;
+  const axes = principalAxes(x, Math.min(2, dims));
+  const rowsKept = sampleRows(rows);
+  const coordinate = (axis: Float64Array | undefined, r: number) => {
+    if (!axis) return 0;
+    let s = 0;
+    for (let d = 0; d < dims; d++) s += values[r * dims + d] * axis[d];
+    return Math.round(s * 1e4) / 1e4;
+  };
+  return {
+    x: rowsKept.map((r) => coordinate(axes.vectors[0], r)),
+    y: rowsKept.map((r) => coordinate(axes.vectors[1], r)),
+    segment: rowsKept.map((r) => assignments[r]),
+    explained: [axes.explained[0] ?? 0, axes.explained[1] ?? 0],
+  };
+}
+
+/**
+ * The leading eigenvectors of the covariance of x's columns (x is already centred: standardized), by power
+ * iteration with deflation, and the share of the total variance each explains.
+ */
+export function principalAxes(x: Matrix, count: number): { vectors: Float64Array[]; explained: number[] } {
+  const { rows, dims, values } = x;
+  const cov = new Float64Array(dims * dims);
+  for (let r = 0; r < rows; r++)
+    for (let a = 0; a < dims; a++) {
+      const va = values[r * dims + a];
+      for (let b = a; b < dims; b++) cov[a * dims + b] += va * values[r * dims + b];
+    }
+  for (let a = 0; a < dims; a++) for (let b = a; b < dims; b++) cov[b * dims + a] = cov[a * dims + b] /= Math.max(1, rows);
+  let total = 0;
+  for (let a = 0; a < dims; a++) total += cov[a * dims + a];
+  const vectors: Float64Array[] = [];
+  const explained: number[] = [];
+  for (let c = 0; c < count; c++) {
+    let v = Float64Array.from({ length: dims }, (_, d) => 1 + d * 0.1);
+    let lambda = 0;
+    for (let it = 0; it < 500; it++) {
+      const w = new Float64Array(dims);
+      for (let a = 0; a < dims; a++) for (let b = 0; b < dims; b++) w[a] += cov[a * dims + b] * v[b];
+      const norm = Math.hypot(...w);
+      if (norm === 0) break;
+      for (let a = 0; a < dims; a++) w[a] /= norm;
+      const change = w.reduce((m, wa, a) => m + Math.abs(wa - v[a]), 0);
+      v = w;
+      lambda = norm;
+      if (change < 1e-10) break;
+    }
+    vectors.push(v);
+    explained.push(total > 0 ? lambda / total : 0);
+    for (let a = 0; a < dims; a++) for (let b = 0; b < dims; b++) cov[a * dims + b] -= lambda * v[a] * v[b];
+  }
+  return { vectors, explained };
 }
 
 function buildProfiles(

@@ -16,7 +16,7 @@ import { IdMap, type Id } from '../data/ids.js';
 import { selectRows, type Matrix } from '../data/matrix.js';
 import type { ModelFile, ModelParts } from '../io/modelfile.js';
 import { trainingMetadata, type TrainingMetadata } from '../models/contract.js';
-import { splitIds } from '../models/contract.js';
+import { sampleRows, splitIds, type HoldoutSample } from '../models/contract.js';
 import { finite64, fromFile, idMapOf, optionsOf, saveParts } from '../models/parts.js';
 import { checkMaxFeatures, forestArrays, forestFromFile, packed, predictRecordsWith, predictWith, resolveMaxFeatures, treeMatrix, type Forest, type Label } from './trees.js';
 import { qiniAucScore, qiniCurve, upliftAtK, upliftAucScore, type Curve } from './upliftmetrics.js';
@@ -230,6 +230,22 @@ export class UpliftModel {
       const tt = rows.map((i) => (labels[i] === arm ? 1 : 0));
       return { arm, rows: rows.length, qini: qiniAucScore(yy, uu, tt), auuc: upliftAucScore(yy, uu, tt), upliftAt30: upliftAtK(yy, uu, tt, 0.3), qiniCurve: qiniCurve(yy, uu, tt) };
     });
+  }
+
+  /** What the model predicts for labelled rows it did not learn from, beside what happened: a sample for the metadata's holdout. */
+  async holdoutSample(table: FeatureTable, columns: Pick<UpliftColumns, 'outcome' | 'treatment'>, options: JobOptions = {}): Promise<HoldoutSample> {
+    const { uplift } = await this.predict(table, options);
+    const y = table.numbers(columns.outcome);
+    const labels = table.labels(columns.treatment);
+    const rows = sampleRows(table.rows);
+    const k = this.arms.length;
+    return {
+      kind: 'uplift',
+      control: String(this.control),
+      arm: rows.map((i) => String(labels[i])),
+      outcome: rows.map((i) => y[i]),
+      uplift: Object.fromEntries(this.arms.map((arm, a) => [arm, rows.map((i) => Math.round(uplift[i * k + a] * 1e5) / 1e5)])),
+    };
   }
 
   async save(path: string): Promise<void> {

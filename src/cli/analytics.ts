@@ -1,6 +1,6 @@
 // `affinity train` for the marketing kinds: segments, propensity, rules, content and hybrid, trained on a
 // purchase-lines file (and a product catalogue), each with the summary a marketer reads first.
-import { churnDataset, PropensityScorer } from '../analytics/churn.js';
+import { binaryHoldout, churnDataset, PropensityScorer } from '../analytics/churn.js';
 import { classificationMetrics, LogisticRegression } from '../analytics/logistic.js';
 import { coPurchaseRules } from '../analytics/rules.js';
 import { segmentCustomers } from '../analytics/segments.js';
@@ -71,11 +71,12 @@ export async function trainAnalytics(kind: string, values: Record<string, unknow
         ? new RandomForest({ classWeight: 'balanced', minSamplesLeaf: 5, featureNames: d.featureNames }).fit(d.features, d.labels, { onProgress: progress.bar('forest') })
         : new LogisticRegression({ classWeight: 'balanced', featureNames: d.featureNames }).fit(d.features, d.labels);
     const fitted = await fit(train);
-    const m = classificationMetrics(test.labels, fitted instanceof LogisticRegression ? fitted.predictProba(test.features) : await fitted.predictProba(test.features));
+    const probabilities = fitted instanceof LogisticRegression ? fitted.predictProba(test.features) : await fitted.predictProba(test.features);
+    const m = classificationMetrics(test.labels, probabilities);
     // The served model learns from the latest labelled window and scores customers as of the end.
     const model = await fit(test);
     const scorer = new PropensityScorer(model, at(end));
-    scorer.metadata = { ...scorer.metadata!, quality: { ...scorer.metadata!.quality, rocAuc: m.rocAuc, prAuc: m.prAuc, churnRate: m.positives / (m.positives + m.negatives) } };
+    scorer.metadata = { ...scorer.metadata!, quality: { ...scorer.metadata!.quality, rocAuc: m.rocAuc, prAuc: m.prAuc, churnRate: m.positives / (m.positives + m.negatives) }, holdout: binaryHoldout(test.labels, probabilities) };
     const summary = `${classifier === 'forest' ? 'random forest' : 'logistic regression'}: churn within ${horizonDays} days, time split (fitted at T-${2 * horizonDays}d, tested at T-${horizonDays}d)\n${table(
       ['ROC AUC', 'PR AUC', 'precision', 'recall', 'F1', 'churn rate', 'customers scored'],
       [[f3(m.rocAuc), f3(m.prAuc), f3(m.precision), f3(m.recall), f3(m.f1), f3(m.positives / (m.positives + m.negatives)), scorer.dataset.customers.size]],

@@ -82,7 +82,7 @@ export async function trainCampaign(kind: (typeof CAMPAIGN_KINDS)[number], value
     const report = await check.evaluate(test, spec);
     const model = await upliftOf(values).fit(data, spec, { onProgress: progress.bar('uplift (all rows)') });
     if (typeof values.customers === 'string') model.withCustomers(await FeatureTable.fromFile(values.customers, { id: readOptions.id, delimiter: readOptions.delimiter }));
-    model.metadata = { ...model.metadata!, quality: Object.fromEntries(report.flatMap((r) => [[`qini:${r.arm}`, r.qini], [`auuc:${r.arm}`, r.auuc], [`upliftAt30:${r.arm}`, r.upliftAt30]])) };
+    model.metadata = { ...model.metadata!, quality: Object.fromEntries(report.flatMap((r) => [[`qini:${r.arm}`, r.qini], [`auuc:${r.arm}`, r.auuc], [`upliftAt30:${r.arm}`, r.upliftAt30]])), holdout: await check.holdoutSample(test, spec) };
     const summary = `${model.method}, arms ${model.arms.join(', ')} against ${model.control}; held-out 30% (seed 1):\n${table(
       ['arm', 'rows', 'Qini coefficient', 'AUUC', 'uplift@30%'],
       report.map((r) => [r.arm, r.rows, f3(r.qini), f3(r.auuc), f3(r.upliftAt30)]),

@@ -115,7 +115,7 @@ export class ALS implements InteractionModel {
     );
     this.losses = Array.from(result.losses);
     this.adopt(data, result);
-    this.metadata = { ...trainingMetadata(interactionSizes(data), this.options), quality: { finalLoss: this.losses.at(-1) ?? NaN } };
+    this.metadata = { ...trainingMetadata(interactionSizes(data), this.options), quality: { finalLoss: this.losses.at(-1) ?? NaN }, curves: { loss: [...this.losses] } };
     return this;
   }
 

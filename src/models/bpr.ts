@@ -92,7 +92,7 @@ export class BPR extends ALS {
       userBias: null,
       itemBias: null,
     });
-    this.metadata = { ...trainingMetadata(interactionSizes(data), this.bprOptions), quality: { finalCorrect: this.correct.at(-1) ?? NaN } };
+    this.metadata = { ...trainingMetadata(interactionSizes(data), this.bprOptions), quality: { finalCorrect: this.correct.at(-1) ?? NaN }, curves: { correct: [...this.correct] } };
     return this;
   }
 

@@ -217,6 +217,27 @@ export interface TrainingMetadata {
   quality?: Record<string, number>;
   /** Where a model trained elsewhere came from (`{ kind: 'spark', dir, sparkVersion, ... }`). */
   source?: Record<string, unknown>;
+  /** Figures per training iteration (`loss` for ALS, `correct` for BPR), for the dashboard's curves. */
+  curves?: Record<string, number[]>;
+  /** Held-out predictions beside what happened, sampled (no ids): ROC, calibration, Qini and holdout charts. */
+  holdout?: HoldoutSample;
+  /** Customers placed on the two leading principal axes of the clustered space, sampled (no ids). */
+  projection?: { x: number[]; y: number[]; segment: number[]; explained: [number, number] };
+}
+
+/** What a model predicted on data it did not see, and what happened there. */
+export type HoldoutSample =
+  | { kind: 'binary'; score: number[]; label: number[] }
+  | { kind: 'uplift'; control: string; arm: string[]; outcome: number[]; uplift: Record<string, number[]> }
+  | { kind: 'purchases'; weeks: number; frequency: number[]; predicted: number[]; actual: number[] };
+
+/** The most rows a metadata sample keeps: a chart's worth, small enough for every model file. */
+export const SAMPLE_ROWS = 2000;
+
+/** Up to `max` row indices spread evenly over n rows (all of them when n <= max): deterministic, no ids. */
+export function sampleRows(n: number, max = SAMPLE_ROWS): number[] {
+  if (n <= max) return Array.from({ length: n }, (_, i) => i);
+  return Array.from({ length: max }, (_, i) => Math.floor((i * n) / max));
 }
 
 /** Metadata for a model that has just been fitted. */

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ALS } from '../models/als.js';
 import { ItemKNN } from '../models/knn.js';
-import { PropensityScorer, churnDataset } from '../analytics/churn.js';
+import { PropensityScorer, binaryHoldout, churnDataset } from '../analytics/churn.js';
 import { ContentRecommender } from '../models/content.js';
 import { HybridRecommender } from '../models/hybrid.js';
-import { LogisticRegression } from '../analytics/logistic.js';
+import { LogisticRegression, classificationMetrics } from '../analytics/logistic.js';
 import { coPurchaseRules } from '../analytics/rules.js';
 import { segmentCustomers } from '../analytics/segments.js';
 import { LifetimeValueModel } from '../analytics/lifetime.js';
@@ -32,15 +32,24 @@ export async function demoAnalytics(shop: DemoShop, als: ALS): Promise<Required<
   const categoryOf = (item: string | number) => category.get(String(item));
   const segments = await segmentCustomers(tx, { k: 4, categoryOf });
   const categories = [...new Set(shop.products.map((p) => p.category))];
-  const train = churnDataset(tx, { cutoff: end - 60 * 86400, horizonDays: 60, categoryOf, categories });
-  const model = await new LogisticRegression({ classWeight: 'balanced', featureNames: train.featureNames }).fit(train.features, train.labels);
-  const propensity = new PropensityScorer(model, churnDataset(tx, { cutoff: end, horizonDays: 60, categoryOf, categories }));
+  // As `affinity train --model propensity` does: checked on a time split, then fitted on the latest labelled window.
+  const at = (days: number) => churnDataset(tx, { cutoff: end - days * 86400, horizonDays: 60, categoryOf, categories });
+  const logistic = (d: ReturnType<typeof at>) => new LogisticRegression({ classWeight: 'balanced', featureNames: d.featureNames }).fit(d.features, d.labels);
+  const [earlier, train] = [at(120), at(60)];
+  const checked = (await logistic(earlier)).predictProba(train.features);
+  const check = classificationMetrics(train.labels, checked);
+  const model = await logistic(train);
+  const propensity = new PropensityScorer(model, at(0));
+  propensity.metadata = { ...propensity.metadata!, quality: { ...propensity.metadata!.quality, rocAuc: check.rocAuc, prAuc: check.prAuc }, holdout: binaryHoldout(train.labels, checked) };
   const rules = await coPurchaseRules(tx, { minSupport: 2, minLift: 1, k: 20 });
   const content = await new ContentRecommender().fit(shop.products.map((p) => ({ id: p.id, text: p.name, categories: p.category })), shop.data);
   const hybrid = new HybridRecommender(content, als, shop.data);
   const campaign = demoCampaign(shop);
   const spec = { outcome: 'purchased', treatment: 'arm', control: 'control' };
+  const [campaignTrain, campaignTest] = campaign.split(0.7, 1);
+  const upliftCheck = await new UpliftModel({ trees: 40, seed: 3 }).fit(campaignTrain, spec);
   const uplift = (await new UpliftModel({ trees: 40, seed: 3 }).fit(campaign, spec)).withCustomers(campaign);
+  uplift.metadata = { ...uplift.metadata!, holdout: await upliftCheck.holdoutSample(campaignTest, spec) };
   const forest = await new RandomForest({ trees: 40, maxDepth: 8, minSamplesLeaf: 10, seed: 3 }).fit(campaign, 'purchased');
   return { segments, propensity, rules, content, hybrid, forest, uplift };
 }
@@ -109,6 +118,10 @@ export async function prepareDemo(dir = join(tmpdir(), 'affinity-demo')): Promis
   const knn = await new ItemKNN({ k: 30 }).fit(shop.data);
   // Lifetime value as of the last purchase: a calibration period of all the shop's history.
   const clv = await LifetimeValueModel.fit(rfmSummary(shop.transactions, { calibrationEnd: shop.transactions.timeRange[1] }), { penalizer: 0.001 });
+  // Its holdout check: the same model fitted on all but the last 13 weeks, against what those weeks held.
+  const [, last] = shop.transactions.timeRange;
+  const calibration = rfmSummary(shop.transactions, { calibrationEnd: last - 13 * 7 * 86400, observationEnd: last });
+  clv.metadata = { ...clv.metadata!, holdout: await (await LifetimeValueModel.fit(calibration, { penalizer: 0.001 })).holdoutSample(calibration, 13) };
   const all = { als, itemknn: knn, ...(await demoAnalytics(shop, als)), clv };
   const models: Record<string, string> = {};
   for (const [name, model] of Object.entries(all)) {

@@ -153,6 +153,11 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
     description: 'Reads the catalogue file again and swaps it in; a file that does not parse keeps the old one (422).',
     admin: true,
   },
+  insightsChurn: {
+    summary: "A churn model's held-out curves and weights",
+    description:
+      'ROC and precision-recall curves (at most 200 points each), AUCs, a 10-bin calibration table and the feature weights (logistic coefficients on standardized features, or forest importances) of a propensity model, from the held-out check kept in its file (no customer ids). A model file without one is 422.',
+  },
   live: { summary: 'Liveness probe', description: 'Answers 200 while the process runs, even under load shedding: an overloaded process is alive.' },
   ready: { summary: 'Readiness probe', description: 'Answers 200 while models are loaded and the server is not shutting down, else 503 with Retry-After.' },
 };

@@ -21,6 +21,7 @@ import { campaignRoutes } from './routes/campaign.js';
 import { offerRoutes } from './routes/offers.js';
 import { OfferService, type OffersOptions } from './offers.js';
 import { healthRoutes } from './routes/health.js';
+import { insightsRoutes } from './routes/insights.js';
 import { modelRoutes } from './routes/models.js';
 import { recommendRoutes } from './routes/recommend.js';
 import { eventRoutes } from './routes/events.js';
@@ -184,6 +185,7 @@ async function plugin(app: FastifyInstance, options: AffinityOptions): Promise<v
               { name: 'events', description: 'What customers did, recorded for fresh recommendations and retraining' },
               { name: 'privacy', description: "A customer's data, and erasure everywhere (admin)" },
               { name: 'models', description: 'What is served, and reloads (admin)' },
+              { name: 'insights', description: 'Chart data: how well the served models did on data they did not see' },
               { name: 'health', description: 'Liveness and readiness probes' },
             ],
             components: { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'AFFINITY_ADMIN_TOKEN' } } },
@@ -196,6 +198,7 @@ async function plugin(app: FastifyInstance, options: AffinityOptions): Promise<v
       await scope.register(campaignRoutes, { prefix: '/v1', ...ctx });
       await scope.register(offerRoutes, { prefix: '/v1', ...ctx, offers });
       await scope.register(modelRoutes, { prefix: '/v1', ...ctx });
+      await scope.register(insightsRoutes, { prefix: '/v1', ...ctx });
       await scope.register(eventRoutes, { prefix: '/v1', ...ctx });
       await scope.register(healthRoutes, { ...ctx, offers });
       if (options.metrics !== false && typeof options.metrics !== 'object') {

@@ -121,6 +121,7 @@ export const TrainingMetadataSchema = Type.Object({
   input: Type.Optional(Type.Object({ file: Type.String(), bytes: Type.Number(), sha256: Type.String() })),
   quality: Type.Optional(Type.Record(Type.String(), Type.Number())),
   source: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  curves: Type.Optional(Type.Record(Type.String(), Type.Array(Type.Number()))),
 });
 export const ModelInfo = Type.Object({
   name: Type.String(),
@@ -442,9 +443,26 @@ export type ReplyTypesMatchDomain = [
   Check<Same<Static<typeof SegmentProfileSchema>, SegmentProfile>>,
   Check<Same<Static<typeof PropensityResultSchema>, PropensityResult>>,
   Check<Same<Static<typeof AlsoBoughtSchema>, Attributed<AlsoBought>>>,
-  Check<Same<Static<typeof TrainingMetadataSchema>, TrainingMetadata>>,
+  // The listing leaves out the samples kept for charts (thousands of numbers): the dashboard's routes serve them.
+  Check<Same<Static<typeof TrainingMetadataSchema>, Omit<TrainingMetadata, 'holdout' | 'projection'>>>,
   Check<Same<Static<typeof CustomerValueSchema>, CustomerValue>>,
   Check<Same<Static<typeof OfferStatSchema>, OfferStat>>,
   Check<Same<Static<typeof StoredEventSchema>, StoredEvent>>,
   Check<Same<Static<typeof ForgetReply>, ForgetReceipt>>,
 ];
+
+// The dashboard's read-only chart data (/v1/insights/*).
+export const InsightsQuery = Type.Object({ model: Type.Optional(ModelName) }, { additionalProperties: false });
+const SeriesSchema = Type.Object({ x: Type.Array(Type.Number()), y: Type.Array(Type.Number()) });
+export const ChurnInsightsReply = Type.Object({
+  model: Type.String(),
+  rows: Type.Integer(),
+  positives: Type.Integer(),
+  rocAuc: Type.Number(),
+  prAuc: Type.Number(),
+  roc: SeriesSchema,
+  pr: SeriesSchema,
+  calibration: Type.Array(Type.Object({ lower: Type.Number(), upper: Type.Number(), count: Type.Integer(), meanPredicted: Type.Number(), observedRate: Type.Number() })),
+  weights: Type.Array(Type.Object({ feature: Type.String(), weight: Type.Number() })),
+  weightKind: Type.Union([Type.Literal('coefficient'), Type.Literal('importance')]),
+});

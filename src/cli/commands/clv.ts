@@ -63,6 +63,7 @@ when the data go on after --calibration-end, and the customers worth most.
       const predicted = await purchases.conditionalExpectedPurchases(s, weeks);
       const sum = (a: Float64Array) => a.reduce((x, y) => x + y, 0);
       const mae = predicted.reduce((m, p, i) => m + Math.abs(p - s.holdoutFrequency![i]), 0) / predicted.length;
+      model.metadata = { ...model.metadata!, holdout: await model.holdoutSample(s, weeks) };
       console.log(`holdout (${weeks.toFixed(1)} weeks): predicted ${sum(predicted).toFixed(0)} repeat purchases, actual ${sum(s.holdoutFrequency).toFixed(0)}; mean absolute error per customer ${mae.toFixed(3)}`);
     }
     const worth = await model.valueOf(s.customers);
