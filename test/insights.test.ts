@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { bucketQuantile, histogram, prCurve, rateWithInterval, rocCurve, thin, trapezoidArea } from '../src/insights/curves.js';
 import { classificationMetrics } from '../src/analytics/logistic.js';
 import { principalAxes, projectionOf } from '../src/analytics/segments.js';
+import { holdoutGroups } from '../src/insights/lifetime.js';
 import { sampleRows } from '../src/models/contract.js';
 import { Random } from '../src/core/random.js';
 
@@ -103,5 +104,16 @@ describe('segment projection', () => {
     const p = projectionOf({ values, rows: n, dims: 2 }, new Int32Array(n).fill(1));
     expect(p.x).toHaveLength(2000);
     expect(p.segment.every((s) => s === 1)).toBe(true);
+  });
+});
+
+describe('lifetime holdout groups', () => {
+  it('average predicted and actual purchases per calibration frequency, the top group open-ended', () => {
+    const groups = holdoutGroups([0, 0, 1, 9, 12], [0.1, 0.3, 1, 4, 6], [0, 1, 2, 3, 7], 7);
+    expect(groups).toEqual([
+      { frequency: 0, customers: 2, predicted: 0.2, actual: 0.5 },
+      { frequency: 1, customers: 1, predicted: 1, actual: 2 },
+      { frequency: 7, customers: 2, predicted: 5, actual: 5 },
+    ]);
   });
 });

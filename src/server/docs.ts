@@ -158,6 +158,14 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
     description:
       'ROC and precision-recall curves (at most 200 points each), AUCs, a 10-bin calibration table and the feature weights (logistic coefficients on standardized features, or forest importances) of a propensity model, from the held-out check kept in its file (no customer ids). A model file without one is 422.',
   },
+  insightsCampaigns: {
+    summary: "A campaign's held-out arm rates, lifts and Qini curves",
+    description: "Each arm's outcome rate with a 95% interval (Wilson's for 0/1 outcomes) and its lift over the control, and each treatment arm's Qini curve and coefficient, from the held-out rows an uplift model was checked on (kept in its file, no customer ids). A model file without them is 422.",
+  },
+  insightsLifetime: {
+    summary: "A lifetime-value model's heat maps, value distribution and holdout check",
+    description: "P(alive) and expected purchases over the model's horizon on a grid of repeat purchases x recency at the longest customer age (lifetimes' frequency/recency matrices), a 20-bin histogram of customers' discounted values (a sample of at most 2,000), and, where the file keeps one, mean predicted against actual holdout purchases by calibration frequency.",
+  },
   live: { summary: 'Liveness probe', description: 'Answers 200 while the process runs, even under load shedding: an overloaded process is alive.' },
   ready: { summary: 'Readiness probe', description: 'Answers 200 while models are loaded and the server is not shutting down, else 503 with Retry-After.' },
 };

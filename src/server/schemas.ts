@@ -466,3 +466,17 @@ export const ChurnInsightsReply = Type.Object({
   weights: Type.Array(Type.Object({ feature: Type.String(), weight: Type.Number() })),
   weightKind: Type.Union([Type.Literal('coefficient'), Type.Literal('importance')]),
 });
+const Interval = Type.Tuple([Type.Number(), Type.Number()]);
+export const CampaignInsightsReply = Type.Object({
+  model: Type.String(),
+  control: Type.String(),
+  arms: Type.Array(Type.Object({ arm: Type.String(), rows: Type.Integer(), rate: Type.Number(), ci: Interval, lift: Type.Number() })),
+  qini: Type.Array(Type.Object({ arm: Type.String(), coefficient: Type.Number(), curve: SeriesSchema })),
+});
+export const LifetimeInsightsReply = Type.Object({
+  model: Type.String(),
+  T: Type.Number(),
+  grid: Type.Object({ frequency: Type.Array(Type.Number()), recency: Type.Array(Type.Number()), probabilityAlive: Type.Array(Type.Number()), expectedPurchases: Type.Array(Type.Number()), horizonWeeks: Type.Number() }),
+  values: Type.Array(Type.Object({ lower: Type.Number(), upper: Type.Number(), count: Type.Integer() })),
+  holdout: Type.Optional(Type.Object({ weeks: Type.Number(), groups: Type.Array(Type.Object({ frequency: Type.Integer(), customers: Type.Integer(), predicted: Type.Number(), actual: Type.Number() })) })),
+});

@@ -4,13 +4,32 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AffinityError, ErrorCode } from '../../core/errors.js';
 import { PropensityScorer } from '../../analytics/churn.js';
 import { churnView } from '../../insights/churn.js';
+import { UpliftModel } from '../../analytics/uplift.js';
+import { LifetimeValueModel } from '../../analytics/lifetime.js';
+import { campaignView } from '../../insights/campaigns.js';
+import { lifetimeView } from '../../insights/lifetime.js';
+import type { ModelRegistry } from '../registry.js';
 import type { AffinityContext } from '../context.js';
 import * as S from '../schemas.js';
 
-export const insightsRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async (app, { registry }) => {
+/** The served model of a class a request names (or the first of its kind). */
+function served<T>(registry: ModelRegistry, cls: { kind: string; prototype: T }, name: string | undefined): { name: string; model: T } {
+  const entry = registry.ofKind([cls.kind], name, cls.kind);
+  if (!(entry.model instanceof (cls as unknown as new () => T))) throw new AffinityError(`model ${entry.name} is not a ${cls.kind} model`, ErrorCode.Internal);
+  return { name: entry.name, model: entry.model as T };
+}
+
+export const insightsRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async (app, { registry, engine }) => {
   app.get('/insights/churn', { schema: { tags: ['insights'], operationId: 'insightsChurn', querystring: S.InsightsQuery, response: S.replies(S.ChurnInsightsReply) } }, async (request) => {
-    const entry = registry.ofKind([PropensityScorer.kind], request.query.model, PropensityScorer.kind);
-    if (!(entry.model instanceof PropensityScorer)) throw new AffinityError(`model ${entry.name} is not a propensity model`, ErrorCode.Internal);
-    return { model: entry.name, ...churnView(entry.model) };
+    const { name, model } = served(registry, PropensityScorer, request.query.model);
+    return { model: name, ...churnView(model) };
+  });
+  app.get('/insights/campaigns', { schema: { tags: ['insights'], operationId: 'insightsCampaigns', querystring: S.InsightsQuery, response: S.replies(S.CampaignInsightsReply) } }, async (request) => {
+    const { name, model } = served(registry, UpliftModel, request.query.model);
+    return { model: name, ...campaignView(model) };
+  });
+  app.get('/insights/lifetime', { schema: { tags: ['insights'], operationId: 'insightsLifetime', querystring: S.InsightsQuery, response: S.replies(S.LifetimeInsightsReply) } }, async (request) => {
+    const { name, model } = served(registry, LifetimeValueModel, request.query.model);
+    return { model: name, ...(await engine.run('insights', () => lifetimeView(model))) };
   });
 };
