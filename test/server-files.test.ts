@@ -9,6 +9,7 @@ import type { WithAffinity } from '../src/server/index.js';
 import { buildApp } from '../src/server/app.js';
 import { curlOf, demoRequests, prepareDemo } from '../src/server/demo.js';
 import { classificationMetrics } from '../src/analytics/logistic.js';
+import { sampleRows, type Recommender } from '../src/models/contract.js';
 import type { DemoShop } from '../src/data/synthetic.js';
 import type { PropensityScorer } from '../src/index.js';
 
@@ -140,6 +141,30 @@ describe('the demo, served from its files', () => {
     expect(values.reduce((a: number, b: { count: number }) => a + b.count, 0)).toBe(Math.min(2000, shop.transactions.customers.size));
     expect(holdout.weeks).toBe(13);
     expect(holdout.groups.length).toBeGreaterThan(2);
+  });
+
+  it('serves the segments page: profiles, the projection and the k diagnostics', async () => {
+    const view = (await app.inject({ method: 'GET', url: '/v1/insights/segments' })).json();
+    expect(view.k).toBe(4);
+    expect(view.profiles.reduce((a: number, p: { size: number }) => a + p.size, 0)).toBe(shop.transactions.customers.size);
+    expect(view.projection.explained[0]).toBeGreaterThanOrEqual(view.projection.explained[1]);
+    expect(view.projection.segment).toHaveLength(view.projection.x.length);
+  });
+
+  it('serves the quality page: loss per iteration, and coverage and popularity of top-10 lists against a brute-force count', async () => {
+    const view = (await app.inject({ method: 'GET', url: '/v1/insights/quality?model=als' })).json();
+    expect(view.kind).toBe('als');
+    expect(view.curves.loss).toHaveLength(10);
+    expect(view.figures.finalLoss).toBe(view.curves.loss.at(-1));
+    const als = app.affinity.registry.byName('als').model as Recommender;
+    const users = als.users.ids.filter((_, u) => sampleRows(als.users.size, 500).includes(u));
+    const distinct = new Set(users.flatMap((u) => als.recommend(u, { k: 10 }).map((r) => r.item)));
+    expect(view.lists.users).toBe(users.length);
+    expect(view.lists.coverage).toBeCloseTo(distinct.size / als.items.size, 12);
+    // Collaborative models lean to popular items: the lists' mean popularity percentile is above the middle.
+    expect(view.lists.recommendedPopularity).toBeGreaterThan(0.5);
+    expect(view.lists.topDecileShare).toBeGreaterThan(0);
+    expect((await app.inject({ method: 'GET', url: '/v1/insights/quality?model=segments' })).statusCode).toBe(404);
   });
 
   it('lifetime value by customer carries the segment the segment model gives', async () => {

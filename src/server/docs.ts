@@ -166,6 +166,14 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
     summary: "A lifetime-value model's heat maps, value distribution and holdout check",
     description: "P(alive) and expected purchases over the model's horizon on a grid of repeat purchases x recency at the longest customer age (lifetimes' frequency/recency matrices), a 20-bin histogram of customers' discounted values (a sample of at most 2,000), and, where the file keeps one, mean predicted against actual holdout purchases by calibration frequency.",
   },
+  insightsSegments: {
+    summary: "A segmentation's profiles, map and k diagnostics",
+    description: "Each segment's size, share, mean recency, frequency and spend, top items and categories; a sample of customers (at most 2,000, no ids) on the two leading principal axes of the clustered space with the variance each explains; inertia and silhouette for every k tried.",
+  },
+  insightsQuality: {
+    summary: "A recommender's training curves, figures and what it recommends",
+    description: "The loss (ALS) or share of pairs ranked right (BPR) per iteration, the quality figures kept in its file (training and the last evaluation), and top-10 lists for a sample of 500 of its users: catalogue coverage, mean popularity percentile of recommended items against the items users had, and the share from the 10% most popular items.",
+  },
   live: { summary: 'Liveness probe', description: 'Answers 200 while the process runs, even under load shedding: an overloaded process is alive.' },
   ready: { summary: 'Readiness probe', description: 'Answers 200 while models are loaded and the server is not shutting down, else 503 with Retry-After.' },
 };

@@ -480,3 +480,21 @@ export const LifetimeInsightsReply = Type.Object({
   values: Type.Array(Type.Object({ lower: Type.Number(), upper: Type.Number(), count: Type.Integer() })),
   holdout: Type.Optional(Type.Object({ weeks: Type.Number(), groups: Type.Array(Type.Object({ frequency: Type.Integer(), customers: Type.Integer(), predicted: Type.Number(), actual: Type.Number() })) })),
 });
+export const SegmentsInsightsReply = Type.Object({
+  model: Type.String(),
+  k: Type.Integer(),
+  silhouette: Type.Number(),
+  inertia: Type.Number(),
+  profiles: Type.Array(SegmentProfileSchema),
+  diagnostics: Type.Array(Type.Object({ k: Type.Integer(), inertia: Type.Number(), silhouette: Type.Number() })),
+  projection: Type.Optional(Type.Object({ x: Type.Array(Type.Number()), y: Type.Array(Type.Number()), segment: Type.Array(Type.Integer()), explained: Type.Tuple([Type.Number(), Type.Number()]) })),
+});
+export const QualityInsightsReply = Type.Object({
+  model: Type.String(),
+  kind: Type.String(),
+  curves: Type.Record(Type.String(), Type.Array(Type.Number())),
+  figures: Type.Record(Type.String(), Type.Number()),
+  lists: Type.Optional(
+    Type.Object({ users: Type.Integer(), k: Type.Integer(), coverage: Type.Number(), recommendedPopularity: Type.Number(), historyPopularity: Type.Number(), topDecileShare: Type.Number() }),
+  ),
+});

@@ -9,6 +9,9 @@ import { LifetimeValueModel } from '../../analytics/lifetime.js';
 import { campaignView } from '../../insights/campaigns.js';
 import { lifetimeView } from '../../insights/lifetime.js';
 import type { ModelRegistry } from '../registry.js';
+import { Segmentation } from '../../analytics/segments.js';
+import { segmentsView } from '../../insights/segments.js';
+import { qualityView } from '../../insights/quality.js';
 import type { AffinityContext } from '../context.js';
 import * as S from '../schemas.js';
 
@@ -31,5 +34,13 @@ export const insightsRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async 
   app.get('/insights/lifetime', { schema: { tags: ['insights'], operationId: 'insightsLifetime', querystring: S.InsightsQuery, response: S.replies(S.LifetimeInsightsReply) } }, async (request) => {
     const { name, model } = served(registry, LifetimeValueModel, request.query.model);
     return { model: name, ...(await engine.run('insights', () => lifetimeView(model))) };
+  });
+  app.get('/insights/segments', { schema: { tags: ['insights'], operationId: 'insightsSegments', querystring: S.InsightsQuery, response: S.replies(S.SegmentsInsightsReply) } }, async (request) => {
+    const { name, model } = served(registry, Segmentation, request.query.model);
+    return { model: name, ...segmentsView(model) };
+  });
+  app.get('/insights/quality', { schema: { tags: ['insights'], operationId: 'insightsQuality', querystring: S.InsightsQuery, response: S.replies(S.QualityInsightsReply) } }, async (request) => {
+    const entry = registry.get(request.query.model);
+    return { model: entry.name, kind: entry.kind, ...(await engine.run('insights', () => qualityView(entry.model))) };
   });
 };

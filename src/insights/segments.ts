@@ -1,0 +1,19 @@
+// What the segments page charts: sizes and R/F/M profiles with top categories, the customers on the two
+// leading principal axes coloured (and shaped) by segment, and inertia and silhouette over the k tried.
+import type { KDiagnostic, Segmentation, SegmentProfile } from '../analytics/segments.js';
+import type { TrainingMetadata } from '../models/contract.js';
+
+export interface SegmentsView {
+  k: number;
+  silhouette: number;
+  inertia: number;
+  profiles: SegmentProfile[];
+  diagnostics: KDiagnostic[];
+  /** Absent for files written before models kept it. */
+  projection?: NonNullable<TrainingMetadata['projection']>;
+}
+
+export function segmentsView(model: Segmentation): SegmentsView {
+  const projection = model.metadata?.projection;
+  return { k: model.k, silhouette: model.silhouette, inertia: model.inertia, profiles: model.profiles, diagnostics: model.diagnostics, ...(projection ? { projection } : {}) };
+}
