@@ -5,6 +5,8 @@ import { bucketQuantile, histogram, prCurve, rateWithInterval, rocCurve, thin, t
 import { classificationMetrics } from '../src/analytics/logistic.js';
 import { principalAxes, projectionOf } from '../src/analytics/segments.js';
 import { holdoutGroups } from '../src/insights/lifetime.js';
+import { latencyBy } from '../src/insights/traffic.js';
+import { BUCKETS, Metrics } from '../src/server/metrics.js';
 import { sampleRows } from '../src/models/contract.js';
 import { Random } from '../src/core/random.js';
 
@@ -115,5 +117,33 @@ describe('lifetime holdout groups', () => {
       { frequency: 1, customers: 1, predicted: 1, actual: 2 },
       { frequency: 7, customers: 2, predicted: 5, actual: 5 },
     ]);
+  });
+});
+
+describe('live traffic', () => {
+  it('merges the histograms by route: counts, 5xx errors, and quantiles within a bucket of the exact ones', () => {
+    const metrics = new Metrics();
+    const samples = new Map<string, number[]>();
+    for (let i = 0; i < 3000; i++) {
+      const route = ['/v1/recommend', '/v1/score', '/health/ready'][i % 3];
+      const seconds = Math.exp(-7 + random.next() * 6) * (route === '/v1/score' ? 3 : 1);
+      const status = i % 50 === 0 ? '503' : i % 7 === 0 ? '404' : '200';
+      metrics.http.observe({ route, method: 'POST', status }, seconds);
+      samples.set(route, [...(samples.get(route) ?? []), seconds]);
+    }
+    const rows = latencyBy(metrics.http.snapshot(), BUCKETS, 'route');
+    expect(rows.map((r) => r.count)).toEqual([1000, 1000, 1000]);
+    expect(rows.reduce((a, r) => a + r.errors, 0)).toBe(60);
+    const bucketOf = (v: number) => BUCKETS.findIndex((b) => v <= b);
+    for (const row of rows) {
+      const sorted = samples.get(row.key)!.sort((a, b) => a - b);
+      for (const [q, got] of [[0.5, row.p50], [0.99, row.p99]] as const) {
+        const exact = sorted[Math.ceil(q * sorted.length) - 1];
+        // The estimate lies in the exact quantile's bucket (or at its edge).
+        expect(Math.abs(bucketOf(got!) - bucketOf(exact))).toBeLessThanOrEqual(1);
+      }
+      expect(row.seconds).toBeCloseTo(sorted.reduce((a, b) => a + b, 0), 9);
+    }
+    expect(latencyBy([], BUCKETS, 'route')).toEqual([]);
   });
 });

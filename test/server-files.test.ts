@@ -167,6 +167,22 @@ describe('the demo, served from its files', () => {
     expect((await app.inject({ method: 'GET', url: '/v1/insights/quality?model=segments' })).statusCode).toBe(404);
   });
 
+  it('serves the overview: every model, and per route the requests counted so far', async () => {
+    const before = (await app.inject({ method: 'GET', url: '/v1/insights/overview' })).json();
+    for (let i = 0; i < 5; i++) await post('/v1/recommend', { user: shop.data.users.ids[i], k: 3 });
+    const after = (await app.inject({ method: 'GET', url: '/v1/insights/overview' })).json();
+    expect(after.models.map((m: { name: string }) => m.name)).toContain('clv');
+    expect(after.models.find((m: { name: string }) => m.name === 'als').trainedAt).toEqual(expect.any(String));
+    const count = (o: { routes: { key: string; count: number }[] }) => o.routes.find((r) => r.key === '/v1/recommend')?.count ?? 0;
+    expect(count(after) - count(before)).toBe(5);
+    expect(after.routes.find((r: { key: string }) => r.key === '/v1/recommend').p50).toBeGreaterThan(0);
+    expect(after.engine.length).toBeGreaterThan(0);
+    const reload = await app.inject({ method: 'POST', url: '/v1/models/itemknn/reload', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(reload.statusCode).toBe(200);
+    const history = (await app.inject({ method: 'GET', url: '/v1/insights/overview' })).json().reloads;
+    expect(history.at(-1)).toMatchObject({ model: 'itemknn', ok: true, version: reload.json().version });
+  });
+
   it('lifetime value by customer carries the segment the segment model gives', async () => {
     const customer = shop.data.users.ids[0];
     const clv = (await app.inject({ url: `/v1/clv/${customer}` })).json();

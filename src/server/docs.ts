@@ -174,6 +174,10 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
     summary: "A recommender's training curves, figures and what it recommends",
     description: "The loss (ALS) or share of pairs ranked right (BPR) per iteration, the quality figures kept in its file (training and the last evaluation), and top-10 lists for a sample of 500 of its users: catalogue coverage, mean popularity percentile of recommended items against the items users had, and the share from the 10% most popular items.",
   },
+  insightsOverview: {
+    summary: 'Served models, reloads and live traffic',
+    description: 'Each model with its kind, version, load and training times, training figures and data sizes; the last 50 reloads; and per route and engine operation the requests, 5xx errors and p50/p99 seconds since the server started, from the same histograms as /metrics. Two readings give requests per second.',
+  },
   live: { summary: 'Liveness probe', description: 'Answers 200 while the process runs, even under load shedding: an overloaded process is alive.' },
   ready: { summary: 'Readiness probe', description: 'Answers 200 while models are loaded and the server is not shutting down, else 503 with Retry-After.' },
 };

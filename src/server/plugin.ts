@@ -111,6 +111,7 @@ async function plugin(app: FastifyInstance, options: AffinityOptions): Promise<v
   syncVersions();
   registry.onReload = (e) => {
     syncVersions();
+    metrics.recordReload(e);
     if (e.ok) app.log.info({ model: e.name, version: e.version }, 'model reloaded');
     else app.log.error({ model: e.name, err: e.error }, 'model reload failed; the previous version keeps serving');
   };

@@ -498,3 +498,15 @@ export const QualityInsightsReply = Type.Object({
     Type.Object({ users: Type.Integer(), k: Type.Integer(), coverage: Type.Number(), recommendedPopularity: Type.Number(), historyPopularity: Type.Number(), topDecileShare: Type.Number() }),
   ),
 });
+const LatencyRowSchema = Type.Object({ key: Type.String(), count: Type.Integer(), errors: Type.Integer(), p50: Type.Union([Type.Number(), Type.Null()]), p99: Type.Union([Type.Number(), Type.Null()]), seconds: Type.Number() });
+export const OverviewInsightsReply = Type.Object({
+  at: Type.String(),
+  uptimeSeconds: Type.Number(),
+  models: Type.Array(
+    Type.Object({ name: Type.String(), kind: Type.String(), version: Type.Integer(), loadedAt: Type.String(), trainedAt: Type.Optional(Type.String()), quality: Type.Optional(Type.Record(Type.String(), Type.Number())), data: Type.Optional(Type.Record(Type.String(), Type.Number())) }),
+  ),
+  reloads: Type.Array(Type.Object({ at: Type.String(), model: Type.String(), ok: Type.Boolean(), version: Type.Optional(Type.Integer()), error: Type.Optional(Type.String()) })),
+  totals: Type.Object({ requests: Type.Integer(), errors: Type.Integer() }),
+  routes: Type.Array(LatencyRowSchema),
+  engine: Type.Array(LatencyRowSchema),
+});

@@ -12,6 +12,8 @@ import type { ModelRegistry } from '../registry.js';
 import { Segmentation } from '../../analytics/segments.js';
 import { segmentsView } from '../../insights/segments.js';
 import { qualityView } from '../../insights/quality.js';
+import { latencyBy } from '../../insights/traffic.js';
+import { BUCKETS } from '../metrics.js';
 import type { AffinityContext } from '../context.js';
 import * as S from '../schemas.js';
 
@@ -22,7 +24,24 @@ function served<T>(registry: ModelRegistry, cls: { kind: string; prototype: T },
   return { name: entry.name, model: entry.model as T };
 }
 
-export const insightsRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async (app, { registry, engine }) => {
+export const insightsRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async (app, { registry, engine, metrics }) => {
+  // Cheap by design: the live overview polls it every 2 s.
+  app.get('/insights/overview', { schema: { tags: ['insights'], operationId: 'insightsOverview', response: S.replies(S.OverviewInsightsReply, 'read') } }, async () => {
+    const routes = latencyBy(metrics.http.snapshot(), BUCKETS, 'route');
+    const models = registry.list().map((e) => {
+      const m = e.model.metadata;
+      return { name: e.name, kind: e.kind, version: e.version, loadedAt: e.loadedAt.toISOString(), ...(m ? { trainedAt: m.trainedAt, quality: m.quality ?? {}, data: m.data } : {}) };
+    });
+    return {
+      at: new Date().toISOString(),
+      uptimeSeconds: process.uptime(),
+      models,
+      reloads: metrics.reloads,
+      totals: { requests: routes.reduce((a, r) => a + r.count, 0), errors: routes.reduce((a, r) => a + r.errors, 0) },
+      routes,
+      engine: latencyBy(metrics.engine.snapshot(), BUCKETS, 'op'),
+    };
+  });
   app.get('/insights/churn', { schema: { tags: ['insights'], operationId: 'insightsChurn', querystring: S.InsightsQuery, response: S.replies(S.ChurnInsightsReply) } }, async (request) => {
     const { name, model } = served(registry, PropensityScorer, request.query.model);
     return { model: name, ...churnView(model) };
