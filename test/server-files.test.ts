@@ -183,6 +183,31 @@ describe('the demo, served from its files', () => {
     expect(history.at(-1)).toMatchObject({ model: 'itemknn', ok: true, version: reload.json().version });
   });
 
+  it('serves the offers page: rewards over time from the decision log, and the policy valued off-policy', async () => {
+    const before = (await app.inject({ method: 'GET', url: '/v1/insights/offers' })).json();
+    const start = before.timeline.decisions.at(-1) ?? 0;
+    const startReward = before.timeline.reward.at(-1) ?? 0;
+    let rewards = 0, logged = 0;
+    for (let i = 0; i < 30; i++) {
+      const d = (await post('/v1/offers/decide', { customer: shop.data.users.ids[i] })).json();
+      if (d.decisionId === null) continue; // nothing eligible: nothing logged
+      logged++;
+      if (logged % 3 === 0) {
+        expect((await post('/v1/offers/reward', { decisionId: d.decisionId, reward: 1 })).statusCode).toBe(200);
+        rewards++;
+      }
+    }
+    const view = (await app.inject({ method: 'GET', url: '/v1/insights/offers' })).json();
+    expect(logged).toBeGreaterThan(20);
+    expect(view.timeline.decisions.at(-1)).toBe(start + logged);
+    expect(view.timeline.reward.at(-1)).toBe(startReward + rewards);
+    expect(view.timeline.at).toEqual([...view.timeline.at].sort((a: number, b: number) => a - b));
+    expect(view.estimates.map((e: { estimator: string }) => e.estimator)).toEqual(['ips', 'snips']);
+    expect(view.estimates[0].rows).toBe(start + logged);
+    expect(view.estimates[1].logged).toBeCloseTo((startReward + rewards) / (start + logged), 12);
+    expect(view.offers.reduce((a: number, o: { shows: number }) => a + o.shows, 0)).toBe(start + logged);
+  });
+
   it('lifetime value by customer carries the segment the segment model gives', async () => {
     const customer = shop.data.users.ids[0];
     const clv = (await app.inject({ url: `/v1/clv/${customer}` })).json();

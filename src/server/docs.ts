@@ -178,6 +178,10 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
     summary: 'Served models, reloads and live traffic',
     description: 'Each model with its kind, version, load and training times, training figures and data sizes; the last 50 reloads; and per route and engine operation the requests, 5xx errors and p50/p99 seconds since the server started, from the same histograms as /metrics. Two readings give requests per second.',
   },
+  insightsOffers: {
+    summary: "A policy's offers, rewards over time and off-policy value",
+    description: "The policy's per-offer statistics (as /v1/offers/stats), decisions and rewards accumulated in the order of its decision log (at most 200 points), and the value of the policy as it is now on the logged decisions by IPS and SNIPS with 200-resample bootstrap intervals, beside the logged mean reward (none while the log holds no decisions).",
+  },
   live: { summary: 'Liveness probe', description: 'Answers 200 while the process runs, even under load shedding: an overloaded process is alive.' },
   ready: { summary: 'Readiness probe', description: 'Answers 200 while models are loaded and the server is not shutting down, else 503 with Retry-After.' },
 };

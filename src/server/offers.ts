@@ -300,6 +300,11 @@ export class OfferService {
     return this.policy(name).bandit;
   }
 
+  /** Where a policy's decision log is (to read it back: charts, off-policy evaluation). */
+  logPath(name?: string): string {
+    return this.policy(name).log.path;
+  }
+
   async close(): Promise<void> {
     for (const p of this.policies.values()) {
       await p.snapshotting?.catch(() => {});

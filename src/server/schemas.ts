@@ -510,3 +510,9 @@ export const OverviewInsightsReply = Type.Object({
   routes: Type.Array(LatencyRowSchema),
   engine: Type.Array(LatencyRowSchema),
 });
+export const OffersInsightsReply = Type.Object({
+  policy: Type.String(),
+  offers: Type.Array(OfferStatSchema),
+  timeline: Type.Object({ at: Type.Array(Type.Number()), decisions: Type.Array(Type.Integer()), reward: Type.Array(Type.Number()) }),
+  estimates: Type.Array(Type.Object({ estimator: Type.String(), value: Type.Number(), ci: Type.Array(Type.Union([Type.Number(), Type.Null()])), effectiveSampleSize: Type.Number(), rows: Type.Integer(), logged: Type.Number() })),
+});

@@ -5,8 +5,10 @@ import { AffinityError, ErrorCode } from '../../core/errors.js';
 import type { AffinityContext } from '../context.js';
 import type { OfferService } from '../offers.js';
 import * as S from '../schemas.js';
+import { readDecisionLog } from '../../io/decisionlog.js';
+import { currentPolicyValue, rewardTimeline } from '../../insights/offers.js';
 
-export const offerRoutes: FastifyPluginAsyncTypebox<AffinityContext & { offers?: OfferService }> = async (app, { offers }) => {
+export const offerRoutes: FastifyPluginAsyncTypebox<AffinityContext & { offers?: OfferService }> = async (app, { offers, engine }) => {
   const service = (): OfferService => {
     if (!offers) throw new AffinityError('this server serves no offer policies (start it with offers: { dir, policies })', ErrorCode.UnknownModel);
     return offers;
@@ -15,5 +17,12 @@ export const offerRoutes: FastifyPluginAsyncTypebox<AffinityContext & { offers?:
   app.post('/offers/reward', { schema: { tags: ['offers'], operationId: 'offersReward', body: S.OfferRewardBody, response: { ...S.replies(S.OfferRewardReply), 409: S.ErrorResponse } } }, async (request) =>
     service().reward(request.body.decisionId, request.body.reward),
   );
+  app.get('/insights/offers', { schema: { tags: ['insights'], operationId: 'insightsOffers', querystring: S.OfferStatsQuery, response: S.replies(S.OffersInsightsReply) } }, async (request) => {
+    const stats = service().stats(request.query.policy);
+    const log = await readDecisionLog(service().logPath(stats.policy));
+    const estimates = await engine.run('insights', () => currentPolicyValue(log, service().bandit(stats.policy)));
+    const finite = (v: number) => (Number.isFinite(v) ? v : null);
+    return { ...stats, timeline: rewardTimeline(log), estimates: estimates.map((e) => ({ ...e, ci: e.ci.map(finite) })) };
+  });
   app.get('/offers/stats', { schema: { tags: ['offers'], operationId: 'offersStats', querystring: S.OfferStatsQuery, response: S.replies(S.OfferStatsReply) } }, async (request) => service().stats(request.query.policy));
 };
