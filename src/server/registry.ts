@@ -195,6 +195,13 @@ export class ModelRegistry {
     throw new AffinityError(`this server has no ${what} model${this.served()}`, ErrorCode.UnknownModel);
   }
 
+  /** ofKind for a model class, typed by it: the model a request names (or the first of the class's kind). */
+  ofClass<T>(cls: { kind: string; prototype: T }, name: string | undefined): { name: string; model: T } {
+    const entry = this.ofKind([cls.kind], name, cls.kind);
+    if (!(entry.model instanceof (cls as unknown as new () => T))) throw new AffinityError(`model ${entry.name} is not a ${cls.kind} model`, ErrorCode.Internal);
+    return { name: entry.name, model: entry.model as T };
+  }
+
   private served(): string {
     const all = [...this.entries.values()].map((e) => `${e.name} (${e.kind})`);
     return all.length > 0 ? `; it serves ${all.join(', ')}` : '; it serves no models';

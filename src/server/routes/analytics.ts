@@ -15,15 +15,8 @@ import { HybridRecommender } from '../../models/hybrid.js';
 import { catalogView } from '../catalog.js';
 import { partition } from '../lists.js';
 import type { AffinityContext } from '../context.js';
-import type { ModelRegistry } from '../registry.js';
 import * as S from '../schemas.js';
 
-/** The model of a kind a request asks for, typed by its class. */
-function modelOf<T>(registry: ModelRegistry, cls: { kind: string; prototype: T }, name: string | undefined): { name: string; model: T } {
-  const entry = registry.ofKind([cls.kind], name, cls.kind);
-  if (!(entry.model instanceof (cls as unknown as new () => T))) throw new AffinityError(`model ${entry.name} is not a ${cls.kind} model`, ErrorCode.Internal);
-  return { name: entry.name, model: entry.model as T };
-}
 
 /** The id as the model spells it ("123" and 123 are the same customer), or the id unchanged. */
 function known(ids: IdMap, id: Id): Id {
@@ -49,7 +42,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async
     '/segments/:user',
     { schema: { tags: ['analytics'], operationId: 'segmentOf', params: S.SegmentParams, querystring: S.ModelQuery, response: S.replies(S.SegmentReply) } },
     async (request) => {
-      const { name, model } = modelOf(registry, Segmentation, request.query.model);
+      const { name, model } = registry.ofClass(Segmentation, request.query.model);
       const user = known(model.customers, request.params.user);
       const { segment, profile } = model.segmentOf(user);
       return { model: name, user, segment, profile };
@@ -57,7 +50,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async
   );
 
   app.post('/segments', { schema: { tags: ['analytics'], operationId: 'segmentsOf', body: S.SegmentsBody, response: S.replies(S.SegmentsReply) } }, async (request) => {
-    const { name, model } = modelOf(registry, Segmentation, request.body.model);
+    const { name, model } = registry.ofClass(Segmentation, request.body.model);
     const { found, unknown } = partition(model.customers, request.body.customers);
     const results = found.map((user) => ({ user, segment: model.segmentOf(user).segment }));
     const profiles = [...new Set(results.map((r) => r.segment))].sort((a, b) => a - b).map((s) => model.profiles[s]);
@@ -65,7 +58,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async
   });
 
   app.post('/propensity', { schema: { tags: ['analytics'], operationId: 'propensity', body: S.PropensityBody, response: S.replies(S.PropensityReply) } }, async (request) => {
-    const { name, model } = modelOf(registry, PropensityScorer, request.body.model);
+    const { name, model } = registry.ofClass(PropensityScorer, request.body.model);
     const { customers, histories, asOf } = request.body;
     if ((customers === undefined) === (histories === undefined)) throw badInput('give exactly one of customers or histories');
     const top = request.body.attributions ?? 5;
@@ -79,7 +72,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async
     '/clv/:user',
     { schema: { tags: ['analytics'], operationId: 'clvOf', params: S.SegmentParams, querystring: S.ModelQuery, response: S.replies(S.ClvReply) } },
     async (request) => {
-      const { name, model } = modelOf(registry, LifetimeValueModel, request.query.model);
+      const { name, model } = registry.ofClass(LifetimeValueModel, request.query.model);
       const customer = known(model.customers, request.params.user);
       if (!model.customers.has(customer)) throw new AffinityError(`unknown customer ${JSON.stringify(request.params.user)} in model ${name}`, ErrorCode.UnknownId);
       const [value] = await engine.run('clv', () => model.valueOf([customer]));
@@ -90,21 +83,21 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async
   );
 
   app.post('/clv', { schema: { tags: ['analytics'], operationId: 'clvOfMany', body: S.ClvBody, response: S.replies(S.ClvListReply) } }, async (request) => {
-    const { name, model } = modelOf(registry, LifetimeValueModel, request.body.model);
+    const { name, model } = registry.ofClass(LifetimeValueModel, request.body.model);
     const { found, unknown } = partition(model.customers, request.body.customers);
     const results = found.length > 0 ? await engine.run('clv', () => model.valueOf(found)) : [];
     return { model: name, months: model.options.months, results: [...results], unknown };
   });
 
   app.post('/also-bought', { schema: { tags: ['analytics'], operationId: 'alsoBought', body: S.AlsoBoughtBody, response: S.replies(S.AlsoBoughtReply) } }, async (request) => {
-    const { name, model } = modelOf(registry, CoPurchaseRules, request.body.model);
+    const { name, model } = registry.ofClass(CoPurchaseRules, request.body.model);
     const view = catalogView(registry, metrics, request.body);
     const items = await engine.run('rules', () => model.alsoBought(knownItems(model.items, request.body.items)!, { k: request.body.k ?? 10, filter: view.filter }));
     return { model: name, items: view.attach(items, (r) => r.item) };
   });
 
   app.post('/content/recommend', { schema: { tags: ['analytics'], operationId: 'contentRecommend', body: S.ColdStartBody, response: S.replies(S.ColdStartReply) } }, async (request) => {
-    const { name, model } = modelOf(registry, ContentRecommender, request.body.model);
+    const { name, model } = registry.ofClass(ContentRecommender, request.body.model);
     const view = catalogView(registry, metrics, request.body);
     const { options, history } = coldStartRequest(request.body, model.items, view.filter);
     const items = await engine.run('content.recommend', () => (history ? model.recommendFor(history, options) : model.recommend(known(model.users, request.body.user!), options)));
@@ -112,14 +105,14 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async
   });
 
   app.post('/content/similar', { schema: { tags: ['analytics'], operationId: 'contentSimilar', body: S.ContentSimilarBody, response: S.replies(S.ContentSimilarReply) } }, async (request) => {
-    const { name, model } = modelOf(registry, ContentRecommender, request.body.model);
+    const { name, model } = registry.ofClass(ContentRecommender, request.body.model);
     const view = catalogView(registry, metrics, request.body);
     const neighbors = model.similarItems(known(model.items, request.body.item), { k: request.body.k ?? 10, filter: view.filter });
     return { model: name, neighbors: view.attach(neighbors, (n) => n.id) };
   });
 
   app.post('/hybrid/recommend', { schema: { tags: ['analytics'], operationId: 'hybridRecommend', body: S.ColdStartBody, response: S.replies(S.ColdStartReply) } }, async (request) => {
-    const { name, model } = modelOf(registry, HybridRecommender, request.body.model);
+    const { name, model } = registry.ofClass(HybridRecommender, request.body.model);
     const view = catalogView(registry, metrics, request.body);
     const { options, history } = coldStartRequest(request.body, model.content.items, view.filter);
     const items = await engine.run('hybrid.recommend', () => (history ? model.recommendFor(history, options) : model.recommend(request.body.user!, options)));

@@ -1,14 +1,12 @@
 // Chart data for the dashboard and the report, read-only: /v1/insights/*. Each page's shaping lives in
 // src/insights, so the report file draws the same figures without a server.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AffinityError, ErrorCode } from '../../core/errors.js';
 import { PropensityScorer } from '../../analytics/churn.js';
 import { churnView } from '../../insights/churn.js';
 import { UpliftModel } from '../../analytics/uplift.js';
 import { LifetimeValueModel } from '../../analytics/lifetime.js';
 import { campaignView } from '../../insights/campaigns.js';
 import { lifetimeView } from '../../insights/lifetime.js';
-import type { ModelRegistry } from '../registry.js';
 import { Segmentation } from '../../analytics/segments.js';
 import { segmentsView } from '../../insights/segments.js';
 import { qualityView } from '../../insights/quality.js';
@@ -17,12 +15,6 @@ import { BUCKETS } from '../metrics.js';
 import type { AffinityContext } from '../context.js';
 import * as S from '../schemas.js';
 
-/** The served model of a class a request names (or the first of its kind). */
-function served<T>(registry: ModelRegistry, cls: { kind: string; prototype: T }, name: string | undefined): { name: string; model: T } {
-  const entry = registry.ofKind([cls.kind], name, cls.kind);
-  if (!(entry.model instanceof (cls as unknown as new () => T))) throw new AffinityError(`model ${entry.name} is not a ${cls.kind} model`, ErrorCode.Internal);
-  return { name: entry.name, model: entry.model as T };
-}
 
 export const insightsRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async (app, { registry, engine, metrics }) => {
   // Cheap by design: the live overview polls it every 2 s.
@@ -43,19 +35,19 @@ export const insightsRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async 
     };
   });
   app.get('/insights/churn', { schema: { tags: ['insights'], operationId: 'insightsChurn', querystring: S.InsightsQuery, response: S.replies(S.ChurnInsightsReply) } }, async (request) => {
-    const { name, model } = served(registry, PropensityScorer, request.query.model);
+    const { name, model } = registry.ofClass(PropensityScorer, request.query.model);
     return { model: name, ...churnView(model) };
   });
   app.get('/insights/campaigns', { schema: { tags: ['insights'], operationId: 'insightsCampaigns', querystring: S.InsightsQuery, response: S.replies(S.CampaignInsightsReply) } }, async (request) => {
-    const { name, model } = served(registry, UpliftModel, request.query.model);
+    const { name, model } = registry.ofClass(UpliftModel, request.query.model);
     return { model: name, ...campaignView(model) };
   });
   app.get('/insights/lifetime', { schema: { tags: ['insights'], operationId: 'insightsLifetime', querystring: S.InsightsQuery, response: S.replies(S.LifetimeInsightsReply) } }, async (request) => {
-    const { name, model } = served(registry, LifetimeValueModel, request.query.model);
+    const { name, model } = registry.ofClass(LifetimeValueModel, request.query.model);
     return { model: name, ...(await engine.run('insights', () => lifetimeView(model))) };
   });
   app.get('/insights/segments', { schema: { tags: ['insights'], operationId: 'insightsSegments', querystring: S.InsightsQuery, response: S.replies(S.SegmentsInsightsReply) } }, async (request) => {
-    const { name, model } = served(registry, Segmentation, request.query.model);
+    const { name, model } = registry.ofClass(Segmentation, request.query.model);
     return { model: name, ...segmentsView(model) };
   });
   app.get('/insights/quality', { schema: { tags: ['insights'], operationId: 'insightsQuality', querystring: S.InsightsQuery, response: S.replies(S.QualityInsightsReply) } }, async (request) => {
