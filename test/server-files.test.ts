@@ -18,6 +18,7 @@ let dir: string;
 let shop: DemoShop;
 let models: Record<string, string>;
 const TOKEN = 'test-token';
+const auth = { authorization: `Bearer ${TOKEN}` };
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'affinity-serve-files-'));
@@ -88,7 +89,7 @@ describe('the demo, served from its files', () => {
   });
 
   it('serves the churn page: curves and weights of the held-out check, 404 for a model of another kind', async () => {
-    const reply = await app.inject({ method: 'GET', url: '/v1/insights/churn' });
+    const reply = await app.inject({ method: 'GET', headers: auth, url: '/v1/insights/churn' });
     expect(reply.statusCode, reply.body).toBe(200);
     const view = reply.json();
     const meta = app.affinity.registry.byName('propensity').model.metadata!;
@@ -101,12 +102,12 @@ describe('the demo, served from its files', () => {
     expect(view.weightKind).toBe('coefficient');
     const magnitudes = view.weights.map((w: { weight: number }) => Math.abs(w.weight));
     expect(magnitudes).toEqual([...magnitudes].sort((a, b) => b - a));
-    expect((await app.inject({ method: 'GET', url: '/v1/insights/churn?model=als' })).statusCode).toBe(404);
-    expect((await app.inject({ method: 'GET', url: '/v1/insights/churn?other=1' })).statusCode).toBe(400);
+    expect((await app.inject({ method: 'GET', headers: auth, url: '/v1/insights/churn?model=als' })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'GET', headers: auth, url: '/v1/insights/churn?other=1' })).statusCode).toBe(400);
   });
 
   it('serves the campaigns page: arm rates with intervals and lifts from the held-out rows, and Qini curves', async () => {
-    const reply = await app.inject({ method: 'GET', url: '/v1/insights/campaigns' });
+    const reply = await app.inject({ method: 'GET', headers: auth, url: '/v1/insights/campaigns' });
     expect(reply.statusCode, reply.body).toBe(200);
     const view = reply.json();
     const holdout = app.affinity.registry.byName('uplift').model.metadata!.holdout!;
@@ -128,7 +129,7 @@ describe('the demo, served from its files', () => {
   });
 
   it('serves the lifetime page: P(alive) and expected purchases on a frequency x recency grid, values, the holdout check', async () => {
-    const reply = await app.inject({ method: 'GET', url: '/v1/insights/lifetime' });
+    const reply = await app.inject({ method: 'GET', headers: auth, url: '/v1/insights/lifetime' });
     expect(reply.statusCode, reply.body).toBe(200);
     const { grid, values, holdout } = reply.json();
     const columns = grid.recency.length;
@@ -144,7 +145,7 @@ describe('the demo, served from its files', () => {
   });
 
   it('serves the segments page: profiles, the projection and the k diagnostics', async () => {
-    const view = (await app.inject({ method: 'GET', url: '/v1/insights/segments' })).json();
+    const view = (await app.inject({ method: 'GET', headers: auth, url: '/v1/insights/segments' })).json();
     expect(view.k).toBe(4);
     expect(view.profiles.reduce((a: number, p: { size: number }) => a + p.size, 0)).toBe(shop.transactions.customers.size);
     expect(view.projection.explained[0]).toBeGreaterThanOrEqual(view.projection.explained[1]);
@@ -152,7 +153,7 @@ describe('the demo, served from its files', () => {
   });
 
   it('serves the quality page: loss per iteration, and coverage and popularity of top-10 lists against a brute-force count', async () => {
-    const view = (await app.inject({ method: 'GET', url: '/v1/insights/quality?model=als' })).json();
+    const view = (await app.inject({ method: 'GET', headers: auth, url: '/v1/insights/quality?model=als' })).json();
     expect(view.kind).toBe('als');
     expect(view.curves.loss).toHaveLength(10);
     expect(view.figures.finalLoss).toBe(view.curves.loss.at(-1));
@@ -164,13 +165,13 @@ describe('the demo, served from its files', () => {
     // Collaborative models lean to popular items: the lists' mean popularity percentile is above the middle.
     expect(view.lists.recommendedPopularity).toBeGreaterThan(0.5);
     expect(view.lists.topDecileShare).toBeGreaterThan(0);
-    expect((await app.inject({ method: 'GET', url: '/v1/insights/quality?model=segments' })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'GET', headers: auth, url: '/v1/insights/quality?model=segments' })).statusCode).toBe(404);
   });
 
   it('serves the overview: every model, and per route the requests counted so far', async () => {
-    const before = (await app.inject({ method: 'GET', url: '/v1/insights/overview' })).json();
+    const before = (await app.inject({ method: 'GET', headers: auth, url: '/v1/insights/overview' })).json();
     for (let i = 0; i < 5; i++) await post('/v1/recommend', { user: shop.data.users.ids[i], k: 3 });
-    const after = (await app.inject({ method: 'GET', url: '/v1/insights/overview' })).json();
+    const after = (await app.inject({ method: 'GET', headers: auth, url: '/v1/insights/overview' })).json();
     expect(after.models.map((m: { name: string }) => m.name)).toContain('clv');
     expect(after.models.find((m: { name: string }) => m.name === 'als').trainedAt).toEqual(expect.any(String));
     const count = (o: { routes: { key: string; count: number }[] }) => o.routes.find((r) => r.key === '/v1/recommend')?.count ?? 0;
@@ -179,12 +180,12 @@ describe('the demo, served from its files', () => {
     expect(after.engine.length).toBeGreaterThan(0);
     const reload = await app.inject({ method: 'POST', url: '/v1/models/itemknn/reload', headers: { authorization: `Bearer ${TOKEN}` } });
     expect(reload.statusCode).toBe(200);
-    const history = (await app.inject({ method: 'GET', url: '/v1/insights/overview' })).json().reloads;
+    const history = (await app.inject({ method: 'GET', headers: auth, url: '/v1/insights/overview' })).json().reloads;
     expect(history.at(-1)).toMatchObject({ model: 'itemknn', ok: true, version: reload.json().version });
   });
 
   it('serves the offers page: rewards over time from the decision log, and the policy valued off-policy', async () => {
-    const before = (await app.inject({ method: 'GET', url: '/v1/insights/offers' })).json();
+    const before = (await app.inject({ method: 'GET', headers: auth, url: '/v1/insights/offers' })).json();
     const start = before.timeline.decisions.at(-1) ?? 0;
     const startReward = before.timeline.reward.at(-1) ?? 0;
     let rewards = 0, logged = 0;
@@ -197,7 +198,7 @@ describe('the demo, served from its files', () => {
         rewards++;
       }
     }
-    const view = (await app.inject({ method: 'GET', url: '/v1/insights/offers' })).json();
+    const view = (await app.inject({ method: 'GET', headers: auth, url: '/v1/insights/offers' })).json();
     expect(logged).toBeGreaterThan(20);
     expect(view.timeline.decisions.at(-1)).toBe(start + logged);
     expect(view.timeline.reward.at(-1)).toBe(startReward + rewards);
@@ -206,6 +207,46 @@ describe('the demo, served from its files', () => {
     expect(view.estimates[0].rows).toBe(start + logged);
     expect(view.estimates[1].logged).toBeCloseTo((startReward + rewards) / (start + logged), 12);
     expect(view.offers.reduce((a: number, o: { shows: number }) => a + o.shows, 0)).toBe(start + logged);
+  });
+
+  it('the dashboard data needs the admin token once the server has one', async () => {
+    for (const url of ['/v1/insights/overview', '/v1/insights/churn', '/v1/insights/offers']) {
+      expect((await app.inject({ method: 'GET', url })).statusCode, url).toBe(401);
+      expect((await app.inject({ method: 'GET', url, headers: { authorization: 'Bearer wrong' } })).statusCode, url).toBe(401);
+    }
+    expect((await app.inject({ method: 'POST', url: '/v1/insights/customer', payload: { customer: shop.data.users.ids[0] } })).statusCode).toBe(401);
+  });
+
+  it('shows one customer across every model, the same as each route answers, and previews the offer without logging it', async () => {
+    const customer = shop.data.users.ids[3];
+    expect((await post('/v1/events', { type: 'purchase', customer, item: shop.data.items.ids[2], amount: 12.5 })).statusCode).toBe(202);
+    const stats = (await app.inject({ method: 'GET', url: '/v1/offers/stats' })).json();
+    const reply = await app.inject({ method: 'POST', url: '/v1/insights/customer', headers: auth, payload: { customer } });
+    expect(reply.statusCode, reply.body).toBe(200);
+    const view = reply.json();
+    const als = shop.data.itemsOf(customer);
+    expect(view.history.trainedCount).toBe(als.length);
+    expect(view.history.trained[0].value).toBe(Math.max(...als.map((a) => a.value)));
+    expect(view.history.trained[0].name).toEqual(expect.any(String));
+    expect(view.history.events.at(-1)).toMatchObject({ type: 'purchase', item: String(shop.data.items.ids[2]), amount: 12.5 });
+    expect(view.segment.segment).toBe((await app.inject({ url: `/v1/segments/${customer}` })).json().segment);
+    const churn = (await post('/v1/propensity', { customers: [customer] })).json().results[0];
+    expect(view.churn.probability).toBeCloseTo(churn.probability, 12);
+    expect(view.churn.attributions).toEqual(churn.attributions);
+    const clv = (await app.inject({ url: `/v1/clv/${customer}` })).json();
+    expect(view.value).toMatchObject({ model: 'clv', value: clv.value, probabilityAlive: clv.probabilityAlive });
+    const rec = (await post('/v1/recommend', { model: 'als', user: customer, k: 5, fresh: false })).json();
+    expect(view.recommendations.items.map((r: { item: unknown }) => r.item)).toEqual(rec.items.map((r: { item: unknown }) => r.item));
+    const why = (await post('/v1/explain', { model: 'als', user: customer, item: rec.items[0].item, k: 3 })).json();
+    expect(view.recommendations.items[0].because.map((b: { item: unknown }) => b.item)).toEqual(why.contributions.map((c: { item: unknown }) => c.item));
+    const p = view.offer.offers.map((o: { probability: number }) => o.probability);
+    expect(p.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 6);
+    expect(p).toEqual([...p].sort((a, b) => b - a));
+    const shows = (s: { offers: { shows: number }[] }) => s.offers.reduce((a, o) => a + o.shows, 0);
+    expect(shows((await app.inject({ method: 'GET', url: '/v1/offers/stats' })).json())).toBe(shows(stats));
+    const unknown = await app.inject({ method: 'POST', url: '/v1/insights/customer', headers: auth, payload: { customer: 'nobody-at-all' } });
+    expect(unknown.statusCode).toBe(404);
+    expect((await app.inject({ method: 'POST', url: '/v1/insights/customer', headers: auth, payload: { customer: 'x', extra: 1 } })).statusCode).toBe(400);
   });
 
   it('lifetime value by customer carries the segment the segment model gives', async () => {

@@ -22,3 +22,14 @@ export function adminOnly(state: ServerState): (request: FastifyRequest) => Prom
     if (state.closing) throw new AffinityError('the server is shutting down', ErrorCode.NotReady);
   };
 }
+
+/**
+ * The guard of what the dashboard reads (chart data, a customer's view): open on a server without an admin
+ * token, the admin token once it has one.
+ */
+export function dashboardGuard(state: ServerState): (request: FastifyRequest) => Promise<void> {
+  const admin = adminOnly(state);
+  return async (request) => {
+    if (state.adminToken) await admin(request);
+  };
+}

@@ -174,6 +174,12 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
     summary: "A recommender's training curves, figures and what it recommends",
     description: "The loss (ALS) or share of pairs ranked right (BPR) per iteration, the quality figures kept in its file (training and the last evaluation), and top-10 lists for a sample of 500 of its users: catalogue coverage, mean popularity percentile of recommended items against the items users had, and the share from the 10% most popular items.",
   },
+  insightsCustomer: {
+    summary: 'One customer across the served models',
+    description:
+      "What a customer did (their training items and latest stored events), their segment, churn probability with its top attributions, lifetime value and P(alive), five recommendations with the items behind each, and each offer's chance under the first policy (a preview: nothing is logged). Parts whose model is not served or does not know the customer are left out; a customer no model and no stored event knows is 404. The id is in the body so that it stays out of access logs. Guarded by the admin token when the server has one.",
+    example: { customer: 'u1' },
+  },
   insightsOverview: {
     summary: 'Served models, reloads and live traffic',
     description: 'Each model with its kind, version, load and training times, training figures and data sizes; the last 50 reloads; and per route and engine operation the requests, 5xx errors and p50/p99 seconds since the server started, from the same histograms as /metrics. Two readings give requests per second.',

@@ -305,6 +305,22 @@ export class OfferService {
     return this.policy(name).log.path;
   }
 
+  /**
+   * What the policy would choose for a customer now, without deciding: each eligible offer's chance of
+   * being chosen (a fixed seed, so the same state answers the same) and, for linear policies, its estimated
+   * reward. Nothing is logged or counted, so looking at a customer never trains the policy.
+   */
+  preview(customer: Id, name?: string): { policy: string; offers: { offer: Id; probability: number; estimate?: number }[] } {
+    const policy = this.policy(name);
+    checkId(customer, 'customer');
+    const context = policy.contextFor?.(customer);
+    if (context === undefined && policy.bandit.dims > 0) throw new AffinityError(`policy ${policy.name} knows no context for customer ${JSON.stringify(customer)}`, ErrorCode.UnknownId);
+    const p = policy.bandit.probabilities(context, { seed: 1 });
+    const linear = policy.bandit.dims > 0;
+    const offers = policy.bandit.arms.map((offer, a) => ({ offer, probability: p[a], ...(linear ? { estimate: policy.bandit.estimate(offer, context!).mean } : {}) }));
+    return { policy: policy.name, offers: offers.filter((o) => o.probability > 0).sort((a, b) => b.probability - a.probability) };
+  }
+
   async close(): Promise<void> {
     for (const p of this.policies.values()) {
       await p.snapshotting?.catch(() => {});

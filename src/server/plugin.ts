@@ -22,6 +22,7 @@ import { offerRoutes } from './routes/offers.js';
 import { OfferService, type OffersOptions } from './offers.js';
 import { healthRoutes } from './routes/health.js';
 import { insightsRoutes } from './routes/insights.js';
+import { customerRoutes } from './routes/customer.js';
 import { modelRoutes } from './routes/models.js';
 import { recommendRoutes } from './routes/recommend.js';
 import { eventRoutes } from './routes/events.js';
@@ -200,6 +201,7 @@ async function plugin(app: FastifyInstance, options: AffinityOptions): Promise<v
       await scope.register(offerRoutes, { prefix: '/v1', ...ctx, offers });
       await scope.register(modelRoutes, { prefix: '/v1', ...ctx });
       await scope.register(insightsRoutes, { prefix: '/v1', ...ctx });
+      await scope.register(customerRoutes, { prefix: '/v1', ...ctx, offers });
       await scope.register(eventRoutes, { prefix: '/v1', ...ctx });
       await scope.register(healthRoutes, { ...ctx, offers });
       if (options.metrics !== false && typeof options.metrics !== 'object') {

@@ -516,3 +516,27 @@ export const OffersInsightsReply = Type.Object({
   timeline: Type.Object({ at: Type.Array(Type.Number()), decisions: Type.Array(Type.Integer()), reward: Type.Array(Type.Number()) }),
   estimates: Type.Array(Type.Object({ estimator: Type.String(), value: Type.Number(), ci: Type.Array(Type.Union([Type.Number(), Type.Null()])), effectiveSampleSize: Type.Number(), rows: Type.Integer(), logged: Type.Number() })),
 });
+
+export const CustomerInsightsBody = Type.Object({ customer: Id }, { additionalProperties: false });
+const Labelled = { name: Type.Optional(Type.String()), category: Type.Optional(Type.String()) };
+export const CustomerInsightsReply = Type.Object({
+  customer: Id,
+  history: Type.Object({
+    trained: Type.Array(Type.Object({ item: Id, value: Type.Number(), ...Labelled }), { description: 'The most valuable items of the training data (at most 50)' }),
+    trainedCount: Type.Integer(),
+    events: Type.Array(
+      Type.Object({ type: Type.String(), item: Type.Union([Type.String(), Type.Null()]), value: Type.Union([Type.Number(), Type.Null()]), amount: Type.Union([Type.Number(), Type.Null()]), time: Type.Number(), ...Labelled }),
+      { description: 'The latest stored events (at most 200)' },
+    ),
+  }),
+  segment: Type.Optional(Type.Object({ model: Type.String(), segment: Type.Integer(), profile: SegmentProfileSchema })),
+  churn: Type.Optional(Type.Object({ model: Type.String(), probability: Type.Number(), attributions: PropensityResultSchema.properties.attributions })),
+  value: Type.Optional(Type.Object({ model: Type.String(), months: Type.Integer(), ...CustomerValueSchema.properties })),
+  recommendations: Type.Optional(
+    Type.Object({
+      model: Type.String(),
+      items: Type.Array(Type.Object({ item: Id, score: Type.Number(), ...Labelled, because: Type.Array(Type.Object({ item: Id, share: Type.Number(), ...Labelled })) })),
+    }),
+  ),
+  offer: Type.Optional(Type.Object({ policy: Type.String(), offers: Type.Array(Type.Object({ offer: Id, probability: Type.Number(), estimate: Type.Optional(Type.Number()) })) })),
+});

@@ -12,11 +12,14 @@ import { segmentsView } from '../../insights/segments.js';
 import { qualityView } from '../../insights/quality.js';
 import { latencyBy } from '../../insights/traffic.js';
 import { BUCKETS } from '../metrics.js';
+import { dashboardGuard } from '../admin.js';
 import type { AffinityContext } from '../context.js';
 import * as S from '../schemas.js';
 
 
-export const insightsRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async (app, { registry, engine, metrics }) => {
+export const insightsRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async (app, { registry, engine, metrics, state }) => {
+  // Model figures and live traffic are the dashboard's: the admin token guards them once the server has one.
+  app.addHook('preHandler', dashboardGuard(state));
   // Cheap by design: the live overview polls it every 2 s.
   app.get('/insights/overview', { schema: { tags: ['insights'], operationId: 'insightsOverview', response: S.replies(S.OverviewInsightsReply, 'read') } }, async () => {
     const routes = latencyBy(metrics.http.snapshot(), BUCKETS, 'route');

@@ -2,13 +2,14 @@
 // OfferService the app was given (buildApp({ offers })); without one they answer 404.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AffinityError, ErrorCode } from '../../core/errors.js';
+import { dashboardGuard } from '../admin.js';
 import type { AffinityContext } from '../context.js';
 import type { OfferService } from '../offers.js';
 import * as S from '../schemas.js';
 import { readDecisionLog } from '../../io/decisionlog.js';
 import { currentPolicyValue, rewardTimeline } from '../../insights/offers.js';
 
-export const offerRoutes: FastifyPluginAsyncTypebox<AffinityContext & { offers?: OfferService }> = async (app, { offers, engine }) => {
+export const offerRoutes: FastifyPluginAsyncTypebox<AffinityContext & { offers?: OfferService }> = async (app, { offers, engine, state }) => {
   const service = (): OfferService => {
     if (!offers) throw new AffinityError('this server serves no offer policies (start it with offers: { dir, policies })', ErrorCode.UnknownModel);
     return offers;
@@ -17,7 +18,7 @@ export const offerRoutes: FastifyPluginAsyncTypebox<AffinityContext & { offers?:
   app.post('/offers/reward', { schema: { tags: ['offers'], operationId: 'offersReward', body: S.OfferRewardBody, response: { ...S.replies(S.OfferRewardReply), 409: S.ErrorResponse } } }, async (request) =>
     service().reward(request.body.decisionId, request.body.reward),
   );
-  app.get('/insights/offers', { schema: { tags: ['insights'], operationId: 'insightsOffers', querystring: S.OfferStatsQuery, response: S.replies(S.OffersInsightsReply) } }, async (request) => {
+  app.get('/insights/offers', { schema: { tags: ['insights'], operationId: 'insightsOffers', querystring: S.OfferStatsQuery, response: S.replies(S.OffersInsightsReply) }, preHandler: dashboardGuard(state) }, async (request) => {
     const stats = service().stats(request.query.policy);
     const log = await readDecisionLog(service().logPath(stats.policy));
     const estimates = await engine.run('insights', () => currentPolicyValue(log, service().bandit(stats.policy)));
