@@ -22,6 +22,7 @@ import { offerRoutes } from './routes/offers.js';
 import { OfferService, type OffersOptions } from './offers.js';
 import { healthRoutes } from './routes/health.js';
 import { insightsRoutes } from './routes/insights.js';
+import { dashboardRoutes } from './dashboard.js';
 import { customerRoutes } from './routes/customer.js';
 import { modelRoutes } from './routes/models.js';
 import { recommendRoutes } from './routes/recommend.js';
@@ -55,6 +56,11 @@ export interface AffinityOptions {
   maxInFlight?: number;
   /** Result slots (users × k) that large answers may hold at once, from the engine call to the written reply (default 2,000,000). */
   maxInFlightCost?: number;
+  /**
+   * The dashboard at `<prefix>/dashboard/` (default off): pages for the served models, live traffic and
+   * one customer's view. With an admin token, the data it reads needs the token.
+   */
+  dashboard?: boolean;
   /** Largest request body of these routes, in bytes (default 1 MiB). */
   bodyLimit?: number;
   /** OpenAPI docs at `<prefix>/docs` (default true). */
@@ -200,10 +206,11 @@ async function plugin(app: FastifyInstance, options: AffinityOptions): Promise<v
       await scope.register(campaignRoutes, { prefix: '/v1', ...ctx });
       await scope.register(offerRoutes, { prefix: '/v1', ...ctx, offers });
       await scope.register(modelRoutes, { prefix: '/v1', ...ctx });
-      await scope.register(insightsRoutes, { prefix: '/v1', ...ctx });
+      await scope.register(insightsRoutes, { prefix: '/v1', ...ctx, offers });
       await scope.register(customerRoutes, { prefix: '/v1', ...ctx, offers });
       await scope.register(eventRoutes, { prefix: '/v1', ...ctx });
       await scope.register(healthRoutes, { ...ctx, offers });
+      if (options.dashboard) await scope.register(dashboardRoutes);
       if (options.metrics !== false && typeof options.metrics !== 'object') {
         scope.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
           reply.type('text/plain; version=0.0.4');

@@ -503,8 +503,9 @@ export const OverviewInsightsReply = Type.Object({
   at: Type.String(),
   uptimeSeconds: Type.Number(),
   models: Type.Array(
-    Type.Object({ name: Type.String(), kind: Type.String(), version: Type.Integer(), loadedAt: Type.String(), trainedAt: Type.Optional(Type.String()), quality: Type.Optional(Type.Record(Type.String(), Type.Number())), data: Type.Optional(Type.Record(Type.String(), Type.Number())) }),
+    Type.Object({ name: Type.String(), kind: Type.String(), recommends: Type.Boolean(), version: Type.Integer(), loadedAt: Type.String(), trainedAt: Type.Optional(Type.String()), quality: Type.Optional(Type.Record(Type.String(), Type.Number())), data: Type.Optional(Type.Record(Type.String(), Type.Number())) }),
   ),
+  policies: Type.Array(Type.String(), { description: 'Offer policies served' }),
   reloads: Type.Array(Type.Object({ at: Type.String(), model: Type.String(), ok: Type.Boolean(), version: Type.Optional(Type.Integer()), error: Type.Optional(Type.String()) })),
   totals: Type.Object({ requests: Type.Integer(), errors: Type.Integer() }),
   routes: Type.Array(LatencyRowSchema),

@@ -14,15 +14,15 @@ async function demoStore(path: string): Promise<string | undefined> {
 }
 
 export const demo: Command = {
-  help: `usage: affinity demo [--port 8080] [--host 0.0.0.0]
+  help: `usage: affinity demo [--port 8080] [--host 0.0.0.0] [--dashboard]
 
 Generates a seeded demo shop (customers, products, a year of purchases), trains every model kind on it
 (ALS, ItemKNN, segments, churn propensity, co-purchase rules, content, hybrid, forests, uplift), saves
 each to a file, serves them from those files with the product catalogue and a coupon policy that learns
 (/v1/offers/*) and an events store (SQLite, for POST /v1/events and fresh recommendations), and prints
-curl commands to try.`,
+curl commands to try. The dashboard is on (/dashboard/); --dashboard is accepted for symmetry with serve.`,
   async run(args) {
-    const { values } = parseArgs({ args, options: { help: { type: 'boolean' }, port: { type: 'string' }, host: { type: 'string' } } });
+    const { values } = parseArgs({ args, options: { help: { type: 'boolean' }, port: { type: 'string' }, host: { type: 'string' }, dashboard: { type: 'boolean' } } });
     if (values.help) return console.log(this.help), 0;
     const { prepareDemo, demoRequests, curlOf } = await import('../../server/demo.js');
     const { serve } = await import('../../server/main.js');
@@ -32,13 +32,13 @@ curl commands to try.`,
     const host = values.host ?? '0.0.0.0';
     const { join } = await import('node:path');
     const store = await demoStore(join(dir, 'events.db'));
-    await serve({ models, catalog, offers, port, host, store, logger: { level: process.env.LOG_LEVEL ?? 'warn' } });
+    await serve({ models, catalog, offers, port, host, store, dashboard: true, logger: { level: process.env.LOG_LEVEL ?? 'warn' } });
     const url = `http://localhost:${port}`;
     const requests = demoRequests(shop);
     const lines = (list: typeof requests.recommend) => list.map((r) => `  ${curlOf(url, r)}`).join('\n');
     console.log(`
 ${shop.data.userCount} customers, ${shop.products.length} products, ${shop.data.size} purchases; ${Object.keys(models).length} model files and products.json in ${dir}
-Serving ${url} (OpenAPI docs at ${url}/docs). Try:
+Serving ${url}: the dashboard at ${url}/dashboard/, OpenAPI docs at ${url}/docs. Try:
 
 ${lines(requests.recommend)}
 

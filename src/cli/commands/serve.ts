@@ -11,6 +11,8 @@ export const serveCommand: Command = {
   --cors ORIGINS         allow browser requests from these origins (comma-separated, or * for any);
                          default: none
   --metrics-port N       serve /metrics on this port only (default: /metrics on --port)
+  --dashboard            serve the dashboard at /dashboard/ (charts of the served models, live traffic,
+                         a customer's view); with AFFINITY_ADMIN_TOKEN set it asks for the token
   --threads N            compute threads (default: all cores; with --workers, per worker: default 1)
   --workers N            N HTTP processes on the same port over the same model files, mapped read-only
                          (one copy in the page cache). SIGHUP reloads every worker or none; a worker
@@ -30,7 +32,7 @@ finds its model by kind. --catalog adds product attributes to answers and attrib
 Admin routes (reload) need AFFINITY_ADMIN_TOKEN. SIGHUP reloads every model and the catalogue;
 SIGTERM/SIGINT drain and stop.`,
   async run(args) {
-    const { values } = parseArgs({ args, options: { help: { type: 'boolean' }, model: { type: 'string', multiple: true }, catalog: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, cors: { type: 'string' }, 'metrics-port': { type: 'string' }, threads: { type: 'string' }, policy: { type: 'string', multiple: true }, offers: { type: 'string' }, store: { type: 'string' }, 'pseudonymize-key': { type: 'string' }, 'retain-days': { type: 'string' }, 'retrain-every': { type: 'string' }, workers: { type: 'string' } } });
+    const { values } = parseArgs({ args, options: { help: { type: 'boolean' }, model: { type: 'string', multiple: true }, catalog: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, cors: { type: 'string' }, 'metrics-port': { type: 'string' }, threads: { type: 'string' }, policy: { type: 'string', multiple: true }, offers: { type: 'string' }, store: { type: 'string' }, 'pseudonymize-key': { type: 'string' }, 'retain-days': { type: 'string' }, 'retrain-every': { type: 'string' }, workers: { type: 'string' }, dashboard: { type: 'boolean' } } });
     if (values.help) return console.log(this.help), 0;
     if (!values.model?.length && !values.policy?.length && !values.store) throw usage('at least one --model name=FILE (or --policy name=FILE) is required');
     const named = (specs: string[] | undefined, flag: string) => {
@@ -64,6 +66,7 @@ SIGTERM/SIGINT drain and stop.`,
       host: values.host,
       threads: num(values.threads, 'threads') ?? (clusterWorker ? 1 : undefined),
       clusterWorker,
+      dashboard: values.dashboard === true,
       cors: origins === undefined ? undefined : origins.includes('*') ? true : { origin: origins },
       metrics: metricsPort === undefined ? undefined : { port: metricsPort },
       offers: values.policy?.length ? { dir: values.offers ?? 'offers', policies } : undefined,

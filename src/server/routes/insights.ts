@@ -14,10 +14,12 @@ import { latencyBy } from '../../insights/traffic.js';
 import { BUCKETS } from '../metrics.js';
 import { dashboardGuard } from '../admin.js';
 import type { AffinityContext } from '../context.js';
+import type { OfferService } from '../offers.js';
+import { isRecommender } from '../../models/contract.js';
 import * as S from '../schemas.js';
 
 
-export const insightsRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async (app, { registry, engine, metrics, state }) => {
+export const insightsRoutes: FastifyPluginAsyncTypebox<AffinityContext & { offers?: OfferService }> = async (app, { registry, engine, metrics, state, offers }) => {
   // Model figures and live traffic are the dashboard's: the admin token guards them once the server has one.
   app.addHook('preHandler', dashboardGuard(state));
   // Cheap by design: the live overview polls it every 2 s.
@@ -25,12 +27,13 @@ export const insightsRoutes: FastifyPluginAsyncTypebox<AffinityContext> = async 
     const routes = latencyBy(metrics.http.snapshot(), BUCKETS, 'route');
     const models = registry.list().map((e) => {
       const m = e.model.metadata;
-      return { name: e.name, kind: e.kind, version: e.version, loadedAt: e.loadedAt.toISOString(), ...(m ? { trainedAt: m.trainedAt, quality: m.quality ?? {}, data: m.data } : {}) };
+      return { name: e.name, kind: e.kind, recommends: isRecommender(e.model), version: e.version, loadedAt: e.loadedAt.toISOString(), ...(m ? { trainedAt: m.trainedAt, quality: m.quality ?? {}, data: m.data } : {}) };
     });
     return {
       at: new Date().toISOString(),
       uptimeSeconds: process.uptime(),
       models,
+      policies: offers?.names ?? [],
       reloads: metrics.reloads,
       totals: { requests: routes.reduce((a, r) => a + r.count, 0), errors: routes.reduce((a, r) => a + r.errors, 0) },
       routes,
