@@ -12,11 +12,12 @@ import { inspect } from './commands/inspect.js';
 import { ope } from './commands/ope.js';
 import { recommend } from './commands/recommend.js';
 import { serveCommand } from './commands/serve.js';
+import { reportCommand } from './commands/report.js';
 import { similarity } from './commands/similarity.js';
 import { exportCommand, importCommand } from './commands/spark.js';
 import { train } from './commands/train.js';
 
-const COMMANDS: Record<string, Command> = { info, generate, similarity, train, inspect, eval: evalCommand, tune: tuneCommand, recommend, serve: serveCommand, demo, clv, abtest, ope, ingest, forget, retrain, import: importCommand, export: exportCommand };
+const COMMANDS: Record<string, Command> = { info, generate, similarity, train, inspect, eval: evalCommand, tune: tuneCommand, recommend, serve: serveCommand, report: reportCommand, demo, clv, abtest, ope, ingest, forget, retrain, import: importCommand, export: exportCommand };
 
 const MAIN_HELP = `affinity: recommendations and marketing models for Node.js, with a native SIMD core
 
@@ -35,6 +36,7 @@ commands:
   ope           off-policy evaluation of an offer policy on logged decisions (IPS, SNIPS, DM, DR)
   recommend     recommendations from a model file (or a model trained on the spot)
   serve         the HTTP scoring server for model files, offer policies and an events store
+  report        the dashboard's charts for model files as one self-contained HTML file (and PNGs)
   ingest        stream events (JSON lines or CSV) into an events store
   forget        erase a customer: their events, and model files rewritten without them
   retrain       train a model from an events store, kept only when not worse on the latest day

@@ -58,3 +58,21 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
   app.get('/dashboard/app.js', { schema: { hide: true } }, send('app.js'));
   app.get('/dashboard/app.css', { schema: { hide: true } }, send('app.css'));
 }
+
+/**
+ * The dashboard's pages as one self-contained HTML file: the script, the style sheet and the data inlined,
+ * nothing fetched. `data` is what the pages read (ReportData in dashboard/api.ts).
+ */
+export function reportHtml(data: { generatedAt: string; overview: unknown; pages: Record<string, unknown> }, bundle: DashboardBundle = readDashboard()): string {
+  // JSON and scripts inside <script> must not close it: '<' as \u003c in the data, '</script' split in the code.
+  const json = JSON.stringify(data).replace(/</g, '\\u003c');
+  const script = bundle.script.replace(/<\/script/gi, '<\\/script');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<title>Affinity report</title><style>${bundle.style}</style></head>
+<body><div id="app"></div>
+<script type="application/json" id="affinity-data">${json}</script>
+<script>${script}</script></body></html>
+`;
+}

@@ -1,0 +1,48 @@
+// Each dashboard page's data from the served models, in one place: the /v1/insights routes answer it and
+// `affinity report` inlines it. A page names its model, or takes the first of its kind.
+import { PropensityScorer } from '../analytics/churn.js';
+import { LifetimeValueModel } from '../analytics/lifetime.js';
+import { Segmentation } from '../analytics/segments.js';
+import { UpliftModel } from '../analytics/uplift.js';
+import { campaignView } from '../insights/campaigns.js';
+import { churnView } from '../insights/churn.js';
+import { lifetimeView } from '../insights/lifetime.js';
+import { qualityView } from '../insights/quality.js';
+import { segmentsView } from '../insights/segments.js';
+import { isRecommender } from '../models/contract.js';
+import type { ModelRegistry } from './registry.js';
+
+/** Runs heavy work where the server wants it (its engine gate); the report runs it directly. */
+export type Runner = <T>(op: string, work: () => T | Promise<T>) => Promise<T>;
+export const direct: Runner = async (_op, work) => work();
+
+export const insightPages = {
+  churn: async (registry: ModelRegistry, name?: string) => {
+    const { name: model, model: m } = registry.ofClass(PropensityScorer, name);
+    return { model, ...churnView(m) };
+  },
+  campaigns: async (registry: ModelRegistry, name?: string) => {
+    const { name: model, model: m } = registry.ofClass(UpliftModel, name);
+    return { model, ...campaignView(m) };
+  },
+  lifetime: async (registry: ModelRegistry, name?: string, run: Runner = direct) => {
+    const { name: model, model: m } = registry.ofClass(LifetimeValueModel, name);
+    return { model, ...(await run('insights', () => lifetimeView(m))) };
+  },
+  segments: async (registry: ModelRegistry, name?: string) => {
+    const { name: model, model: m } = registry.ofClass(Segmentation, name);
+    return { model, ...segmentsView(m) };
+  },
+  quality: async (registry: ModelRegistry, name?: string, run: Runner = direct) => {
+    const entry = registry.get(name);
+    return { model: entry.name, kind: entry.kind, ...(await run('insights', () => qualityView(entry.model))) };
+  },
+};
+
+/** The served models as the overview lists them. */
+export function servedModels(registry: ModelRegistry) {
+  return registry.list().map((e) => {
+    const m = e.model.metadata;
+    return { name: e.name, kind: e.kind, recommends: isRecommender(e.model), version: e.version, loadedAt: e.loadedAt.toISOString(), ...(m ? { trainedAt: m.trainedAt, quality: m.quality ?? {}, data: m.data } : {}) };
+  });
+}
