@@ -10,6 +10,8 @@ export const churnPage: Page<Churn> = {
   load: (src) => src.get('/v1/insights/churn'),
   render(d) {
     const base = d.positives / Math.max(1, d.rows);
+    // An empty bin has no mean to draw.
+    const bins = d.calibration.filter((b) => b.count > 0);
     return [
       section(
         `Propensity model "${d.model}" on held-out customers`,
@@ -40,7 +42,7 @@ export const churnPage: Page<Churn> = {
           chart('calibration', 'Calibration: predicted against observed, by decile', () => ({
             x: { label: 'mean predicted probability', domain: [0, 1] },
             y: { label: 'observed rate', domain: [0, 1] },
-            marks: [Plot.line([[0, 0], [1, 1]], { strokeDasharray: '4 4', strokeOpacity: 0.5 }), Plot.line(d.calibration, { x: 'meanPredicted', y: 'observedRate' }), Plot.dot(d.calibration, { x: 'meanPredicted', y: 'observedRate', r: (b) => Math.sqrt(b.count), fill: 'currentColor', fillOpacity: 0.6, tip: true })],
+            marks: [Plot.line([[0, 0], [1, 1]], { strokeDasharray: '4 4', strokeOpacity: 0.5 }), Plot.line(bins, { x: 'meanPredicted', y: 'observedRate' }), Plot.dot(bins, { x: 'meanPredicted', y: 'observedRate', r: (b) => Math.sqrt(b.count), fill: 'currentColor', fillOpacity: 0.6, tip: true })],
           }), 'Dots on the diagonal are well calibrated; their area is the number of customers.'),
           chart('weights', d.weightKind === 'coefficient' ? 'Coefficients (standardized features)' : 'Feature importances', (w) => ({
             marginLeft: Math.min(180, w * 0.35),

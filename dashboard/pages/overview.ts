@@ -50,7 +50,7 @@ export const overviewPage: Page<Overview> = {
           latency.length > 0
             ? chart('latency', 'Latency by route (p50 and p99)', (w) => ({
                 marginLeft: Math.min(230, w * 0.42),
-                x: { label: 'milliseconds', type: 'log', grid: true },
+                x: { label: 'milliseconds', type: 'log', grid: true, tickFormat: (v: number) => fmt(v) },
                 y: { label: null },
                 symbol: { domain: ['p50', 'p99'], legend: true },
                 marks: [Plot.ruleY(routes.filter((r) => r.p50 !== null && r.p99 !== null), { y: 'key', x1: (r) => r.p50 * 1000, x2: (r) => r.p99 * 1000, strokeOpacity: 0.5 }), Plot.dot(latency, { x: 'ms', y: 'route', symbol: 'q', stroke: 'currentColor', r: 4 })],

@@ -43,7 +43,7 @@ export const segmentsPage: Page<Segments> = {
         : h('span'),
       section(
         'How many segments',
-        h(
+        d.diagnostics.length === 0 ? h('p', { class: 'empty' }, `Trained with k = ${d.k} given, so there is no k range to compare (train with a k range to see silhouette and inertia by k).`) : h(
           'div',
           { class: 'grid2' },
           chart('silhouette', 'Silhouette by k (higher is better)', () => ({

@@ -30,7 +30,7 @@ export async function demoAnalytics(shop: DemoShop, als: ALS): Promise<Required<
   const end = tx.timeRange[1] + 1;
   const category = new Map(shop.products.map((p) => [p.id, p.category]));
   const categoryOf = (item: string | number) => category.get(String(item));
-  const segments = await segmentCustomers(tx, { k: 4, categoryOf });
+  const segments = await segmentCustomers(tx, { k: 4, kRange: [2, 8], categoryOf }); // the k range: the dashboard charts silhouette and inertia by k
   const categories = [...new Set(shop.products.map((p) => p.category))];
   // As `affinity train --model propensity` does: checked on a time split, then fitted on the latest labelled window.
   const at = (days: number) => churnDataset(tx, { cutoff: end - days * 86400, horizonDays: 60, categoryOf, categories });
