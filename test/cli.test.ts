@@ -37,7 +37,7 @@ afterAll(async () => {
 describe('affinity CLI', () => {
   it('prints help for every command', async () => {
     const { stdout } = await run(process.execPath, [bin, '--help']);
-    for (const c of ['info', 'train', 'inspect', 'eval', 'tune', 'recommend', 'serve', 'demo', 'similarity', 'generate']) {
+    for (const c of ['info', 'train', 'inspect', 'eval', 'tune', 'recommend', 'serve', 'demo', 'similarity', 'generate', 'report']) {
       expect(stdout).toContain(c);
       expect((await run(process.execPath, [bin, c, '--help'])).stdout).toMatch(/usage: affinity/);
     }

@@ -192,6 +192,7 @@ describe.skipIf(!browserPath)('the dashboard in Chromium', () => {
     await page.waitForSelector('#customer-result .error');
     expect(await page.locator('#customer-result .error').innerText()).toContain('No served model knows customer "nobody-here"');
     expect(seen.urls.filter((u) => u.includes(customer) || u.includes('nobody-here'))).toEqual([]);
+    expect(page.url()).toBe(`${base}/dashboard/#/customer`);
     expect(seen.errors.filter((e) => !e.includes('404'))).toEqual([]);
     await page.close();
   });
@@ -220,5 +221,34 @@ describe.skipIf(!browserPath)('the dashboard in Chromium', () => {
     expect(files.length).toBe(drawn.length);
     for (const id of ids) expect(files.some((f) => f.endsWith(`-${id}.png`)), id).toBe(true);
     for (const f of files) expect((await stat(join(png, f))).size).toBeGreaterThan(1000);
+  });
+});
+
+describe('affinity report (no browser)', () => {
+  it('refuses bad arguments with a usage error, and an unreadable model file with its code', async () => {
+    const errors: string[] = [];
+    const original = console.error;
+    console.error = (m: unknown) => void errors.push(String(m));
+    try {
+      expect(await main(['report', '--out', join(tmpdir(), 'never.html')])).toBe(1);
+      expect(await main(['report', '--model', 'nofile', '--out', join(tmpdir(), 'never.html')])).toBe(1);
+      expect(await main(['report', '--model', `x=${join(tmpdir(), 'missing.affinity')}`])).toBe(1);
+      expect(await main(['report', '--model', `x=${join(tmpdir(), 'missing.affinity')}`, '--out', join(tmpdir(), 'never.html')])).toBe(1);
+    } finally {
+      console.error = original;
+    }
+    expect(errors.join('\n')).toMatch(/--model is required|at least one --model/);
+    expect(errors.join('\n')).toContain('expected name=FILE');
+    expect(errors.join('\n')).toContain('--out FILE is required');
+    expect(errors.join('\n')).toMatch(/ERR_AFFINITY_IO|no such file|ENOENT/);
+  });
+
+  it('inlines its data so that nothing in it can close the script it sits in', async () => {
+    const { reportHtml } = await import('../src/server/dashboard.js');
+    const hostile = '</script><script>alert(1)</script>';
+    const html = reportHtml({ generatedAt: '2026-01-01T00:00:00Z', overview: { models: [{ name: hostile }] }, pages: {} }, { script: 'var s="</script>";', style: '' });
+    expect(html.match(/<\/script>/g)).toHaveLength(2); // the data block's and the script's own
+    const data = html.slice(html.indexOf('id="affinity-data">') + 19, html.indexOf('</script>'));
+    expect(JSON.parse(data).overview.models[0].name).toBe(hostile);
   });
 });
