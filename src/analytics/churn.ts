@@ -5,7 +5,7 @@ import { checkId, IdMap, rowsWithout, type Id } from '../data/ids.js';
 import { numberOption } from '../core/options.js';
 import { customerStats, factorRows, slog1p } from './features.js';
 import { selectRows, type Matrix } from '../data/matrix.js';
-import { LogisticRegression, type Attribution } from './logistic.js';
+import { classificationMetrics, LogisticRegression, type Attribution, type ClassificationMetrics } from './logistic.js';
 import { RandomForest } from './trees.js';
 import { SECONDS_PER_DAY, Transactions } from '../data/transactions.js';
 import type { ModelFile, ModelParts } from '../io/modelfile.js';
@@ -146,6 +146,31 @@ export function binaryHoldout(labels: ArrayLike<number>, probabilities: ArrayLik
   if (labels.length !== probabilities.length) throw new AffinityError(`probabilities has ${probabilities.length} entries, labels ${labels.length}`, ErrorCode.DimMismatch);
   const rows = sampleRows(labels.length);
   return { kind: 'binary', score: rows.map((i) => Math.round(probabilities[i] * 1e5) / 1e5), label: rows.map((i) => (labels[i] ? 1 : 0)) };
+}
+
+/**
+ * A propensity model as `affinity train --model propensity` and the demo build it, checked before it is
+ * trusted: fitted on the labels at end − 2h and scored on what happened after end − h (its held-out check,
+ * kept in the file), then refitted on that latest labelled window and set to score customers as of the end.
+ */
+export async function trainPropensity(
+  tx: Transactions,
+  options: Omit<ChurnOptions, 'cutoff'> & { fit?: (d: CustomerDataset) => PropensityModel | Promise<PropensityModel> } = {},
+): Promise<{ scorer: PropensityScorer; check: ClassificationMetrics }> {
+  const { fit = (d: CustomerDataset) => new LogisticRegression({ classWeight: 'balanced', featureNames: d.featureNames }).fit(d.features, d.labels), ...churn } = options;
+  const horizonDays = numberOption(churn.horizonDays, 'horizonDays', 90, Number.MIN_VALUE);
+  const end = tx.timeRange[1] + 1;
+  const at = (cutoff: number) => churnDataset(tx, { ...churn, cutoff, horizonDays });
+  const train = at(end - 2 * horizonDays * SECONDS_PER_DAY);
+  const test = at(end - horizonDays * SECONDS_PER_DAY);
+  if (train.labels.length === 0 || test.labels.length === 0) throw badInput(`the data spans too little time for a ${horizonDays}-day horizon`);
+  const fitted = await fit(train);
+  const probabilities = fitted instanceof LogisticRegression ? fitted.predictProba(test.features) : await fitted.predictProba(test.features);
+  const check = classificationMetrics(test.labels, probabilities);
+  const scorer = new PropensityScorer(await fit(test), at(end));
+  const churnRate = check.positives / (check.positives + check.negatives);
+  scorer.metadata = { ...scorer.metadata!, quality: { ...scorer.metadata!.quality, rocAuc: check.rocAuc, prAuc: check.prAuc, churnRate }, holdout: binaryHoldout(test.labels, probabilities) };
+  return { scorer, check };
 }
 
 /** A fitted model plus current feature rows: scores customers by id, for the server. */

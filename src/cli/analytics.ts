@@ -1,13 +1,13 @@
 // `affinity train` for the marketing kinds: segments, propensity, rules, content and hybrid, trained on a
 // purchase-lines file (and a product catalogue), each with the summary a marketer reads first.
-import { binaryHoldout, churnDataset, PropensityScorer } from '../analytics/churn.js';
-import { classificationMetrics, LogisticRegression } from '../analytics/logistic.js';
+import { trainPropensity, type CustomerDataset } from '../analytics/churn.js';
+import { LogisticRegression } from '../analytics/logistic.js';
 import { coPurchaseRules } from '../analytics/rules.js';
 import { segmentCustomers } from '../analytics/segments.js';
 import { RandomForest } from '../analytics/trees.js';
 import { Catalog } from '../data/catalog.js';
 import type { Id } from '../data/ids.js';
-import { SECONDS_PER_DAY, Transactions } from '../data/transactions.js';
+import { Transactions } from '../data/transactions.js';
 import type { TransactionColumns } from '../io/transactionfile.js';
 import { ALS } from '../models/als.js';
 import { ContentRecommender } from '../models/content.js';
@@ -59,24 +59,14 @@ export async function trainAnalytics(kind: string, values: Record<string, unknow
   if (kind === 'propensity') {
     const classifier = values.classifier ?? 'logistic';
     const horizonDays = num(values.horizon, 'horizon') ?? 90;
-    const end = tx.timeRange[1] + 1;
     const categories = categoryOf ? topCategories(tx, categoryOf, 8) : [];
-    const at = (cutoff: number) => churnDataset(tx, { cutoff, horizonDays, categoryOf, categories });
-    // Quality on a time split: fitted at end - 2h, tested on what happened after end - h.
-    const train = at(end - 2 * horizonDays * SECONDS_PER_DAY);
-    const test = at(end - horizonDays * SECONDS_PER_DAY);
-    if (train.labels.length === 0 || test.labels.length === 0) throw usage(`the data spans too little time for a ${horizonDays}-day horizon (--horizon)`);
-    const fit = (d: typeof train) =>
+    const fit = (d: CustomerDataset) =>
       classifier === 'forest'
         ? new RandomForest({ classWeight: 'balanced', minSamplesLeaf: 5, featureNames: d.featureNames }).fit(d.features, d.labels, { onProgress: progress.bar('forest') })
         : new LogisticRegression({ classWeight: 'balanced', featureNames: d.featureNames }).fit(d.features, d.labels);
-    const fitted = await fit(train);
-    const probabilities = fitted instanceof LogisticRegression ? fitted.predictProba(test.features) : await fitted.predictProba(test.features);
-    const m = classificationMetrics(test.labels, probabilities);
-    // The served model learns from the latest labelled window and scores customers as of the end.
-    const model = await fit(test);
-    const scorer = new PropensityScorer(model, at(end));
-    scorer.metadata = { ...scorer.metadata!, quality: { ...scorer.metadata!.quality, rocAuc: m.rocAuc, prAuc: m.prAuc, churnRate: m.positives / (m.positives + m.negatives) }, holdout: binaryHoldout(test.labels, probabilities) };
+    const { scorer, check: m } = await trainPropensity(tx, { horizonDays, categoryOf, categories, fit }).catch((err: Error) => {
+      throw /too little time/.test(err.message) ? usage(`${err.message} (--horizon)`) : err;
+    });
     const summary = `${classifier === 'forest' ? 'random forest' : 'logistic regression'}: churn within ${horizonDays} days, time split (fitted at T-${2 * horizonDays}d, tested at T-${horizonDays}d)\n${table(
       ['ROC AUC', 'PR AUC', 'precision', 'recall', 'F1', 'churn rate', 'customers scored'],
       [[f3(m.rocAuc), f3(m.prAuc), f3(m.precision), f3(m.recall), f3(m.f1), f3(m.positives / (m.positives + m.negatives)), scorer.dataset.customers.size]],

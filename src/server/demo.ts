@@ -5,10 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ALS } from '../models/als.js';
 import { ItemKNN } from '../models/knn.js';
-import { PropensityScorer, binaryHoldout, churnDataset } from '../analytics/churn.js';
+import { churnDataset, trainPropensity } from '../analytics/churn.js';
 import { ContentRecommender } from '../models/content.js';
 import { HybridRecommender } from '../models/hybrid.js';
-import { LogisticRegression, classificationMetrics } from '../analytics/logistic.js';
 import { coPurchaseRules } from '../analytics/rules.js';
 import { segmentCustomers } from '../analytics/segments.js';
 import { LifetimeValueModel } from '../analytics/lifetime.js';
@@ -33,14 +32,7 @@ export async function demoAnalytics(shop: DemoShop, als: ALS): Promise<Required<
   const segments = await segmentCustomers(tx, { k: 4, kRange: [2, 8], categoryOf }); // the k range: the dashboard charts silhouette and inertia by k
   const categories = [...new Set(shop.products.map((p) => p.category))];
   // As `affinity train --model propensity` does: checked on a time split, then fitted on the latest labelled window.
-  const at = (days: number) => churnDataset(tx, { cutoff: end - days * 86400, horizonDays: 60, categoryOf, categories });
-  const logistic = (d: ReturnType<typeof at>) => new LogisticRegression({ classWeight: 'balanced', featureNames: d.featureNames }).fit(d.features, d.labels);
-  const [earlier, train] = [at(120), at(60)];
-  const checked = (await logistic(earlier)).predictProba(train.features);
-  const check = classificationMetrics(train.labels, checked);
-  const model = await logistic(train);
-  const propensity = new PropensityScorer(model, at(0));
-  propensity.metadata = { ...propensity.metadata!, quality: { ...propensity.metadata!.quality, rocAuc: check.rocAuc, prAuc: check.prAuc }, holdout: binaryHoldout(train.labels, checked) };
+  const { scorer: propensity } = await trainPropensity(tx, { horizonDays: 60, categoryOf, categories });
   const rules = await coPurchaseRules(tx, { minSupport: 2, minLift: 1, k: 20 });
   const content = await new ContentRecommender().fit(shop.products.map((p) => ({ id: p.id, text: p.name, categories: p.category })), shop.data);
   const hybrid = new HybridRecommender(content, als, shop.data);
