@@ -67,6 +67,22 @@ export function wilsonInterval(x: number, n: number, z: number): [number, number
   return [Math.max(0, centre - half), Math.min(1, centre + half)];
 }
 
+/** The z of a two-sided 95% interval. */
+export const Z95 = 1.959963984540054;
+
+/**
+ * A 95% interval for a mean from its count, sum and sum of squares: Wilson's for 0/1 outcomes (it stays
+ * inside [0, 1] and is honest at small n), the normal approximation with the sample variance otherwise.
+ */
+export function meanInterval(n: number, sum: number, squares: number, binary: boolean): [number, number] {
+  if (n === 0) return [0, binary ? 1 : 0];
+  if (binary) return wilsonInterval(sum, n, Z95);
+  const mean = sum / n;
+  const variance = n > 1 ? Math.max(0, (squares - n * mean * mean) / (n - 1)) : 0;
+  const half = Z95 * Math.sqrt(variance / n);
+  return [mean - half, mean + half];
+}
+
 /** Holm's step-down adjustment of p-values (family-wise error), in the order given. */
 export function holmAdjust(p: number[]): number[] {
   const order = p.map((_, i) => i).sort((a, b) => p[a] - p[b]);

@@ -1,6 +1,6 @@
 // The data shaping the dashboard and the report share: curves and histograms as plain arrays of points,
 // thinned to what a chart can show. Pure functions of numbers, so the charts are tested without a browser.
-import { wilsonInterval } from '../analytics/abtest.js';
+import { meanInterval } from '../analytics/abtest.js';
 
 /** A chart's series: points in order along x. */
 export interface Series {
@@ -110,13 +110,7 @@ export function bucketQuantile(bounds: readonly number[], counts: readonly numbe
 export function rateWithInterval(outcomes: readonly number[]): { n: number; rate: number; ci: [number, number] } {
   const n = outcomes.length;
   if (n === 0) return { n, rate: 0, ci: [0, 0] };
-  const z = 1.959963984540054;
-  const sum = outcomes.reduce((a, b) => a + b, 0);
-  const rate = sum / n;
-  if (outcomes.every((y) => y === 0 || y === 1)) {
-    return { n, rate, ci: wilsonInterval(sum, n, z) };
-  }
-  const variance = outcomes.reduce((a, y) => a + (y - rate) ** 2, 0) / Math.max(1, n - 1);
-  const half = z * Math.sqrt(variance / n);
-  return { n, rate, ci: [rate - half, rate + half] };
+  let sum = 0, squares = 0;
+  for (const y of outcomes) (sum += y), (squares += y * y);
+  return { n, rate: sum / n, ci: meanInterval(n, sum, squares, outcomes.every((y) => y === 0 || y === 1)) };
 }

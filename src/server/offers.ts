@@ -7,6 +7,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Bandit, type BanditContext } from '../analytics/bandit.js';
+import { meanInterval } from '../analytics/abtest.js';
 import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
 import { intOption } from '../core/options.js';
 import { checkId, type Id } from '../data/ids.js';
@@ -287,7 +288,7 @@ export class OfferService {
       offers: policy.bandit.stats().map((s) => {
         const c = policy.counters.get(s.arm) ?? { shows: 0, rewarded: 0, sum: 0, squares: 0 };
         const rate = c.shows > 0 ? c.sum / c.shows : 0;
-        return { offer: s.arm, active: s.active, shows: c.shows, rewarded: c.rewarded, rewardSum: c.sum, rate, ci: interval(c.shows, c.sum, c.squares, policy.binary) };
+        return { offer: s.arm, active: s.active, shows: c.shows, rewarded: c.rewarded, rewardSum: c.sum, rate, ci: meanInterval(c.shows, c.sum, c.squares, policy.binary) };
       }),
     };
   }
@@ -330,18 +331,3 @@ export class OfferService {
   }
 }
 
-/** 95% interval of a rate: Wilson's score interval for 0/1 rewards, a normal one otherwise. */
-function interval(n: number, sum: number, squares: number, binary: boolean): [number, number] {
-  if (n === 0) return [0, binary ? 1 : 0];
-  const z = 1.959963984540054;
-  const p = sum / n;
-  if (binary && p <= 1) {
-    const denominator = 1 + (z * z) / n;
-    const centre = (p + (z * z) / (2 * n)) / denominator;
-    const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denominator;
-    return [Math.max(0, centre - half), Math.min(1, centre + half)];
-  }
-  const variance = Math.max(0, squares / n - p * p);
-  const half = z * Math.sqrt(variance / n);
-  return [p - half, p + half];
-}
