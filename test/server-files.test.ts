@@ -1,7 +1,7 @@
 // The server on model files of every kind with a catalogue, as `npm start` runs it: the demo's printed
 // requests answer as printed, routes find models by kind, answers carry attributes and honour filters,
 // and analytics models and the catalogue reload under load without a failed request.
-import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { curlOf, demoRequests, prepareDemo } from '../src/server/demo.js';
 import { classificationMetrics } from '../src/analytics/logistic.js';
 import { sampleRows, type Recommender } from '../src/models/contract.js';
 import type { DemoShop } from '../src/data/synthetic.js';
-import type { PropensityScorer } from '../src/index.js';
+import { ALS, type PropensityScorer } from '../src/index.js';
 
 let app: WithAffinity;
 let dir: string;
@@ -207,6 +207,21 @@ describe('the demo, served from its files', () => {
     expect(view.estimates[0].rows).toBe(start + logged);
     expect(view.estimates[1].logged).toBeCloseTo((startReward + rewards) / (start + logged), 12);
     expect(view.offers.reduce((a: number, o: { shows: number }) => a + o.shows, 0)).toBe(start + logged);
+  });
+
+  it('computes a page once per model: the same answer until a reload swaps in another file', async () => {
+    const url = '/v1/insights/quality?model=als';
+    const first = (await app.inject({ method: 'GET', headers: auth, url })).json();
+    expect((await app.inject({ method: 'GET', headers: auth, url })).json()).toEqual(first);
+    // Another ALS in the served file's place (written beside it, renamed over it), then a reload.
+    const path = models.als;
+    const other = await new ALS({ factors: 8, iterations: 4, seed: 3 }).fit(shop.data);
+    await other.save(`${path}.next`);
+    await rename(`${path}.next`, path);
+    expect((await app.inject({ method: 'POST', url: '/v1/models/als/reload', headers: auth })).statusCode).toBe(200);
+    const after = (await app.inject({ method: 'GET', headers: auth, url })).json();
+    expect(after.curves.loss).toHaveLength(4);
+    expect(first.curves.loss).toHaveLength(10);
   });
 
   it('the dashboard data needs the admin token once the server has one', async () => {

@@ -16,6 +16,23 @@ import type { ModelRegistry } from './registry.js';
 export type Runner = <T>(op: string, work: () => T | Promise<T>) => Promise<T>;
 export const direct: Runner = async (_op, work) => work();
 
+/**
+ * Each page's data once per model object: a reload or an erasure swaps in a new object (and the old entry
+ * goes with the old model), so a dashboard polling a page recomputes nothing until the model changes.
+ */
+const computed = new WeakMap<object, Map<string, Promise<unknown>>>();
+function once<T>(model: object, page: string, compute: () => Promise<T>): Promise<T> {
+  let pages = computed.get(model);
+  if (!pages) computed.set(model, (pages = new Map()));
+  let result = pages.get(page) as Promise<T> | undefined;
+  if (!result) {
+    result = compute();
+    pages.set(page, result);
+    result.catch(() => pages.delete(page)); // a failure is not kept: the next request tries again
+  }
+  return result;
+}
+
 export const insightPages = {
   churn: async (registry: ModelRegistry, name?: string) => {
     const { name: model, model: m } = registry.ofClass(PropensityScorer, name);
@@ -27,7 +44,7 @@ export const insightPages = {
   },
   lifetime: async (registry: ModelRegistry, name?: string, run: Runner = direct) => {
     const { name: model, model: m } = registry.ofClass(LifetimeValueModel, name);
-    return { model, ...(await run('insights', () => lifetimeView(m))) };
+    return { model, ...(await once(m, 'lifetime', () => run('insights', () => lifetimeView(m)))) };
   },
   segments: async (registry: ModelRegistry, name?: string) => {
     const { name: model, model: m } = registry.ofClass(Segmentation, name);
@@ -35,7 +52,7 @@ export const insightPages = {
   },
   quality: async (registry: ModelRegistry, name?: string, run: Runner = direct) => {
     const entry = registry.get(name);
-    return { model: entry.name, kind: entry.kind, ...(await run('insights', () => qualityView(entry.model))) };
+    return { model: entry.name, kind: entry.kind, ...(await once(entry.model, 'quality', () => run('insights', () => qualityView(entry.model)))) };
   },
 };
 

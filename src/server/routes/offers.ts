@@ -1,6 +1,8 @@
 // Offers that learn, over HTTP: /v1/offers/decide, /v1/offers/reward and /v1/offers/stats, served by the
 // OfferService the app was given (buildApp({ offers })); without one they answer 404.
+import { stat } from 'node:fs/promises';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Static } from 'typebox';
 import { AffinityError, ErrorCode } from '../../core/errors.js';
 import { dashboardGuard } from '../admin.js';
 import type { AffinityContext } from '../context.js';
@@ -18,12 +20,25 @@ export const offerRoutes: FastifyPluginAsyncTypebox<AffinityContext & { offers?:
   app.post('/offers/reward', { schema: { tags: ['offers'], operationId: 'offersReward', body: S.OfferRewardBody, response: { ...S.replies(S.OfferRewardReply), 409: S.ErrorResponse } } }, async (request) =>
     service().reward(request.body.decisionId, request.body.reward),
   );
+  // The decision log is read and the policy valued again only when the log has grown: every decision and
+  // reward is appended to it, so an unchanged size means unchanged answers.
+  const valued = new Map<string, { size: number; answer: Promise<Omit<Static<typeof S.OffersInsightsReply>, 'policy' | 'offers'>> }>();
   app.get('/insights/offers', { schema: { tags: ['insights'], operationId: 'insightsOffers', querystring: S.OfferStatsQuery, response: S.replies(S.OffersInsightsReply) }, preHandler: dashboardGuard(state) }, async (request) => {
     const stats = service().stats(request.query.policy);
-    const log = await readDecisionLog(service().logPath(stats.policy));
-    const estimates = await engine.run('insights', () => currentPolicyValue(log, service().bandit(stats.policy)));
-    const finite = (v: number) => (Number.isFinite(v) ? v : null);
-    return { ...stats, timeline: rewardTimeline(log), estimates: estimates.map((e) => ({ ...e, ci: e.ci.map(finite) })) };
+    const path = service().logPath(stats.policy);
+    const { size } = await stat(path);
+    let cached = valued.get(stats.policy);
+    if (!cached || cached.size !== size) {
+      const answer = (async () => {
+        const log = await readDecisionLog(path);
+        const estimates = await engine.run('insights', () => currentPolicyValue(log, service().bandit(stats.policy)));
+        const finite = (v: number) => (Number.isFinite(v) ? v : null);
+        return { timeline: rewardTimeline(log), estimates: estimates.map((e) => ({ ...e, ci: e.ci.map(finite) })) };
+      })();
+      valued.set(stats.policy, (cached = { size, answer }));
+      answer.catch(() => valued.delete(stats.policy));
+    }
+    return { ...stats, ...(await cached.answer) };
   });
   app.get('/offers/stats', { schema: { tags: ['offers'], operationId: 'offersStats', querystring: S.OfferStatsQuery, response: S.replies(S.OfferStatsReply) } }, async (request) => service().stats(request.query.policy));
 };
