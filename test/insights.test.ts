@@ -3,7 +3,14 @@
 import { describe, expect, it } from 'vitest';
 import { bucketQuantile, histogram, prCurve, rateWithInterval, rocCurve, thin, trapezoidArea } from '../src/insights/curves.js';
 import { classificationMetrics } from '../src/analytics/logistic.js';
-import { principalAxes, projectionOf } from '../src/analytics/segments.js';
+import { principalAxes, projectionOf, segmentCustomers, Segmentation } from '../src/analytics/segments.js';
+import { segmentsView } from '../src/insights/segments.js';
+import { loadModel } from '../src/files/models.js';
+import { demoShop } from '../src/data/synthetic.js';
+import type { Id } from '../src/data/ids.js';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { holdoutGroups } from '../src/insights/lifetime.js';
 import { latencyBy } from '../src/insights/traffic.js';
 import { BUCKETS, Metrics } from '../src/server/metrics.js';
@@ -106,6 +113,40 @@ describe('segment projection', () => {
     const p = projectionOf({ values, rows: n, dims: 2 }, new Int32Array(n).fill(1));
     expect(p.x).toHaveLength(2000);
     expect(p.segment.every((s) => s === 1)).toBe(true);
+  });
+});
+
+describe('erasure and the segment projection', () => {
+  it("takes the erased customers' points out, keeps everyone else's, and does it again after a save and load", async () => {
+    const shop = await demoShop(7, 3000, 20_000);
+    const model = await segmentCustomers(shop.transactions, { k: 3 });
+    const p = model.metadata!.projection!;
+    expect(p.rows).toEqual(sampleRows(model.customers.size));
+    const pointOf = (m: Segmentation, id: Id) => {
+      const q = m.metadata!.projection!;
+      if (!m.customers.has(id)) return undefined;
+      const i = q.rows!.indexOf(m.customers.indexOf(id));
+      return i < 0 ? undefined : [q.x[i], q.y[i], q.segment[i]];
+    };
+    const ids = model.customers.ids;
+    // Three customers with points and one without (the sample keeps 2,000 of about 3,000 rows).
+    const sampled = new Set(p.rows);
+    const withPoints = [p.rows![5], p.rows![700], p.rows![1999]].map((r) => ids[r]);
+    const without = ids[[...ids.keys()].find((r) => !sampled.has(r))!];
+    const erased = await model.withoutCustomers([...withPoints, without]);
+    const q = erased.metadata!.projection!;
+    expect(q.x).toHaveLength(p.x.length - 3);
+    for (const id of withPoints) expect(pointOf(erased, id)).toBeUndefined();
+    for (const r of [0, 6, 699, 1998]) expect(pointOf(erased, ids[p.rows![r]])).toEqual([p.x[r], p.y[r], p.segment[r]]);
+    // Twice: the renumbered rows still point at the right customers.
+    const dir = await mkdtemp(join(tmpdir(), 'affinity-projection-'));
+    await erased.save(join(dir, 's.affinity'));
+    const loaded = (await loadModel(join(dir, 's.affinity'))) as Segmentation;
+    const again = await loaded.withoutCustomers([ids[p.rows![6]]]);
+    expect(again.metadata!.projection!.x).toHaveLength(p.x.length - 4);
+    expect(pointOf(again, ids[p.rows![6]])).toBeUndefined();
+    expect(pointOf(again, ids[p.rows![1998]])).toEqual([p.x[1998], p.y[1998], p.segment[1998]]);
+    expect(segmentsView(again).projection).not.toHaveProperty('rows');
   });
 });
 

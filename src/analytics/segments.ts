@@ -103,7 +103,8 @@ export class Segmentation {
 
   /**
    * Erasure: the segmentation without these customers' rows; each profile's size and share count them
-   * out (the centroids and the profiles' means stay as fitted until the next fit).
+   * out, and their points leave the projection (the centroids, the profiles' means and the axes stay as
+   * fitted until the next fit).
    */
   async withoutCustomers(customers: Id[]): Promise<Segmentation> {
     const rows = rowsWithout(this.customers, customers);
@@ -114,6 +115,7 @@ export class Segmentation {
     const profiles = this.profiles.map((p) => ({ ...p, size: sizes[p.segment], share: rows.length === 0 ? 0 : sizes[p.segment] / rows.length }));
     const out = new Segmentation(this.k, new IdMap(Array.from(rows, (r) => this.customers.ids[r]), 'user'), assignments, profiles, this.inertia, this.silhouette, this.diagnostics, this.featureNames, this.space);
     out.metadata = withDataSizes(this.metadata, { customers: rows.length });
+    if (out.metadata?.projection) out.metadata = { ...out.metadata, projection: projectionWithout(out.metadata.projection, rows, this.customers.size) };
     return out;
   }
 
@@ -276,7 +278,21 @@ export function projectionOf(x: Matrix, assignments: Int32Array): NonNullable<Tr
     y: rowsKept.map((r) => coordinate(axes.vectors[1], r)),
     segment: rowsKept.map((r) => assignments[r]),
     explained: [axes.explained[0] ?? 0, axes.explained[1] ?? 0],
+    rows: rowsKept,
   };
+}
+
+/**
+ * A projection over the rows kept (old row numbers, in order, of `before` rows): the points of rows that
+ * went are dropped and the rest renumbered. A projection that does not say its rows (older files) cannot
+ * tell whose points are whose, so it goes entirely.
+ */
+function projectionWithout(p: NonNullable<TrainingMetadata['projection']>, kept: Int32Array, before: number): TrainingMetadata['projection'] {
+  if (!p.rows) return undefined;
+  const renumbered = new Int32Array(before).fill(-1);
+  kept.forEach((old, i) => (renumbered[old] = i));
+  const points = p.rows.flatMap((r, i) => (r < before && renumbered[r] >= 0 ? [i] : []));
+  return { x: points.map((i) => p.x[i]), y: points.map((i) => p.y[i]), segment: points.map((i) => p.segment[i]), explained: p.explained, rows: points.map((i) => renumbered[p.rows![i]]) };
 }
 
 /**

@@ -10,10 +10,12 @@ export interface SegmentsView {
   profiles: SegmentProfile[];
   diagnostics: KDiagnostic[];
   /** Absent for files written before models kept it. */
-  projection?: NonNullable<TrainingMetadata['projection']>;
+  projection?: Omit<NonNullable<TrainingMetadata['projection']>, 'rows'>;
 }
 
 export function segmentsView(model: Segmentation): SegmentsView {
-  const projection = model.metadata?.projection;
+  // The points' rows stay in the file: they say whose point is whose, which the page has no need to know.
+  const kept = model.metadata?.projection;
+  const projection = kept && { x: kept.x, y: kept.y, segment: kept.segment, explained: kept.explained };
   return { k: model.k, silhouette: model.silhouette, inertia: model.inertia, profiles: model.profiles, diagnostics: model.diagnostics, ...(projection ? { projection } : {}) };
 }

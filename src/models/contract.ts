@@ -221,8 +221,11 @@ export interface TrainingMetadata {
   curves?: Record<string, number[]>;
   /** Held-out predictions beside what happened, sampled (no ids): ROC, calibration, Qini and holdout charts. */
   holdout?: HoldoutSample;
-  /** Customers placed on the two leading principal axes of the clustered space, sampled (no ids). */
-  projection?: { x: number[]; y: number[]; segment: number[]; explained: [number, number] };
+  /**
+   * Customers placed on the two leading principal axes of the clustered space, sampled (no ids). `rows`
+   * is each point's row in the model's customers, so that erasure takes an erased customer's point out.
+   */
+  projection?: { x: number[]; y: number[]; segment: number[]; explained: [number, number]; rows?: number[] };
 }
 
 /** What a model predicted on data it did not see, and what happened there. */
