@@ -13,9 +13,9 @@ describe('the package', () => {
   it('ships the licence, the build sources and dist, and no benches, tests or fuzz targets', async () => {
     const { stdout } = await promisify(execFile)('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, timeout: 60_000 });
     const files: string[] = JSON.parse(stdout)[0].files.map((f: { path: string }) => f.path);
-    for (const needed of ['LICENSE', 'README.md', 'package.json', 'binding.gyp', 'sources.gypi', 'bin/affinity.js', 'dist/src/index.js', 'dist/src/server/index.js', 'native/core/als.cc', 'bindings/addon.cc'])
+    for (const needed of ['LICENSE', 'README.md', 'package.json', 'binding.gyp', 'sources.gypi', 'bin/affinity.js', 'dist/src/index.js', 'dist/src/server/index.js', 'dist/dashboard/app.js', 'dist/dashboard/app.css', 'native/core/als.cc', 'bindings/addon.cc'])
       expect(files, needed).toContain(needed);
-    const unwanted = files.filter((f) => /^(bench|test|scripts)\/|^dist\/(bench|test)\/|^native\/(tests|fuzz)\//.test(f));
+    const unwanted = files.filter((f) => /^(bench|test|scripts|dashboard)\/|^dist\/(bench|test)\/|^native\/(tests|fuzz)\//.test(f));
     expect(unwanted).toEqual([]);
     expect(readFileSync(join(root, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
     expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).license).toBe('MIT');
