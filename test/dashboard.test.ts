@@ -18,6 +18,7 @@ import type { WithAffinity } from '../src/server/index.js';
 import { chromiumPath, launchChromium } from '../src/cli/browser.js';
 import { main } from '../src/cli/main.js';
 import type { DemoShop } from '../src/data/synthetic.js';
+import type { Bandit } from '../src/index.js';
 
 const browserPath = chromiumPath();
 if (!browserPath) {
@@ -35,6 +36,7 @@ let base: string;
 let dir: string;
 let shop: DemoShop;
 let models: Record<string, string>;
+let bandit: Bandit;
 let browser: Awaited<ReturnType<typeof launchChromium>>;
 
 /** Console errors, failed requests and every URL a tab asked for. */
@@ -83,6 +85,7 @@ describe.skipIf(!browserPath)('the dashboard in Chromium', () => {
     const demo = await prepareDemo(dir);
     shop = demo.shop;
     models = demo.models;
+    bandit = (demo.offers.policies.coupons as { bandit: Bandit }).bandit;
     app = await buildApp({ models, catalog: demo.catalog, offers: demo.offers, store: `sqlite:${join(dir, 'events.db')}`, adminToken: TOKEN, dashboard: true, docs: false, pressure: false });
     base = await app.listen({ port: 0, host: '127.0.0.1' });
     // Traffic for the overview and decisions with rewards for the offers page.
@@ -201,7 +204,10 @@ describe.skipIf(!browserPath)('the dashboard in Chromium', () => {
     const out = join(dir, 'report.html');
     const png = join(dir, 'png');
     const names = ['als', 'itemknn', 'segments', 'propensity', 'uplift', 'clv'];
-    expect(await main(['report', ...names.flatMap((n) => ['--model', `${n}=${models[n]}`]), '--out', out, '--png', png])).toBe(0);
+    const policy = join(dir, 'coupons.affinity');
+    await bandit.save(policy);
+    const logs = join(dir, 'offers', 'coupons', 'decisions.log');
+    expect(await main(['report', ...names.flatMap((n) => ['--model', `${n}=${models[n]}`]), '--policy', `coupons=${policy}`, '--logs', logs, '--out', out, '--png', png])).toBe(0);
     const page = await browser.context.newPage();
     const seen = watch(page);
     const url = pathToFileURL(out).href;
@@ -211,7 +217,7 @@ describe.skipIf(!browserPath)('the dashboard in Chromium', () => {
     await page.waitForSelector('#app[data-ready]');
     const drawn = await charts(page);
     const ids = drawn.map((c) => c.id);
-    for (const id of ['roc', 'calibration', 'segment-sizes', 'projection', 'qini', 'profit', 'p-alive', 'holdout', 'curve-als-loss']) expect(ids).toContain(id);
+    for (const id of ['roc', 'calibration', 'segment-sizes', 'projection', 'qini', 'profit', 'p-alive', 'holdout', 'curve-als-loss', 'offer-rates', 'cumulative-reward', 'ope']) expect(ids).toContain(id);
     for (const c of drawn) expect(c.axisLabels.length, c.id).toBeGreaterThan(0);
     expect(blocked).toEqual([]);
     expect(seen.errors).toEqual([]);
@@ -233,6 +239,7 @@ describe('affinity report (no browser)', () => {
       expect(await main(['report', '--out', join(tmpdir(), 'never.html')])).toBe(1);
       expect(await main(['report', '--model', 'nofile', '--out', join(tmpdir(), 'never.html')])).toBe(1);
       expect(await main(['report', '--model', `x=${join(tmpdir(), 'missing.affinity')}`])).toBe(1);
+      expect(await main(['report', '--policy', `p=${join(tmpdir(), 'missing.affinity')}`, '--out', join(tmpdir(), 'never.html')])).toBe(1);
       expect(await main(['report', '--model', `x=${join(tmpdir(), 'missing.affinity')}`, '--out', join(tmpdir(), 'never.html')])).toBe(1);
     } finally {
       console.error = original;
@@ -240,6 +247,7 @@ describe('affinity report (no browser)', () => {
     expect(errors.join('\n')).toMatch(/--model is required|at least one --model/);
     expect(errors.join('\n')).toContain('expected name=FILE');
     expect(errors.join('\n')).toContain('--out FILE is required');
+    expect(errors.join('\n')).toContain('--policy and --logs go together');
     expect(errors.join('\n')).toMatch(/ERR_AFFINITY_IO|no such file|ENOENT/);
   });
 

@@ -11,12 +11,15 @@ import { curlOf, demoRequests, prepareDemo } from '../src/server/demo.js';
 import { classificationMetrics } from '../src/analytics/logistic.js';
 import { sampleRows, type Recommender } from '../src/models/contract.js';
 import type { DemoShop } from '../src/data/synthetic.js';
-import { ALS, type PropensityScorer } from '../src/index.js';
+import { ALS, type Bandit, type PropensityScorer } from '../src/index.js';
+import { offerStatsOf } from '../src/insights/offers.js';
+import { readDecisionLog } from '../src/io/decisionlog.js';
 
 let app: WithAffinity;
 let dir: string;
 let shop: DemoShop;
 let models: Record<string, string>;
+let policy: Bandit;
 const TOKEN = 'test-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
 
@@ -25,6 +28,7 @@ beforeAll(async () => {
   const demo = await prepareDemo(dir);
   shop = demo.shop;
   models = demo.models;
+  policy = (demo.offers.policies.coupons as { bandit: Bandit }).bandit;
   app = await buildApp({ models, catalog: demo.catalog, offers: demo.offers, store: `sqlite:${join(dir, 'events.db')}`, adminToken: TOKEN, docs: false, pressure: false });
 });
 afterAll(async () => {
@@ -207,6 +211,9 @@ describe('the demo, served from its files', () => {
     expect(view.estimates[0].rows).toBe(start + logged);
     expect(view.estimates[1].logged).toBeCloseTo((startReward + rewards) / (start + logged), 12);
     expect(view.offers.reduce((a: number, o: { shows: number }) => a + o.shows, 0)).toBe(start + logged);
+    // The same counts from the log alone, as `affinity report --logs` reads them.
+    const fromLog = offerStatsOf(await readDecisionLog(join(dir, 'offers', 'coupons', 'decisions.log')), policy);
+    expect(fromLog.map((o) => [o.offer, o.shows, o.rewarded, o.rewardSum])).toEqual(view.offers.map((o: { offer: string; shows: number; rewarded: number; rewardSum: number }) => [o.offer, o.shows, o.rewarded, o.rewardSum]));
   });
 
   it('computes a page once per model: the same answer until a reload swaps in another file', async () => {

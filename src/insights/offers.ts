@@ -2,8 +2,48 @@
 // and off-policy estimates of the policy as it is now on the logged decisions (IPS and SNIPS).
 import type { Bandit } from '../analytics/bandit.js';
 import { banditLogsOf, offPolicyValue, type OpeResult } from '../analytics/ope.js';
+import { meanInterval } from '../analytics/abtest.js';
+import type { Id } from '../data/ids.js';
 import type { ReadLog } from '../io/decisionlog.js';
 import { thin } from './curves.js';
+
+export interface OfferStat {
+  offer: Id;
+  active: boolean;
+  shows: number;
+  rewarded: number;
+  rewardSum: number;
+  /** rewardSum / shows, with a 95% interval (Wilson's while every reward is 0 or 1, normal otherwise). */
+  rate: number;
+  ci: [number, number];
+}
+
+/** One offer's row from its counts. */
+export function offerStat(offer: Id, active: boolean, c: { shows: number; rewarded: number; sum: number; squares: number }, binary: boolean): OfferStat {
+  return { offer, active, shows: c.shows, rewarded: c.rewarded, rewardSum: c.sum, rate: c.shows > 0 ? c.sum / c.shows : 0, ci: meanInterval(c.shows, c.sum, c.squares, binary) };
+}
+
+/** Per-offer shows and rewards counted from a decision log alone (what a server keeps as its counters). */
+export function offerStatsOf(log: ReadLog, bandit: Bandit): OfferStat[] {
+  const armOf = new Map<string, Id>();
+  const counts = new Map<Id, { shows: number; rewarded: number; sum: number; squares: number }>(bandit.arms.map((a) => [a, { shows: 0, rewarded: 0, sum: 0, squares: 0 }]));
+  let binary = true;
+  for (const rec of log.records) {
+    if (rec.t === 'd') {
+      armOf.set(rec.id, rec.arm);
+      const c = counts.get(rec.arm);
+      if (c) c.shows++;
+    } else if (rec.t === 'r') {
+      const c = counts.get(armOf.get(rec.id) as Id);
+      if (!c) continue;
+      c.rewarded++;
+      c.sum += rec.reward;
+      c.squares += rec.reward * rec.reward;
+      if (rec.reward !== 0 && rec.reward !== 1) binary = false;
+    }
+  }
+  return bandit.stats().map((s) => offerStat(s.arm, s.active, counts.get(s.arm)!, binary));
+}
 
 export interface RewardTimeline {
   /** Epoch milliseconds of each point, with the decisions and the reward summed up to it. */

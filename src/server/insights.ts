@@ -11,6 +11,9 @@ import { qualityView } from '../insights/quality.js';
 import { segmentsView } from '../insights/segments.js';
 import { isRecommender } from '../models/contract.js';
 import type { ModelRegistry } from './registry.js';
+import type { Bandit } from '../analytics/bandit.js';
+import type { ReadLog } from '../io/decisionlog.js';
+import { currentPolicyValue, rewardTimeline } from '../insights/offers.js';
 
 /** Runs heavy work where the server wants it (its engine gate); the report runs it directly. */
 export type Runner = <T>(op: string, work: () => T | Promise<T>) => Promise<T>;
@@ -55,6 +58,13 @@ export const insightPages = {
     return { model: entry.name, kind: entry.kind, ...(await once(entry.model, 'quality', () => run('insights', () => qualityView(entry.model)))) };
   },
 };
+
+/** The offers page's figures from a policy's decision log: rewards over time, the policy valued off-policy. */
+export async function offerValuation(log: ReadLog, bandit: Bandit, run: Runner = direct) {
+  const estimates = await run('insights', () => currentPolicyValue(log, bandit));
+  const finite = (v: number) => (Number.isFinite(v) ? v : null);
+  return { timeline: rewardTimeline(log), estimates: estimates.map((e) => ({ ...e, ci: e.ci.map(finite) })) };
+}
 
 /** The served models as the overview lists them. */
 export function servedModels(registry: ModelRegistry) {

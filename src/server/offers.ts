@@ -7,7 +7,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Bandit, type BanditContext } from '../analytics/bandit.js';
-import { meanInterval } from '../analytics/abtest.js';
+import { offerStat, type OfferStat } from '../insights/offers.js';
 import { AffinityError, ErrorCode, badInput } from '../core/errors.js';
 import { intOption } from '../core/options.js';
 import { checkId, type Id } from '../data/ids.js';
@@ -60,16 +60,7 @@ export interface OfferDecision {
 }
 
 /** What a policy served through this service and heard back, per offer (from its decision log). */
-export interface OfferStat {
-  offer: Id;
-  active: boolean;
-  shows: number;
-  rewarded: number;
-  rewardSum: number;
-  /** rewardSum / shows, with a 95% interval (Wilson's while every reward is 0 or 1, normal otherwise). */
-  rate: number;
-  ci: [number, number];
-}
+export type { OfferStat } from '../insights/offers.js';
 
 interface Pending {
   policy: Policy;
@@ -286,9 +277,7 @@ export class OfferService {
     return {
       policy: policy.name,
       offers: policy.bandit.stats().map((s) => {
-        const c = policy.counters.get(s.arm) ?? { shows: 0, rewarded: 0, sum: 0, squares: 0 };
-        const rate = c.shows > 0 ? c.sum / c.shows : 0;
-        return { offer: s.arm, active: s.active, shows: c.shows, rewarded: c.rewarded, rewardSum: c.sum, rate, ci: meanInterval(c.shows, c.sum, c.squares, policy.binary) };
+        return offerStat(s.arm, s.active, policy.counters.get(s.arm) ?? { shows: 0, rewarded: 0, sum: 0, squares: 0 }, policy.binary);
       }),
     };
   }

@@ -7,29 +7,38 @@ import { writeFileAtomic } from '../../io/files.js';
 import { usage, type Command } from '../common.js';
 
 export const reportCommand: Command = {
-  help: `usage: affinity report --model name=FILE [--model name=FILE ...] --out report.html [--png DIR]
+  help: `usage: affinity report --model name=FILE [--model name=FILE ...] [--policy name=FILE --logs FILE]
+                       --out report.html [--png DIR]
 
 The dashboard's charts for these model files as one self-contained HTML file (scripts, styles and data
 inlined; it opens with no network and no server), for people who get a file by e-mail: segments, churn,
 campaigns, lifetime value and recommendation quality, each for the first model of its kind. No customer
 ids go in it: the charts read the held-out samples kept in the model files.
 
+  --policy name=FILE   an offer policy (a bandit model file) and, with --logs, its decision log
+  --logs FILE          the policy's decisions.log: the offers page (shows and rewards per offer, rewards
+                       over time, the policy valued off-policy on the logged decisions)
   --out FILE   where the report goes (written atomically)
   --png DIR    also render each chart to DIR/<page>-<chart>.png in headless Chromium (needs
                playwright-core and a Chromium: /usr/bin/chromium, or AFFINITY_CHROMIUM)`,
   async run(args) {
-    const { values } = parseArgs({ args, options: { help: { type: 'boolean' }, model: { type: 'string', multiple: true }, out: { type: 'string' }, png: { type: 'string' } } });
+    const { values } = parseArgs({ args, options: { help: { type: 'boolean' }, model: { type: 'string', multiple: true }, policy: { type: 'string' }, logs: { type: 'string' }, out: { type: 'string' }, png: { type: 'string' } } });
     if (values.help) return console.log(this.help), 0;
-    if (!values.model?.length) throw usage('at least one --model name=FILE is required');
+    if (!values.model?.length && !values.policy) throw usage('at least one --model name=FILE (or --policy name=FILE --logs FILE) is required');
+    if ((values.policy === undefined) !== (values.logs === undefined)) throw usage('--policy and --logs go together');
     if (!values.out) throw usage('--out FILE is required');
     const { ModelRegistry } = await import('../../server/registry.js');
     const { insightPages, servedModels } = await import('../../server/insights.js');
     const { reportHtml } = await import('../../server/dashboard.js');
     const registry = new ModelRegistry();
-    for (const spec of values.model) {
+    const named = (spec: string, flag: string) => {
       const at = spec.indexOf('=');
-      if (at <= 0) throw usage(`--model ${spec}: expected name=FILE`);
-      await registry.load(spec.slice(0, at), spec.slice(at + 1));
+      if (at <= 0) throw usage(`--${flag} ${spec}: expected name=FILE`);
+      return { name: spec.slice(0, at), path: spec.slice(at + 1) };
+    };
+    for (const spec of values.model ?? []) {
+      const { name, path } = named(spec, 'model');
+      await registry.load(name, path);
     }
     const pages: Record<string, unknown> = {};
     const skipped: string[] = [];
@@ -49,8 +58,9 @@ ids go in it: the charts read the held-out samples kept in the model files.
     await attempt('segments', () => insightPages.segments(registry));
     const recommenders = models.filter((m) => m.recommends);
     if (recommenders.length > 0) pages.quality = await Promise.all(recommenders.map((m) => insightPages.quality(registry, m.name)));
+    if (values.policy) pages.offers = await offersPage(named(values.policy, 'policy'), values.logs!);
     const generatedAt = new Date().toISOString();
-    const overview = { at: generatedAt, uptimeSeconds: 0, models, policies: [], reloads: [], totals: { requests: 0, errors: 0 }, routes: [], engine: [] };
+    const overview = { at: generatedAt, uptimeSeconds: 0, models, policies: values.policy ? [named(values.policy, 'policy').name] : [], reloads: [], totals: { requests: 0, errors: 0 }, routes: [], engine: [] };
     const out = resolve(values.out);
     await writeFileAtomic(out, [Buffer.from(reportHtml({ generatedAt, overview, pages }))]);
     for (const s of skipped) console.warn(`affinity report: left out ${s}`);
@@ -62,6 +72,19 @@ ids go in it: the charts read the held-out samples kept in the model files.
     return 0;
   },
 };
+
+/** The offers page from a policy file and its decision log, as /v1/insights/offers answers it. */
+async function offersPage(policy: { name: string; path: string }, logs: string) {
+  const { loadModel } = await import('../../files/models.js');
+  const { Bandit } = await import('../../analytics/bandit.js');
+  const { readDecisionLog } = await import('../../io/decisionlog.js');
+  const { offerStatsOf } = await import('../../insights/offers.js');
+  const { offerValuation } = await import('../../server/insights.js');
+  const bandit = await loadModel(policy.path);
+  if (!(bandit instanceof Bandit)) throw new AffinityError(`${policy.path} holds a ${bandit.kind} model, not a bandit`, ErrorCode.Unsupported);
+  const log = await readDecisionLog(logs);
+  return { policy: policy.name, offers: offerStatsOf(log, bandit), ...(await offerValuation(log, bandit)) };
+}
 
 /** Each chart of a report file as a PNG, rendered in headless Chromium with every request but the file refused. */
 export async function renderPngs(report: string, dir: string): Promise<string[]> {

@@ -2,14 +2,13 @@
 // OfferService the app was given (buildApp({ offers })); without one they answer 404.
 import { stat } from 'node:fs/promises';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Static } from 'typebox';
 import { AffinityError, ErrorCode } from '../../core/errors.js';
 import { dashboardGuard } from '../admin.js';
 import type { AffinityContext } from '../context.js';
 import type { OfferService } from '../offers.js';
 import * as S from '../schemas.js';
 import { readDecisionLog } from '../../io/decisionlog.js';
-import { currentPolicyValue, rewardTimeline } from '../../insights/offers.js';
+import { offerValuation } from '../insights.js';
 
 export const offerRoutes: FastifyPluginAsyncTypebox<AffinityContext & { offers?: OfferService }> = async (app, { offers, engine, state }) => {
   const service = (): OfferService => {
@@ -22,19 +21,14 @@ export const offerRoutes: FastifyPluginAsyncTypebox<AffinityContext & { offers?:
   );
   // The decision log is read and the policy valued again only when the log has grown: every decision and
   // reward is appended to it, so an unchanged size means unchanged answers.
-  const valued = new Map<string, { size: number; answer: Promise<Omit<Static<typeof S.OffersInsightsReply>, 'policy' | 'offers'>> }>();
+  const valued = new Map<string, { size: number; answer: ReturnType<typeof offerValuation> }>();
   app.get('/insights/offers', { schema: { tags: ['insights'], operationId: 'insightsOffers', querystring: S.OfferStatsQuery, response: S.replies(S.OffersInsightsReply) }, preHandler: dashboardGuard(state) }, async (request) => {
     const stats = service().stats(request.query.policy);
     const path = service().logPath(stats.policy);
     const { size } = await stat(path);
     let cached = valued.get(stats.policy);
     if (!cached || cached.size !== size) {
-      const answer = (async () => {
-        const log = await readDecisionLog(path);
-        const estimates = await engine.run('insights', () => currentPolicyValue(log, service().bandit(stats.policy)));
-        const finite = (v: number) => (Number.isFinite(v) ? v : null);
-        return { timeline: rewardTimeline(log), estimates: estimates.map((e) => ({ ...e, ci: e.ci.map(finite) })) };
-      })();
+      const answer = readDecisionLog(path).then((log) => offerValuation(log, service().bandit(stats.policy), (op, work) => engine.run(op, work)));
       valued.set(stats.policy, (cached = { size, answer }));
       answer.catch(() => valued.delete(stats.policy));
     }
