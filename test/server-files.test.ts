@@ -257,7 +257,10 @@ describe('the demo, served from its files', () => {
     expect(view.churn.attributions).toEqual(churn.attributions);
     const clv = (await app.inject({ url: `/v1/clv/${customer}` })).json();
     expect(view.value).toMatchObject({ model: 'clv', value: clv.value, probabilityAlive: clv.probabilityAlive });
-    const rec = (await post('/v1/recommend', { model: 'als', user: customer, k: 5, fresh: false })).json();
+    // What the customer would be shown now: with the purchase just recorded folded in.
+    const rec = (await post('/v1/recommend', { model: 'als', user: customer, k: 5 })).json();
+    expect(rec.fresh).toBeGreaterThan(0);
+    expect(view.recommendations.fresh).toBe(rec.fresh);
     expect(view.recommendations.items.map((r: { item: unknown }) => r.item)).toEqual(rec.items.map((r: { item: unknown }) => r.item));
     const why = (await post('/v1/explain', { model: 'als', user: customer, item: rec.items[0].item, k: 3 })).json();
     expect(view.recommendations.items[0].because.map((b: { item: unknown }) => b.item)).toEqual(why.contributions.map((c: { item: unknown }) => c.item));

@@ -30,7 +30,7 @@ function view(c: Customer): HTMLElement[] {
   if (c.recommendations) {
     out.push(
       section(
-        `Recommendations ("${c.recommendations.model}")`,
+        `Recommendations ("${c.recommendations.model}"${c.recommendations.fresh ? `, with ${c.recommendations.fresh} event${c.recommendations.fresh > 1 ? 's' : ''} since training` : ''})`,
         h('ol', { class: 'recs' }, c.recommendations.items.map((r) => h('li', {}, h('strong', {}, label(r)), ` score ${fmt(r.score)}`, r.because.length > 0 ? h('div', { class: 'because' }, 'because of ', r.because.map((b) => `${label(b)} (${pct(b.share, 0)})`).join(', ')) : null))),
       ),
     );

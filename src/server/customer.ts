@@ -6,7 +6,8 @@ import { LifetimeValueModel } from '../analytics/lifetime.js';
 import { Segmentation } from '../analytics/segments.js';
 import { AffinityError, ErrorCode } from '../core/errors.js';
 import { checkId, resolveId, type Id, type IdMap } from '../data/ids.js';
-import { isRecommender } from '../models/contract.js';
+import { isRecommender, type Recommender } from '../models/contract.js';
+import type { ModelEntry } from './registry.js';
 import type { AffinityContext } from './context.js';
 import type { OfferService } from './offers.js';
 import type { Static } from 'typebox';
@@ -75,9 +76,14 @@ export async function customerView(ctx: AffinityContext, customer: Id, offers: O
   if (recommender && isRecommender(recommender.model)) {
     const model = recommender.model;
     const user = resolveId(model.users, customer)!;
-    const items = await engine.run(`${recommender.kind}.recommend`, () => model.recommend(user, { k: RECOMMENDATIONS }));
+    // As POST /v1/recommend answers: events since training folded in, full scans off the event loop.
+    const fresh = ctx.events ? await ctx.events.historyFor(recommender as ModelEntry<Recommender>, customer) : undefined;
+    const items = fresh
+      ? await engine.run(`${recommender.kind}.fresh`, () => model.recommendForAsync!(fresh.history, { k: RECOMMENDATIONS }))
+      : await engine.run(`${recommender.kind}.recommend`, async () => (model.prepare ? (await model.recommendBatch([user], { k: RECOMMENDATIONS })).get(0) : model.recommend(user, { k: RECOMMENDATIONS })));
     view.recommendations = {
       model: recommender.name,
+      ...(fresh ? { fresh: fresh.fresh } : {}),
       items: items.map((r) => ({
         item: r.item,
         score: r.score,

@@ -536,6 +536,7 @@ export const CustomerInsightsReply = Type.Object({
   recommendations: Type.Optional(
     Type.Object({
       model: Type.String(),
+      fresh: Type.Optional(Type.Integer({ description: 'Events since training folded into these recommendations' })),
       items: Type.Array(Type.Object({ item: Id, score: Type.Number(), ...Labelled, because: Type.Array(Type.Object({ item: Id, share: Type.Number(), ...Labelled })) })),
     }),
   ),
