@@ -55,9 +55,22 @@ async function showServerPage(source: Source): Promise<void> {
       const data = await page.load(source, overview);
       if (mine !== generation) return;
       main.replaceChildren(...page.render(data, source));
+      main.removeAttribute('data-stale');
       if (first) main.setAttribute('data-ready', '');
-      if (page.refreshMs && document.visibilityState === 'visible') timer = setTimeout(() => void draw(false).catch(onError), page.refreshMs);
-      else if (page.refreshMs) document.addEventListener('visibilitychange', () => mine === generation && void draw(false).catch(onError), { once: true });
+      if (page.refreshMs) schedule();
+    };
+    // A live page keeps polling through a failed refresh (a restart, a dropped connection), showing the
+    // last answer marked stale; only a missing token stops it.
+    const refresh = () =>
+      void draw(false).catch((err) => {
+        if (err instanceof Unauthorized) return onError(err);
+        if (mine !== generation) return;
+        main.setAttribute('data-stale', '');
+        schedule();
+      });
+    const schedule = () => {
+      if (document.visibilityState === 'visible') timer = setTimeout(refresh, page.refreshMs);
+      else document.addEventListener('visibilitychange', () => mine === generation && refresh(), { once: true });
     };
     const onError = (err: unknown) => {
       if (mine !== generation) return;

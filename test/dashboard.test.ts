@@ -167,6 +167,12 @@ describe.skipIf(!browserPath)('the dashboard in Chromium', () => {
     const polls = seen.urls.filter((u) => u.endsWith('/v1/insights/overview')).length;
     expect(polls).toBeGreaterThanOrEqual(2);
     expect(seen.errors).toEqual([]);
+    // A refresh that fails marks the figures stale and polling goes on; the next answer clears it.
+    await page.route('**/v1/insights/overview', (route) => route.abort());
+    await page.waitForSelector('main[data-page="overview"][data-stale]', { timeout: 10_000 });
+    await page.unroute('**/v1/insights/overview');
+    await page.waitForSelector('main[data-page="overview"]:not([data-stale])', { timeout: 10_000 });
+    expect(await page.locator('figure[data-chart="rps"]').count()).toBe(1);
     await page.close();
   });
 
