@@ -34,6 +34,12 @@ function tokenForm(retry: () => void): HTMLElement {
   return h('main', {}, h('section', { class: 'card' }, h('h2', {}, 'This server needs its admin token'), h('p', {}, 'The dashboard shows customer data, so it asks for the token the server was started with (AFFINITY_ADMIN_TOKEN). It is kept for this tab only.'), form));
 }
 
+function picker(page: Page, choices: string[], current: string): HTMLElement {
+  const select = h('select', { id: 'choice', 'aria-label': page.id === 'offers' ? 'policy' : 'model' }, choices.map((c) => h('option', { value: c, ...(c === current ? { selected: true } : {}) }, c)));
+  select.addEventListener('change', () => (location.hash = `#/${page.id}/${encodeURIComponent(select.value)}`));
+  return h('div', { class: 'picker' }, h('label', {}, page.id === 'offers' ? 'Policy ' : 'Model ', select));
+}
+
 function failure(err: unknown): HTMLElement {
   return h('main', {}, h('section', { class: 'card' }, h('h2', {}, 'Could not load this page'), h('p', { class: 'error', role: 'alert' }, (err as Error).message)));
 }
@@ -45,14 +51,17 @@ async function showServerPage(source: Source): Promise<void> {
   try {
     const overview = await source.get<Overview>('/v1/insights/overview');
     const pages = PAGES.filter((p) => p.shows(overview));
-    const id = location.hash.replace(/^#\/?/, '') || 'overview';
+    // #/page or #/page/name: which page, and which of its models (or policies) when there are several.
+    const [id = 'overview', chosen] = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
     const page = pages.find((p) => p.id === id) ?? pages[0];
+    const choices = page.choices?.(overview) ?? [];
+    const choice = chosen !== undefined && choices.includes(chosen) ? chosen : choices[0];
     document.title = `${page.title} · Affinity`;
     const main = h('main', { 'data-page': page.id });
     if (mine !== generation) return;
-    root.replaceChildren(shell(pages, page.id, 'Affinity'), main);
+    root.replaceChildren(shell(pages, page.id, 'Affinity'), ...(choices.length > 1 ? [picker(page, choices, choice!)] : []), main);
     const draw = async (first: boolean) => {
-      const data = await page.load(source, overview);
+      const data = await page.load(source, overview, choice);
       if (mine !== generation) return;
       main.replaceChildren(...page.render(data, source));
       main.removeAttribute('data-stale');

@@ -159,6 +159,31 @@ describe.skipIf(!browserPath)('the dashboard in Chromium', () => {
     });
   }
 
+  it('lets you pick among several models of a kind, by name in the address; without a token it asks for none', async () => {
+    const two = await buildApp({ models: { segments: models.segments, 'segments-b': models.segments, churn: models.propensity }, dashboard: true, docs: false, pressure: false });
+    const at = await two.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const page = await browser.context.newPage();
+      const seen = watch(page);
+      await page.goto(`${at}/dashboard/#/segments`);
+      await page.waitForSelector('main[data-page="segments"][data-ready]');
+      expect(await page.locator('#choice option').allInnerTexts()).toEqual(['segments', 'segments-b']);
+      expect(await page.locator('main h2').first().innerText()).toBe('Segment model "segments"');
+      await page.selectOption('#choice', 'segments-b');
+      await page.waitForFunction(() => document.querySelector('main h2')?.textContent === 'Segment model "segments-b"');
+      expect(page.url()).toBe(`${at}/dashboard/#/segments/segments-b`);
+      await page.goto(`${at}/dashboard/#/churn`);
+      await page.waitForSelector('main[data-page="churn"][data-ready]');
+      expect(await page.locator('#choice').count()).toBe(0); // one model of the kind: nothing to pick
+      expect(await page.locator('nav a').allInnerTexts()).toEqual(['Overview', 'Customer', 'Segments', 'Churn']);
+      expect(seen.errors).toEqual([]);
+      expect(seen.failed).toEqual([]);
+      await page.close();
+    } finally {
+      await two.close();
+    }
+  });
+
   it('refreshes the overview live: requests per second appear after two polls', async () => {
     const page = await browser.context.newPage();
     await signIn(page);

@@ -1,7 +1,7 @@
 import type { Campaigns } from '../api.js';
 import { chart, Plot, points, symbolOf } from '../charts.js';
 import { fmt, pct, section, table, h } from '../dom.js';
-import { hasKind, type Page } from './page.js';
+import { hasKind, modelsOf, withChoice, type Page } from './page.js';
 
 /** Profit of targeting the first x customers by predicted uplift: value of each extra outcome, less the cost of each contact. */
 export function profitCurve(curve: { x: number[]; y: number[] }, value: number, cost: number): { x: number; y: number }[] {
@@ -12,7 +12,8 @@ export const campaignsPage: Page<Campaigns> = {
   id: 'campaigns',
   title: 'Campaigns',
   shows: (o) => hasKind(o, 'uplift'),
-  load: (src) => src.get('/v1/insights/campaigns'),
+  choices: (o) => modelsOf(o, 'uplift'),
+  load: (src, _o, model) => src.get(withChoice('/v1/insights/campaigns', 'model', model)),
   render(d) {
     const arms = d.arms.map((a) => a.arm);
     const qini = d.qini.flatMap((q, i) => points(q.curve, { arm: q.arm, symbol: symbolOf(i) }));

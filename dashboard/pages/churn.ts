@@ -1,13 +1,14 @@
 import type { Churn } from '../api.js';
 import { chart, Plot, points } from '../charts.js';
 import { fmt, pct, section, stat, table, h } from '../dom.js';
-import { hasKind, type Page } from './page.js';
+import { hasKind, modelsOf, withChoice, type Page } from './page.js';
 
 export const churnPage: Page<Churn> = {
   id: 'churn',
   title: 'Churn',
   shows: (o) => hasKind(o, 'propensity'),
-  load: (src) => src.get('/v1/insights/churn'),
+  choices: (o) => modelsOf(o, 'propensity'),
+  load: (src, _o, model) => src.get(withChoice('/v1/insights/churn', 'model', model)),
   render(d) {
     const base = d.positives / Math.max(1, d.rows);
     // An empty bin has no mean to draw.

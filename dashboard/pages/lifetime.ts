@@ -1,7 +1,7 @@
 import type { Lifetime } from '../api.js';
 import { chart, Plot } from '../charts.js';
 import { fmt, section, stat, table, h } from '../dom.js';
-import { hasKind, type Page } from './page.js';
+import { hasKind, modelsOf, withChoice, type Page } from './page.js';
 
 function heatmap(id: string, title: string, d: Lifetime, values: number[], label: string, scheme: Plot.ColorScheme): HTMLElement {
   const { frequency, recency } = d.grid;
@@ -27,7 +27,8 @@ export const lifetimePage: Page<Lifetime> = {
   id: 'lifetime',
   title: 'Lifetime value',
   shows: (o) => hasKind(o, 'clv'),
-  load: (src) => src.get('/v1/insights/lifetime'),
+  choices: (o) => modelsOf(o, 'clv'),
+  load: (src, _o, model) => src.get(withChoice('/v1/insights/lifetime', 'model', model)),
   render(d) {
     const total = d.values.reduce((a, b) => a + b.count, 0);
     const holdout = d.holdout;

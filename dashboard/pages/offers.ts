@@ -1,13 +1,14 @@
 import type { Offers } from '../api.js';
 import { chart, Plot } from '../charts.js';
 import { fmt, pct, section, table, h } from '../dom.js';
-import type { Page } from './page.js';
+import { withChoice, type Page } from './page.js';
 
 export const offersPage: Page<Offers> = {
   id: 'offers',
   title: 'Offers',
   shows: (o) => o.policies.length > 0,
-  load: (src) => src.get('/v1/insights/offers'),
+  choices: (o) => o.policies,
+  load: (src, _o, policy) => src.get(withChoice('/v1/insights/offers', 'policy', policy)),
   render(d) {
     const offers = d.offers.map((o) => ({ ...o, offer: String(o.offer) }));
     const timeline = d.timeline.at.map((at, i) => ({ at: new Date(at), decisions: d.timeline.decisions[i], reward: d.timeline.reward[i] }));

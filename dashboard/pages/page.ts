@@ -5,7 +5,9 @@ export interface Page<T = unknown> {
   id: string;
   title: string;
   shows(overview: Overview): boolean;
-  load(source: Source, overview: Overview): Promise<T>;
+  /** The page loads one of these, by name (the first unless one is chosen): models of its kind, or policies. */
+  choices?(overview: Overview): string[];
+  load(source: Source, overview: Overview, choice?: string): Promise<T>;
   render(data: T, source: Source): HTMLElement[];
   /** Pages that refresh themselves (ms between loads) while they are in view. */
   refreshMs?: number;
@@ -14,3 +16,8 @@ export interface Page<T = unknown> {
 }
 
 export const hasKind = (o: Overview, ...kinds: string[]) => o.models.some((m) => kinds.includes(m.kind));
+
+export const modelsOf = (o: Overview, kind: string) => o.models.filter((m) => m.kind === kind).map((m) => m.name);
+
+/** A route with the chosen model (or policy) as its query, or the server's default without one. */
+export const withChoice = (path: string, param: string, choice: string | undefined) => (choice === undefined ? path : `${path}?${param}=${encodeURIComponent(choice)}`);
