@@ -53,6 +53,17 @@ try {
   const total = files.page + files.script + files.style;
   console.log(`\nfirst load, gzip on the wire: ${(total / 1024).toFixed(1)} KB (page ${(files.page / 1024).toFixed(1)}, script ${(files.script / 1024).toFixed(1)}, style ${(files.style / 1024).toFixed(1)}): ${((100 * total) / (300 * 1024)).toFixed(0)}% of the 300 KB goal`);
 
+  // The floor under every figure below: a fresh tab loading a tiny JSON answer from the same server.
+  const floor: number[] = [];
+  for (let i = 0; i < loads; i++) {
+    const page = await browser.context.newPage();
+    const t0 = performance.now();
+    await page.goto(`${base}/health/live`);
+    floor.push(performance.now() - t0);
+    await page.close();
+  }
+  floor.sort((a, b) => a - b);
+  console.log(`\na fresh tab loading /health/live (the floor): median ${floor[Math.floor(loads / 2)].toFixed(0)} ms`);
   console.log(`\neach page, ${loads} fresh loads (new tab, nothing cached): navigation to every chart drawn`);
   console.log('page        median ms   worst ms   charts');
   for (const id of PAGES) {
