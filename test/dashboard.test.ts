@@ -138,7 +138,7 @@ describe.skipIf(!browserPath)('the dashboard in Chromium', () => {
       expect(ids('churn')).toEqual(['roc', 'pr', 'calibration', 'weights']);
       expect(ids('segments')).toEqual(['segment-sizes', 'projection', 'silhouette', 'inertia']);
       expect(drawn.segments.find((c) => c.id === 'silhouette')!.marks.dot).toBe(7); // k = 2..8
-      expect(ids('campaigns')).toEqual(['arm-rates', 'qini', 'profit']);
+      expect(ids('campaigns')).toEqual(['arm-rates', 'qini', 'uplift-curve', 'profit']);
       expect(ids('lifetime')).toEqual(['p-alive', 'expected-purchases', 'clv-distribution', 'holdout']);
       expect(ids('offers')).toEqual(['offer-rates', 'cumulative-reward', 'ope']);
       expect(ids('quality')).toContain('curve-als-loss');

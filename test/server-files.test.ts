@@ -130,6 +130,12 @@ describe('the demo, served from its files', () => {
     expect(view.arms[2].lift).toBeGreaterThan(0.03);
     expect(view.qini.map((q: { arm: string }) => q.arm)).toEqual(['coupon', 'email']);
     for (const q of view.qini) expect(q.curve.x[0]).toBe(0);
+    // The uplift curve's last point is the whole arm against the whole control: rate difference times rows.
+    for (const q of view.qini) {
+      const arm = view.arms.find((a: { arm: string }) => a.arm === q.arm), control = view.arms[0];
+      expect(q.uplift.x.at(-1)).toBe(arm.rows + control.rows);
+      expect(q.uplift.y.at(-1)).toBeCloseTo((arm.rate - control.rate) * (arm.rows + control.rows), 9);
+    }
   });
 
   it('serves the lifetime page: P(alive) and expected purchases on a frequency x recency grid, values, the holdout check', async () => {

@@ -17,6 +17,7 @@ export const campaignsPage: Page<Campaigns> = {
   render(d) {
     const arms = d.arms.map((a) => a.arm);
     const qini = d.qini.flatMap((q, i) => points(q.curve, { arm: q.arm, symbol: symbolOf(i) }));
+    const uplift = d.qini.flatMap((q, i) => points(q.uplift, { arm: q.arm, symbol: symbolOf(i) }));
     const value = h('input', { type: 'number', id: 'profit-value', value: 10, min: 0, step: 'any', 'aria-label': 'value of one extra outcome' });
     const cost = h('input', { type: 'number', id: 'profit-cost', value: 0.5, min: 0, step: 'any', 'aria-label': 'cost of one contact' });
     const holder = h('div');
@@ -53,7 +54,7 @@ export const campaignsPage: Page<Campaigns> = {
         table(['arm', 'customers', 'rate', '95% interval', 'lift over control'], d.arms.map((a) => [a.arm, fmt(a.rows), pct(a.rate, 2), `${pct(a.ci[0], 2)} – ${pct(a.ci[1], 2)}`, a.arm === d.control ? 'control' : `${a.lift >= 0 ? '+' : ''}${pct(a.lift, 2)}`])),
       ),
       section(
-        'Qini curves: extra outcomes when the highest predicted uplift is contacted first',
+        'Qini and uplift curves: customers with the highest predicted uplift contacted first',
         chart('qini', 'Qini curve by arm', () => ({
           x: { label: 'customers targeted', grid: true },
           y: { label: 'incremental outcomes', grid: true },
@@ -64,7 +65,17 @@ export const campaignsPage: Page<Campaigns> = {
             Plot.dot(qini.filter((_, i) => i % 20 === 0), { x: 'x', y: 'y', stroke: 'arm', symbol: 'symbol' }),
           ],
         }), 'Dashed lines are random targeting.'),
-        table(['arm', 'Qini coefficient'], d.qini.map((q) => [q.arm, fmt(q.coefficient)])),
+        chart('uplift-curve', 'Uplift curve by arm', () => ({
+          x: { label: 'customers targeted', grid: true },
+          y: { label: '(treated − control rate) × targeted', grid: true },
+          color: { domain: arms.slice(1), legend: true },
+          marks: [
+            Plot.ruleY([0]),
+            Plot.line(uplift, { x: 'x', y: 'y', stroke: 'arm' }),
+            Plot.dot(uplift.filter((_, i) => i % 20 === 0), { x: 'x', y: 'y', stroke: 'arm', symbol: 'symbol' }),
+          ],
+        }), 'Where the curve peaks before the end, targeting fewer customers gains more.'),
+        table(['arm', 'Qini coefficient', 'area under the uplift curve'], d.qini.map((q) => [q.arm, fmt(q.coefficient), fmt(q.upliftArea)])),
       ),
       section('Targeting plan', h('div', { class: 'controls' }, h('label', {}, 'value of one extra outcome ', value), h('label', {}, 'cost of one contact ', cost)), holder),
     ];

@@ -1,7 +1,7 @@
 // What the campaigns page charts, from the held-out rows an uplift model was checked on: each arm's
 // outcome rate with its 95% interval, its lift over the control, and its Qini curve.
 import { AffinityError, ErrorCode } from '../core/errors.js';
-import { qiniAucScore, qiniCurve } from '../analytics/upliftmetrics.js';
+import { qiniAucScore, qiniCurve, upliftAucScore, upliftCurve } from '../analytics/upliftmetrics.js';
 import type { UpliftModel } from '../analytics/uplift.js';
 import { rateWithInterval, thin, type Series } from './curves.js';
 
@@ -9,8 +9,12 @@ export interface CampaignView {
   control: string;
   /** The control first, then each treatment arm. */
   arms: { arm: string; rows: number; rate: number; ci: [number, number]; lift: number }[];
-  /** Per treatment arm (against the control): cumulative incremental outcomes over customers targeted by predicted uplift. */
-  qini: { arm: string; coefficient: number; curve: Series }[];
+  /**
+   * Per treatment arm (against the control), customers ranked by predicted uplift: the Qini curve
+   * (incremental outcomes among the first x) and coefficient, and the uplift curve ((treated rate −
+   * control rate) among the first x, times x) and its area (AUUC).
+   */
+  qini: { arm: string; coefficient: number; curve: Series; upliftArea: number; uplift: Series }[];
 }
 
 export function campaignView(model: UpliftModel): CampaignView {
@@ -28,8 +32,8 @@ export function campaignView(model: UpliftModel): CampaignView {
     const rows = arm.flatMap((x, i) => (x === a || x === control ? [i] : []));
     const y = rows.map((i) => outcome[i]), u = rows.map((i) => uplift[a][i]), t = rows.map((i) => (arm[i] === a ? 1 : 0));
     if (!t.includes(1) || !t.includes(0)) return [];
-    const c = qiniCurve(y, u, t);
-    return [{ arm: a, coefficient: qiniAucScore(y, u, t), curve: thin({ x: Array.from(c.x), y: Array.from(c.y) }) }];
+    const c = qiniCurve(y, u, t), g = upliftCurve(y, u, t);
+    return [{ arm: a, coefficient: qiniAucScore(y, u, t), curve: thin({ x: Array.from(c.x), y: Array.from(c.y) }), upliftArea: upliftAucScore(y, u, t), uplift: thin({ x: Array.from(g.x), y: Array.from(g.y) }) }];
   });
   return { control, arms, qini };
 }

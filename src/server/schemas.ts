@@ -471,7 +471,7 @@ export const CampaignInsightsReply = Type.Object({
   model: Type.String(),
   control: Type.String(),
   arms: Type.Array(Type.Object({ arm: Type.String(), rows: Type.Integer(), rate: Type.Number(), ci: Interval, lift: Type.Number() })),
-  qini: Type.Array(Type.Object({ arm: Type.String(), coefficient: Type.Number(), curve: SeriesSchema })),
+  qini: Type.Array(Type.Object({ arm: Type.String(), coefficient: Type.Number(), curve: SeriesSchema, upliftArea: Type.Number(), uplift: SeriesSchema })),
 });
 export const LifetimeInsightsReply = Type.Object({
   model: Type.String(),
