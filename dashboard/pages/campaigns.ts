@@ -1,19 +1,27 @@
 import type { Campaigns } from '../api.js';
 import { chart, Plot, points, symbolOf } from '../charts.js';
 import { fmt, pct, section, table, h } from '../dom.js';
-import { hasKind, modelsOf, withChoice, type Page } from './page.js';
+import { ofModelKind, type Page } from './page.js';
 
 /** Profit of targeting the first x customers by predicted uplift: value of each extra outcome, less the cost of each contact. */
 export function profitCurve(curve: { x: number[]; y: number[] }, value: number, cost: number): { x: number; y: number }[] {
   return curve.x.map((x, i) => ({ x, y: value * curve.y[i] - cost * x }));
 }
 
+/** One curve per treatment arm over customers targeted, a symbol on every 20th point, beside reference marks. */
+function armCurves(id: string, title: string, yLabel: string, rows: { x: number; y: number }[], arms: string[], reference: Plot.Markish[], note: string): HTMLElement {
+  return chart(id, title, () => ({
+    x: { label: 'customers targeted', grid: true },
+    y: { label: yLabel, grid: true },
+    color: { domain: arms, legend: true },
+    marks: [...reference, Plot.line(rows, { x: 'x', y: 'y', stroke: 'arm' }), Plot.dot(rows.filter((_, i) => i % 20 === 0), { x: 'x', y: 'y', stroke: 'arm', symbol: 'symbol' })],
+  }), note);
+}
+
 export const campaignsPage: Page<Campaigns> = {
   id: 'campaigns',
   title: 'Campaigns',
-  shows: (o) => hasKind(o, 'uplift'),
-  choices: (o) => modelsOf(o, 'uplift'),
-  load: (src, _o, model) => src.get(withChoice('/v1/insights/campaigns', 'model', model)),
+  ...ofModelKind<Campaigns>('uplift', '/v1/insights/campaigns'),
   render(d) {
     const arms = d.arms.map((a) => a.arm);
     const qini = d.qini.flatMap((q, i) => points(q.curve, { arm: q.arm, symbol: symbolOf(i) }));
@@ -55,26 +63,8 @@ export const campaignsPage: Page<Campaigns> = {
       ),
       section(
         'Qini and uplift curves: customers with the highest predicted uplift contacted first',
-        chart('qini', 'Qini curve by arm', () => ({
-          x: { label: 'customers targeted', grid: true },
-          y: { label: 'incremental outcomes', grid: true },
-          color: { domain: arms.slice(1), legend: true },
-          marks: [
-            ...d.qini.map((q) => Plot.line([[0, 0], [q.curve.x.at(-1) ?? 0, q.curve.y.at(-1) ?? 0]], { strokeDasharray: '4 4', strokeOpacity: 0.5 })),
-            Plot.line(qini, { x: 'x', y: 'y', stroke: 'arm' }),
-            Plot.dot(qini.filter((_, i) => i % 20 === 0), { x: 'x', y: 'y', stroke: 'arm', symbol: 'symbol' }),
-          ],
-        }), 'Dashed lines are random targeting.'),
-        chart('uplift-curve', 'Uplift curve by arm', () => ({
-          x: { label: 'customers targeted', grid: true },
-          y: { label: '(treated − control rate) × targeted', grid: true },
-          color: { domain: arms.slice(1), legend: true },
-          marks: [
-            Plot.ruleY([0]),
-            Plot.line(uplift, { x: 'x', y: 'y', stroke: 'arm' }),
-            Plot.dot(uplift.filter((_, i) => i % 20 === 0), { x: 'x', y: 'y', stroke: 'arm', symbol: 'symbol' }),
-          ],
-        }), 'Where the curve peaks before the end, targeting fewer customers gains more.'),
+        armCurves('qini', 'Qini curve by arm', 'incremental outcomes', qini, arms.slice(1), d.qini.map((q) => Plot.line([[0, 0], [q.curve.x.at(-1) ?? 0, q.curve.y.at(-1) ?? 0]], { strokeDasharray: '4 4', strokeOpacity: 0.5 })), 'Dashed lines are random targeting.'),
+        armCurves('uplift-curve', 'Uplift curve by arm', '(treated − control rate) × targeted', uplift, arms.slice(1), [Plot.ruleY([0])], 'Where the curve peaks before the end, targeting fewer customers gains more.'),
         table(['arm', 'Qini coefficient', 'area under the uplift curve'], d.qini.map((q) => [q.arm, fmt(q.coefficient), fmt(q.upliftArea)])),
       ),
       section('Targeting plan', h('div', { class: 'controls' }, h('label', {}, 'value of one extra outcome ', value), h('label', {}, 'cost of one contact ', cost)), holder),

@@ -1,14 +1,12 @@
 import type { Churn } from '../api.js';
 import { chart, Plot, points } from '../charts.js';
 import { fmt, pct, section, stat, table, h } from '../dom.js';
-import { hasKind, modelsOf, withChoice, type Page } from './page.js';
+import { ofModelKind, type Page } from './page.js';
 
 export const churnPage: Page<Churn> = {
   id: 'churn',
   title: 'Churn',
-  shows: (o) => hasKind(o, 'propensity'),
-  choices: (o) => modelsOf(o, 'propensity'),
-  load: (src, _o, model) => src.get(withChoice('/v1/insights/churn', 'model', model)),
+  ...ofModelKind<Churn>('propensity', '/v1/insights/churn'),
   render(d) {
     const base = d.positives / Math.max(1, d.rows);
     // An empty bin has no mean to draw.

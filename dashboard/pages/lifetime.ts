@@ -1,7 +1,7 @@
 import type { Lifetime } from '../api.js';
 import { chart, Plot } from '../charts.js';
 import { fmt, section, stat, table, h } from '../dom.js';
-import { hasKind, modelsOf, withChoice, type Page } from './page.js';
+import { ofModelKind, type Page } from './page.js';
 
 function heatmap(id: string, title: string, d: Lifetime, values: number[], label: string, scheme: Plot.ColorScheme): HTMLElement {
   const { frequency, recency } = d.grid;
@@ -26,9 +26,7 @@ function heatmap(id: string, title: string, d: Lifetime, values: number[], label
 export const lifetimePage: Page<Lifetime> = {
   id: 'lifetime',
   title: 'Lifetime value',
-  shows: (o) => hasKind(o, 'clv'),
-  choices: (o) => modelsOf(o, 'clv'),
-  load: (src, _o, model) => src.get(withChoice('/v1/insights/lifetime', 'model', model)),
+  ...ofModelKind<Lifetime>('clv', '/v1/insights/lifetime'),
   render(d) {
     const total = d.values.reduce((a, b) => a + b.count, 0);
     const holdout = d.holdout;

@@ -15,9 +15,11 @@ export interface Page<T = unknown> {
   serverOnly?: boolean;
 }
 
-export const hasKind = (o: Overview, ...kinds: string[]) => o.models.some((m) => kinds.includes(m.kind));
-
-export const modelsOf = (o: Overview, kind: string) => o.models.filter((m) => m.kind === kind).map((m) => m.name);
-
 /** A route with the chosen model (or policy) as its query, or the server's default without one. */
 export const withChoice = (path: string, param: string, choice: string | undefined) => (choice === undefined ? path : `${path}?${param}=${encodeURIComponent(choice)}`);
+
+/** A page of one model kind: shown when one is served, a choice among them, its data from `route?model=`. */
+export function ofModelKind<T>(kind: string, route: string): Pick<Page<T>, 'shows' | 'choices' | 'load'> {
+  const names = (o: Overview) => o.models.filter((m) => m.kind === kind).map((m) => m.name);
+  return { shows: (o) => names(o).length > 0, choices: names, load: (src, _o, model) => src.get<T>(withChoice(route, 'model', model)) };
+}

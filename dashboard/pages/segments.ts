@@ -1,14 +1,12 @@
 import type { Segments } from '../api.js';
 import { chart, Plot, SYMBOLS } from '../charts.js';
 import { fmt, pct, section, stat, table, h } from '../dom.js';
-import { hasKind, modelsOf, withChoice, type Page } from './page.js';
+import { ofModelKind, type Page } from './page.js';
 
 export const segmentsPage: Page<Segments> = {
   id: 'segments',
   title: 'Segments',
-  shows: (o) => hasKind(o, 'segments'),
-  choices: (o) => modelsOf(o, 'segments'),
-  load: (src, _o, model) => src.get(withChoice('/v1/insights/segments', 'model', model)),
+  ...ofModelKind<Segments>('segments', '/v1/insights/segments'),
   render(d) {
     const name = (s: number) => `segment ${s}`;
     const projection = d.projection;

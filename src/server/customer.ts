@@ -8,6 +8,7 @@ import { AffinityError, ErrorCode } from '../core/errors.js';
 import { checkId, resolveId, type Id, type IdMap } from '../data/ids.js';
 import { isRecommender, type Recommender } from '../models/contract.js';
 import type { ModelEntry } from './registry.js';
+import { batcherFor } from './batcher.js';
 import type { AffinityContext } from './context.js';
 import type { OfferService } from './offers.js';
 import type { Static } from 'typebox';
@@ -80,7 +81,7 @@ export async function customerView(ctx: AffinityContext, customer: Id, offers: O
     const fresh = ctx.events ? await ctx.events.historyFor(recommender as ModelEntry<Recommender>, customer) : undefined;
     const items = fresh
       ? await engine.run(`${recommender.kind}.fresh`, () => model.recommendForAsync!(fresh.history, { k: RECOMMENDATIONS }))
-      : await engine.run(`${recommender.kind}.recommend`, async () => (model.prepare ? (await model.recommendBatch([user], { k: RECOMMENDATIONS })).get(0) : model.recommend(user, { k: RECOMMENDATIONS })));
+      : await engine.run(`${recommender.kind}.recommend`, () => (model.prepare ? batcherFor(model).recommend(user, RECOMMENDATIONS) : model.recommend(user, { k: RECOMMENDATIONS })));
     view.recommendations = {
       model: recommender.name,
       ...(fresh ? { fresh: fresh.fresh } : {}),
